@@ -1,0 +1,151 @@
+/**
+ * Per-subscriber bounded queue of sealed frames with the slow-subscriber
+ * policy of design.md. Capacity is shared by all tracks, but the policy is per
+ * track: once a frame of track T is dropped, every later frame of T is dropped
+ * until T's next keyframe (a delta frame without its references only decodes
+ * to garbage), while other tracks carry on. A keyframe that does not fit
+ * evicts the queued frames of its own track first, since it supersedes them.
+ * Pure state machine: no timers, no I/O.
+ */
+
+/** What became of one pushed frame. */
+export type PushOutcome = 'queued' | 'dropped'
+
+/** Counters of one subscriber queue, monotonic. */
+export interface QueueCounters {
+  /** Frames accepted into the queue. */
+  queued: number
+  /** Frames refused or evicted by the policy. */
+  dropped: number
+  /** Bytes of dropped frames. */
+  droppedBytes: number
+  /** Times a track entered the dropping-until-keyframe state. */
+  overflows: number
+}
+
+export class SubscriberQueue {
+  /** Byte bound of queued frames; a stalled subscriber costs at most this. */
+  readonly maxBytes: number
+  /** Frame-count bound, for many tiny frames. */
+  readonly maxFrames: number
+  private frames: Uint8Array[] = []
+  private tracks: number[] = []
+  private bytes = 0
+  private readonly dropping = new Set<number>()
+  readonly counters: QueueCounters = { queued: 0, dropped: 0, droppedBytes: 0, overflows: 0 }
+
+  /**
+   * @param maxBytes largest total of queued frame bytes (> 0)
+   * @param maxFrames largest number of queued frames (> 0)
+   */
+  constructor (maxBytes: number, maxFrames: number) {
+    if (!(maxBytes > 0) || !(maxFrames > 0)) throw new RangeError('queue bounds must be positive')
+    this.maxBytes = maxBytes
+    this.maxFrames = maxFrames
+  }
+
+  /** Bytes currently queued. */
+  get queuedBytes (): number { return this.bytes }
+  /** Frames currently queued. */
+  get length (): number { return this.frames.length }
+  /** True while `track`'s frames are dropped until its next keyframe. */
+  isDropping (track: number): boolean { return this.dropping.has(track) }
+
+  /**
+   * Whether a frame would be refused outright by the policy, so the caller
+   * can skip sealing it. Side-effect free; a frame that passes may still be
+   * dropped by `push` for lack of room.
+   */
+  wouldRefuse (track: number, keyframe: boolean): boolean {
+    return !keyframe && this.dropping.has(track)
+  }
+
+  /**
+   * Offers one sealed frame of `track`.
+   * @returns 'queued', or 'dropped' (counted; the track now waits for a keyframe)
+   */
+  push (frame: Uint8Array, track: number, keyframe: boolean): PushOutcome {
+    const size = frame.byteLength
+    if (keyframe) {
+      if (!this.fits(size)) this.evictTrack(track)
+      if (!this.fits(size)) return this.drop(track, size)
+      this.dropping.delete(track)
+    } else if (this.dropping.has(track)) {
+      return this.count(size)
+    } else if (!this.fits(size)) {
+      return this.drop(track, size)
+    }
+    this.frames.push(frame)
+    this.tracks.push(track)
+    this.bytes += size
+    this.counters.queued++
+    return 'queued'
+  }
+
+  /**
+   * Removes and returns queued frames, oldest first, up to `maxBytes` in
+   * total (at least one frame when any is queued, whatever its size).
+   */
+  take (maxBytes = Infinity): Uint8Array[] {
+    const all = this.frames.length
+    if (all === 0) return []
+    let n = 0
+    let total = 0
+    while (n < all && (n === 0 || total + this.frames[n].byteLength <= maxBytes)) {
+      total += this.frames[n].byteLength
+      n++
+    }
+    const out = this.frames
+    if (n === all) {
+      this.frames = []
+      this.tracks = []
+    } else {
+      this.frames = out.slice(n)
+      this.tracks = this.tracks.slice(n)
+      out.length = n
+    }
+    this.bytes -= total
+    return out
+  }
+
+  /** Drops everything queued, uncounted (the subscriber is gone). */
+  clear (): void {
+    this.frames = []
+    this.tracks = []
+    this.bytes = 0
+  }
+
+  private fits (size: number): boolean {
+    return this.bytes + size <= this.maxBytes && this.frames.length < this.maxFrames
+  }
+
+  private evictTrack (track: number): void {
+    const keptFrames: Uint8Array[] = []
+    const keptTracks: number[] = []
+    for (let i = 0; i < this.frames.length; i++) {
+      if (this.tracks[i] === track) {
+        this.count(this.frames[i].byteLength)
+        this.bytes -= this.frames[i].byteLength
+      } else {
+        keptFrames.push(this.frames[i])
+        keptTracks.push(this.tracks[i])
+      }
+    }
+    this.frames = keptFrames
+    this.tracks = keptTracks
+  }
+
+  private drop (track: number, size: number): PushOutcome {
+    if (!this.dropping.has(track)) {
+      this.counters.overflows++
+      this.dropping.add(track)
+    }
+    return this.count(size)
+  }
+
+  private count (size: number): PushOutcome {
+    this.counters.dropped++
+    this.counters.droppedBytes += size
+    return 'dropped'
+  }
+}

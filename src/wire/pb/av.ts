@@ -1,0 +1,794 @@
+import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface AvError {
+  code: string
+  message: string
+}
+
+export namespace AvError {
+  let _codec: Codec<AvError>
+
+  export const codec = (): Codec<AvError> => {
+    if (_codec == null) {
+      _codec = message<AvError>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.code != null && obj.code !== '')) {
+          w.uint32(10)
+          w.string(obj.code)
+        }
+
+        if ((obj.message != null && obj.message !== '')) {
+          w.uint32(18)
+          w.string(obj.message)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          code: '',
+          message: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.code = reader.string()
+              break
+            }
+            case 2: {
+              obj.message = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.code`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.message`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AvErrorCodeFieldEvent {
+    field: '$.code'
+    value: string
+  }
+
+  export interface AvErrorMessageFieldEvent {
+    field: '$.message'
+    value: string
+  }
+
+  export function encode (obj: Partial<AvError>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AvError.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AvError>): AvError {
+    return decodeMessage(buf, AvError.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AvError>): Generator<AvErrorCodeFieldEvent | AvErrorMessageFieldEvent> {
+    return streamMessage(buf, AvError.codec(), opts)
+  }
+}
+
+export interface PublishOpen {
+  version: number
+  stream: string
+}
+
+export namespace PublishOpen {
+  let _codec: Codec<PublishOpen>
+
+  export const codec = (): Codec<PublishOpen> => {
+    if (_codec == null) {
+      _codec = message<PublishOpen>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.stream != null && obj.stream !== '')) {
+          w.uint32(18)
+          w.string(obj.stream)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          stream: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.stream = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.stream`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PublishOpenVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface PublishOpenStreamFieldEvent {
+    field: '$.stream'
+    value: string
+  }
+
+  export function encode (obj: Partial<PublishOpen>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PublishOpen.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublishOpen>): PublishOpen {
+    return decodeMessage(buf, PublishOpen.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublishOpen>): Generator<PublishOpenVersionFieldEvent | PublishOpenStreamFieldEvent> {
+    return streamMessage(buf, PublishOpen.codec(), opts)
+  }
+}
+
+export interface SubscribeOpen {
+  version: number
+  stream: string
+  subscriberPublicKey: Uint8Array<ArrayBuffer>
+  relay: boolean
+}
+
+export namespace SubscribeOpen {
+  let _codec: Codec<SubscribeOpen>
+
+  export const codec = (): Codec<SubscribeOpen> => {
+    if (_codec == null) {
+      _codec = message<SubscribeOpen>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if ((obj.stream != null && obj.stream !== '')) {
+          w.uint32(18)
+          w.string(obj.stream)
+        }
+
+        if ((obj.subscriberPublicKey != null && obj.subscriberPublicKey.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.subscriberPublicKey)
+        }
+
+        if ((obj.relay != null && obj.relay !== false)) {
+          w.uint32(32)
+          w.bool(obj.relay)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          stream: '',
+          subscriberPublicKey: uint8ArrayAlloc(0),
+          relay: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.stream = reader.string()
+              break
+            }
+            case 3: {
+              obj.subscriberPublicKey = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.relay = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.stream`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.subscriberPublicKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.relay`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SubscribeOpenVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface SubscribeOpenStreamFieldEvent {
+    field: '$.stream'
+    value: string
+  }
+
+  export interface SubscribeOpenSubscriberPublicKeyFieldEvent {
+    field: '$.subscriberPublicKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SubscribeOpenRelayFieldEvent {
+    field: '$.relay'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<SubscribeOpen>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SubscribeOpen.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubscribeOpen>): SubscribeOpen {
+    return decodeMessage(buf, SubscribeOpen.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubscribeOpen>): Generator<SubscribeOpenVersionFieldEvent | SubscribeOpenStreamFieldEvent | SubscribeOpenSubscriberPublicKeyFieldEvent | SubscribeOpenRelayFieldEvent> {
+    return streamMessage(buf, SubscribeOpen.codec(), opts)
+  }
+}
+
+export interface OpenResult {
+  version: number
+  error?: AvError
+  relayPublicKey: Uint8Array<ArrayBuffer>
+}
+
+export namespace OpenResult {
+  let _codec: Codec<OpenResult>
+
+  export const codec = (): Codec<OpenResult> => {
+    if (_codec == null) {
+      _codec = message<OpenResult>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.version != null && obj.version !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.version)
+        }
+
+        if (obj.error != null) {
+          w.uint32(18)
+          AvError.codec().encode(obj.error, w)
+        }
+
+        if ((obj.relayPublicKey != null && obj.relayPublicKey.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.relayPublicKey)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          version: 0,
+          relayPublicKey: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.error = AvError.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.error
+              })
+              break
+            }
+            case 3: {
+              obj.relayPublicKey = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield * AvError.codec().stream(reader, reader.uint32(), `${prefix}.error`, {
+                limits: opts.limits?.error
+              })
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.relayPublicKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface OpenResultVersionFieldEvent {
+    field: '$.version'
+    value: number
+  }
+
+  export interface OpenResultErrorCodeFieldEvent {
+    field: '$.error.code'
+    value: string
+  }
+
+  export interface OpenResultErrorMessageFieldEvent {
+    field: '$.error.message'
+    value: string
+  }
+
+  export interface OpenResultRelayPublicKeyFieldEvent {
+    field: '$.relayPublicKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<OpenResult>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, OpenResult.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OpenResult>): OpenResult {
+    return decodeMessage(buf, OpenResult.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OpenResult>): Generator<OpenResultVersionFieldEvent | OpenResultErrorCodeFieldEvent | OpenResultErrorMessageFieldEvent | OpenResultRelayPublicKeyFieldEvent> {
+    return streamMessage(buf, OpenResult.codec(), opts)
+  }
+}
+
+export interface PublisherNotice {
+  keyframeRequest?: KeyframeRequest
+}
+
+export namespace PublisherNotice {
+  let _codec: Codec<PublisherNotice>
+
+  export const codec = (): Codec<PublisherNotice> => {
+    if (_codec == null) {
+      _codec = message<PublisherNotice>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.keyframeRequest != null) {
+          w.uint32(10)
+          KeyframeRequest.codec().encode(obj.keyframeRequest, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.keyframeRequest = KeyframeRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.keyframeRequest
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * KeyframeRequest.codec().stream(reader, reader.uint32(), `${prefix}.keyframeRequest`, {
+                limits: opts.limits?.keyframeRequest
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PublisherNoticeKeyframeRequestTrackFieldEvent {
+    field: '$.keyframeRequest.track'
+    value: number
+  }
+
+  export function encode (obj: Partial<PublisherNotice>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PublisherNotice.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublisherNotice>): PublisherNotice {
+    return decodeMessage(buf, PublisherNotice.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublisherNotice>): Generator<PublisherNoticeKeyframeRequestTrackFieldEvent> {
+    return streamMessage(buf, PublisherNotice.codec(), opts)
+  }
+}
+
+export interface SubscriberNotice {
+  keyframeRequest?: KeyframeRequest
+}
+
+export namespace SubscriberNotice {
+  let _codec: Codec<SubscriberNotice>
+
+  export const codec = (): Codec<SubscriberNotice> => {
+    if (_codec == null) {
+      _codec = message<SubscriberNotice>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.keyframeRequest != null) {
+          w.uint32(10)
+          KeyframeRequest.codec().encode(obj.keyframeRequest, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.keyframeRequest = KeyframeRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.keyframeRequest
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * KeyframeRequest.codec().stream(reader, reader.uint32(), `${prefix}.keyframeRequest`, {
+                limits: opts.limits?.keyframeRequest
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SubscriberNoticeKeyframeRequestTrackFieldEvent {
+    field: '$.keyframeRequest.track'
+    value: number
+  }
+
+  export function encode (obj: Partial<SubscriberNotice>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SubscriberNotice.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubscriberNotice>): SubscriberNotice {
+    return decodeMessage(buf, SubscriberNotice.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubscriberNotice>): Generator<SubscriberNoticeKeyframeRequestTrackFieldEvent> {
+    return streamMessage(buf, SubscriberNotice.codec(), opts)
+  }
+}
+
+export interface KeyframeRequest {
+  track: number
+}
+
+export namespace KeyframeRequest {
+  let _codec: Codec<KeyframeRequest>
+
+  export const codec = (): Codec<KeyframeRequest> => {
+    if (_codec == null) {
+      _codec = message<KeyframeRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.track != null && obj.track !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.track)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          track: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.track = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.track`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface KeyframeRequestTrackFieldEvent {
+    field: '$.track'
+    value: number
+  }
+
+  export function encode (obj: Partial<KeyframeRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, KeyframeRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KeyframeRequest>): KeyframeRequest {
+    return decodeMessage(buf, KeyframeRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KeyframeRequest>): Generator<KeyframeRequestTrackFieldEvent> {
+    return streamMessage(buf, KeyframeRequest.codec(), opts)
+  }
+}
