@@ -1,0 +1,87 @@
+/**
+ * `fabric-node`: the operator's relay process.
+ *
+ *   fabric-node start [--listen MULTIADDR]... [--data-dir DIR | --ephemeral]
+ *                     [--admin HOST:PORT | --no-admin] [--traffic-capture FILE] [--json]
+ *
+ * Prints the node's peer id, multiaddrs and admin URL once every listener is
+ * bound (with --json, one JSON line `{"event":"ready",...}` for scripts), and
+ * stops cleanly on SIGINT/SIGTERM.
+ */
+import '../polyfill.js'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { startNode } from '../node/node.js'
+
+const USAGE = `usage: fabric-node start [options]
+  --listen MULTIADDR      libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)
+  --data-dir DIR          peer key and KeyPackage store (default ~/.fabric/node)
+  --ephemeral             keep everything in memory, fresh peer id each start
+  --admin HOST:PORT       admin HTTP endpoint (default 127.0.0.1:0)
+  --no-admin              no admin HTTP endpoint
+  --traffic-capture FILE  record every media frame handled (audits)
+  --json                  print machine-readable JSON lines
+`
+
+/** Parses "host:port" (IPv6 hosts in brackets). */
+function parseHostPort (s: string): { host: string, port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s)
+  if (m === null) throw new Error(`--admin wants HOST:PORT, got ${s}`)
+  return { host: m[1], port: Number(m[2]) }
+}
+
+async function main (argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      listen: { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
+      ephemeral: { type: 'boolean' },
+      admin: { type: 'string' },
+      'no-admin': { type: 'boolean' },
+      'traffic-capture': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help === true || positionals[0] !== 'start') {
+    process.stdout.write(USAGE)
+    process.exitCode = values.help === true ? 0 : 2
+    return
+  }
+  const node = await startNode({
+    listen: values.listen,
+    dataDir: values.ephemeral === true ? undefined : (values['data-dir'] ?? join(homedir(), '.fabric', 'node')),
+    admin: values['no-admin'] === true ? false : values.admin === undefined ? undefined : parseHostPort(values.admin),
+    trafficCapture: values['traffic-capture'],
+  })
+  if (values.json === true) {
+    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, dataDir: node.dataDir, pid: process.pid }) + '\n')
+  } else {
+    process.stdout.write(`fabric-node ${node.peerId}\n`)
+    for (const a of node.multiaddrs) process.stdout.write(`  listening ${a}\n`)
+    if (node.adminUrl !== undefined) process.stdout.write(`  admin     ${node.adminUrl}/api/v1/stats\n`)
+    process.stdout.write(`  data dir  ${node.dataDir ?? '(ephemeral)'}\n`)
+  }
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    node.stop().then(() => {
+      if (values.json === true) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
+      process.exit(0)
+    }, (err) => {
+      process.stderr.write(`fabric-node: stop failed: ${String(err)}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`fabric-node: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

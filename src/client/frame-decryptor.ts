@@ -1,0 +1,159 @@
+/**
+ * Receiving side of a member's media, sans-IO: takes chunks whose link seal
+ * is already open, checks that the SFrame KID agrees with the clear track
+ * metadata, decrypts with the key the KID names (the session's epoch key
+ * ring), and attributes every outcome to a sender, so a decrypt failure
+ * always says which participant and which key.
+ */
+import { AuthenticationError, FabricError, UnknownKidError, isFabricError } from '../errors.js'
+import { nodeBackend } from '../crypto/backend-node.js'
+import { SFrameReceiver, decodeSFrameHeader } from '../crypto/sframe/index.js'
+import type { AvSession } from '../session/av-session.js'
+import { decodeKid } from '../session/kid.js'
+import { parseChunk } from '../wire/chunk.js'
+import { makeTrack, trackContext, trackLeafIndex } from '../wire/track.js'
+
+/** A decrypted media frame handed to the app. */
+export interface ReceivedFrame {
+  /** Sender's identity (libp2p peer id) from the MLS tree. */
+  sender: string
+  senderLeafIndex: number
+  /** Track context (0 video, 1 audio, 2 screen). */
+  context: number
+  /** The wire track number: (leaf index << 8) | context. */
+  track: number
+  keyframe: boolean
+  /** Per-track sequence number. */
+  sequence: number
+  /** Capture time, µs since the Unix epoch (sender's clock). */
+  timestampUs: bigint
+  /** MLS epoch whose key protected the frame. */
+  epoch: bigint
+  /** The plaintext frame bytes. */
+  payload: Uint8Array
+}
+
+/** Per-sender receive counters. */
+export interface SenderStats {
+  /** Chunks received from this sender (link seal opened). */
+  received: number
+  /** Chunks decrypted. */
+  decrypted: number
+  /** Chunks under a key this member never held before its first decrypt of
+   * that track: frames from before it joined. Expected, not failures. */
+  beforeKeys: number
+  /** Decrypt failures: unknown KID after keys were held, bad tag, KID/track mismatch. */
+  failures: number
+  /** Failure detail by code. */
+  failuresByCode: Record<string, number>
+}
+
+/** Outcome of one chunk. */
+export type DecryptOutcome =
+  | { ok: true, frame: ReceivedFrame }
+  | { ok: false, reason: 'before-keys' | 'failure', error: FabricError, senderLeafIndex?: number }
+
+export class FrameDecryptor {
+  private readonly session: AvSession
+  private readonly receiver: SFrameReceiver
+  private readonly tag: bigint
+  /** Tracks from which at least one frame decrypted. */
+  private readonly keyedTracks = new Set<number>()
+  /** Counters by sender leaf index. */
+  readonly bySender = new Map<number, SenderStats>()
+  /** Identity of each leaf index ever seen, so stats outlive removals. */
+  private readonly names = new Map<number, string>()
+  /** Chunks that did not even parse (no sender to blame). */
+  malformed = 0
+
+  /**
+   * @param session the member's MLS session (its key ring supplies base keys)
+   * @param streamTag tag of the stream, checked on every chunk
+   * @param suite SFrame cipher suite id
+   */
+  constructor (session: AvSession, streamTag: bigint, suite?: number) {
+    this.session = session
+    this.tag = streamTag
+    this.receiver = new SFrameReceiver({
+      backend: nodeBackend,
+      suite,
+      lookup: (kid) => session.baseKeyForKid(kid, Date.now())?.baseKey,
+    })
+  }
+
+  /** Identity for a leaf index, remembered across roster changes. */
+  nameOf (leafIndex: number): string {
+    const now = this.session.removed ? undefined : this.session.identityOf(leafIndex)
+    if (now !== undefined) this.names.set(leafIndex, now)
+    return this.names.get(leafIndex) ?? `leaf#${leafIndex}`
+  }
+
+  /**
+   * Decrypts one chunk (clear metadata || SFrame). Never throws for bad
+   * input: the outcome says what went wrong and the counters record it.
+   */
+  decrypt (chunk: Uint8Array): DecryptOutcome {
+    let parsed
+    let kid: bigint
+    try {
+      parsed = parseChunk(chunk, this.tag)
+      kid = decodeSFrameHeader(parsed.payload).kid
+    } catch (err) {
+      this.malformed++
+      return { ok: false, reason: 'failure', error: asFabric(err) }
+    }
+    const track = parsed.meta.track
+    const leaf = trackLeafIndex(track)
+    const stats = this.statsFor(leaf)
+    stats.received++
+    try {
+      const fields = decodeKid(kid)
+      // The clear track names the sender the relay and the app see; the KID
+      // names the key. A mismatch is a sender lying about who it is.
+      if (makeTrack(fields.senderLeafIndex, fields.context) !== track) {
+        throw new FabricError('MALFORMED', `KID ${kid} names leaf ${fields.senderLeafIndex}/context ${fields.context}, metadata says track ${track}`)
+      }
+      const out = this.receiver.unprotect(parsed.metaBytes, parsed.payload)
+      const key = this.session.baseKeyForKid(kid, Date.now())
+      this.keyedTracks.add(track)
+      stats.decrypted++
+      return {
+        ok: true,
+        frame: {
+          sender: this.nameOf(leaf),
+          senderLeafIndex: leaf,
+          context: trackContext(track),
+          track,
+          keyframe: parsed.meta.keyframe,
+          sequence: parsed.meta.sequence,
+          timestampUs: parsed.meta.timestampUs,
+          epoch: key?.epoch ?? -1n,
+          payload: out.plaintext,
+        },
+      }
+    } catch (err) {
+      const e = asFabric(err)
+      if (e instanceof UnknownKidError && !this.keyedTracks.has(track)) {
+        stats.beforeKeys++
+        return { ok: false, reason: 'before-keys', error: e, senderLeafIndex: leaf }
+      }
+      stats.failures++
+      stats.failuresByCode[e.code] = (stats.failuresByCode[e.code] ?? 0) + 1
+      return { ok: false, reason: 'failure', error: e, senderLeafIndex: leaf }
+    }
+  }
+
+  private statsFor (leaf: number): SenderStats {
+    let s = this.bySender.get(leaf)
+    if (s === undefined) {
+      s = { received: 0, decrypted: 0, beforeKeys: 0, failures: 0, failuresByCode: {} }
+      this.bySender.set(leaf, s)
+    }
+    return s
+  }
+}
+
+function asFabric (err: unknown): FabricError {
+  if (isFabricError(err)) return err
+  return new AuthenticationError(`decrypt failed: ${String(err)}`, { cause: err })
+}

@@ -1,0 +1,142 @@
+/**
+ * A member's media streams to its node: one publish stream carrying all of
+ * its tracks' chunks (/fabric/av/publish/1) and one subscription receiving
+ * every other member's chunks under a per-subscription link seal
+ * (/fabric/av/subscribe/1). Transport only: SFrame lives in stream-member.ts.
+ */
+import type { Libp2p } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { FabricError, type ErrorCode } from '../errors.js'
+import { LinkOpener } from '../crypto/link-seal.js'
+import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
+import { FramedStream } from '../dispatch/framed-stream.js'
+import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import {
+  decodeOpenResult, decodePublisherNotice, encodePublishOpen, encodeSubscribeOpen, encodeSubscriberNotice,
+} from '../wire/messages.js'
+import type { OpenResult } from '../wire/pb/av.js'
+
+export const PUBLISH_PROTOCOL = '/fabric/av/publish/1'
+export const SUBSCRIBE_PROTOCOL = '/fabric/av/subscribe/1'
+const OPEN_TIMEOUT_MS = 10_000
+
+function checkOpen (result: OpenResult): void {
+  if (result.error !== undefined) throw new FabricError(result.error.code as ErrorCode, `node refused the media stream: ${result.error.message}`)
+}
+
+/** The publish side: sends chunks, hears keyframe requests. */
+export class PublishStream {
+  private readonly framed: FramedStream
+  private keyframeListener: (track: number) => void = () => {}
+  /** Chunks handed to the transport. */
+  sent = 0
+
+  private constructor (framed: FramedStream) { this.framed = framed }
+
+  /**
+   * Opens a publish stream for `stream`.
+   * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND) or TIMEOUT
+   */
+  static async open (libp2p: Libp2p, node: Multiaddr, stream: string): Promise<PublishStream> {
+    const framed = new FramedStream(await libp2p.dialProtocol(node, PUBLISH_PROTOCOL), MAX_CONTROL_FRAME)
+    await framed.send(encodePublishOpen({ version: 1, stream }))
+    checkOpen(decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS)))
+    const p = new PublishStream(framed)
+    void p.readNotices()
+    return p
+  }
+
+  /** Calls `listener(track)` when the node asks for a keyframe. */
+  onKeyframeRequest (listener: (track: number) => void): void { this.keyframeListener = listener }
+
+  /**
+   * Sends one chunk (clear metadata || SFrame). Resolves when the transport
+   * can take more, so a paced publisher never buffers without bound.
+   */
+  async send (chunk: Uint8Array): Promise<void> {
+    this.sent++
+    await this.framed.send(chunk)
+  }
+
+  /** Closes the stream after queued chunks are written. */
+  async close (): Promise<void> { await this.framed.close() }
+
+  /** Resets the stream. */
+  abort (err: Error): void { this.framed.abort(err) }
+
+  private async readNotices (): Promise<void> {
+    try {
+      for await (const frame of this.framed.rest()) {
+        const notice = decodePublisherNotice(frame)
+        if (notice.keyframeRequest !== undefined) this.keyframeListener(notice.keyframeRequest.track)
+      }
+    } catch {}
+  }
+}
+
+/** Why a sealed frame from the node was refused. */
+export type LinkRefusal = 'replay' | 'auth' | 'malformed'
+
+/** The subscribe side: opens the link seal of every frame. */
+export class Subscription {
+  private readonly framed: FramedStream
+  private readonly opener: LinkOpener
+  /** Sealed frames refused, by reason. */
+  readonly refused: Record<LinkRefusal, number> = { replay: 0, auth: 0, malformed: 0 }
+  /** Sealed frames opened. */
+  opened = 0
+
+  private constructor (framed: FramedStream, opener: LinkOpener) {
+    this.framed = framed
+    this.opener = opener
+  }
+
+  /**
+   * Subscribes to `stream`: sends an ephemeral X25519 key, derives the
+   * transit key from the node's reply (protocol/link-seal.md).
+   * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND) or TIMEOUT
+   */
+  static async open (libp2p: Libp2p, node: Multiaddr, stream: string): Promise<Subscription> {
+    const own = generateLinkKeyPair()
+    const framed = new FramedStream(await libp2p.dialProtocol(node, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+    await framed.send(encodeSubscribeOpen({ version: 1, stream, subscriberPublicKey: own.publicKey, relay: false }))
+    const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
+    checkOpen(result)
+    const transit = deriveTransitKey({
+      privateKey: own.privateKey,
+      peerPublicKey: result.relayPublicKey,
+      subscriberPublicKey: own.publicKey,
+      relayPublicKey: result.relayPublicKey,
+      stream,
+    })
+    return new Subscription(framed, new LinkOpener(transit))
+  }
+
+  /**
+   * Chunks as they arrive, link seal opened and replay-checked. Refused
+   * frames are counted and skipped: a replayed or forged frame never ends
+   * the subscription. Ends when the node closes the stream.
+   */
+  async * chunks (): AsyncGenerator<Uint8Array> {
+    for await (const sealed of this.framed.rest()) {
+      let chunk: Uint8Array
+      try {
+        chunk = this.opener.open(sealed)
+      } catch (err) {
+        const code = (err as FabricError).code
+        this.refused[code === 'REPLAY' ? 'replay' : code === 'AUTH_FAILED' ? 'auth' : 'malformed']++
+        continue
+      }
+      this.opened++
+      yield chunk
+    }
+  }
+
+  /** Asks the node for a keyframe of `track`. */
+  requestKeyframe (track: number): void {
+    try { this.framed.write(encodeSubscriberNotice({ keyframeRequest: { track } })) } catch {}
+  }
+
+  /** Ends the subscription. */
+  async close (): Promise<void> { await this.framed.close() }
+}

@@ -1,0 +1,107 @@
+/**
+ * Sending side of one track: stamps the clear metadata, SFrame-protects the
+ * frame under this member's KID for the current sending epoch (RFC 9605
+ * section 5.2), and hands the chunk to the publish stream. A new epoch gets
+ * a new KID, hence a new key and a fresh CTR space.
+ */
+import { nodeBackend } from '../crypto/backend-node.js'
+import { SFrameSender } from '../crypto/sframe/index.js'
+import { FabricError } from '../errors.js'
+import type { AvSession } from '../session/av-session.js'
+import { encodeKid } from '../session/kid.js'
+import { CHUNK_META_LENGTH, encodeChunkMetaInto } from '../wire/chunk.js'
+import { makeTrack } from '../wire/track.js'
+
+/** Options of one frame. */
+export interface FrameOptions {
+  /** The frame is a keyframe (a decoder can start here). */
+  keyframe: boolean
+  /** No other frame references it. */
+  discardable?: boolean
+  /** Capture time, µs since the Unix epoch; default now. */
+  timestampUs?: bigint
+}
+
+/** What the track needs from its member. */
+export interface TrackHost {
+  readonly session: AvSession
+  readonly streamTag: bigint
+  /** The epoch whose key senders use now (may trail the group's epoch). */
+  readonly sendEpoch: bigint
+  /** Sends one chunk on the member's publish stream. */
+  sendChunk: (chunk: Uint8Array) => Promise<void>
+}
+
+export class TrackPublisher {
+  /** Track context: 0 video, 1 audio, 2 screen. */
+  readonly context: number
+  private readonly host: TrackHost
+  private sender: SFrameSender | undefined
+  private senderEpoch = -1n
+  private sequence = 0
+  private keyframeWanted = false
+  /** Frames sent. */
+  sent = 0
+  /** Keyframes sent. */
+  keyframes = 0
+
+  constructor (host: TrackHost, context: number) {
+    this.host = host
+    this.context = context
+  }
+
+  /** The wire track number: (own leaf index << 8) | context. */
+  get track (): number { return makeTrack(this.host.session.ownLeafIndex, this.context) }
+
+  /**
+   * True when the next frame should be a keyframe: the sending key changed or
+   * the node asked for one. The source decides whether it can comply; a
+   * file source jumps to its next keyframe.
+   */
+  get wantsKeyframe (): boolean { return this.keyframeWanted }
+
+  /** Marks that the next frame should be a keyframe. */
+  requestKeyframe (): void { this.keyframeWanted = true }
+
+  /**
+   * Encrypts and sends one frame.
+   * @throws FabricError REMOVED after this member's removal, CTR_EXHAUSTED
+   */
+  async sendFrame (payload: Uint8Array, opts: FrameOptions): Promise<void> {
+    const session = this.host.session
+    if (session.removed) throw new FabricError('REMOVED', 'this member was removed from the stream')
+    const epoch = this.host.sendEpoch
+    if (this.sender === undefined || this.senderEpoch !== epoch) {
+      const key = session.keyRing.baseKeyForEpoch(epoch, Date.now())
+      if (key === undefined) throw new FabricError('INVALID_STATE', `no key for sending epoch ${epoch}`)
+      this.sender = new SFrameSender({
+        backend: nodeBackend,
+        kid: encodeKid({ context: this.context, senderLeafIndex: session.ownLeafIndex, epoch }),
+        baseKey: key.baseKey,
+      })
+      this.senderEpoch = epoch
+    }
+    const meta = new Uint8Array(CHUNK_META_LENGTH)
+    encodeChunkMetaInto({
+      keyframe: opts.keyframe,
+      discardable: opts.discardable ?? false,
+      spatialLayer: 0,
+      temporalLayer: 0,
+      streamTag: this.host.streamTag,
+      track: this.track,
+      sequence: this.sequence,
+      timestampUs: opts.timestampUs ?? BigInt(Date.now()) * 1000n,
+    }, meta, 0)
+    this.sequence = (this.sequence + 1) >>> 0
+    const sframe = this.sender.protect(meta, payload)
+    const chunk = new Uint8Array(CHUNK_META_LENGTH + sframe.byteLength)
+    chunk.set(meta, 0)
+    chunk.set(sframe, CHUNK_META_LENGTH)
+    if (opts.keyframe) {
+      this.keyframeWanted = false
+      this.keyframes++
+    }
+    this.sent++
+    await this.host.sendChunk(chunk)
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Sender task of one subscriber: moves the frames its relay queue holds onto
+ * its libp2p stream. Woken synchronously by the forward path (which never
+ * awaits), it runs on the next turn of the event loop, writes everything
+ * queued as one coalesced transport write, and when the stream reports
+ * back-pressure waits for 'drain' while the relay queue (bounded, with the
+ * drop policy) absorbs the backlog. A stalled subscriber therefore costs the
+ * others nothing.
+ */
+import type { FramedStream } from './framed-stream.js'
+
+/** Largest batch of frames taken per write, bytes. */
+export const DEFAULT_BATCH_BYTES = 256 * 1024
+
+export class SubscriberSender {
+  private readonly framed: FramedStream
+  private readonly take: (maxBytes: number) => Uint8Array[]
+  private readonly onFailed: (err: Error) => void
+  private readonly batchBytes: number
+  private running = false
+  private stopped = false
+  /** Transport writes issued (one per batch). */
+  writes = 0
+  /** Times a write had to wait for 'drain'. */
+  drainWaits = 0
+
+  /**
+   * @param framed the subscriber's stream
+   * @param take removes up to `maxBytes` of queued frames (RelayNode.take)
+   * @param onFailed called once when the stream fails; the task stops
+   */
+  constructor (framed: FramedStream, take: (maxBytes: number) => Uint8Array[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES) {
+    this.framed = framed
+    this.take = take
+    this.onFailed = onFailed
+    this.batchBytes = batchBytes
+  }
+
+  /** True while the task waits for the stream to drain or is writing. */
+  get busy (): boolean { return this.running }
+
+  /**
+   * Writes what is queued now. Returns at once when the task is already
+   * running (it picks up new frames itself) or stopped.
+   */
+  flush (): void {
+    if (this.running || this.stopped) return
+    this.running = true
+    void this.loop()
+  }
+
+  /** Stops the task; queued frames are left to the relay to discard. */
+  stop (): void { this.stopped = true }
+
+  private async loop (): Promise<void> {
+    try {
+      while (!this.stopped) {
+        const frames = this.take(this.batchBytes)
+        if (frames.length === 0) break
+        this.writes++
+        if (!this.framed.writeMany(frames)) {
+          this.drainWaits++
+          await this.framed.drained()
+        }
+      }
+    } catch (err) {
+      this.stopped = true
+      this.onFailed(err as Error)
+    } finally {
+      this.running = false
+    }
+  }
+}
+
+/**
+ * Batches wake-ups: the forward path marks senders, and one callback per
+ * event-loop turn flushes them all, so a burst of chunks becomes one write
+ * per subscriber instead of one per chunk.
+ */
+export class FlushScheduler {
+  private readonly pending = new Set<SubscriberSender>()
+  private scheduled = false
+
+  /** Marks `sender` for the next flush. */
+  wake (sender: SubscriberSender): void {
+    this.pending.add(sender)
+    if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(this.run)
+    }
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false
+    for (const s of this.pending) s.flush()
+    this.pending.clear()
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * Media service of a node (protocol ids /fabric/av/publish/1 and
+ * /fabric/av/subscribe/1): the I/O shell around RelayNode. A receiver task per
+ * publish stream hands each chunk to `RelayNode.forward` synchronously; a
+ * sender task per subscription moves sealed frames out. Membership is the
+ * group service's: only current members may publish or subscribe, and a
+ * removed member's streams are closed at once.
+ */
+import type { Libp2p, Stream, Connection } from '@libp2p/interface'
+import { FabricError, isFabricError } from '../errors.js'
+import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
+import { LinkSealer } from '../crypto/link-seal.js'
+import { FramedStream } from '../dispatch/framed-stream.js'
+import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
+import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
+import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import {
+  decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
+  encodeOpenResult, encodePublisherNotice,
+} from '../wire/messages.js'
+import type { TrafficTap } from './traffic-tap.js'
+
+export const PUBLISH_PROTOCOL = '/fabric/av/publish/1'
+export const SUBSCRIBE_PROTOCOL = '/fabric/av/subscribe/1'
+
+/** Time allowed for the first (open) frame of a media stream, ms. */
+const OPEN_TIMEOUT_MS = 10_000
+
+/** Counters of the media service beyond RelayNode's own. */
+export interface AvCounters {
+  publishStreams: number
+  subscribeStreams: number
+  refusedOpens: number
+  rejectedChunks: number
+  rejectedByCode: Record<string, number>
+  keyframeRequestsSent: number
+}
+
+interface Publisher {
+  readonly stream: string
+  readonly identity: string
+  readonly framed: FramedStream
+}
+
+interface Subscription {
+  readonly id: number
+  readonly identity: string
+  readonly stream: string
+  readonly framed: FramedStream
+  readonly sender: SubscriberSender
+}
+
+/** What the media service needs to know of stream membership. */
+export interface Membership {
+  isMember: (stream: string, identity: string) => boolean
+}
+
+export class AvService {
+  readonly relay: RelayNode
+  readonly counters: AvCounters = { publishStreams: 0, subscribeStreams: 0, refusedOpens: 0, rejectedChunks: 0, rejectedByCode: {}, keyframeRequestsSent: 0 }
+  private readonly libp2p: Libp2p
+  private readonly membership: Membership
+  private readonly tap: TrafficTap | undefined
+  private readonly scheduler = new FlushScheduler()
+  private readonly publishers = new Set<Publisher>()
+  private readonly subscriptions = new Map<number, Subscription>()
+
+  constructor (libp2p: Libp2p, relay: RelayNode, membership: Membership, tap?: TrafficTap) {
+    this.libp2p = libp2p
+    this.relay = relay
+    this.membership = membership
+    this.tap = tap
+  }
+
+  /** Registers both protocol handlers. */
+  async start (): Promise<void> {
+    await this.libp2p.handle(PUBLISH_PROTOCOL, (stream, connection) => { void this.onPublish(stream, connection) })
+    await this.libp2p.handle(SUBSCRIBE_PROTOCOL, (stream, connection) => { void this.onSubscribe(stream, connection) })
+  }
+
+  /** Unregisters the handlers and closes every media stream. */
+  async stop (): Promise<void> {
+    await this.libp2p.unhandle(PUBLISH_PROTOCOL)
+    await this.libp2p.unhandle(SUBSCRIBE_PROTOCOL)
+    for (const p of this.publishers) p.framed.abort(new Error('node stopping'))
+    for (const s of [...this.subscriptions.values()]) this.dropSubscription(s, new Error('node stopping'))
+  }
+
+  /** Membership changed: close the media streams of members who left. */
+  membersRemoved (stream: string, identities: readonly string[]): void {
+    for (const identity of identities) {
+      for (const p of this.publishers) {
+        if (p.stream === stream && p.identity === identity) p.framed.abort(new FabricError('NOT_MEMBER', 'removed from the stream'))
+      }
+      for (const s of [...this.subscriptions.values()]) {
+        if (s.stream === stream && s.identity === identity) this.dropSubscription(s, new FabricError('NOT_MEMBER', 'removed from the stream'))
+      }
+    }
+  }
+
+  /** The stream ended: close all its media streams. */
+  streamClosed (stream: string): void {
+    for (const p of this.publishers) if (p.stream === stream) p.framed.abort(new FabricError('NOT_FOUND', 'stream closed'))
+    for (const s of [...this.subscriptions.values()]) {
+      if (s.stream === stream) this.dropSubscription(s, new FabricError('NOT_FOUND', 'stream closed'))
+    }
+    this.relay.closeStream(stream)
+  }
+
+  /** Live media streams, for stats. */
+  streamCounts (): { publishers: number, subscribers: number } {
+    return { publishers: this.publishers.size, subscribers: this.subscriptions.size }
+  }
+
+  private async onPublish (stream: Stream, connection: Connection): Promise<void> {
+    const identity = connection.remotePeer.toString()
+    const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
+    let publisher: Publisher | undefined
+    try {
+      const open = decodePublishOpen(await framed.next(OPEN_TIMEOUT_MS))
+      this.admit(open.stream, identity)
+      publisher = { stream: open.stream, identity, framed }
+      this.publishers.add(publisher)
+      this.counters.publishStreams++
+      framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0) }))
+      for await (const chunk of framed.rest()) {
+        this.tap?.record('in', chunk)
+        this.onChunk(publisher, chunk)
+      }
+      await framed.close()
+    } catch (err) {
+      this.refuse(framed, publisher === undefined, err)
+    } finally {
+      if (publisher !== undefined) this.publishers.delete(publisher)
+    }
+  }
+
+  /** The receive path: one chunk from one publisher, handled synchronously. */
+  private onChunk (p: Publisher, chunk: Uint8Array): void {
+    if (!this.membership.isMember(p.stream, p.identity)) throw new FabricError('NOT_MEMBER', 'no longer a member of the stream')
+    let result: ForwardResult
+    try {
+      result = this.relay.forward(p.stream, p.identity, chunk, Date.now())
+    } catch (err) {
+      // A bad chunk is refused and counted; framing is intact, so the
+      // publisher's stream and everyone else's carry on.
+      if (!isFabricError(err) || err.code === 'NOT_FOUND') throw err
+      this.counters.rejectedChunks++
+      this.counters.rejectedByCode[err.code] = (this.counters.rejectedByCode[err.code] ?? 0) + 1
+      return
+    }
+    for (const id of result.delivered) {
+      const s = this.subscriptions.get(id)
+      if (s !== undefined) this.scheduler.wake(s.sender)
+    }
+    for (const r of result.keyframeRequests) this.routeKeyframeRequest(r)
+  }
+
+  private async onSubscribe (stream: Stream, connection: Connection): Promise<void> {
+    const identity = connection.remotePeer.toString()
+    const framed = new FramedStream(stream, MAX_CONTROL_FRAME)
+    let sub: Subscription | undefined
+    try {
+      const open = decodeSubscribeOpen(await framed.next(OPEN_TIMEOUT_MS))
+      this.admit(open.stream, identity)
+      const own = generateLinkKeyPair()
+      const transit = deriveTransitKey({
+        privateKey: own.privateKey,
+        peerPublicKey: open.subscriberPublicKey,
+        subscriberPublicKey: open.subscriberPublicKey,
+        relayPublicKey: own.publicKey,
+        stream: open.stream,
+      })
+      // The open result goes out before any sealed frame: sender tasks only
+      // run on a later turn of the event loop.
+      framed.write(encodeOpenResult({ version: 1, relayPublicKey: own.publicKey }))
+      const sealer = new LinkSealer(transit)
+      const tap = this.tap
+      const sealing = tap === undefined
+        ? sealer
+        : { seal: (chunk: Uint8Array) => { const out = sealer.seal(chunk); tap.record('out', out); return out } }
+      const { id, keyframeRequests } = this.relay.subscribe(open.stream, identity, sealing, Date.now())
+      const sender = new SubscriberSender(framed, (max) => this.relay.take(id, max), (err) => {
+        const s = this.subscriptions.get(id)
+        if (s !== undefined) this.dropSubscription(s, err)
+      })
+      sub = { id, identity, stream: open.stream, framed, sender }
+      this.subscriptions.set(id, sub)
+      this.counters.subscribeStreams++
+      this.scheduler.wake(sender)
+      for (const r of keyframeRequests) this.routeKeyframeRequest(r)
+      for await (const frame of framed.rest()) {
+        const notice = decodeSubscriberNotice(frame)
+        if (notice.keyframeRequest !== undefined) {
+          const r = this.relay.requestKeyframe(id, notice.keyframeRequest.track, Date.now())
+          if (r !== undefined) this.routeKeyframeRequest(r)
+        }
+      }
+    } catch (err) {
+      this.refuse(framed, sub === undefined, err)
+    } finally {
+      if (sub !== undefined) this.dropSubscription(sub)
+    }
+  }
+
+  /** @throws FabricError NOT_MEMBER / NOT_FOUND */
+  private admit (stream: string, identity: string): void {
+    if (!this.membership.isMember(stream, identity)) throw new FabricError('NOT_MEMBER', `${identity} is not a member of ${stream}`)
+    if (!this.relay.hasStream(stream)) throw new FabricError('NOT_FOUND', `stream ${stream} is not open`)
+  }
+
+  private refuse (framed: FramedStream, beforeOpen: boolean, err: unknown): void {
+    const code = isFabricError(err) ? err.code : 'INTERNAL'
+    if (beforeOpen) {
+      this.counters.refusedOpens++
+      try {
+        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: (err as Error).message } }))
+      } catch {}
+      void framed.close()
+    } else {
+      framed.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+
+  private routeKeyframeRequest (r: KeyframeRequest): void {
+    for (const p of this.publishers) {
+      if (p.stream !== r.stream || (r.publisher !== undefined && p.identity !== r.publisher)) continue
+      try {
+        p.framed.write(encodePublisherNotice({ keyframeRequest: { track: r.track } }))
+        this.counters.keyframeRequestsSent++
+      } catch {}
+    }
+  }
+
+  private dropSubscription (s: Subscription, err?: Error): void {
+    if (this.subscriptions.get(s.id) !== s) return
+    this.subscriptions.delete(s.id)
+    s.sender.stop()
+    this.relay.unsubscribe(s.id)
+    if (err !== undefined) s.framed.abort(err)
+    else void s.framed.close()
+  }
+}

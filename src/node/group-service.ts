@@ -1,0 +1,109 @@
+/**
+ * Group service shell (/fabric/group/1): feeds the sans-IO GroupServiceCore
+ * with stream events and carries out its actions. One framed libp2p stream
+ * per member per fabric stream; a malformed frame gets an error reply and
+ * the stream carries on (framing is intact); a framing error closes only
+ * that member's stream.
+ */
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { isFabricError } from '../errors.js'
+import { FramedStream } from '../dispatch/framed-stream.js'
+import { inspectCommit } from '../session/inspect.js'
+import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
+import { GroupServiceCore, type GroupAction } from './group-core.js'
+
+export const GROUP_PROTOCOL = '/fabric/group/1'
+
+/** How often the core's timers (EpochReady timeout) are driven, ms. */
+const TICK_MS = 200
+
+/** Receives the membership decisions the media service must enforce. */
+export interface RosterListener {
+  roster: (stream: string, epoch: bigint, members: readonly string[], added: readonly string[], removed: readonly string[]) => void
+  streamClosed: (stream: string) => void
+}
+
+export class GroupService {
+  readonly core: GroupServiceCore
+  /** Frames refused as malformed, across all members. */
+  malformed = 0
+  private readonly libp2p: Libp2p
+  private readonly listener: RosterListener
+  private readonly conns = new Map<number, FramedStream>()
+  private nextConn = 1
+  private ticker: NodeJS.Timeout | undefined
+
+  constructor (libp2p: Libp2p, listener: RosterListener, opts: { epochReadyTimeoutMs?: number } = {}) {
+    this.libp2p = libp2p
+    this.listener = listener
+    this.core = new GroupServiceCore({ inspectCommit, epochReadyTimeoutMs: opts.epochReadyTimeoutMs })
+  }
+
+  /** Registers the protocol handler and starts the tick timer. */
+  async start (): Promise<void> {
+    await this.libp2p.handle(GROUP_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) })
+    this.ticker = setInterval(() => { this.run(this.core.handle({ kind: 'tick' }, Date.now())) }, TICK_MS)
+    this.ticker.unref()
+  }
+
+  /** Stops the handler and timer and closes every group stream. */
+  async stop (): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker)
+    await this.libp2p.unhandle(GROUP_PROTOCOL)
+    for (const f of this.conns.values()) f.abort(new Error('node stopping'))
+    this.conns.clear()
+  }
+
+  /** True when `identity` is a current member of `stream`. */
+  isMember (stream: string, identity: string): boolean {
+    return this.core.isMember(stream, identity)
+  }
+
+  private async onStream (stream: Stream, connection: Connection): Promise<void> {
+    const conn = this.nextConn++
+    const framed = new FramedStream(stream, MAX_CONTROL_FRAME)
+    this.conns.set(conn, framed)
+    this.run(this.core.handle({ kind: 'opened', conn, peer: connection.remotePeer.toString() }, Date.now()))
+    try {
+      for await (const frame of framed.rest()) {
+        let message
+        try {
+          message = decodeGroupClientMessage(frame)
+        } catch (err) {
+          if (!isFabricError(err)) throw err
+          this.malformed++
+          framed.write(encodeGroupServerMessage({ version: 1, requestId: 0n, error: { code: err.code, message: err.message, currentEpoch: 0n } }))
+          continue
+        }
+        this.run(this.core.handle({ kind: 'message', conn, message }, Date.now()))
+      }
+    } catch (err) {
+      framed.abort(err as Error)
+    } finally {
+      this.conns.delete(conn)
+      this.run(this.core.handle({ kind: 'closed', conn }, Date.now()))
+    }
+  }
+
+  private run (actions: GroupAction[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'send': {
+          const f = this.conns.get(a.conn)
+          try { f?.write(encodeGroupServerMessage(a.message)) } catch {}
+          break
+        }
+        case 'close':
+          void this.conns.get(a.conn)?.close()
+          break
+        case 'roster':
+          this.listener.roster(a.stream, a.epoch, a.members, a.added, a.removed)
+          break
+        case 'streamClosed':
+          this.listener.streamClosed(a.stream)
+          break
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * libp2p host construction shared by nodes and members: TCP, noise, yamux,
+ * identify (toolchain.md pins). A node's Ed25519 peer key lives in its data
+ * directory so its peer id, and the KeyPackages stored for it, survive a
+ * restart.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+
+/** File name of the peer key inside a data directory (libp2p protobuf encoding). */
+export const PEER_KEY_FILE = 'peer-key'
+
+/** Options of `createHost`. */
+export interface HostOptions {
+  /** Multiaddrs to listen on; [] for a dial-only member. */
+  listen: string[]
+  /** Peer key; a fresh Ed25519 key when absent. */
+  privateKey?: PrivateKey
+}
+
+/** A started libp2p host with TCP, noise, yamux and identify. */
+export async function createHost (opts: HostOptions): Promise<Libp2p> {
+  return await createLibp2p({
+    privateKey: opts.privateKey,
+    addresses: { listen: opts.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() },
+    connectionManager: { maxConnections: 4096 },
+  })
+}
+
+/**
+ * Loads the peer key of `dataDir`, creating the directory and a new Ed25519
+ * key on first use.
+ */
+export async function loadOrCreatePeerKey (dataDir: string): Promise<PrivateKey> {
+  await mkdir(dataDir, { recursive: true })
+  const path = join(dataDir, PEER_KEY_FILE)
+  try {
+    return privateKeyFromProtobuf(await readFile(path))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(path, privateKeyToProtobuf(key), { mode: 0o600 })
+  return key
+}

@@ -1,0 +1,135 @@
+/**
+ * A fabric node: composes the libp2p host, the KeyPackage directory, the
+ * group service (MLS delivery service), the relay and its dispatcher, and the
+ * admin HTTP endpoint. `startNode` binds every listener before it returns, so
+ * port 0 works and the handle reports the real addresses; `stop` drains.
+ * The node holds no MLS or SFrame key: nothing here imports the session's
+ * group state or SFrame.
+ */
+import { mkdir } from 'node:fs/promises'
+import type { Libp2p } from '@libp2p/interface'
+import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
+import { AvService } from './av-service.js'
+import { startAdminHttp, type AdminHttp } from './admin-http.js'
+import { openKeyPackageStore, type KeyPackageStore } from './directory-store.js'
+import { registerDirectoryService } from './directory-service.js'
+import { GroupService } from './group-service.js'
+import { createHost, loadOrCreatePeerKey } from './host.js'
+import { TrafficTap } from './traffic-tap.js'
+
+/** How to start a node. Every field is optional. */
+export interface NodeConfig {
+  /** libp2p listen multiaddrs; default ['/ip4/127.0.0.1/tcp/0']. */
+  listen?: string[]
+  /** Data directory (peer key, KeyPackage store); undefined = ephemeral, in memory. */
+  dataDir?: string
+  /** Admin HTTP listener; default { host: '127.0.0.1', port: 0 }; false = none. */
+  admin?: { host: string, port: number } | false
+  /** Relay tunables. */
+  relay?: Partial<RelayConfig>
+  /** Group service: ms after an epoch change before EpochReady without all acks. */
+  epochReadyTimeoutMs?: number
+  /** Record every media frame handled into this file (audits; off by default). */
+  trafficCapture?: string
+}
+
+/** A running node. */
+export interface NodeHandle {
+  /** The node's libp2p peer id. */
+  readonly peerId: string
+  /** Multiaddrs members dial, with /p2p/<peer id>. */
+  readonly multiaddrs: string[]
+  /** Data directory, undefined when ephemeral. */
+  readonly dataDir: string | undefined
+  /** Base URL of the admin HTTP endpoint, when enabled. */
+  readonly adminUrl: string | undefined
+  readonly libp2p: Libp2p
+  readonly relay: RelayNode
+  /** Counters of every service (the admin API's /api/v1/stats). */
+  stats: () => NodeStats
+  /** Stops accepting, closes every stream and the store; idempotent. */
+  stop: () => Promise<void>
+}
+
+/** Snapshot of a node's counters. */
+export interface NodeStats {
+  peerId: string
+  uptimeMs: number
+  memory: NodeJS.MemoryUsage
+  relay: ReturnType<RelayNode['stats']>
+  av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
+  directory: unknown
+  group: { streams: Array<{ stream: string, epoch: string, committer: string, members: string[] }>, malformed: number }
+}
+
+/**
+ * Starts a node and returns once every listener is bound.
+ * @throws when a listen address cannot be bound or the data dir is unusable
+ */
+export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
+  const started = Date.now()
+  const dataDir = config.dataDir
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
+  const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
+  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], privateKey })
+  const store: KeyPackageStore = await openKeyPackageStore({ dataDir })
+  const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
+  const relay = new RelayNode(config.relay)
+  let av: AvService | undefined
+  const group = new GroupService(libp2p, {
+    roster: (stream, _epoch, _members, added, removed) => {
+      relay.openStream(stream)
+      if (added.length > 0 || removed.length > 0) relay.epochChanged(stream)
+      if (removed.length > 0) av?.membersRemoved(stream, removed)
+    },
+    streamClosed: (stream) => { av?.streamClosed(stream) },
+  }, { epochReadyTimeoutMs: config.epochReadyTimeoutMs })
+  av = new AvService(libp2p, relay, group, tap)
+  const directory = await registerDirectoryService(libp2p, store)
+  await group.start()
+  await av.start()
+
+  const stats = (): NodeStats => ({
+    peerId: libp2p.peerId.toString(),
+    uptimeMs: Date.now() - started,
+    memory: process.memoryUsage(),
+    relay: relay.stats(),
+    av: { ...av.counters, live: av.streamCounts() },
+    directory: directory.counters,
+    group: {
+      streams: group.core.streams().map((s) => {
+        const r = group.core.roster(s)
+        return { stream: s, epoch: String(r?.epoch ?? 0n), committer: r?.committer ?? '', members: r?.members ?? [] }
+      }),
+      malformed: group.malformed,
+    },
+  })
+  const admin: AdminHttp | undefined = config.admin === false
+    ? undefined
+    : await startAdminHttp(config.admin ?? { host: '127.0.0.1', port: 0 }, stats)
+
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= (async () => {
+      await admin?.close()
+      await av.stop()
+      await group.stop()
+      await directory.unregister()
+      await libp2p.stop()
+      await store.close()
+      tap?.close()
+    })()
+    await stopping
+  }
+
+  return {
+    peerId: libp2p.peerId.toString(),
+    multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()),
+    dataDir,
+    adminUrl: admin?.url,
+    libp2p,
+    relay,
+    stats,
+    stop,
+  }
+}
