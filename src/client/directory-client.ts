@@ -1,0 +1,153 @@
+/**
+ * Client side of the KeyPackage directory (/fabric/directory/1): one stream
+ * per call, one DirectoryRequest frame out, one DirectoryResponse frame in.
+ * A node's refusal comes back as a FabricError with the node's error code.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { FabricError } from '../errors.js'
+import { FramedStream } from '../dispatch/framed-stream.js'
+import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import {
+  DIRECTORY_PROTOCOL, decodeDirectoryResponse, encodeDirectoryRequest, toErrorCode, type Unversioned,
+} from '../wire/messages.js'
+import type { DirectoryRequest, DirectoryResponse } from '../wire/pb/directory.js'
+
+/** Default bound of one directory call (dial, request, response), ms. */
+export const DIRECTORY_CALL_TIMEOUT_MS = 10_000
+
+/** The part of a libp2p node the directory client uses. */
+export type DirectoryDialer = Pick<Libp2p, 'dialProtocol'>
+
+/** Options of every directory call. */
+export interface DirectoryCallOptions {
+  /** Bound of the whole call, ms; default 10 000. FabricError TIMEOUT beyond. */
+  timeoutMs?: number
+  /** Cancels the call. */
+  signal?: AbortSignal
+}
+
+/** A KeyPackage a directory handed out. */
+export interface FetchedKeyPackage {
+  /** MLSMessage(mls_key_package) bytes, as published (not verified here: the caller validates). */
+  keyPackage: Uint8Array
+  /** True when it is the identity's last-resort KeyPackage (the node keeps it). */
+  lastResort: boolean
+}
+
+/** What a directory holds for an identity. */
+export interface KeyPackageCount {
+  /** One-use KeyPackages held. */
+  count: number
+  /** Whether a last-resort KeyPackage is held. */
+  hasLastResort: boolean
+}
+
+/**
+ * Publishes KeyPackages for this host's own identity. The node stores them
+ * only if every one (and `lastResort`) names this host's peer id as its
+ * credential identity; otherwise it stores none.
+ *
+ * @param node        the directory node: its peer id (already known to the
+ *                    peer store) or a multiaddr including /p2p/<id>
+ * @param keyPackages 0..64 MLSMessage(mls_key_package), each 1..64 KiB
+ * @param lastResort  replaces the identity's last-resort KeyPackage
+ * @returns the number of one-use KeyPackages stored (keyPackages.length)
+ * @throws FabricError with the node's code: IDENTITY_MISMATCH, MALFORMED,
+ *         TOO_LARGE (above the node's per-identity bound too), UNSUPPORTED_SUITE, ...
+ * @throws MalformedError / TooLargeError before sending when the request breaks the wire bounds
+ * @throws FabricError TIMEOUT past timeoutMs; dial and stream errors as libp2p throws them
+ */
+export async function publishKeyPackages (
+  libp2p: DirectoryDialer,
+  node: PeerId | Multiaddr,
+  keyPackages: readonly Uint8Array[],
+  lastResort?: Uint8Array,
+  options: DirectoryCallOptions = {},
+): Promise<number> {
+  const publish = { keyPackages: keyPackages.map(toArrayBufferView), lastResort: toArrayBufferView(lastResort ?? new Uint8Array(0)) }
+  const response = await call(libp2p, node, { publish }, options)
+  return response.accepted
+}
+
+/**
+ * Fetches one KeyPackage of `identity`, consuming it on the node unless it is
+ * the last-resort one. The bytes are not validated here: check them (e.g.
+ * with validateKeyPackage, and that they name `identity`) before adding.
+ *
+ * @param identity libp2p peer id string of the member
+ * @throws FabricError NO_KEY_PACKAGE when the node holds none for identity;
+ *         other codes and transport errors as publishKeyPackages
+ */
+export async function fetchKeyPackage (
+  libp2p: DirectoryDialer,
+  node: PeerId | Multiaddr,
+  identity: string,
+  options: DirectoryCallOptions = {},
+): Promise<FetchedKeyPackage> {
+  const response = await call(libp2p, node, { fetch: { identity } }, options)
+  if (response.keyPackage.byteLength === 0) throw new FabricError('MALFORMED', 'directory fetch response carries no KeyPackage')
+  // A copy, not slice() (a view on a Buffer): the frame may be far larger than the KeyPackage.
+  return { keyPackage: new Uint8Array(response.keyPackage), lastResort: response.lastResort }
+}
+
+/**
+ * Counts what the node holds for `identity` (consumes nothing).
+ *
+ * @throws as publishKeyPackages
+ */
+export async function countKeyPackages (
+  libp2p: DirectoryDialer,
+  node: PeerId | Multiaddr,
+  identity: string,
+  options: DirectoryCallOptions = {},
+): Promise<KeyPackageCount> {
+  const response = await call(libp2p, node, { count: { identity } }, options)
+  return { count: response.count, hasLastResort: response.hasLastResort }
+}
+
+async function call (
+  libp2p: DirectoryDialer,
+  node: PeerId | Multiaddr,
+  request: Unversioned<DirectoryRequest>,
+  options: DirectoryCallOptions,
+): Promise<DirectoryResponse> {
+  // Encode before dialling, so a request the wire refuses costs no connection.
+  const frame = encodeDirectoryRequest(request)
+  const timeoutMs = options.timeoutMs ?? DIRECTORY_CALL_TIMEOUT_MS
+  const deadline = Date.now() + timeoutMs
+  const timeout = AbortSignal.timeout(timeoutMs)
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
+  let stream
+  try {
+    stream = await libp2p.dialProtocol(node, DIRECTORY_PROTOCOL, { signal })
+  } catch (err) {
+    if (timeout.aborted) throw new FabricError('TIMEOUT', `directory dial took over ${timeoutMs} ms`, { cause: err })
+    throw err
+  }
+  const framed = new FramedStream(stream, MAX_CONTROL_FRAME)
+  const onAbort = (): void => { framed.abort(new FabricError('TIMEOUT', 'directory call aborted')) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  let response: DirectoryResponse
+  try {
+    await framed.send(frame)
+    // Half-close: the node reads exactly one request, and learns at once that no more comes.
+    await framed.close()
+    response = decodeDirectoryResponse(await framed.next(Math.max(1, deadline - Date.now())))
+  } catch (err) {
+    framed.abort(err instanceof Error ? err : new Error(String(err)))
+    if (timeout.aborted && !(err instanceof FabricError)) throw new FabricError('TIMEOUT', `directory call took over ${timeoutMs} ms`, { cause: err })
+    throw err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+  // The node closes its side after its one response, so the stream ends without a reset.
+  if (response.error !== undefined) {
+    throw new FabricError(toErrorCode(response.error.code), `directory refused: ${response.error.code}: ${response.error.message}`)
+  }
+  return response
+}
+
+function toArrayBufferView (bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? bytes as Uint8Array<ArrayBuffer> : new Uint8Array(bytes)
+}

@@ -1,0 +1,627 @@
+/**
+ * AvSession: one member's view of the MLS group (RFC 9420) that keys one
+ * fabric stream, and the SFrame base keys it yields (RFC 9605 section 5.2).
+ *
+ * Sans-IO: every input and output is bytes (MLSMessage encodings), time
+ * enters only as `nowMs` arguments, and nothing is sent: the caller carries
+ * Commits and Welcomes through the group service. Handshake messages are
+ * PublicMessages so that the group service can read their epochs, and
+ * Commits that add members put the ratchet tree in the Welcome (ratchet_tree
+ * extension, RFC 9420 section 12.4.3.3) since joiners are other processes.
+ */
+import {
+  createCommit,
+  createGroup,
+  emptyPskIndex,
+  encodeMlsMessage,
+  joinGroup,
+  makePskIndex,
+  mlsExporter,
+  processPublicMessage,
+  type CiphersuiteImpl,
+  type ClientState,
+  type Proposal,
+  type PublicMessage,
+} from 'ts-mls'
+import { FabricError, MalformedError } from '../errors.js'
+import { equalBytes } from './bytes.js'
+import { fabricClientConfig } from './credentials.js'
+import { EpochKeyRing, type EpochKey, type EpochKeyRingOptions } from './key-ring.js'
+import { decodePrivateState, generateKeyPackageObjects, validateKeyPackage } from './key-package.js'
+import { decodeKid, encodeKid, KID_MAX_SENDER_LEAF_INDEX } from './kid.js'
+import {
+  checkSize,
+  MAX_ADDS_PER_COMMIT,
+  MAX_COMMIT_BYTES,
+  MAX_GROUP_ID_BYTES,
+  MAX_KEY_PACKAGE_BYTES,
+  MAX_WELCOME_BYTES,
+} from './limits.js'
+import { decodeWholeMlsMessage, suiteNumberOf, toFabricError } from './mls-message.js'
+import { checkUniqueIdentities, diffRosters, membersOfTree, type Member } from './roster.js'
+import { DEFAULT_CIPHER_SUITE, suiteImpl } from './suite.js'
+
+/** Exporter label for the SFrame base key (RFC 9605 section 5.2). */
+export const SFRAME_EXPORTER_LABEL = 'SFrame 1.0 Base Key'
+
+/** Default SFrame key length Nk, in bytes: 16 for AES_128_GCM_SHA256_128 (RFC 9605 section 4.5). */
+export const DEFAULT_SFRAME_KEY_LENGTH = 16
+
+/** Length of a random group id when the creator gives none, in bytes. */
+export const DEFAULT_GROUP_ID_LENGTH = 16
+
+/** Options shared by creating and joining a session. */
+export interface SessionOptions {
+  /** SFrame Nk: length of the base keys the key ring holds, in bytes (1..64); default 16. */
+  sframeKeyLength?: number
+  /** Retention of superseded epochs' keys; defaults 10 000 ms and 8 epochs. */
+  keyRing?: EpochKeyRingOptions
+}
+
+/** Options of AvSession.create. */
+export interface CreateSessionOptions extends SessionOptions {
+  /** The creator's libp2p peer id. */
+  identity: string
+  /** Current time, ms since the Unix epoch (KeyPackage lifetime, key ring). */
+  nowMs: number
+  /** MLS group id, 1..255 bytes; default 16 random bytes. */
+  groupId?: Uint8Array
+  /** MLS cipher suite id; default 1. */
+  cipherSuite?: number
+}
+
+/** Options of AvSession.joinFromWelcome. */
+export interface JoinSessionOptions extends SessionOptions {
+  /** MLSMessage(mls_welcome) bytes, at most 1 MiB. */
+  welcome: Uint8Array
+  /** The joiner's own KeyPackage, MLSMessage(mls_key_package) bytes as generated. */
+  keyPackage: Uint8Array
+  /** The private state generated with that KeyPackage. */
+  privateState: Uint8Array
+  /** The joiner's libp2p peer id; must be the KeyPackage's identity. */
+  identity: string
+  /** Current time, ms (key ring). */
+  nowMs: number
+}
+
+/** Options of AvSession.prepareAdd. */
+export interface PrepareAddOptions {
+  /** Current time, ms since the Unix epoch: each KeyPackage's lifetime must cover it. */
+  nowMs: number
+  /**
+   * The identities the caller asked for, one per KeyPackage in the same
+   * order (e.g. the peers whose join requests these answer). A KeyPackage
+   * naming another identity is refused.
+   */
+  expectedIdentities?: string[]
+}
+
+/**
+ * A Commit this member made but the group has not yet taken. Nothing in the
+ * session changes until `applyPending`; if the group service refuses it (a
+ * competing Commit won the epoch), `discardPending`, process the winner, and
+ * prepare again.
+ */
+export interface PendingCommit {
+  /** MLSMessage(mls_public_message) bytes of the Commit. */
+  readonly commit: Uint8Array
+  /** MLSMessage(mls_welcome) bytes for every joiner, one Welcome for all; absent when nobody joins. */
+  readonly welcome?: Uint8Array
+  /** The epoch the Commit was created in (what the group service compares). */
+  readonly fromEpoch: bigint
+  /** The epoch the group enters when the Commit is applied (fromEpoch + 1). */
+  readonly epoch: bigint
+  /** Identities the Commit adds, in KeyPackage order. */
+  readonly addedIdentities: readonly string[]
+  /** Identities the Commit removes. */
+  readonly removedIdentities: readonly string[]
+}
+
+/** What a Commit did, from this member's point of view. */
+export interface CommitOutcome {
+  /** The epoch the group entered. After own removal this member stays behind at epoch - 1. */
+  epoch: bigint
+  /** True when the Commit removed this member; the session is then dead. */
+  removedSelf: boolean
+  /** Identities that joined. */
+  added: string[]
+  /** Identities that left. */
+  removed: string[]
+}
+
+/** The key an SFrame KID names, with the KID's fields. */
+export interface KidKey extends EpochKey {
+  /** Track context of the KID. */
+  context: number
+  /** Sender leaf index of the KID. */
+  senderLeafIndex: number
+}
+
+interface Pending {
+  token: PendingCommit
+  newState: ClientState
+  consumed: Uint8Array[]
+}
+
+/**
+ * One member's MLS group state for one stream, with its SFrame key ring.
+ * Mutating operations run one at a time in call order (each is async only
+ * because the crypto is).
+ */
+export class AvSession {
+  /** This member's libp2p peer id. */
+  readonly identity: string
+  /** MLS cipher suite id of the group. */
+  readonly cipherSuite: number
+  /** SFrame base keys by epoch, updated on every epoch change. */
+  readonly keyRing: EpochKeyRing
+  /** SFrame Nk in bytes. */
+  readonly sframeKeyLength: number
+  #state: ClientState
+  readonly #cs: CiphersuiteImpl
+  #pending: Pending | undefined
+  #removed = false
+  #queue: Promise<unknown> = Promise.resolve()
+
+  private constructor (identity: string, state: ClientState, cs: CiphersuiteImpl, options: SessionOptions) {
+    this.identity = identity
+    this.#state = state
+    this.#cs = cs
+    this.cipherSuite = suiteNumberOf(state.groupContext.cipherSuite)
+    this.sframeKeyLength = options.sframeKeyLength ?? DEFAULT_SFRAME_KEY_LENGTH
+    this.keyRing = new EpochKeyRing(options.keyRing)
+  }
+
+  /**
+   * Creates a group at epoch 0 with this member alone at leaf 0 (RFC 9420
+   * section 11), and installs the epoch 0 SFrame base key.
+   *
+   * @throws MalformedError on a bad identity or group id
+   * @throws FabricError UNSUPPORTED_SUITE when the suite is not available
+   * @throws FabricError INVALID_STATE on a bad sframeKeyLength or key ring option
+   */
+  static async create (options: CreateSessionOptions): Promise<AvSession> {
+    checkKeyLength(options.sframeKeyLength)
+    const suite = options.cipherSuite ?? DEFAULT_CIPHER_SUITE
+    const groupId = options.groupId === undefined
+      ? globalThis.crypto.getRandomValues(new Uint8Array(DEFAULT_GROUP_ID_LENGTH))
+      : Uint8Array.from(options.groupId)
+    if (groupId.length === 0 || groupId.length > MAX_GROUP_ID_BYTES) {
+      throw new MalformedError(`group id must be 1..${MAX_GROUP_ID_BYTES} bytes, got ${groupId.length}`)
+    }
+    const { publicPackage, privatePackage, cs } = await generateKeyPackageObjects(options.identity, { nowMs: options.nowMs, cipherSuite: suite })
+    let state: ClientState
+    try {
+      state = await createGroup(groupId, publicPackage, privatePackage, [], cs, fabricClientConfig)
+    } catch (err) {
+      throw toFabricError('creating the group', err, 'INTERNAL')
+    }
+    // The creator's KeyPackage is never sent, so its init key has no use.
+    privatePackage.initPrivateKey.fill(0)
+    const session = new AvSession(options.identity, state, cs, options)
+    await session.#installEpochKey(options.nowMs)
+    return session
+  }
+
+  /**
+   * Joins a group from a Welcome (RFC 9420 section 12.4.3.1), using only
+   * bytes: the Welcome, this member's own KeyPackage and its private state.
+   * The ratchet tree comes from the Welcome's ratchet_tree extension, and
+   * ts-mls checks it (signatures, parent and tree hashes) against the signed
+   * GroupInfo. The KeyPackage's init private key is consumed; the caller
+   * should delete its copy of `privateState` unless it is a last-resort one.
+   *
+   * @throws TooLargeError on a Welcome above 1 MiB or KeyPackage above 64 KiB
+   * @throws MalformedError when an input does not decode or the Welcome does not verify
+   * @throws FabricError IDENTITY_MISMATCH when the KeyPackage is not `identity`'s
+   * @throws FabricError NOT_FOUND when the Welcome has no secrets for this KeyPackage
+   * @throws FabricError AUTH_FAILED when a signature or confirmation tag does not verify
+   * @throws FabricError UNSUPPORTED_SUITE when the suite is not available
+   */
+  static async joinFromWelcome (options: JoinSessionOptions): Promise<AvSession> {
+    checkKeyLength(options.sframeKeyLength)
+    checkSize('Welcome', options.welcome, MAX_WELCOME_BYTES)
+    checkSize('KeyPackage', options.keyPackage, MAX_KEY_PACKAGE_BYTES)
+    const msg = decodeWholeMlsMessage('Welcome', options.welcome)
+    if (msg.wireformat !== 'mls_welcome') throw new MalformedError(`expected an MLSMessage Welcome, got ${msg.wireformat}`)
+    const welcome = msg.welcome
+    const own = await validateKeyPackage(options.keyPackage)
+    if (own.identity !== options.identity) {
+      throw new FabricError('IDENTITY_MISMATCH', `KeyPackage names ${own.identity}, not ${options.identity}`)
+    }
+    if (suiteNumberOf(welcome.cipherSuite) !== own.cipherSuite) {
+      throw new MalformedError(`Welcome suite ${welcome.cipherSuite} differs from the KeyPackage's ${own.cipherSuite}`)
+    }
+    if (!welcome.secrets.some(s => equalBytes(s.newMember, own.ref))) {
+      throw new FabricError('NOT_FOUND', 'the Welcome holds no secrets for this KeyPackage')
+    }
+    const privateKeys = decodePrivateState(options.privateState)
+    const cs = await suiteImpl(own.cipherSuite)
+    let state: ClientState
+    try {
+      state = await joinGroup(welcome, own.keyPackage, privateKeys, emptyPskIndex, cs, undefined, undefined, fabricClientConfig)
+    } catch (err) {
+      throw toFabricError('joining from the Welcome', err, 'MALFORMED')
+    } finally {
+      privateKeys.initPrivateKey.fill(0)
+    }
+    const members = membersOfTree(state.ratchetTree)
+    checkUniqueIdentities(members)
+    if (members.find(m => m.leafIndex === state.privatePath.leafIndex)?.identity !== options.identity) {
+      throw new FabricError('INTERNAL', 'own leaf does not carry own identity after joining')
+    }
+    const session = new AvSession(options.identity, state, cs, options)
+    await session.#installEpochKey(options.nowMs)
+    return session
+  }
+
+  /** The MLS group id (a copy). */
+  get groupId (): Uint8Array {
+    return Uint8Array.from(this.#state.groupContext.groupId)
+  }
+
+  /** The current MLS epoch; after own removal, the last epoch this member was in. */
+  get epoch (): bigint {
+    return this.#state.groupContext.epoch
+  }
+
+  /** This member's leaf index (also its SFrame KID sender index). */
+  get ownLeafIndex (): number {
+    return this.#state.privatePath.leafIndex
+  }
+
+  /** True once a processed Commit removed this member. */
+  get removed (): boolean {
+    return this.#removed
+  }
+
+  /** The Commit prepared and not yet applied or discarded, if any. */
+  get pending (): PendingCommit | undefined {
+    return this.#pending?.token
+  }
+
+  /**
+   * The members of the current epoch by ascending leaf index.
+   *
+   * @throws FabricError REMOVED after own removal
+   */
+  members (): Member[] {
+    this.#checkAlive()
+    return membersOfTree(this.#state.ratchetTree)
+  }
+
+  /**
+   * The identity at `leafIndex` in the current epoch, or undefined for a blank
+   * or absent leaf.
+   *
+   * @throws FabricError REMOVED after own removal
+   */
+  identityOf (leafIndex: number): string | undefined {
+    return this.members().find(m => m.leafIndex === leafIndex)?.identity
+  }
+
+  /**
+   * The leaf index of `identity` in the current epoch, or undefined when it is
+   * not a member.
+   *
+   * @throws FabricError REMOVED after own removal
+   */
+  leafIndexOf (identity: string): number | undefined {
+    return this.members().find(m => m.identity === identity)?.leafIndex
+  }
+
+  /**
+   * MLS-Exporter("SFrame 1.0 Base Key", "", nk) of the current epoch
+   * (RFC 9605 section 5.2; RFC 9420 section 8.5): the SFrame base key. The
+   * caller owns the returned bytes.
+   *
+   * @param nk key length in bytes, 1..64; default the session's sframeKeyLength
+   * @throws FabricError REMOVED after own removal
+   * @throws FabricError INVALID_STATE on a bad nk
+   */
+  async exportSFrameBaseKey (nk: number = this.sframeKeyLength): Promise<Uint8Array> {
+    this.#checkAlive()
+    checkKeyLength(nk)
+    return await mlsExporter(this.#state.keySchedule.exporterSecret, SFRAME_EXPORTER_LABEL, new Uint8Array(0), nk, this.#cs)
+  }
+
+  /**
+   * This member's SFrame KID for a track in the current epoch (RFC 9605 section 5.2).
+   *
+   * @param context track context, 0..255 (see TrackContext)
+   * @throws FabricError REMOVED after own removal
+   * @throws MalformedError when context or the leaf index is out of KID range
+   */
+  ownKid (context: number): bigint {
+    this.#checkAlive()
+    return encodeKid({ context, senderLeafIndex: this.ownLeafIndex, epoch: this.epoch })
+  }
+
+  /**
+   * The base key a received frame's KID names, from the key ring (current
+   * epoch, or a superseded one still inside its window).
+   *
+   * @returns the key and the KID's fields, or undefined when no key is held
+   * @throws MalformedError when the KID does not fit the layout
+   */
+  baseKeyForKid (kid: bigint, nowMs: number): KidKey | undefined {
+    const fields = decodeKid(kid)
+    const key = this.keyRing.baseKeyForEpochBits(fields.epochLowBits, nowMs)
+    return key === undefined ? undefined : { ...key, context: fields.context, senderLeafIndex: fields.senderLeafIndex }
+  }
+
+  /**
+   * Prepares ONE Commit adding every KeyPackage, and ONE Welcome for all the
+   * joiners (RFC 9420 sections 12.1.1, 12.4, 12.4.3), without changing the
+   * session. Each KeyPackage is checked first (framing, suite, credential,
+   * signatures, lifetime at nowMs, identity), then ts-mls checks them again
+   * as RFC 9420 section 12.2 requires.
+   *
+   * @param keyPackages 1..256 MLSMessage(mls_key_package) byte strings
+   * @throws FabricError REMOVED after own removal
+   * @throws FabricError INVALID_STATE when another Commit is pending, or on an empty list
+   * @throws TooLargeError on a KeyPackage above 64 KiB, or when the Welcome
+   *         or Commit would exceed 1 MiB
+   * @throws MalformedError on a KeyPackage that does not decode or verify, or is outside its lifetime
+   * @throws FabricError UNSUPPORTED_SUITE on a KeyPackage of another suite than the group's
+   * @throws FabricError IDENTITY_MISMATCH when expectedIdentities disagrees
+   * @throws FabricError ALREADY_EXISTS when an identity is already a member or appears twice
+   */
+  async prepareAdd (keyPackages: Uint8Array[], options: PrepareAddOptions): Promise<PendingCommit> {
+    return await this.#exclusive(async () => {
+      this.#checkCanCommit()
+      if (keyPackages.length === 0 || keyPackages.length > MAX_ADDS_PER_COMMIT) {
+        throw new FabricError('INVALID_STATE', `prepareAdd takes 1..${MAX_ADDS_PER_COMMIT} KeyPackages, got ${keyPackages.length}`)
+      }
+      const expected = options.expectedIdentities
+      if (expected !== undefined && expected.length !== keyPackages.length) {
+        throw new FabricError('INVALID_STATE', `${keyPackages.length} KeyPackages but ${expected.length} expected identities`)
+      }
+      for (const kp of keyPackages) checkSize('KeyPackage', kp, MAX_KEY_PACKAGE_BYTES)
+      const present = new Set(membersOfTree(this.#state.ratchetTree).map(m => m.identity))
+      const proposals: Proposal[] = []
+      const addedIdentities: string[] = []
+      for (const [i, bytes] of keyPackages.entries()) {
+        const kp = await validateKeyPackage(bytes, options.nowMs)
+        if (kp.cipherSuite !== this.cipherSuite) {
+          throw new FabricError('UNSUPPORTED_SUITE', `KeyPackage of ${kp.identity} uses suite ${kp.cipherSuite}, the group uses ${this.cipherSuite}`)
+        }
+        if (expected !== undefined && expected[i] !== kp.identity) {
+          throw new FabricError('IDENTITY_MISMATCH', `KeyPackage ${i} names ${kp.identity}, expected ${expected[i]}`)
+        }
+        if (present.has(kp.identity)) throw new FabricError('ALREADY_EXISTS', `${kp.identity} is already a member or added twice`)
+        present.add(kp.identity)
+        addedIdentities.push(kp.identity)
+        proposals.push({ proposalType: 'add', add: { keyPackage: kp.keyPackage } })
+      }
+      return await this.#prepare(proposals, addedIdentities, [])
+    })
+  }
+
+  /**
+   * Prepares a Commit removing members (RFC 9420 section 12.1.3), without
+   * changing the session; apply or discard it as with prepareAdd. A member
+   * cannot remove itself this way (RFC 9420 section 12.2): ask the committer.
+   *
+   * @param identities members to remove, at least one, no repeats
+   * @throws FabricError REMOVED after own removal
+   * @throws FabricError INVALID_STATE when another Commit is pending, the list
+   *         is empty or repeats, or names this member
+   * @throws FabricError NOT_MEMBER when an identity is not a member
+   */
+  async prepareRemove (identities: string[]): Promise<PendingCommit> {
+    return await this.#exclusive(async () => {
+      this.#checkCanCommit()
+      if (identities.length === 0) throw new FabricError('INVALID_STATE', 'prepareRemove needs at least one identity')
+      if (new Set(identities).size !== identities.length) throw new FabricError('INVALID_STATE', 'prepareRemove got an identity twice')
+      const members = membersOfTree(this.#state.ratchetTree)
+      const proposals: Proposal[] = []
+      for (const identity of identities) {
+        if (identity === this.identity) throw new FabricError('INVALID_STATE', 'a member cannot commit its own removal')
+        const m = members.find(x => x.identity === identity)
+        if (m === undefined) throw new FabricError('NOT_MEMBER', `${identity} is not a member`)
+        proposals.push({ proposalType: 'remove', remove: { removed: m.leafIndex } })
+      }
+      return await this.#prepare(proposals, [], [...identities])
+    })
+  }
+
+  /**
+   * Adopts the pending Commit once the group service accepted it: the session
+   * enters the new epoch, the previous epoch's secrets are zeroed, and the new
+   * SFrame base key goes into the key ring.
+   *
+   * @throws FabricError INVALID_STATE when `pending` is not the current pending Commit
+   * @throws FabricError REMOVED after own removal
+   */
+  async applyPending (pending: PendingCommit, nowMs: number): Promise<CommitOutcome> {
+    return await this.#exclusive(async () => await this.#applyPending(pending, nowMs))
+  }
+
+  /**
+   * Drops the pending Commit (the group service refused it, or the caller
+   * changed its mind) and zeroes the epoch secrets it would have started.
+   * The session stays as it was.
+   *
+   * @param pending the Commit to drop; when given it must be the pending one
+   * @throws FabricError INVALID_STATE when `pending` is given and is not the pending Commit
+   */
+  discardPending (pending?: PendingCommit): void {
+    const p = this.#pending
+    if (p === undefined) {
+      if (pending === undefined) return
+      throw new FabricError('INVALID_STATE', 'no Commit is pending')
+    }
+    if (pending !== undefined && pending !== p.token) throw new FabricError('INVALID_STATE', 'that Commit is not the pending one')
+    this.#pending = undefined
+    // The new epoch's key schedule is derived afresh for the candidate state,
+    // so zeroing it leaves the current state intact.
+    for (const v of Object.values(p.newState.keySchedule)) if (v instanceof Uint8Array) v.fill(0)
+  }
+
+  /**
+   * Processes a Commit another member made and the group service delivered
+   * (RFC 9420 section 12.4.2). When the bytes are this member's own pending
+   * Commit (the service echoed it), that Commit is applied instead.
+   *
+   * Fabric only accepts Commits whose proposals are Add or Remove, sent by
+   * value, from a member, as PublicMessage.
+   *
+   * @param commit MLSMessage(mls_public_message) bytes, at most 1 MiB
+   * @param nowMs  current time, ms (key ring)
+   * @returns the new epoch and the roster change; `removedSelf` when this
+   *          member was removed, after which every operation throws REMOVED
+   *          and the key ring is emptied
+   * @throws FabricError REMOVED after own removal
+   * @throws FabricError INVALID_STATE while another Commit of this member is pending,
+   *         or for a Commit sent from this member's own leaf
+   * @throws TooLargeError above 1 MiB
+   * @throws MalformedError when it does not decode, is for another group, is
+   *         not a Commit, or breaks the rules above or RFC 9420's
+   * @throws FabricError STALE_EPOCH when it was not created in the current epoch
+   * @throws FabricError AUTH_FAILED when its signature, membership tag or confirmation tag does not verify
+   */
+  async processCommit (commit: Uint8Array, nowMs: number): Promise<CommitOutcome> {
+    return await this.#exclusive(async () => {
+      this.#checkAlive()
+      checkSize('Commit', commit, MAX_COMMIT_BYTES)
+      const pending = this.#pending
+      if (pending !== undefined) {
+        if (equalBytes(commit, pending.token.commit)) return await this.#applyPending(pending.token, nowMs)
+        throw new FabricError('INVALID_STATE', 'a Commit of this member is pending: discard it before processing another')
+      }
+      const pm = this.#readCommit(commit)
+      const before = membersOfTree(this.#state.ratchetTree)
+      let result: Awaited<ReturnType<typeof processPublicMessage>>
+      try {
+        result = await processPublicMessage(this.#state, pm, makePskIndex(this.#state, {}), this.#cs)
+      } catch (err) {
+        throw toFabricError('processing the Commit', err, 'MALFORMED')
+      }
+      const next = result.newState
+      const after = membersOfTree(next.ratchetTree)
+      const { added, removed } = diffRosters(before, after)
+      if (next.groupActiveState.kind === 'removedFromGroup') {
+        // ts-mls reports its own removal as success; mark the session dead here.
+        this.#removed = true
+        this.#state = next
+        this.keyRing.clear()
+        // The secrets of the last epoch it saw have no further use.
+        for (const v of Object.values(next.keySchedule)) if (v instanceof Uint8Array) v.fill(0)
+        return { epoch: pm.content.epoch + 1n, removedSelf: true, added, removed }
+      }
+      if (next.groupActiveState.kind !== 'active' || next.groupContext.epoch !== this.epoch + 1n) {
+        throw new FabricError('INTERNAL', `unexpected state after the Commit: ${next.groupActiveState.kind}, epoch ${next.groupContext.epoch}`)
+      }
+      checkUniqueIdentities(after)
+      this.#state = next
+      for (const secret of result.consumed) secret.fill(0)
+      await this.#installEpochKey(nowMs)
+      return { epoch: this.epoch, removedSelf: false, added, removed }
+    })
+  }
+
+  async #prepare (proposals: Proposal[], addedIdentities: string[], removedIdentities: string[]): Promise<PendingCommit> {
+    let result: Awaited<ReturnType<typeof createCommit>>
+    try {
+      result = await createCommit(
+        { state: this.#state, cipherSuite: this.#cs },
+        { extraProposals: proposals, wireAsPublicMessage: true, ratchetTreeExtension: true },
+      )
+    } catch (err) {
+      throw toFabricError('creating the Commit', err, 'INTERNAL')
+    }
+    // `consumed` holds secrets of the current epoch (its init secret among
+    // them): zeroing them now would break the session if the Commit is refused.
+    const { newState, commit, welcome } = result
+    const members = membersOfTree(newState.ratchetTree)
+    const widest = members.reduce((n, m) => Math.max(n, m.leafIndex), 0)
+    if (widest > KID_MAX_SENDER_LEAF_INDEX) {
+      throw new FabricError('INVALID_STATE', `leaf index ${widest} would not fit an SFrame KID`)
+    }
+    const commitBytes = encodeMlsMessage(commit)
+    checkSize('Commit', commitBytes, MAX_COMMIT_BYTES)
+    let welcomeBytes: Uint8Array | undefined
+    if (welcome !== undefined) {
+      welcomeBytes = encodeMlsMessage({ version: 'mls10', wireformat: 'mls_welcome', welcome })
+      checkSize('Welcome', welcomeBytes, MAX_WELCOME_BYTES)
+    }
+    const token: PendingCommit = Object.freeze({
+      commit: commitBytes,
+      ...(welcomeBytes === undefined ? {} : { welcome: welcomeBytes }),
+      fromEpoch: this.epoch,
+      epoch: newState.groupContext.epoch,
+      addedIdentities: Object.freeze(addedIdentities),
+      removedIdentities: Object.freeze(removedIdentities),
+    })
+    this.#pending = { token, newState, consumed: result.consumed }
+    return token
+  }
+
+  async #applyPending (pending: PendingCommit, nowMs: number): Promise<CommitOutcome> {
+    this.#checkAlive()
+    const p = this.#pending
+    if (p === undefined || p.token !== pending) throw new FabricError('INVALID_STATE', 'that Commit is not the pending one')
+    const before = membersOfTree(this.#state.ratchetTree)
+    this.#state = p.newState
+    this.#pending = undefined
+    for (const secret of p.consumed) secret.fill(0)
+    await this.#installEpochKey(nowMs)
+    const { added, removed } = diffRosters(before, membersOfTree(this.#state.ratchetTree))
+    return { epoch: this.epoch, removedSelf: false, added, removed }
+  }
+
+  /** Decodes a Commit and applies the checks that need no crypto. */
+  #readCommit (bytes: Uint8Array): PublicMessage {
+    const msg = decodeWholeMlsMessage('Commit', bytes)
+    if (msg.wireformat !== 'mls_public_message') throw new MalformedError(`expected an MLSMessage PublicMessage, got ${msg.wireformat}`)
+    const pm = msg.publicMessage
+    const c = pm.content
+    if (!equalBytes(c.groupId, this.#state.groupContext.groupId)) throw new MalformedError('the Commit is for another group')
+    if (c.contentType !== 'commit') throw new MalformedError(`expected a Commit, got ${c.contentType}`)
+    if (c.epoch !== this.epoch) {
+      throw new FabricError('STALE_EPOCH', `the Commit was created in epoch ${c.epoch}, this member is in epoch ${this.epoch}`)
+    }
+    if (c.sender.senderType !== 'member') throw new MalformedError(`Commit sender type ${c.sender.senderType} is not accepted`)
+    if (c.sender.leafIndex === this.ownLeafIndex) {
+      throw new FabricError('INVALID_STATE', 'the Commit comes from this member\'s own leaf but matches no pending Commit')
+    }
+    for (const p of c.commit.proposals) {
+      if (p.proposalOrRefType !== 'proposal') throw new MalformedError('Commit includes a proposal by reference')
+      if (p.proposal.proposalType !== 'add' && p.proposal.proposalType !== 'remove') {
+        throw new MalformedError(`Commit includes a ${String(p.proposal.proposalType)} proposal`)
+      }
+    }
+    return pm
+  }
+
+  async #installEpochKey (nowMs: number): Promise<void> {
+    const key = await mlsExporter(this.#state.keySchedule.exporterSecret, SFRAME_EXPORTER_LABEL, new Uint8Array(0), this.sframeKeyLength, this.#cs)
+    this.keyRing.install(this.epoch, key, nowMs)
+    key.fill(0)
+  }
+
+  #checkAlive (): void {
+    if (this.#removed) throw new FabricError('REMOVED', 'this member was removed from the group')
+  }
+
+  #checkCanCommit (): void {
+    this.#checkAlive()
+    if (this.#pending !== undefined) throw new FabricError('INVALID_STATE', 'a Commit is already pending: apply or discard it first')
+  }
+
+  /** Runs mutating operations one at a time, in call order. */
+  async #exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn)
+    this.#queue = run.catch(() => undefined)
+    return await run
+  }
+}
+
+/** Refuses an SFrame key length outside 1..64 bytes. */
+function checkKeyLength (nk: number | undefined): void {
+  if (nk !== undefined && (!Number.isInteger(nk) || nk < 1 || nk > 64)) {
+    throw new FabricError('INVALID_STATE', `SFrame key length ${nk} outside 1..64`)
+  }
+}
+

@@ -1,0 +1,78 @@
+/**
+ * Credentials (RFC 9420 section 5.3): a member is named by a basic credential
+ * whose identity is its libp2p peer id string, UTF-8 encoded. The binding of
+ * that identity to a real peer is checked outside MLS, by the directory, which
+ * accepts a KeyPackage only over a connection authenticated as that peer.
+ */
+import type { AuthenticationService, ClientConfig, Credential, LeafNode } from 'ts-mls'
+import { defaultClientConfig } from 'ts-mls/clientConfig.js'
+import { MalformedError } from '../errors.js'
+import { MAX_IDENTITY_BYTES } from './limits.js'
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const utf8Encoder = new TextEncoder()
+
+/**
+ * The basic credential for `identity`.
+ *
+ * @param identity libp2p peer id string; 1..MAX_IDENTITY_BYTES bytes as UTF-8
+ * @throws MalformedError when identity is empty or too long
+ */
+export function credentialFor (identity: string): Credential {
+  const bytes = utf8Encoder.encode(identity)
+  if (bytes.length === 0 || bytes.length > MAX_IDENTITY_BYTES) {
+    throw new MalformedError(`identity must be 1..${MAX_IDENTITY_BYTES} bytes of UTF-8, got ${bytes.length}`)
+  }
+  return { credentialType: 'basic', identity: bytes }
+}
+
+/**
+ * The identity string a credential names.
+ *
+ * @throws MalformedError when the credential is not basic, or its identity is
+ *         empty, longer than MAX_IDENTITY_BYTES, or not valid UTF-8
+ */
+export function identityOfCredential (credential: Credential): string {
+  if (credential.credentialType !== 'basic') {
+    throw new MalformedError(`credential type ${String(credential.credentialType)} is not basic`)
+  }
+  const bytes = credential.identity
+  if (bytes.length === 0 || bytes.length > MAX_IDENTITY_BYTES) {
+    throw new MalformedError(`credential identity must be 1..${MAX_IDENTITY_BYTES} bytes, got ${bytes.length}`)
+  }
+  try {
+    return utf8Decoder.decode(bytes)
+  } catch (err) {
+    throw new MalformedError('credential identity is not valid UTF-8', { cause: err })
+  }
+}
+
+/** The identity string of a leaf node's credential (throws as identityOfCredential). */
+export function identityOfLeaf (leaf: LeafNode): string {
+  return identityOfCredential(leaf.credential)
+}
+
+/**
+ * The AuthenticationService (RFC 9420 section 5.3.1) ts-mls consults for every
+ * credential it meets: only well-formed basic credentials pass. It cannot bind
+ * the signature key to the peer id; that binding is the directory's job.
+ */
+export const fabricAuthService: AuthenticationService = {
+  async validateCredential (credential: Credential): Promise<boolean> {
+    try {
+      identityOfCredential(credential)
+      return true
+    } catch {
+      return false
+    }
+  },
+}
+
+/** The ts-mls client configuration every fabric session uses. */
+export const fabricClientConfig: ClientConfig = {
+  ...defaultClientConfig,
+  authService: fabricAuthService,
+  // ts-mls keeps past epochs' secret trees to decrypt late MLS application
+  // messages; fabric sends none (media goes under SFrame), so keep one only.
+  keyRetentionConfig: { ...defaultClientConfig.keyRetentionConfig, retainKeysForEpochs: 1 },
+}

@@ -1,0 +1,39 @@
+/**
+ * Size bounds for the bytes the session layer accepts from other processes.
+ * Each is checked before any parsing, so an oversized input costs nothing
+ * beyond its length check.
+ */
+import { TooLargeError } from '../errors.js'
+
+/** Largest encoded MLSMessage Commit accepted, in bytes (1 MiB). */
+export const MAX_COMMIT_BYTES = 1024 * 1024
+
+/** Largest encoded MLSMessage Welcome accepted or produced, in bytes (1 MiB). */
+export const MAX_WELCOME_BYTES = 1024 * 1024
+
+/** Largest encoded MLSMessage KeyPackage accepted, in bytes (64 KiB). */
+export const MAX_KEY_PACKAGE_BYTES = 64 * 1024
+
+/** Largest serialised private KeyPackage state accepted, in bytes (4 KiB). */
+export const MAX_PRIVATE_STATE_BYTES = 4 * 1024
+
+/** Largest credential identity (a libp2p peer id string, UTF-8), in bytes. */
+export const MAX_IDENTITY_BYTES = 256
+
+/** Largest MLS group id accepted, in bytes: a fabric bound, RFC 9420 leaves the length open. */
+export const MAX_GROUP_ID_BYTES = 255
+
+/** Most KeyPackages one `prepareAdd` call takes (one Commit, one Welcome). */
+export const MAX_ADDS_PER_COMMIT = 256
+
+/**
+ * Throws TooLargeError when `bytes` is longer than `limit`.
+ *
+ * @param what  name of the input, used in the error message
+ * @param bytes the input
+ * @param limit bound in bytes, inclusive
+ * @throws TooLargeError
+ */
+export function checkSize (what: string, bytes: Uint8Array, limit: number): void {
+  if (bytes.length > limit) throw new TooLargeError(what, bytes.length, limit)
+}

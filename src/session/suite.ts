@@ -1,0 +1,47 @@
+/**
+ * MLS cipher suites (RFC 9420 section 17.1) as numbers on the wire and as
+ * ts-mls implementations in memory.
+ */
+import { getCiphersuiteImpl, ciphersuites, type CiphersuiteImpl, type CiphersuiteName } from 'ts-mls'
+import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js'
+import { FabricError } from '../errors.js'
+
+/** MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, the default suite (design: "MLS default ciphersuite 1"). */
+export const DEFAULT_CIPHER_SUITE = 1
+
+// A suite implementation holds no secrets and needs async set-up, so one per
+// suite is built lazily and shared by every session.
+const impls = new Map<number, Promise<CiphersuiteImpl>>()
+
+/**
+ * The ts-mls name of a suite id.
+ *
+ * @throws FabricError UNSUPPORTED_SUITE when ts-mls does not know the id
+ */
+export function suiteName (id: number): CiphersuiteName {
+  for (const [name, value] of Object.entries(ciphersuites)) {
+    if (value === id) return name as CiphersuiteName
+  }
+  throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} is not implemented`)
+}
+
+/**
+ * The ts-mls implementation of suite `id`, built once and cached.
+ * Some suites need optional packages (e.g. the X-Wing ones need
+ * @hpke/hybridkem-x-wing); without them this fails.
+ *
+ * @throws FabricError UNSUPPORTED_SUITE when the suite is unknown or its
+ *         optional dependencies are not installed
+ */
+export async function suiteImpl (id: number): Promise<CiphersuiteImpl> {
+  suiteName(id)
+  let p = impls.get(id)
+  if (p === undefined) {
+    p = getCiphersuiteImpl(getCiphersuiteFromId(id as CiphersuiteId)).catch((err: unknown) => {
+      impls.delete(id)
+      throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} is not available: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+    })
+    impls.set(id, p)
+  }
+  return await p
+}
