@@ -51,7 +51,17 @@ export interface SenderStats {
 /** Outcome of one chunk. */
 export type DecryptOutcome =
   | { ok: true, frame: ReceivedFrame }
-  | { ok: false, reason: 'before-keys' | 'failure', error: FabricError, senderLeafIndex?: number }
+  | { ok: false, reason: 'before-keys' | 'failure' | 'held', error: FabricError, senderLeafIndex?: number }
+
+/**
+ * Chunks under the next epoch's key held until that epoch's Commit is
+ * processed: media and Commits travel on different streams, so a sender that
+ * switched keys (at once, on a removal) can be a few ms ahead of the Commit.
+ */
+export const MAX_HELD_CHUNKS = 256
+
+/** How long a held chunk waits for its epoch, ms. */
+export const HELD_CHUNK_TTL_MS = 2_000
 
 export class FrameDecryptor {
   private readonly session: AvSession
@@ -65,6 +75,7 @@ export class FrameDecryptor {
   private readonly names = new Map<number, string>()
   /** Chunks that did not even parse (no sender to blame). */
   malformed = 0
+  private held: Array<{ chunk: Uint8Array, atMs: number }> = []
 
   /**
    * @param session the member's MLS session (its key ring supplies base keys)
@@ -92,7 +103,7 @@ export class FrameDecryptor {
    * Decrypts one chunk (clear metadata || SFrame). Never throws for bad
    * input: the outcome says what went wrong and the counters record it.
    */
-  decrypt (chunk: Uint8Array): DecryptOutcome {
+  decrypt (chunk: Uint8Array, allowHold = true): DecryptOutcome {
     let parsed
     let kid: bigint
     try {
@@ -133,6 +144,11 @@ export class FrameDecryptor {
       }
     } catch (err) {
       const e = asFabric(err)
+      if (allowHold && e instanceof UnknownKidError && this.isNextEpoch(e.kid) && this.held.length < MAX_HELD_CHUNKS) {
+        stats.received--
+        this.held.push({ chunk, atMs: Date.now() })
+        return { ok: false, reason: 'held', error: e, senderLeafIndex: leaf }
+      }
       if (e instanceof UnknownKidError && !this.keyedTracks.has(track)) {
         stats.beforeKeys++
         return { ok: false, reason: 'before-keys', error: e, senderLeafIndex: leaf }
@@ -140,6 +156,28 @@ export class FrameDecryptor {
       stats.failures++
       stats.failuresByCode[e.code] = (stats.failuresByCode[e.code] ?? 0) + 1
       return { ok: false, reason: 'failure', error: e, senderLeafIndex: leaf }
+    }
+  }
+
+  /**
+   * Retries held chunks after an epoch change; one held past its time gets
+   * a last try that counts it either way. Returns the outcomes in arrival order.
+   */
+  retryHeld (nowMs = Date.now()): DecryptOutcome[] {
+    const held = this.held
+    this.held = []
+    const out: DecryptOutcome[] = []
+    for (const h of held) out.push(this.decrypt(h.chunk, nowMs - h.atMs <= HELD_CHUNK_TTL_MS))
+    return out
+  }
+
+  /** True when a KID names the epoch after the session's current one. */
+  private isNextEpoch (kid: bigint): boolean {
+    if (this.session.removed) return false
+    try {
+      return BigInt(decodeKid(kid).epochLowBits) === (this.session.epoch + 1n) % 256n
+    } catch {
+      return false
     }
   }
 

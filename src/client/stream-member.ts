@@ -25,7 +25,7 @@ import { streamTag, validateStreamName } from '../wire/stream-tag.js'
 import type { GroupServerMessage } from '../wire/pb/group.js'
 import { Committer } from './committer.js'
 import { fetchKeyPackage, publishKeyPackages } from './directory-client.js'
-import { FrameDecryptor, type ReceivedFrame, type SenderStats } from './frame-decryptor.js'
+import { FrameDecryptor, type DecryptOutcome, type ReceivedFrame, type SenderStats } from './frame-decryptor.js'
 import { GroupChannel } from './group-channel.js'
 import { PublishStream, Subscription } from './media-streams.js'
 import { TrackPublisher } from './track-publisher.js'
@@ -133,12 +133,17 @@ export class StreamMember extends EventEmitter {
     const bundle: KeyPackageBundle = await generateKeyPackage(identity, { nowMs: Date.now() })
     await publishKeyPackages(ctx.libp2p, ctx.node, [bundle.keyPackage])
     const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
+    // Messages after the Welcome (roster, the next Commit) can arrive before
+    // the session exists; they are replayed in order once it does.
+    const early: GroupServerMessage[] = []
     const welcome = new Promise<GroupServerMessage>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no Welcome for ${stream} within ${opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS} ms`)) }, opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS)
       channel.onMessage((msg) => {
         if (msg.welcome !== undefined) {
           clearTimeout(timer)
           resolve(msg)
+        } else {
+          early.push(msg)
         }
       })
       channel.onClose((err) => { clearTimeout(timer); reject(err ?? new FabricError('INVALID_STATE', 'group channel closed before the Welcome')) })
@@ -159,6 +164,7 @@ export class StreamMember extends EventEmitter {
       throw err
     }
     const m = new StreamMember(ctx, stream, session, channel, opts)
+    for (const msg of early) await m.onServerMessage(msg)
     m.listen()
     await channel.notify({ ack: { epoch: session.epoch } })
     await m.openMedia()
@@ -295,6 +301,7 @@ export class StreamMember extends EventEmitter {
   /** A new epoch is in force for receiving; decide when senders follow. */
   private epochChanged (outcome: CommitOutcome): void {
     this.logKey()
+    this.deliver(this.decryptor.retryHeld())
     this.emit('epoch', { epoch: outcome.epoch, added: outcome.added, removed: outcome.removed })
     if (outcome.removed.length > 0) {
       this.switchSending(outcome.epoch)
@@ -331,10 +338,13 @@ export class StreamMember extends EventEmitter {
   private async receiveLoop (sub: Subscription): Promise<void> {
     try {
       for await (const chunk of sub.chunks()) {
-        const out = this.decryptor.decrypt(chunk)
-        if (out.ok) this.emit('frame', out.frame satisfies ReceivedFrame)
+        this.deliver([this.decryptor.decrypt(chunk)])
       }
     } catch {}
+  }
+
+  private deliver (outcomes: DecryptOutcome[]): void {
+    for (const out of outcomes) if (out.ok) this.emit('frame', out.frame satisfies ReceivedFrame)
   }
 
   private async sendChunk (chunk: Uint8Array): Promise<void> {

@@ -1,0 +1,154 @@
+/**
+ * Runs fabric-node and fabric member processes as real OS processes and
+ * follows their JSON-line events: used by the demo and the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root (this file is src/cli/processes.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** One JSON event a process printed. */
+export type ProcEvent = Record<string, unknown> & { event: string, t?: number }
+
+/** A child process speaking JSON lines on stdout. */
+export class Proc {
+  readonly name: string
+  readonly child: ChildProcess
+  readonly events: ProcEvent[] = []
+  stderr = ''
+  readonly exited: Promise<number | null>
+  private waiters: Array<{ pred: (e: ProcEvent) => boolean, resolve: (e: ProcEvent) => void }> = []
+
+  constructor (name: string, child: ChildProcess) {
+    this.name = name
+    this.child = child
+    let buf = ''
+    child.stdout!.setEncoding('utf8')
+    child.stdout!.on('data', (data: string) => {
+      buf += data
+      let nl: number
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        if (line.trim() === '') continue
+        let ev: ProcEvent
+        try { ev = JSON.parse(line) as ProcEvent } catch { continue }
+        this.events.push(ev)
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.pred(ev)) return true
+          w.resolve(ev)
+          return false
+        })
+      }
+    })
+    child.stderr!.setEncoding('utf8')
+    child.stderr!.on('data', (data: string) => { this.stderr += data })
+    this.exited = new Promise((resolve) => { child.once('exit', (code) => { resolve(code) }) })
+  }
+
+  /**
+   * Resolves with the first event (already seen or future) matching `pred`.
+   * @throws after timeoutMs, or when the process exits first
+   */
+  async waitFor (pred: (e: ProcEvent) => boolean, timeoutMs = 30_000, what = 'event'): Promise<ProcEvent> {
+    const seen = this.events.find(pred)
+    if (seen !== undefined) return seen
+    return await new Promise<ProcEvent>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.stderr.slice(-2000)}`)) }, timeoutMs)
+      const w = { pred, resolve: (e: ProcEvent) => { clearTimeout(timer); resolve(e) } }
+      this.waiters.push(w)
+      void this.exited.then((code) => {
+        clearTimeout(timer)
+        reject(new Error(`${this.name} exited (${code}) before ${what}\n${this.stderr.slice(-2000)}`))
+      })
+    })
+  }
+
+  /** Writes one command line to the process's stdin. */
+  send (line: string): void { this.child.stdin!.write(line + '\n') }
+
+  /** Sends a signal and waits for the exit, killing after graceMs. */
+  async stop (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode
+    this.child.kill(signal)
+    const timer = setTimeout(() => { this.child.kill('SIGKILL') }, graceMs)
+    const code = await this.exited
+    clearTimeout(timer)
+    return code
+  }
+}
+
+/** Starts `node --import tsx <script> ...args` from the repo root. */
+export function spawnTs (name: string, script: string, args: string[]): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, script), ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  })
+  return new Proc(name, child)
+}
+
+/** A node process that is listening. */
+export interface NodeProc {
+  proc: Proc
+  peerId: string
+  addr: string
+  adminUrl: string
+}
+
+/** Starts `fabric-node start --json` and waits until every listener is bound. */
+export async function startNodeProcess (opts: { trafficCapture?: string, dataDir?: string, extra?: string[] } = {}): Promise<NodeProc> {
+  const args = ['start', '--json', '--listen', '/ip4/127.0.0.1/tcp/0', '--admin', '127.0.0.1:0']
+  args.push(...(opts.dataDir === undefined ? ['--ephemeral'] : ['--data-dir', opts.dataDir]))
+  if (opts.trafficCapture !== undefined) args.push('--traffic-capture', opts.trafficCapture)
+  args.push(...(opts.extra ?? []))
+  const proc = spawnTs('node', 'src/cli/fabric-node.ts', args)
+  const ready = await proc.waitFor((e) => e.event === 'ready', 30_000, 'ready')
+  return { proc, peerId: ready.peerId as string, addr: (ready.multiaddrs as string[])[0], adminUrl: ready.adminUrl as string }
+}
+
+/** Options of a member process. */
+export interface MemberSpec {
+  name: string
+  node: string
+  stream: string
+  create?: boolean
+  publish?: string
+  loop?: boolean
+  record?: string
+  keyLog?: string
+}
+
+/** A member process that is in the stream. */
+export interface MemberProc {
+  name: string
+  proc: Proc
+  identity: string
+  ready: ProcEvent
+}
+
+/** Starts `fabric join --json ...` and waits until it is in the stream. */
+export async function startMember (spec: MemberSpec, timeoutMs = 60_000): Promise<MemberProc> {
+  const args = ['join', '--json', '--node', spec.node, '--stream', spec.stream]
+  if (spec.create === true) args.push('--create')
+  if (spec.publish !== undefined) args.push('--publish', spec.publish)
+  if (spec.loop === true) args.push('--loop')
+  if (spec.record !== undefined) args.push('--record', spec.record)
+  if (spec.keyLog !== undefined) args.push('--key-log', spec.keyLog)
+  const proc = spawnTs(spec.name, 'src/cli/fabric.ts', args)
+  const ready = await proc.waitFor((e) => e.event === 'ready', timeoutMs, 'ready')
+  return { name: spec.name, proc, identity: ready.identity as string, ready }
+}
+
+/** GETs the node's /api/v1/stats. */
+export async function nodeStats (adminUrl: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${adminUrl}/api/v1/stats`)
+  return await res.json()
+}
+
+/** Sleeps `ms`. */
+export async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,224 @@
+/**
+ * The main-job scenario, in separate OS processes over real libp2p TCP on
+ * 127.0.0.1: a node; alice creates the stream; bob and carol join; each
+ * publishes its VP8 clip and records the others; dave joins mid-stream;
+ * alice removes carol. Returns the per-member figures and a list of checks
+ * (the demo prints them; the end-to-end test asserts them).
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { checkDecodes } from '../media/ffmpeg-check.js'
+import { readIvfFile } from '../media/ivf-file.js'
+import { REPO_ROOT, nodeStats, sleep, startMember, startNodeProcess, type MemberProc, type ProcEvent } from './processes.js'
+
+/** Frames a sender sent or a receiver got: [sequence, hash, keyframe 0/1, epoch]. */
+type FrameLog = Array<[number, string, number, string]>
+
+/** One check of the scenario. */
+export interface Check {
+  name: string
+  ok: boolean
+  detail: string
+}
+
+/** Per-member row of the demo table. */
+export interface MemberRow {
+  name: string
+  identity: string
+  sent: number
+  /** Per sender name: received, decrypted, before-keys, failures. */
+  from: Record<string, { received: number, decrypted: number, beforeKeys: number, failures: number, firstKeyframeMs?: number }>
+  failures: number
+  recordings: Array<{ sender: string, frames: number, decodes: boolean, decodedFrames: number, errors: string }>
+}
+
+/** What the scenario measured. */
+export interface ScenarioReport {
+  rows: MemberRow[]
+  checks: Check[]
+  node: { peerId: string, captureBytes: number, stats: unknown }
+  workDir: string
+}
+
+/** Options of the scenario. */
+export interface ScenarioOptions {
+  /** Scratch directory (recordings, capture, key log); default REPO_ROOT/.tmp/demo. */
+  workDir?: string
+  /** Seconds of media before dave joins, after he joins, after carol's removal. */
+  phaseSeconds?: number
+  /** Progress lines. */
+  log?: (line: string) => void
+}
+
+const CLIPS = ['alice', 'bob', 'carol', 'dave'] as const
+
+/** Runs the whole scenario; always stops every process it started. */
+export async function runScenario (opts: ScenarioOptions = {}): Promise<ScenarioReport> {
+  const log = opts.log ?? (() => {})
+  const workDir = opts.workDir ?? join(REPO_ROOT, '.tmp', 'demo')
+  const phaseMs = (opts.phaseSeconds ?? 3) * 1000
+  await rm(workDir, { recursive: true, force: true })
+  await mkdir(workDir, { recursive: true })
+  const capture = join(workDir, 'node-traffic.bin')
+  const keyLog = join(workDir, 'keys.log')
+  const stream = 'demo'
+  const clip = (n: string): string => join(REPO_ROOT, 'fixtures', 'media', `${n}.ivf`)
+
+  const node = await startNodeProcess({ trafficCapture: capture })
+  log(`node ${node.peerId} at ${node.addr}`)
+  const members = new Map<string, MemberProc>()
+  const summaries = new Map<string, ProcEvent>()
+  let removalEpoch = -1n
+  let daveJoinEpoch = -1n
+  let statsAfterRemoval: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  try {
+    const spec = (name: string, create = false) => ({
+      name, node: node.addr, stream, create, publish: clip(name), loop: true, record: join(workDir, 'rec', name), keyLog,
+    })
+    members.set('alice', await startMember(spec('alice', true)))
+    log('alice created the stream')
+    const [bob, carol] = await Promise.all([startMember(spec('bob')), startMember(spec('carol'))])
+    members.set('bob', bob)
+    members.set('carol', carol)
+    log('bob and carol joined')
+    await sleep(phaseMs)
+
+    const dave = await startMember(spec('dave'))
+    members.set('dave', dave)
+    daveJoinEpoch = BigInt(dave.ready.epoch as string)
+    log(`dave joined mid-stream at epoch ${daveJoinEpoch}`)
+    await sleep(phaseMs)
+
+    const alice = members.get('alice')!
+    alice.proc.send(`remove ${carol.identity}`)
+    const removed = await carol.proc.waitFor((e) => e.event === 'removed', 30_000, 'removed')
+    const done = await alice.proc.waitFor((e) => e.event === 'removed-member', 30_000, 'removed-member')
+    removalEpoch = BigInt(done.epoch as string)
+    log(`alice removed carol (carol saw it at epoch ${String(removed.epoch)}, group now at epoch ${removalEpoch})`)
+    await sleep(phaseMs)
+    statsAfterRemoval = await nodeStats(node.adminUrl)
+
+    for (const [name, m] of members) {
+      if (name !== 'carol') m.proc.send('stop')
+    }
+    for (const [name, m] of members) {
+      summaries.set(name, await m.proc.waitFor((e) => e.event === 'summary', 30_000, 'summary'))
+      await writeFile(join(workDir, `${name}-events.json`), JSON.stringify(m.proc.events, null, 1))
+    }
+  } finally {
+    for (const m of members.values()) await m.proc.stop('SIGTERM')
+    await node.proc.stop('SIGTERM')
+  }
+
+  const identityOf = new Map([...members].map(([n, m]) => [m.identity, n]))
+  const nameOf = (id: string): string => identityOf.get(id) ?? id.slice(-8)
+  const rows: MemberRow[] = []
+  const checks: Check[] = []
+  const check = (name: string, ok: boolean, detail = ''): void => { checks.push({ name, ok, detail }) }
+
+  for (const name of CLIPS) {
+    const s = summaries.get(name)
+    if (s === undefined) continue
+    const stats = s.stats as { bySender: Record<string, { received: number, decrypted: number, beforeKeys: number, failures: number }> }
+    const firstKf = s.firstKeyframeMs as Record<string, number>
+    const row: MemberRow = { name, identity: members.get(name)!.identity, sent: (s.sent as FrameLog).length, from: {}, failures: 0, recordings: [] }
+    for (const [id, st] of Object.entries(stats.bySender)) {
+      row.from[nameOf(id)] = { ...st, firstKeyframeMs: firstKf[`${id}/0`] }
+      row.failures += st.failures
+    }
+    for (const r of s.recordings as Array<{ path: string, frames: number }>) {
+      const sender = nameOf(r.path.split('/').pop()!.replace(/-\d+\.ivf$/, ''))
+      const d = await checkDecodes(r.path)
+      row.recordings.push({ sender, frames: r.frames, decodes: d.ok, decodedFrames: d.frames, errors: d.errors.slice(0, 200) })
+    }
+    rows.push(row)
+  }
+
+  // Every pair that overlapped in time sees each other, with no failures.
+  const pairs: Array<[string, string]> = []
+  for (const r of CLIPS) {
+    for (const s of CLIPS) {
+      if (r === s) continue
+      if ((r === 'carol' && s === 'dave') || (r === 'dave' && s === 'carol')) pairs.push([r, s])
+      else pairs.push([r, s])
+    }
+  }
+  for (const [r, s] of pairs) {
+    const row = rows.find((x) => x.name === r)
+    const got = row?.from[s]
+    check(`${r} decrypts ${s}`, (got?.decrypted ?? 0) > 0, `${got?.decrypted ?? 0} frames`)
+  }
+  for (const row of rows) check(`${row.name} has no decrypt failures`, row.failures === 0, `${row.failures} failures`)
+
+  // Byte identity with no gap: after the receiver's first keyframe from a
+  // sender, every frame the sender sent up to the last one received arrived
+  // with the same content hash.
+  for (const r of CLIPS) {
+    const rs = summaries.get(r)
+    if (rs === undefined) continue
+    const received = rs.received as Record<string, FrameLog>
+    for (const s of CLIPS) {
+      if (s === r) continue
+      const ss = summaries.get(s)
+      const got = received[`${members.get(s)!.identity}/0`]
+      if (ss === undefined || got === undefined || got.length === 0) continue
+      const firstKey = got.find((f) => f[2] === 1)
+      if (firstKey === undefined) { check(`${r} got a keyframe from ${s}`, false); continue }
+      const last = got[got.length - 1][0]
+      const byHash = new Map(got.map((f) => [f[0], f[1]]))
+      const expected = (ss.sent as FrameLog).filter((f) => f[0] >= firstKey[0] && f[0] <= last)
+      const missing = expected.filter((f) => !byHash.has(f[0])).length
+      const differ = expected.filter((f) => byHash.has(f[0]) && byHash.get(f[0]) !== f[1]).length
+      check(`${r} got every frame ${s} sent, byte-identical`, missing === 0 && differ === 0 && expected.length > 0,
+        `${expected.length} frames from seq ${firstKey[0]}: ${missing} missing, ${differ} differ`)
+    }
+  }
+
+  // The late joiner decrypts nothing from before its Welcome.
+  const daveRecv = summaries.get('dave')?.received as Record<string, FrameLog> | undefined
+  const daveEarly = Object.values(daveRecv ?? {}).flat().filter((f) => BigInt(f[3]) < daveJoinEpoch).length
+  check('dave decrypts nothing from before his Welcome', daveRecv !== undefined && daveEarly === 0, `joined at epoch ${daveJoinEpoch}, ${daveEarly} earlier frames`)
+  const daveFirst = rows.find((r) => r.name === 'dave')?.from
+  const daveKf = Math.max(...['alice', 'bob', 'carol'].map((s) => daveFirst?.[s]?.firstKeyframeMs ?? Infinity))
+  check('dave sees every sender from a keyframe', Number.isFinite(daveKf), `${daveKf} ms from join request to the last sender's first keyframe`)
+
+  // The removed member decrypts nothing of any later epoch; the node stops
+  // forwarding to it; the others continue.
+  const carolRecv = summaries.get('carol')?.received as Record<string, FrameLog> | undefined
+  const carolLate = Object.values(carolRecv ?? {}).flat().filter((f) => BigInt(f[3]) >= removalEpoch).length
+  check('carol decrypts no frame of a later epoch', carolRecv !== undefined && carolLate === 0, `removal epoch ${removalEpoch}, ${carolLate} later frames`)
+  const carolId = members.get('carol')?.identity
+  const carolSubs = (statsAfterRemoval?.relay?.subscribers as Array<{ identity: string }> | undefined)?.filter((x) => x.identity === carolId).length ?? -1
+  check('the node stops forwarding to carol', carolSubs === 0, `${carolSubs} subscriptions left`)
+  for (const r of ['alice', 'bob', 'dave']) {
+    const got = (summaries.get(r)?.received as Record<string, FrameLog> | undefined) ?? {}
+    const afterRemoval = Object.values(got).flat().filter((f) => BigInt(f[3]) >= removalEpoch).length
+    check(`${r} continues after the removal`, afterRemoval > 0, `${afterRemoval} frames at epoch >= ${removalEpoch}`)
+  }
+
+  // Every recording decodes with ffmpeg.
+  for (const row of rows) {
+    for (const rec of row.recordings) check(`${row.name}'s recording of ${rec.sender} decodes`, rec.decodes && rec.decodedFrames === rec.frames, `${rec.decodedFrames}/${rec.frames} frames ${rec.errors}`)
+  }
+
+  // The node handled ciphertext only: no source frame and no epoch key appears
+  // in the bytes it received and sent.
+  const traffic = await readFile(capture)
+  let plaintextHits = 0
+  let probes = 0
+  for (const name of CLIPS) {
+    const ivf = await readIvfFile(clip(name))
+    for (const f of ivf.frames) {
+      if (f.data.byteLength < 64) continue
+      probes++
+      const mid = Math.floor(f.data.byteLength / 2)
+      if (traffic.indexOf(f.data.subarray(mid, mid + 32)) >= 0) plaintextHits++
+    }
+  }
+  check('the node never saw a plaintext frame', probes > 0 && plaintextHits === 0 && traffic.byteLength > 0, `${probes} frames probed in ${traffic.byteLength} captured bytes, ${plaintextHits} found`)
+  const keys = (await readFile(keyLog, 'utf8')).trim().split('\n').map((l) => l.split(' ')[2]).filter((k) => k !== undefined)
+  const keyHits = keys.filter((k) => traffic.indexOf(Buffer.from(k, 'hex')) >= 0).length
+  check('the node never saw key material', keys.length > 0 && keyHits === 0, `${new Set(keys).size} epoch keys searched, ${keyHits} found`)
+
+  return { rows, checks, node: { peerId: node.peerId, captureBytes: traffic.byteLength, stats: statsAfterRemoval }, workDir }
+}
