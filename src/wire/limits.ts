@@ -1,0 +1,100 @@
+/**
+ * Every size bound of the fabric wire, in one place (protocol/limits.md).
+ * A receiver checks the bound before it buffers or parses the thing bounded,
+ * so a hostile peer costs at most the bound in memory. All sizes are in
+ * bytes unless the name says count.
+ */
+
+const KIB = 1024
+const MIB = 1024 * KIB
+
+/** Length of the clear chunk metadata that precedes every SFrame payload (protocol/chunk.md). */
+export const CHUNK_META_LENGTH = 28
+
+/**
+ * Largest SFrame payload (header || ciphertext || tag) of one media chunk:
+ * 1 MiB. Large enough for a 4K keyframe at a sane bitrate; a publisher whose
+ * encoder produces more must lower its bitrate or split the frame.
+ */
+export const MAX_CHUNK_PAYLOAD = 1 * MIB
+
+/** Largest media chunk, metadata included: 28 + 1 MiB = 1 048 604. */
+export const MAX_CHUNK = CHUNK_META_LENGTH + MAX_CHUNK_PAYLOAD
+
+/**
+ * Bytes the link seal adds around a chunk: a 12-byte link header and a
+ * 16-byte AEAD tag (protocol/link-seal.md). Stated here only to size
+ * MAX_MEDIA_FRAME; the link-seal code owns the layout.
+ */
+export const LINK_SEAL_OVERHEAD = 12 + 16
+
+/**
+ * Largest frame on a media stream (/fabric/av/publish/1, /fabric/av/subscribe/1):
+ * a link-sealed chunk, 28 + 1 MiB + 28 = 1 048 632. The bound for the
+ * FrameDecoder of either end of a media stream.
+ */
+export const MAX_MEDIA_FRAME = MAX_CHUNK + LINK_SEAL_OVERHEAD
+
+/**
+ * Largest frame on /fabric/directory/1 and /fabric/group/1: 2 MiB, room
+ * for a Welcome of a large group plus its envelope.
+ */
+export const MAX_CONTROL_FRAME = 2 * MIB
+
+/**
+ * Largest av control message (PublishOpen, SubscribeOpen, OpenResult,
+ * PublisherNotice, SubscriberNotice): 4 KiB. They carry a stream name, a
+ * key and an error text at most, so anything larger is hostile.
+ */
+export const MAX_AV_MESSAGE = 4 * KIB
+
+/**
+ * Largest KeyPackage (an MLSMessage, RFC 9420 section 10): 64 KiB. Ordinary
+ * ones are under 1 KiB; post-quantum suites push them to a few KiB.
+ */
+export const MAX_KEY_PACKAGE = 64 * KIB
+
+/** Count: most KeyPackages in one publish request (the last-resort one not counted). */
+export const MAX_KEY_PACKAGES_PER_PUBLISH = 64
+
+/** Largest Commit (an MLSMessage PublicMessage): 1 MiB. */
+export const MAX_COMMIT = 1 * MIB
+
+/** Largest Welcome (an MLSMessage, ratchet tree included): 1 MiB. */
+export const MAX_WELCOME = 1 * MIB
+
+/**
+ * Longest stream name: 128 bytes. Names are restricted to ASCII
+ * (stream-tag.ts validateStreamName), so bytes and characters coincide.
+ */
+export const MAX_STREAM_NAME = 128
+
+/**
+ * Longest member identity (a libp2p peer id string): 128 bytes. An Ed25519
+ * peer id is 52 characters of base58btc; RSA ones are longer.
+ */
+export const MAX_IDENTITY = 128
+
+/** Count: most members of one stream's group (and entries of a Roster). */
+export const MAX_ROSTER = 10_000
+
+/** Count: most identities one commit may add (and Welcome at once). */
+export const MAX_ADDED_PER_COMMIT = 1_000
+
+/** Count: most identities one commit may remove; a commit may empty a full group. */
+export const MAX_REMOVED_PER_COMMIT = MAX_ROSTER
+
+/** Longest MLS group id (RFC 9420 section 8) in CreateStream: 256 bytes. */
+export const MAX_GROUP_ID = 256
+
+/**
+ * Longest error code string on the wire: 32 bytes, charset [A-Z0-9_]
+ * starting with a letter (protocol/errors.md).
+ */
+export const MAX_ERROR_CODE = 32
+
+/** Longest human-readable error message on the wire: 1 KiB of UTF-8. */
+export const MAX_ERROR_MESSAGE = 1 * KIB
+
+/** Exact length of an X25519 public key (RFC 7748) in SubscribeOpen and OpenResult. */
+export const X25519_PUBLIC_KEY_LENGTH = 32

@@ -1,0 +1,17 @@
+/**
+ * libp2p protocol ids of the fabric services (protocol/README.md). The
+ * trailing number is the protocol version; an incompatible change gets a new
+ * id, so peers negotiate it during multistream-select.
+ */
+
+/** KeyPackage directory: one request, one response per stream (protocol/control.md). */
+export const DIRECTORY_PROTOCOL = '/fabric/directory/1'
+
+/** Group service (MLS delivery service): one long-lived stream per fabric stream. */
+export const GROUP_PROTOCOL = '/fabric/group/1'
+
+/** Media publishing: member to node, chunks after a PublishOpen handshake. */
+export const AV_PUBLISH_PROTOCOL = '/fabric/av/publish/1'
+
+/** Media subscription: node to member (or downstream node), link-sealed chunks. */
+export const AV_SUBSCRIBE_PROTOCOL = '/fabric/av/subscribe/1'

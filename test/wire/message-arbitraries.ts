@@ -1,0 +1,75 @@
+/**
+ * Arbitrary valid control messages, one per wrapper, in the shape the
+ * decoder returns (version 1 and every default filled in), so that
+ * decode(encode(m)) must equal m.
+ */
+import fc from 'fast-check'
+import type { OpenResult, PublisherNotice, PublishOpen, SubscribeOpen, SubscriberNotice } from '../../src/wire/pb/av.js'
+import type { DirectoryRequest, DirectoryResponse } from '../../src/wire/pb/directory.js'
+import type { GroupClientMessage, GroupServerMessage } from '../../src/wire/pb/group.js'
+import { bytes, identity, streamName, u32, u64, wireError } from './arbitraries.js'
+
+const version = fc.constant(1)
+const none = fc.constant(new Uint8Array(0))
+const key32 = bytes(32, 32)
+
+export const directoryRequest: fc.Arbitrary<DirectoryRequest> = fc.oneof(
+  fc.record({
+    version,
+    publish: fc.record({ keyPackages: fc.array(bytes(1, 64), { maxLength: 6 }), lastResort: fc.oneof(none, bytes(1, 64)) })
+      .filter(p => p.keyPackages.length > 0 || p.lastResort.length > 0)
+  }),
+  fc.record({ version, fetch: fc.record({ identity }) }),
+  fc.record({ version, count: fc.record({ identity }) })
+) as fc.Arbitrary<DirectoryRequest>
+
+export const directoryResponse: fc.Arbitrary<DirectoryResponse> = fc.record({
+  version,
+  error: fc.option(wireError, { nil: undefined }),
+  accepted: fc.integer({ min: 0, max: 64 }),
+  keyPackage: fc.oneof(none, bytes(1, 64)),
+  lastResort: fc.boolean(),
+  count: u32,
+  hasLastResort: fc.boolean()
+}, { requiredKeys: ['version', 'accepted', 'keyPackage', 'lastResort', 'count', 'hasLastResort'] }) as fc.Arbitrary<DirectoryResponse>
+
+const submitCommit = fc.record({
+  epoch: u64,
+  commit: bytes(1, 64),
+  added: fc.array(identity, { maxLength: 4 }),
+  removed: fc.array(identity, { maxLength: 4 })
+}).chain(c => (c.added.length > 0 ? bytes(1, 64) : none).map(welcome => ({ ...c, welcome })))
+
+export const groupClientMessage: fc.Arbitrary<GroupClientMessage> = fc.record({ version, requestId: u64 }).chain(head => fc.oneof(
+  fc.record({ create: fc.record({ stream: streamName, groupId: bytes(1, 256) }) }),
+  fc.record({ join: fc.record({ stream: streamName }) }),
+  fc.record({ commit: submitCommit }),
+  fc.record({ ack: fc.record({ epoch: u64 }) }),
+  fc.record({ leave: fc.constant({}) })
+).map(body => ({ ...head, ...body }))) as fc.Arbitrary<GroupClientMessage>
+
+export const groupServerMessage: fc.Arbitrary<GroupServerMessage> = fc.record({ version, requestId: u64 }).chain(head => fc.oneof(
+  fc.record({ ok: fc.record({ epoch: u64 }) }),
+  fc.record({ error: wireError.chain(e => u64.map(currentEpoch => ({ ...e, currentEpoch }))) }),
+  fc.record({ joinRequested: fc.record({ identity }) }),
+  fc.record({ leaveRequested: fc.record({ identity }) }),
+  fc.record({ commit: fc.record({ epoch: u64, commit: bytes(1, 64) }) }),
+  fc.record({ welcome: fc.record({ epoch: u64, welcome: bytes(1, 64) }) }),
+  fc.record({ roster: fc.record({ epoch: u64, members: fc.array(identity, { maxLength: 6 }), committer: identity }) }),
+  fc.record({ epochReady: fc.record({ epoch: u64 }) })
+).map(body => ({ ...head, ...body }))) as fc.Arbitrary<GroupServerMessage>
+
+export const publishOpen: fc.Arbitrary<PublishOpen> = fc.record({ version, stream: streamName })
+
+export const subscribeOpen: fc.Arbitrary<SubscribeOpen> = fc.record({
+  version, stream: streamName, subscriberPublicKey: key32, relay: fc.boolean()
+}) as fc.Arbitrary<SubscribeOpen>
+
+export const openResult: fc.Arbitrary<OpenResult> = fc.oneof(
+  fc.record({ version, relayPublicKey: fc.oneof(none, key32) }),
+  fc.record({ version, error: wireError, relayPublicKey: none })
+) as fc.Arbitrary<OpenResult>
+
+const notice = fc.record({ keyframeRequest: fc.record({ track: u32 }) })
+export const publisherNotice: fc.Arbitrary<PublisherNotice> = notice
+export const subscriberNotice: fc.Arbitrary<SubscriberNotice> = notice

@@ -1,0 +1,87 @@
+/**
+ * Properties every control-message wrapper must have: round trip, encoder
+ * output identical to protons', decode of hostile bytes yields a message or
+ * a FabricError and nothing else, frame and version bounds.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { FabricError, TooLargeError, isFabricError } from '../../src/errors.js'
+import { MAX_AV_MESSAGE, MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
+import * as W from '../../src/wire/messages.js'
+import { bytes, onlyFabricErrors } from './arbitraries.js'
+import * as A from './message-arbitraries.js'
+
+interface Case {
+  name: string
+  arb: fc.Arbitrary<any>
+  encode: (m: any) => Uint8Array
+  decode: (b: Uint8Array) => any
+  /** protons' own encoder: no checks, for crafting invalid messages */
+  raw: (m: any) => Uint8Array
+  max: number
+  versioned: boolean
+}
+
+const cases: Case[] = [
+  { name: 'DirectoryRequest', arb: A.directoryRequest, encode: W.encodeDirectoryRequest, decode: W.decodeDirectoryRequest, raw: m => W.DirectoryRequest.encode(m), max: MAX_CONTROL_FRAME, versioned: true },
+  { name: 'DirectoryResponse', arb: A.directoryResponse, encode: W.encodeDirectoryResponse, decode: W.decodeDirectoryResponse, raw: m => W.DirectoryResponse.encode(m), max: MAX_CONTROL_FRAME, versioned: true },
+  { name: 'GroupClientMessage', arb: A.groupClientMessage, encode: W.encodeGroupClientMessage, decode: W.decodeGroupClientMessage, raw: m => W.GroupClientMessage.encode(m), max: MAX_CONTROL_FRAME, versioned: true },
+  { name: 'GroupServerMessage', arb: A.groupServerMessage, encode: W.encodeGroupServerMessage, decode: W.decodeGroupServerMessage, raw: m => W.GroupServerMessage.encode(m), max: MAX_CONTROL_FRAME, versioned: true },
+  { name: 'PublishOpen', arb: A.publishOpen, encode: W.encodePublishOpen, decode: W.decodePublishOpen, raw: m => W.PublishOpen.encode(m), max: MAX_AV_MESSAGE, versioned: true },
+  { name: 'SubscribeOpen', arb: A.subscribeOpen, encode: W.encodeSubscribeOpen, decode: W.decodeSubscribeOpen, raw: m => W.SubscribeOpen.encode(m), max: MAX_AV_MESSAGE, versioned: true },
+  { name: 'OpenResult', arb: A.openResult, encode: W.encodeOpenResult, decode: W.decodeOpenResult, raw: m => W.OpenResult.encode(m), max: MAX_AV_MESSAGE, versioned: true },
+  { name: 'PublisherNotice', arb: A.publisherNotice, encode: W.encodePublisherNotice, decode: W.decodePublisherNotice, raw: m => W.PublisherNotice.encode(m), max: MAX_AV_MESSAGE, versioned: false },
+  { name: 'SubscriberNotice', arb: A.subscriberNotice, encode: W.encodeSubscriberNotice, decode: W.decodeSubscriberNotice, raw: m => W.SubscriberNotice.encode(m), max: MAX_AV_MESSAGE, versioned: false }
+]
+
+/** A decode that succeeded must survive re-encoding unchanged: encoder and decoder checks agree. */
+function checkConsistent (c: Case, decoded: unknown): void {
+  if (decoded instanceof FabricError) return
+  expect(c.decode(c.encode(decoded))).toEqual(decoded)
+}
+
+describe.each(cases)('$name', c => {
+  it('round-trips arbitrary valid messages, byte-identical to protons', () => {
+    fc.assert(fc.property(c.arb, m => {
+      const b = c.encode(m)
+      expect(b).toEqual(c.raw(m))
+      expect(c.decode(b)).toEqual(m)
+    }), { numRuns: 300 })
+  })
+
+  if (c.versioned) {
+    it('writes version 1 when the caller leaves it out, refuses to write another', () => {
+      fc.assert(fc.property(c.arb, m => {
+        const { version, ...rest } = m
+        expect(c.decode(c.encode(rest))).toEqual(m)
+        expect(() => c.encode({ ...m, version: 2 })).toThrow(RangeError)
+      }), { numRuns: 50 })
+    })
+
+    it('rejects any other version with UNSUPPORTED_VERSION', () => {
+      fc.assert(fc.property(c.arb, fc.oneof(fc.constant(0), fc.integer({ min: 2, max: 0xffffffff })), (m, v) => {
+        const r = onlyFabricErrors(() => c.decode(c.raw({ ...m, version: v })))
+        expect(isFabricError(r, 'UNSUPPORTED_VERSION')).toBe(true)
+      }), { numRuns: 100 })
+    })
+  }
+
+  it('rejects a frame above its bound before parsing', () => {
+    expect(() => c.decode(new Uint8Array(c.max + 1))).toThrow(TooLargeError)
+  })
+
+  it('yields a message or a FabricError for random bytes', () => {
+    fc.assert(fc.property(bytes(0, 80), b => { checkConsistent(c, onlyFabricErrors(() => c.decode(b))) }), { numRuns: 2000 })
+  })
+
+  it('yields a message or a FabricError for mutated valid encodings', () => {
+    const mutated = fc.tuple(c.arb, fc.array(fc.tuple(fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 4 }), fc.option(fc.nat()))
+    fc.assert(fc.property(mutated, ([m, flips, cut]) => {
+      const b = c.encode(m).slice()
+      if (b.length === 0) return
+      for (const [at, bit] of flips) b[at % b.length] ^= 1 << bit
+      const cutAt = cut === null ? b.length : cut % (b.length + 1)
+      checkConsistent(c, onlyFabricErrors(() => c.decode(b.subarray(0, cutAt))))
+    }), { numRuns: 1000 })
+  })
+})
