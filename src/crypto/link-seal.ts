@@ -1,0 +1,202 @@
+/**
+ * The link seal (design.md "Outer seal"): one AES-128-GCM seal per chunk per
+ * subscriber, under that subscription's transit key.
+ *
+ *   sealed = link header (12) || ciphertext || tag (16)
+ *   nonce  = transit salt XOR link sequence (8 bytes BE, right-aligned)
+ *   AAD    = link header
+ *
+ * The sequence travels in the header, so a dropped packet never
+ * desynchronises the link; the opener's replay window refuses duplicates
+ * and stale packets. Runs on node:crypto: this is the relay's per-subscriber
+ * hot path.
+ */
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
+import { AuthenticationError, FabricError, MalformedError } from '../errors.js'
+import { decodeLinkHeader, encodeLinkHeader, LINK_HEADER_LENGTH, LinkKind } from '../wire/link-header.js'
+import { MAX_UINT64, plainView } from './bytes.js'
+import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
+import { TRANSIT_KEY_LENGTH, TRANSIT_SALT_LENGTH, type TransitKey } from './transit-key.js'
+
+/** Link-seal tag bytes (full AES-GCM tag). */
+export const LINK_TAG_LENGTH = 16
+
+/** Bytes a seal adds to a chunk: 12-byte header + 16-byte tag. */
+export const LINK_SEAL_OVERHEAD = LINK_HEADER_LENGTH + LINK_TAG_LENGTH
+
+/** A sealed packet in three pieces, for gather writes (e.g. a Uint8ArrayList) that skip the final copy. */
+export interface LinkSealedParts {
+  /** The sequence this packet was sealed under. */
+  readonly sequence: bigint
+  /** 12-byte link header. */
+  readonly header: Uint8Array
+  /** Ciphertext, as long as the chunk. */
+  readonly ciphertext: Uint8Array
+  /** 16-byte GCM tag. */
+  readonly tag: Uint8Array
+  /** header + ciphertext + tag bytes. */
+  readonly byteLength: number
+}
+
+/** Node objects made once per transit key: a KeyObject and a reusable nonce. */
+class NonceState {
+  readonly key: KeyObject
+  readonly nonce: Buffer
+  private readonly view: DataView
+  private readonly saltTail: bigint
+
+  constructor (transit: TransitKey) {
+    if (transit.key.byteLength !== TRANSIT_KEY_LENGTH) throw new MalformedError(`transit key is ${transit.key.byteLength} bytes, expected ${TRANSIT_KEY_LENGTH}`)
+    if (transit.salt.byteLength !== TRANSIT_SALT_LENGTH) throw new MalformedError(`transit salt is ${transit.salt.byteLength} bytes, expected ${TRANSIT_SALT_LENGTH}`)
+    this.key = createSecretKey(transit.key)
+    // The first 4 nonce bytes are the salt's and never change; only the tail is rewritten.
+    this.nonce = Buffer.from(transit.salt)
+    this.view = new DataView(this.nonce.buffer, this.nonce.byteOffset, 12)
+    this.saltTail = this.view.getBigUint64(4, false)
+  }
+
+  /** Sets the nonce to salt XOR sequence and returns it; createCipheriv copies it, so reuse is safe. */
+  at (sequence: bigint): Buffer {
+    this.view.setBigUint64(4, this.saltTail ^ sequence, false)
+    return this.nonce
+  }
+}
+
+/** How to build a LinkSealer. */
+export interface LinkSealerOptions {
+  /**
+   * First sequence, default 0. Only for continuing a transit key whose
+   * earlier sequences are known to be spent; reusing one reuses a nonce.
+   */
+  readonly firstSequence?: bigint
+}
+
+/**
+ * Relay side of one subscription: seals chunks with consecutive sequences
+ * 0, 1, 2, ... Each sequence is used once, even when the caller drops the
+ * result.
+ */
+export class LinkSealer {
+  private readonly state: NonceState
+  private sequence: bigint
+
+  /**
+   * @throws MalformedError when the transit key or salt has the wrong length, or firstSequence is outside [0, 2^64 - 1].
+   */
+  constructor (transit: TransitKey, options: LinkSealerOptions = {}) {
+    this.state = new NonceState(transit)
+    const first = options.firstSequence ?? 0n
+    if (first < 0n || first > MAX_UINT64) throw new MalformedError(`first link sequence ${first} is outside [0, 2^64 - 1]`)
+    this.sequence = first
+  }
+
+  /** The sequence the next seal will use; 2^64 once exhausted. */
+  get nextSequence (): bigint {
+    return this.sequence
+  }
+
+  private take (): bigint {
+    const sequence = this.sequence
+    if (sequence > MAX_UINT64) throw new FabricError('CTR_EXHAUSTED', 'link sequence space exhausted; derive a new transit key')
+    this.sequence = sequence + 1n
+    return sequence
+  }
+
+  /**
+   * Seals one chunk: returns header || ciphertext || tag in one new buffer
+   * (chunk + 28 bytes). Costs one copy of the ciphertext, since node's
+   * cipher cannot write into a caller's buffer; `sealParts` avoids it.
+   * Small outputs may be views into a shared slab: use byteOffset/byteLength.
+   * @throws FabricError('CTR_EXHAUSTED') once sequence 2^64 - 1 was used.
+   */
+  seal (chunk: Uint8Array): Uint8Array {
+    const sequence = this.take()
+    const out = Buffer.allocUnsafe(LINK_SEAL_OVERHEAD + chunk.byteLength)
+    encodeLinkHeader(LinkKind.MediaChunk, sequence, out, 0)
+    const cipher = createCipheriv('aes-128-gcm', this.state.key, this.state.at(sequence), { authTagLength: LINK_TAG_LENGTH })
+    cipher.setAAD(out.subarray(0, LINK_HEADER_LENGTH))
+    out.set(cipher.update(chunk), LINK_HEADER_LENGTH)
+    cipher.final()
+    out.set(cipher.getAuthTag(), LINK_HEADER_LENGTH + chunk.byteLength)
+    return plainView(out)
+  }
+
+  /**
+   * Seals one chunk and returns the header, ciphertext and tag separately,
+   * so a transport that writes lists sends them without joining them.
+   * @throws FabricError('CTR_EXHAUSTED') once sequence 2^64 - 1 was used.
+   */
+  sealParts (chunk: Uint8Array): LinkSealedParts {
+    const sequence = this.take()
+    const header = encodeLinkHeader(LinkKind.MediaChunk, sequence, Buffer.allocUnsafe(LINK_HEADER_LENGTH), 0)
+    const cipher = createCipheriv('aes-128-gcm', this.state.key, this.state.at(sequence), { authTagLength: LINK_TAG_LENGTH })
+    cipher.setAAD(header)
+    const ciphertext = cipher.update(chunk)
+    cipher.final()
+    const tag = cipher.getAuthTag()
+    return { sequence, header: plainView(header), ciphertext: plainView(ciphertext), tag: plainView(tag), byteLength: LINK_SEAL_OVERHEAD + ciphertext.byteLength }
+  }
+}
+
+/** How to build a LinkOpener. */
+export interface LinkOpenerOptions {
+  /** Replay window width in sequences, [1, 2^20]; default 1024. */
+  readonly windowSize?: number
+}
+
+/**
+ * Subscriber side of one subscription: checks the header, refuses replays,
+ * verifies and decrypts. The replay window moves only for packets whose tag
+ * verified, so forged packets cannot push genuine ones out of it.
+ */
+export class LinkOpener {
+  private readonly state: NonceState
+  private readonly window: ReplayWindow
+  private last: bigint | undefined
+
+  /**
+   * @throws MalformedError when the transit key or salt has the wrong length.
+   * @throws RangeError when windowSize is outside [1, 2^20].
+   */
+  constructor (transit: TransitKey, options: LinkOpenerOptions = {}) {
+    this.state = new NonceState(transit)
+    this.window = new ReplayWindow(options.windowSize ?? DEFAULT_REPLAY_WINDOW)
+  }
+
+  /** Sequence of the last packet opened successfully; undefined before the first. */
+  get lastSequence (): bigint | undefined {
+    return this.last
+  }
+
+  /** Highest sequence opened so far; undefined before the first. */
+  get highestSequence (): bigint | undefined {
+    return this.window.highest
+  }
+
+  /**
+   * Opens one sealed packet and returns the chunk (sealed - 28 bytes).
+   * @throws MalformedError when the packet is shorter than header + tag, the kind is reserved or the reserved field is set.
+   * @throws FabricError('UNSUPPORTED_VERSION') when the header version is not 1.
+   * @throws ReplayError when the sequence was already opened or is older than the window.
+   * @throws AuthenticationError when the tag does not verify (the window is left unchanged).
+   */
+  open (sealed: Uint8Array): Uint8Array {
+    const { sequence } = decodeLinkHeader(sealed)
+    if (sealed.byteLength < LINK_SEAL_OVERHEAD) throw new MalformedError(`link packet is ${sealed.byteLength} bytes, shorter than header + tag (${LINK_SEAL_OVERHEAD})`)
+    // Refuse replays before spending an AES pass on them.
+    this.window.check(sequence)
+    const tagAt = sealed.byteLength - LINK_TAG_LENGTH
+    const decipher = createDecipheriv('aes-128-gcm', this.state.key, this.state.at(sequence), { authTagLength: LINK_TAG_LENGTH })
+    decipher.setAAD(sealed.subarray(0, LINK_HEADER_LENGTH))
+    decipher.setAuthTag(sealed.subarray(tagAt))
+    const chunk = decipher.update(sealed.subarray(LINK_HEADER_LENGTH, tagAt))
+    try {
+      decipher.final()
+    } catch (cause) {
+      throw new AuthenticationError('link seal tag did not verify', { cause })
+    }
+    this.window.accept(sequence)
+    this.last = sequence
+    return plainView(chunk)
+  }
+}
