@@ -2,7 +2,8 @@
  * `fabric-node`: the operator's relay process.
  *
  *   fabric-node start [--listen MULTIADDR]... [--data-dir DIR | --ephemeral]
- *                     [--admin HOST:PORT | --no-admin] [--traffic-capture FILE] [--json]
+ *                     [--admin HOST:PORT | --no-admin] [--queue-bytes N]
+ *                     [--traffic-capture FILE] [--json]
  *
  * Prints the node's peer id, multiaddrs and admin URL once every listener is
  * bound (with --json, one JSON line `{"event":"ready",...}` for scripts), and
@@ -20,6 +21,7 @@ const USAGE = `usage: fabric-node start [options]
   --ephemeral             keep everything in memory, fresh peer id each start
   --admin HOST:PORT       admin HTTP endpoint (default 127.0.0.1:0)
   --no-admin              no admin HTTP endpoint
+  --queue-bytes N         bound of each subscriber's queue at the relay (default 2097152)
   --traffic-capture FILE  record every media frame handled (audits)
   --json                  print machine-readable JSON lines
 `
@@ -29,6 +31,13 @@ function parseHostPort (s: string): { host: string, port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s)
   if (m === null) throw new Error(`--admin wants HOST:PORT, got ${s}`)
   return { host: m[1], port: Number(m[2]) }
+}
+
+/** Parses a positive integer option. */
+function parsePositive (name: string, s: string): number {
+  const n = Number(s)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} wants a positive integer, got ${s}`)
+  return n
 }
 
 async function main (argv: string[]): Promise<void> {
@@ -42,6 +51,7 @@ async function main (argv: string[]): Promise<void> {
       admin: { type: 'string' },
       'no-admin': { type: 'boolean' },
       'traffic-capture': { type: 'string' },
+      'queue-bytes': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -56,6 +66,7 @@ async function main (argv: string[]): Promise<void> {
     dataDir: values.ephemeral === true ? undefined : (values['data-dir'] ?? join(homedir(), '.fabric', 'node')),
     admin: values['no-admin'] === true ? false : values.admin === undefined ? undefined : parseHostPort(values.admin),
     trafficCapture: values['traffic-capture'],
+    relay: values['queue-bytes'] === undefined ? undefined : { subscriberQueueBytes: parsePositive('--queue-bytes', values['queue-bytes']) },
   })
   if (values.json === true) {
     process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, dataDir: node.dataDir, pid: process.pid }) + '\n')

@@ -8,7 +8,8 @@
  * publishes an IVF clip paced in real time, and records what the others send,
  * one IVF per sender track. With --json it prints one JSON event per line
  * (ready, epoch, roster, first-keyframe, removed, summary) and reads commands
- * on stdin, one per line: `remove PEER_ID` (committer), `leave`, `stop`.
+ * on stdin, one per line: `remove PEER_ID` (committer), `leave`, `stop`,
+ * `pause` / `resume` (stop and restart reading media), `stats`.
  */
 import '../polyfill.js'
 import { createHash } from 'node:crypto'
@@ -204,6 +205,12 @@ async function main (argv: string[]): Promise<void> {
         void finish('leave')
       } else if (cmd === 'stop') {
         void finish('stop')
+      } else if (cmd === 'pause') {
+        member.pauseMedia()
+        say('paused')
+      } else if (cmd === 'resume') {
+        member.resumeMedia()
+        say('resumed')
       } else if (cmd === 'stats') {
         say('stats', { stats: member.stats() })
       }

@@ -132,6 +132,15 @@ export class Subscription {
     }
   }
 
+  /**
+   * Stops reading: inbound bytes stay in the transport, whose flow control
+   * then pushes back on the node (which drops for this subscriber only).
+   */
+  pause (): void { this.framed.stream.pause() }
+
+  /** Resumes reading after `pause`. */
+  resume (): void { this.framed.stream.resume() }
+
   /** Asks the node for a keyframe of `track`. */
   requestKeyframe (track: number): void {
     try { this.framed.write(encodeSubscriberNotice({ keyframeRequest: { track } })) } catch {}

@@ -210,6 +210,12 @@ export class StreamMember extends EventEmitter {
   /** Committer only: resolves when queued joins and removals are committed. */
   async settled (): Promise<void> { await this.committer?.idle() }
 
+  /** Stops reading media (the node drops for this member only); see Subscription.pause. */
+  pauseMedia (): void { this.subscription?.pause() }
+
+  /** Resumes reading media. */
+  resumeMedia (): void { this.subscription?.resume() }
+
   /** Counters for the app and the demo table. */
   stats (): MemberStats {
     const bySender: Record<string, SenderStats> = {}

@@ -107,9 +107,20 @@ export class AvService {
     this.relay.closeStream(stream)
   }
 
-  /** Live media streams, for stats. */
-  streamCounts (): { publishers: number, subscribers: number } {
-    return { publishers: this.publishers.size, subscribers: this.subscriptions.size }
+  /** Live media streams, for stats: per subscription, bytes held by the transport too. */
+  streamCounts (): { publishers: number, subscribers: number, subscriptions: Array<{ id: number, identity: string, stream: string, transportBuffered: number, writes: number, drainWaits: number }> } {
+    return {
+      publishers: this.publishers.size,
+      subscribers: this.subscriptions.size,
+      subscriptions: [...this.subscriptions.values()].map((s) => ({
+        id: s.id,
+        identity: s.identity,
+        stream: s.stream,
+        transportBuffered: s.framed.stream.writeBufferLength,
+        writes: s.sender.writes,
+        drainWaits: s.sender.drainWaits,
+      })),
+    }
   }
 
   private async onPublish (stream: Stream, connection: Connection): Promise<void> {

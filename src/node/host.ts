@@ -17,6 +17,15 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 /** File name of the peer key inside a data directory (libp2p protobuf encoding). */
 export const PEER_KEY_FILE = 'peer-key'
 
+/**
+ * Largest yamux receive window per stream, bytes. yamux grows windows up to
+ * 16 MiB, i.e. ~50 s of 2.5 Mbit/s video a stalled reader could absorb
+ * before the sender feels it; real-time media wants back-pressure within
+ * about a second or two, so the relay's drop policy acts instead of latency
+ * piling up. 1 MiB still carries ~80 Mbit/s per stream at 100 ms RTT.
+ */
+export const MAX_STREAM_WINDOW_BYTES = 1024 * 1024
+
 /** Options of `createHost`. */
 export interface HostOptions {
   /** Multiaddrs to listen on; [] for a dial-only member. */
@@ -32,7 +41,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 256 * 1024, maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     services: { identify: identify() },
     connectionManager: { maxConnections: 4096 },
   })
