@@ -10,10 +10,10 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, type ErrorCode } from '../errors.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupServerMessage, encodeGroupClientMessage } from '../wire/messages.js'
 import type { GroupClientMessage, GroupServerMessage } from '../wire/pb/group.js'
 
-export const GROUP_PROTOCOL = '/fabric/group/1'
 
 /** Default bound on waiting for a reply, ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000

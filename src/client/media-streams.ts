@@ -11,13 +11,12 @@ import { LinkOpener } from '../crypto/link-seal.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
   decodeOpenResult, decodePublisherNotice, encodePublishOpen, encodeSubscribeOpen, encodeSubscriberNotice,
 } from '../wire/messages.js'
 import type { OpenResult } from '../wire/pb/av.js'
 
-export const PUBLISH_PROTOCOL = '/fabric/av/publish/1'
-export const SUBSCRIBE_PROTOCOL = '/fabric/av/subscribe/1'
 const OPEN_TIMEOUT_MS = 10_000
 
 function checkOpen (result: OpenResult): void {

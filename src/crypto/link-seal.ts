@@ -13,16 +13,14 @@
  */
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
 import { AuthenticationError, FabricError, MalformedError } from '../errors.js'
-import { decodeLinkHeader, encodeLinkHeader, LINK_HEADER_LENGTH, LinkKind } from '../wire/link-header.js'
+import { decodeLinkHeader, encodeLinkHeader, LINK_HEADER_LENGTH, LINK_TAG_LENGTH, LinkKind } from '../wire/link-header.js'
+import { LINK_SEAL_OVERHEAD } from '../wire/limits.js'
 import { MAX_UINT64, plainView } from './bytes.js'
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
 import { TRANSIT_KEY_LENGTH, TRANSIT_SALT_LENGTH, type TransitKey } from './transit-key.js'
 
-/** Link-seal tag bytes (full AES-GCM tag). */
-export const LINK_TAG_LENGTH = 16
 
-/** Bytes a seal adds to a chunk: 12-byte header + 16-byte tag. */
-export const LINK_SEAL_OVERHEAD = LINK_HEADER_LENGTH + LINK_TAG_LENGTH
+export { LINK_SEAL_OVERHEAD, LINK_TAG_LENGTH }
 
 /** A sealed packet in three pieces, for gather writes (e.g. a Uint8ArrayList) that skip the final copy. */
 export interface LinkSealedParts {

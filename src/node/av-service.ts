@@ -13,15 +13,15 @@ import { LinkSealer } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
-import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { MAX_CONTROL_FRAME, MAX_ERROR_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
   decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
   encodeOpenResult, encodePublisherNotice,
 } from '../wire/messages.js'
 import type { TrafficTap } from './traffic-tap.js'
 
-export const PUBLISH_PROTOCOL = '/fabric/av/publish/1'
-export const SUBSCRIBE_PROTOCOL = '/fabric/av/subscribe/1'
+export { PUBLISH_PROTOCOL, SUBSCRIBE_PROTOCOL }
 
 /** Time allowed for the first (open) frame of a media stream, ms. */
 const OPEN_TIMEOUT_MS = 10_000
@@ -225,7 +225,7 @@ export class AvService {
     if (beforeOpen) {
       this.counters.refusedOpens++
       try {
-        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: (err as Error).message } }))
+        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: String((err as Error).message).slice(0, MAX_ERROR_MESSAGE) } }))
       } catch {}
       void framed.close()
     } else {

@@ -10,10 +10,11 @@ import { isFabricError } from '../errors.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { inspectCommit } from '../session/inspect.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
 import { GroupServiceCore, type GroupAction } from './group-core.js'
 
-export const GROUP_PROTOCOL = '/fabric/group/1'
+export { GROUP_PROTOCOL }
 
 /** How often the core's timers (EpochReady timeout) are driven, ms. */
 const TICK_MS = 200

@@ -81,6 +81,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       relay.openStream(stream)
       if (added.length > 0 || removed.length > 0) relay.epochChanged(stream)
       if (removed.length > 0) av?.membersRemoved(stream, removed)
+      for (const identity of removed) relay.removeMember(stream, identity)
     },
     streamClosed: (stream) => { av?.streamClosed(stream) },
   }, { epochReadyTimeoutMs: config.epochReadyTimeoutMs })

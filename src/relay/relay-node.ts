@@ -190,13 +190,18 @@ export class RelayNode {
     this.subscribers.delete(id)
   }
 
-  /** Removes every subscription of `identity` on `stream` (member removed). */
+  /**
+   * Removes every subscription of `identity` on `stream` (member removed) and
+   * releases the tracks it published: MLS gives its blank leaf, hence the
+   * same track numbers, to the next member added.
+   */
   removeMember (stream: string, identity: string): number[] {
     const s = this.streams.get(stream)
     if (s === undefined) return []
     const ids: number[] = []
     for (const sub of s.subscribers.values()) if (sub.identity === identity) ids.push(sub.id)
     for (const id of ids) this.unsubscribe(id)
+    for (const t of [...s.tracks.values()]) if (t.publisher === identity) s.tracks.delete(t.track)
     return ids
   }
 

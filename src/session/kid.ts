@@ -25,15 +25,8 @@ export const KID_EPOCH_MODULUS = 1n << BigInt(KID_EPOCH_BITS)
 /** Largest KID this layout produces (2^32 - 1). */
 export const KID_MAX = (1n << BigInt(KID_EPOCH_BITS + KID_SENDER_BITS + KID_CONTEXT_BITS)) - 1n
 
-/** Well-known context values: which of a sender's tracks a KID keys. */
-export const TrackContext = {
-  /** camera video */
-  video: 0,
-  /** microphone audio */
-  audio: 1,
-  /** screen share */
-  screen: 2,
-} as const
+/** Track context values (camera, microphone, screen), shared with the chunk's track field. */
+export { TrackContext } from '../wire/track.js'
 
 /** The fields a KID packs. */
 export interface KidFields {

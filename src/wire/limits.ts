@@ -9,6 +9,8 @@ const KIB = 1024
 const MIB = 1024 * KIB
 
 /** Length of the clear chunk metadata that precedes every SFrame payload (protocol/chunk.md). */
+import { LINK_HEADER_LENGTH, LINK_TAG_LENGTH } from './link-header.js'
+
 export const CHUNK_META_LENGTH = 28
 
 /**
@@ -23,10 +25,10 @@ export const MAX_CHUNK = CHUNK_META_LENGTH + MAX_CHUNK_PAYLOAD
 
 /**
  * Bytes the link seal adds around a chunk: a 12-byte link header and a
- * 16-byte AEAD tag (protocol/link-seal.md). Stated here only to size
- * MAX_MEDIA_FRAME; the link-seal code owns the layout.
+ * 16-byte AEAD tag (protocol/link-seal.md). src/crypto/link-seal.ts
+ * re-exports this value.
  */
-export const LINK_SEAL_OVERHEAD = 12 + 16
+export const LINK_SEAL_OVERHEAD = LINK_HEADER_LENGTH + LINK_TAG_LENGTH
 
 /**
  * Largest frame on a media stream (/fabric/av/publish/1, /fabric/av/subscribe/1):

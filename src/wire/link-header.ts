@@ -16,6 +16,9 @@ export const LINK_HEADER_LENGTH = 12
 /** The only version this code speaks. */
 export const LINK_HEADER_VERSION = 1
 
+/** Bytes of the AES-128-GCM tag that ends every sealed link packet. */
+export const LINK_TAG_LENGTH = 16
+
 /** Packet kinds. Only MediaChunk exists in version 1; other values are reserved. */
 export const LinkKind = Object.freeze({
   /** A fabric media chunk (metadata + SFrame), as built by the wire chunk codec. */
