@@ -73,7 +73,11 @@ export class Committer {
     if (this.timer !== undefined || this.stopped) return
     this.timer = setTimeout(() => {
       this.timer = undefined
-      this.chain = this.chain.then(async () => { await this.flush() })
+      // A throw that escapes flush (e.g. from the host's `applied`) is
+      // reported; left in the chain it would skip every later flush.
+      this.chain = this.chain.then(async () => { await this.flush() }).catch((err: unknown) => {
+        try { this.host.failed([], err instanceof Error ? err : new Error(String(err))) } catch {}
+      })
     }, this.batchWindowMs)
   }
 

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { FabricError, TooLargeError } from '../../src/errors.js'
+import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js'
+import { startHosts, until, within, type HostPair } from './hosts.js'
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+/** Deterministic pseudo-random bytes and sizes (mulberry32), so failures replay. */
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function bytes (n: number, rand: () => number): Uint8Array {
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * 256)
+  return out
+}
+
+async function collect (framed: FramedStream, ms: number): Promise<Uint8Array[]> {
+  return await within((async () => {
+    const out: Uint8Array[] = []
+    for await (const f of framed.frames()) out.push(f)
+    return out
+  })(), ms, 'reading frames')
+}
+
+describe('FramedStream over real libp2p streams', () => {
+  let hosts: HostPair
+
+  beforeAll(async () => { hosts = await startHosts() })
+  afterAll(async () => { await hosts?.stop() })
+
+  it('carries frames intact and in order, from empty to well over one yamux window', async () => {
+    const { client, server } = await hosts.open()
+    const rand = prng(1)
+    const sizes = [0, 1, 127, 128, 16_383, 16_384, 70_000, 300_000, 5, 1_000_000, 3]
+    const frames = sizes.map((n) => bytes(n, rand))
+    const tx = new FramedStream(client, 2_000_000)
+    const rx = new FramedStream(server, 2_000_000)
+    const reading = collect(rx, 20_000)
+    for (const f of frames) await within(tx.send(f), 10_000, 'send')
+    await tx.close()
+    const got = await reading
+    expect(got.map((f) => f.byteLength)).toEqual(sizes)
+    expect(got.map(hex)).toEqual(frames.map(hex))
+  })
+
+  it('writeMany puts several frames in one write that arrive as separate frames', async () => {
+    const { client, server } = await hosts.open()
+    const rand = prng(2)
+    const frames = Array.from({ length: 50 }, (_, i) => bytes(i * 37 % 500, rand))
+    const tx = new FramedStream(client, 1 << 20)
+    const rx = new FramedStream(server, 1 << 20)
+    let sends = 0
+    const send = client.send.bind(client)
+    client.send = (data) => { sends++; return send(data) }
+    const reading = collect(rx, 10_000)
+    tx.writeMany(frames)
+    tx.writeMany([frames[0]])
+    await tx.close()
+    const got = await reading
+    expect(sends).toBe(2)
+    expect(got.map(hex)).toEqual([...frames, frames[0]].map(hex))
+  })
+
+  it('next() reads frame by frame, rest() continues after it, and the end is reported', async () => {
+    const { client, server } = await hosts.open()
+    const tx = new FramedStream(client, 1024)
+    const rx = new FramedStream(server, 1024)
+    for (const s of ['one', 'two', 'three', 'four']) tx.write(new TextEncoder().encode(s))
+    const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
+    expect(dec(await rx.next(5_000))).toBe('one')
+    expect(dec(await rx.next(5_000))).toBe('two')
+    await tx.close()
+    const rest: string[] = []
+    await within((async () => { for await (const f of rx.rest()) rest.push(dec(f)) })(), 5_000, 'rest')
+    expect(rest).toEqual(['three', 'four'])
+    const ended = await rx.next(5_000).then(() => undefined, (err: unknown) => err)
+    expect(ended).toBeInstanceOf(FabricError)
+    expect((ended as FabricError).code).toBe('INVALID_STATE')
+  })
+
+  it('next(timeout) gives up with TIMEOUT when no frame comes', async () => {
+    const { client, server } = await hosts.open()
+    const rx = new FramedStream(server, 1024)
+    const err = await within(rx.next(50).then(() => undefined, (e: unknown) => e), 5_000, 'next with timeout')
+    expect(err).toBeInstanceOf(FabricError)
+    expect((err as FabricError).code).toBe('TIMEOUT')
+    client.abort(new Error('test done'))
+  })
+
+  it('refuses an inbound frame above its bound with TooLargeError', async () => {
+    const { client, server } = await hosts.open()
+    const rx = new FramedStream(server, 100)
+    new FramedStream(client, 1 << 20).write(new Uint8Array(101))
+    const err = await rx.next(5_000).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(TooLargeError)
+    expect((err as TooLargeError).code).toBe('TOO_LARGE')
+    client.abort(new Error('test done'))
+  })
+
+  it('a FrameDecoder reassembles frames from whatever chunks the transport delivers', async () => {
+    const { client, server } = await hosts.open()
+    const rand = prng(3)
+    const frames = Array.from({ length: 300 }, () => bytes(Math.floor(rand() ** 3 * 200_000), rand))
+    const wire = Buffer.concat(frames.map((f) => encodeFrame(f)))
+    const decoder = new FrameDecoder(200_000)
+    let chunks = 0
+    const reading = within((async () => {
+      const out: Uint8Array[] = []
+      for await (const chunk of server) {
+        chunks++
+        out.push(...decoder.push(chunk))
+      }
+      return out
+    })(), 30_000, 'decoding')
+    // Cut the byte stream at arbitrary points, prefixes included, and let the
+    // transport re-chunk it as it likes.
+    for (let at = 0; at < wire.length;) {
+      const n = 1 + Math.floor(rand() ** 2 * 100_000)
+      if (!client.send(wire.subarray(at, at + n))) await within(client.onDrain(), 10_000, 'drain')
+      at += n
+    }
+    await client.close()
+    const got = await reading
+    expect(decoder.bufferedBytes).toBe(0)
+    expect(got.length).toBe(frames.length)
+    expect(got.map(hex)).toEqual(frames.map(hex))
+    expect(chunks).toBeGreaterThan(1)
+  })
+
+  it('drained() resolves at once when the stream needs no drain, and send() completes', async () => {
+    const { client, server } = await hosts.open()
+    const tx = new FramedStream(client, 1024)
+    expect(client.writableNeedsDrain).toBe(false)
+    await within(tx.drained(), 1_000, 'drained')
+    await within(tx.send(Uint8Array.of(1, 2, 3)), 5_000, 'send')
+    expect([...await new FramedStream(server, 1024).next(5_000)]).toEqual([1, 2, 3])
+    tx.abort(new Error('test done'))
+    await until(() => server.status !== 'open', 5_000, 'remote reset seen')
+  })
+})
