@@ -23,6 +23,7 @@ const USAGE = `usage: fabric-node start [options]
   --no-admin              no admin HTTP endpoint
   --queue-bytes N         bound of each subscriber's queue at the relay (default 2097152)
   --traffic-capture FILE  record every media frame handled (audits)
+  --trusted-relay PEER_ID downstream relay allowed to subscribe without membership (repeatable)
   --json                  print machine-readable JSON lines
 `
 
@@ -52,6 +53,7 @@ async function main (argv: string[]): Promise<void> {
       'no-admin': { type: 'boolean' },
       'traffic-capture': { type: 'string' },
       'queue-bytes': { type: 'string' },
+      'trusted-relay': { type: 'string', multiple: true },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -66,6 +68,7 @@ async function main (argv: string[]): Promise<void> {
     dataDir: values.ephemeral === true ? undefined : (values['data-dir'] ?? join(homedir(), '.fabric', 'node')),
     admin: values['no-admin'] === true ? false : values.admin === undefined ? undefined : parseHostPort(values.admin),
     trafficCapture: values['traffic-capture'],
+    trustedRelays: values['trusted-relay'],
     relay: values['queue-bytes'] === undefined ? undefined : { subscriberQueueBytes: parsePositive('--queue-bytes', values['queue-bytes']) },
   })
   if (values.json === true) {

@@ -8,6 +8,13 @@
 import { isFabricError } from '../errors.js'
 import type { AvSession, PendingCommit } from '../session/av-session.js'
 
+/**
+ * Stale refusals tolerated in a row before requests are reported failed: the
+ * single v1 committer should never lose an epoch, so repeats mean it is out
+ * of step with the delivery service and retrying forever would only spin.
+ */
+export const MAX_STALE_RETRIES = 3
+
 /** Default time a join request waits for others to share its Commit, ms. */
 export const DEFAULT_BATCH_WINDOW_MS = 25
 
@@ -32,6 +39,7 @@ export class Committer {
   private timer: NodeJS.Timeout | undefined
   private chain: Promise<void> = Promise.resolve()
   private stopped = false
+  private staleInARow = 0
   /** Commits accepted, and joiners they added. */
   commits = 0
   added = 0
@@ -123,7 +131,7 @@ export class Committer {
       await this.host.submit(pending)
     } catch (err) {
       session.discardPending(pending)
-      if (isFabricError(err, 'STALE_EPOCH')) {
+      if (isFabricError(err, 'STALE_EPOCH') && ++this.staleInARow <= MAX_STALE_RETRIES) {
         // Another Commit won this epoch; it reaches us as a CommitDelivery,
         // after which the same requests are committed again.
         requeue()
@@ -134,6 +142,7 @@ export class Committer {
       return
     }
     await session.applyPending(pending, Date.now())
+    this.staleInARow = 0
     this.commits++
     this.added += pending.addedIdentities.length
     await this.host.applied(pending)

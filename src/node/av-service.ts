@@ -26,6 +26,13 @@ export { PUBLISH_PROTOCOL, SUBSCRIBE_PROTOCOL }
 /** Time allowed for the first (open) frame of a media stream, ms. */
 const OPEN_TIMEOUT_MS = 10_000
 
+/**
+ * Media streams one connection may hold per protocol (libp2p's default is
+ * 32): a downstream relay or a load generator multiplexes many
+ * subscriptions over one connection.
+ */
+export const MAX_MEDIA_STREAMS_PER_CONNECTION = 1024
+
 /** Counters of the media service beyond RelayNode's own. */
 export interface AvCounters {
   publishStreams: number
@@ -64,18 +71,26 @@ export class AvService {
   private readonly scheduler = new FlushScheduler()
   private readonly publishers = new Set<Publisher>()
   private readonly subscriptions = new Map<number, Subscription>()
+  private readonly trustedRelays: ReadonlySet<string>
 
-  constructor (libp2p: Libp2p, relay: RelayNode, membership: Membership, tap?: TrafficTap) {
+  /**
+   * @param trustedRelays peer ids of downstream relays the operator trusts:
+   *   they may subscribe (with `relay: true`) to any stream without being
+   *   MLS members, and receive the same ciphertext a member would
+   */
+  constructor (libp2p: Libp2p, relay: RelayNode, membership: Membership, tap?: TrafficTap, trustedRelays: Iterable<string> = []) {
     this.libp2p = libp2p
     this.relay = relay
     this.membership = membership
     this.tap = tap
+    this.trustedRelays = new Set(trustedRelays)
   }
 
   /** Registers both protocol handlers. */
   async start (): Promise<void> {
-    await this.libp2p.handle(PUBLISH_PROTOCOL, (stream, connection) => { void this.onPublish(stream, connection) })
-    await this.libp2p.handle(SUBSCRIBE_PROTOCOL, (stream, connection) => { void this.onSubscribe(stream, connection) })
+    const limits = { maxInboundStreams: MAX_MEDIA_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_MEDIA_STREAMS_PER_CONNECTION }
+    await this.libp2p.handle(PUBLISH_PROTOCOL, (stream, connection) => { void this.onPublish(stream, connection) }, limits)
+    await this.libp2p.handle(SUBSCRIBE_PROTOCOL, (stream, connection) => { void this.onSubscribe(stream, connection) }, limits)
   }
 
   /** Unregisters the handlers and closes every media stream. */
@@ -173,7 +188,7 @@ export class AvService {
     let sub: Subscription | undefined
     try {
       const open = decodeSubscribeOpen(await framed.next(OPEN_TIMEOUT_MS))
-      this.admit(open.stream, identity)
+      this.admit(open.stream, identity, open.relay)
       const own = generateLinkKeyPair()
       const transit = deriveTransitKey({
         privateKey: own.privateKey,
@@ -215,8 +230,9 @@ export class AvService {
   }
 
   /** @throws FabricError NOT_MEMBER / NOT_FOUND */
-  private admit (stream: string, identity: string): void {
-    if (!this.membership.isMember(stream, identity)) throw new FabricError('NOT_MEMBER', `${identity} is not a member of ${stream}`)
+  private admit (stream: string, identity: string, asRelay = false): void {
+    const trusted = asRelay && this.trustedRelays.has(identity)
+    if (!trusted && !this.membership.isMember(stream, identity)) throw new FabricError('NOT_MEMBER', `${identity} is not a member of ${stream}`)
     if (!this.relay.hasStream(stream)) throw new FabricError('NOT_FOUND', `stream ${stream} is not open`)
   }
 

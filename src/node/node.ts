@@ -31,6 +31,8 @@ export interface NodeConfig {
   epochReadyTimeoutMs?: number
   /** Record every media frame handled into this file (audits; off by default). */
   trafficCapture?: string
+  /** Peer ids of downstream relays allowed to subscribe to any stream (see AvService). */
+  trustedRelays?: string[]
 }
 
 /** A running node. */
@@ -56,6 +58,8 @@ export interface NodeStats {
   peerId: string
   uptimeMs: number
   memory: NodeJS.MemoryUsage
+  /** Process CPU time, µs (user and system). */
+  cpu: NodeJS.CpuUsage
   relay: ReturnType<RelayNode['stats']>
   av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
   directory: unknown
@@ -85,7 +89,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     },
     streamClosed: (stream) => { av?.streamClosed(stream) },
   }, { epochReadyTimeoutMs: config.epochReadyTimeoutMs })
-  av = new AvService(libp2p, relay, group, tap)
+  av = new AvService(libp2p, relay, group, tap, config.trustedRelays)
   const directory = await registerDirectoryService(libp2p, store)
   await group.start()
   await av.start()
@@ -94,6 +98,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     peerId: libp2p.peerId.toString(),
     uptimeMs: Date.now() - started,
     memory: process.memoryUsage(),
+    cpu: process.cpuUsage(),
     relay: relay.stats(),
     av: { ...av.counters, live: av.streamCounts() },
     directory: directory.counters,

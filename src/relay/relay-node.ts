@@ -151,7 +151,8 @@ export class RelayNode {
   /**
    * Admits a subscriber (the caller has checked membership). The cached GOP
    * of every track not published by `identity` is sealed into its queue
-   * first, so it starts at a keyframe.
+   * first, so it starts at a keyframe; a track with no usable GOP is held
+   * back until its next keyframe, which is requested.
    * @returns the subscriber id, and keyframe requests for tracks with no usable GOP
    * @throws FabricError NOT_FOUND when the stream is not open
    */
@@ -173,6 +174,8 @@ export class RelayNode {
       if (t.publisher === identity) continue
       const gop = t.cache.snapshot()
       if (gop.length === 0) {
+        // Mid-GOP: deltas before the next keyframe would not decode.
+        sub.queue.waitForKeyframe(t.track)
         this.maybeRequestKeyframe(s, t, nowMs, keyframeRequests)
         continue
       }

@@ -52,6 +52,14 @@ export class SubscriberQueue {
   isDropping (track: number): boolean { return this.dropping.has(track) }
 
   /**
+   * Makes `track` wait for its next keyframe without counting an overflow:
+   * a subscriber joining mid-GOP cannot decode the deltas before it.
+   */
+  waitForKeyframe (track: number): void {
+    this.dropping.add(track)
+  }
+
+  /**
    * Whether a frame would be refused outright by the policy, so the caller
    * can skip sealing it. Side-effect free; a frame that passes may still be
    * dropped by `push` for lack of room.

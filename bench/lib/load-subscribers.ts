@@ -1,0 +1,107 @@
+/**
+ * A load process: COUNT subscriptions to one stream over one libp2p host.
+ *
+ *   tsx bench/lib/load-subscribers.ts --addr MULTIADDR --stream NAME --count N
+ *       --mode relay|raw|probe --label LABEL
+ *
+ * relay: trusted-relay subscriptions to a fabric node (link seal opened,
+ *        inner SFrame left alone, as a downstream relay would);
+ * raw:   subscriptions to the baseline server (bench/lib/raw-server.ts);
+ * probe: full members (MLS join, link seal, SFrame decrypt) — the app's path.
+ * Latency = receive time minus the chunk's capture timestamp (same clock).
+ * stdin: "reset" starts a measurement window, "report" prints it, "quit".
+ */
+import '../../src/polyfill.js'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { multiaddr } from '@multiformats/multiaddr'
+import { FabricClient } from '../../src/client/client.js'
+import { LinkOpener } from '../../src/crypto/link-seal.js'
+import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
+import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { createHost } from '../../src/node/host.js'
+import { chunkTimestampUs } from '../../src/wire/chunk.js'
+import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
+import { decodeOpenResult, encodeSubscribeOpen } from '../../src/wire/messages.js'
+import { AV_SUBSCRIBE_PROTOCOL } from '../../src/wire/protocol-ids.js'
+import { benchKey, nowUs } from './keys.js'
+
+const RAW_SUBSCRIBE = '/fabric-bench/raw-subscribe/1'
+const MAX_SAMPLES = 200_000
+
+const { values } = parseArgs({
+  options: {
+    addr: { type: 'string' },
+    stream: { type: 'string' },
+    count: { type: 'string' },
+    mode: { type: 'string' },
+    label: { type: 'string' },
+  },
+})
+const addr = multiaddr(values.addr!)
+const stream = values.stream!
+const count = Number(values.count)
+const mode = values.mode as 'relay' | 'raw' | 'probe'
+
+let frames = 0
+let bytes = 0
+let refused = 0
+let latencies: number[] = []
+let perSub: number[] = new Array(count).fill(0)
+const record = (i: number, size: number, tsUs: number): void => {
+  frames++
+  bytes += size
+  perSub[i]++
+  if (latencies.length < MAX_SAMPLES) latencies.push(nowUs() - tsUs)
+}
+
+const closers: Array<() => Promise<void>> = []
+if (mode === 'probe') {
+  for (let i = 0; i < count; i++) {
+    const client = await FabricClient.connect({ node: values.addr! })
+    const member = await client.joinStream(stream)
+    member.on('frame', (f: { payload: Uint8Array, timestampUs: bigint }) => { record(i, f.payload.byteLength, Number(f.timestampUs)) })
+    closers.push(async () => { await client.close() })
+  }
+} else {
+  const host = await createHost({ listen: [], privateKey: await benchKey(values.label!) })
+  closers.push(async () => { await host.stop() })
+  await host.dial(addr)
+  const open = async (i: number): Promise<void> => {
+    const s = await host.dialProtocol(addr, mode === 'raw' ? RAW_SUBSCRIBE : AV_SUBSCRIBE_PROTOCOL, { maxOutboundStreams: 1024 })
+    const framed = new FramedStream(s, mode === 'raw' ? MAX_MEDIA_FRAME : MAX_CONTROL_FRAME)
+    let opener: LinkOpener | undefined
+    if (mode === 'relay') {
+      const own = generateLinkKeyPair()
+      await framed.send(encodeSubscribeOpen({ stream, subscriberPublicKey: own.publicKey, relay: true }))
+      const res = decodeOpenResult(await framed.next(30_000))
+      if (res.error !== undefined) throw new Error(`subscribe refused: ${res.error.code} ${res.error.message}`)
+      opener = new LinkOpener(deriveTransitKey({ privateKey: own.privateKey, peerPublicKey: res.relayPublicKey, subscriberPublicKey: own.publicKey, relayPublicKey: res.relayPublicKey, stream }))
+    }
+    void (async () => {
+      for await (const frame of framed.rest()) {
+        if (opener === undefined) {
+          record(i, frame.byteLength, Number(chunkTimestampUs(frame)))
+          continue
+        }
+        let chunk: Uint8Array
+        try { chunk = opener.open(frame) } catch { refused++; continue }
+        record(i, frame.byteLength, Number(chunkTimestampUs(chunk)))
+      }
+    })().catch(() => {})
+  }
+  for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: Math.min(50, count - i) }, async (_, k) => { await open(i + k) }))
+}
+
+process.stdout.write(JSON.stringify({ event: 'ready', count }) + '\n')
+let windowStart = nowUs()
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'reset') {
+    frames = 0; bytes = 0; refused = 0; latencies = []; perSub = new Array(count).fill(0)
+    windowStart = nowUs()
+  } else if (line === 'report') {
+    process.stdout.write(JSON.stringify({ event: 'report', frames, bytes, refused, latencies, seconds: (nowUs() - windowStart) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
+  } else if (line === 'quit') {
+    void Promise.allSettled(closers.map(async (c) => { await c() })).then(() => process.exit(0))
+  }
+})

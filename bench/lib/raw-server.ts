@@ -1,0 +1,60 @@
+/**
+ * The fan-out baseline: the same chunks fanned out over plain libp2p streams
+ * with no sealing and no relay logic — one publish stream in, every frame
+ * queued as-is to every subscriber stream and written by the same sender
+ * tasks (coalesced, drain-aware) the node uses. What the node costs beyond
+ * this is the price of link seals and the relay core.
+ *
+ *   tsx bench/lib/raw-server.ts   (prints {"event":"ready","addr":...}; stdin "stats" / "quit")
+ */
+import '../../src/polyfill.js'
+import { createInterface } from 'node:readline'
+import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { FlushScheduler, SubscriberSender } from '../../src/dispatch/subscriber-sender.js'
+import { createHost } from '../../src/node/host.js'
+import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
+import { DEFAULT_RELAY_CONFIG } from '../../src/relay/relay-node.js'
+import { MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
+
+export const RAW_PUBLISH = '/fabric-bench/raw-publish/1'
+export const RAW_SUBSCRIBE = '/fabric-bench/raw-subscribe/1'
+
+const host = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+const scheduler = new FlushScheduler()
+const subs = new Set<{ queue: SubscriberQueue, sender: SubscriberSender }>()
+let chunksIn = 0
+const limits = { maxInboundStreams: 1024, maxOutboundStreams: 1024 }
+
+await host.handle(RAW_SUBSCRIBE, (stream) => {
+  const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
+  const queue = new SubscriberQueue(DEFAULT_RELAY_CONFIG.subscriberQueueBytes, DEFAULT_RELAY_CONFIG.subscriberQueueFrames)
+  const sub = { queue, sender: new SubscriberSender(framed, (max) => queue.take(max), () => { subs.delete(sub) }) }
+  subs.add(sub)
+  stream.addEventListener('close', () => { subs.delete(sub) })
+}, limits)
+
+await host.handle(RAW_PUBLISH, (stream) => {
+  const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
+  void (async () => {
+    for await (const chunk of framed.rest()) {
+      chunksIn++
+      // Keyframe flag from the chunk's flags byte, so the drop policy is the same.
+      const keyframe = (chunk[1] & 1) === 1
+      for (const s of subs) {
+        s.queue.push(chunk, 0, keyframe)
+        scheduler.wake(s.sender)
+      }
+    }
+  })().catch(() => {})
+}, limits)
+
+process.stdout.write(JSON.stringify({ event: 'ready', addr: host.getMultiaddrs()[0].toString() }) + '\n')
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'stats') {
+    let dropped = 0
+    for (const s of subs) dropped += s.queue.counters.dropped
+    process.stdout.write(JSON.stringify({ event: 'stats', chunksIn, subscribers: subs.size, dropped, cpu: process.cpuUsage(), memory: process.memoryUsage() }) + '\n')
+  } else if (line === 'quit') {
+    void Promise.resolve(host.stop()).then(() => process.exit(0))
+  }
+})
