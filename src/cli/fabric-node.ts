@@ -24,6 +24,7 @@ const USAGE = `usage: fabric-node start [options]
   --queue-bytes N         bound of each subscriber's queue at the relay (default 2097152)
   --traffic-capture FILE  record every media frame handled (audits)
   --trusted-relay PEER_ID downstream relay allowed to subscribe without membership (repeatable)
+  --upstream MULTIADDR    pull streams this node lacks from that node (which must trust this one)
   --json                  print machine-readable JSON lines
 `
 
@@ -54,6 +55,7 @@ async function main (argv: string[]): Promise<void> {
       'traffic-capture': { type: 'string' },
       'queue-bytes': { type: 'string' },
       'trusted-relay': { type: 'string', multiple: true },
+      upstream: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -69,6 +71,7 @@ async function main (argv: string[]): Promise<void> {
     admin: values['no-admin'] === true ? false : values.admin === undefined ? undefined : parseHostPort(values.admin),
     trafficCapture: values['traffic-capture'],
     trustedRelays: values['trusted-relay'],
+    upstream: values.upstream,
     relay: values['queue-bytes'] === undefined ? undefined : { subscriberQueueBytes: parsePositive('--queue-bytes', values['queue-bytes']) },
   })
   if (values.json === true) {

@@ -7,17 +7,18 @@
  * removed member's streams are closed at once.
  */
 import type { Libp2p, Stream, Connection } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, isFabricError } from '../errors.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
-import { LinkSealer } from '../crypto/link-seal.js'
+import { LinkOpener, LinkSealer } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
 import { MAX_CONTROL_FRAME, MAX_ERROR_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
-  decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
-  encodeOpenResult, encodePublisherNotice,
+  decodeOpenResult, decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
+  encodeOpenResult, encodePublisherNotice, encodeSubscribeOpen, toErrorCode,
 } from '../wire/messages.js'
 import type { TrafficTap } from './traffic-tap.js'
 
@@ -47,6 +48,27 @@ interface Publisher {
   readonly stream: string
   readonly identity: string
   readonly framed: FramedStream
+  /** Chunks pulled from the upstream node: not a member of our roster. */
+  readonly upstream: boolean
+}
+
+/** Options of the media service. */
+export interface AvServiceOptions {
+  /** Records every media frame handled (audits). */
+  tap?: TrafficTap
+  /**
+   * Peer ids of downstream relays the operator trusts: they may subscribe
+   * (with `relay: true`) to any stream without being MLS members, and
+   * receive the same ciphertext a member would.
+   */
+  trustedRelays?: Iterable<string>
+  /**
+   * An upstream node (which must trust this one) to pull streams from when a
+   * subscriber asks for a stream this node does not carry: this node then
+   * subscribes there as a relay and re-seals every chunk for its own
+   * subscribers. The inner bytes are identical at every hop.
+   */
+  upstream?: Multiaddr
 }
 
 interface Subscription {
@@ -72,18 +94,16 @@ export class AvService {
   private readonly publishers = new Set<Publisher>()
   private readonly subscriptions = new Map<number, Subscription>()
   private readonly trustedRelays: ReadonlySet<string>
+  private readonly upstream: Multiaddr | undefined
+  private readonly pulls = new Map<string, Promise<void>>()
 
-  /**
-   * @param trustedRelays peer ids of downstream relays the operator trusts:
-   *   they may subscribe (with `relay: true`) to any stream without being
-   *   MLS members, and receive the same ciphertext a member would
-   */
-  constructor (libp2p: Libp2p, relay: RelayNode, membership: Membership, tap?: TrafficTap, trustedRelays: Iterable<string> = []) {
+  constructor (libp2p: Libp2p, relay: RelayNode, membership: Membership, opts: AvServiceOptions = {}) {
     this.libp2p = libp2p
     this.relay = relay
     this.membership = membership
-    this.tap = tap
-    this.trustedRelays = new Set(trustedRelays)
+    this.tap = opts.tap
+    this.trustedRelays = new Set(opts.trustedRelays ?? [])
+    this.upstream = opts.upstream
   }
 
   /** Registers both protocol handlers. */
@@ -144,8 +164,9 @@ export class AvService {
     let publisher: Publisher | undefined
     try {
       const open = decodePublishOpen(await framed.next(OPEN_TIMEOUT_MS))
-      this.admit(open.stream, identity)
-      publisher = { stream: open.stream, identity, framed }
+      this.checkMember(open.stream, identity, false)
+      if (!this.relay.hasStream(open.stream)) throw new FabricError('NOT_FOUND', `stream ${open.stream} is not open`)
+      publisher = { stream: open.stream, identity, framed, upstream: false }
       this.publishers.add(publisher)
       this.counters.publishStreams++
       framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0) }))
@@ -163,7 +184,7 @@ export class AvService {
 
   /** The receive path: one chunk from one publisher, handled synchronously. */
   private onChunk (p: Publisher, chunk: Uint8Array): void {
-    if (!this.membership.isMember(p.stream, p.identity)) throw new FabricError('NOT_MEMBER', 'no longer a member of the stream')
+    if (!p.upstream && !this.membership.isMember(p.stream, p.identity)) throw new FabricError('NOT_MEMBER', 'no longer a member of the stream')
     let result: ForwardResult
     try {
       result = this.relay.forward(p.stream, p.identity, chunk, Date.now())
@@ -188,7 +209,8 @@ export class AvService {
     let sub: Subscription | undefined
     try {
       const open = decodeSubscribeOpen(await framed.next(OPEN_TIMEOUT_MS))
-      this.admit(open.stream, identity, open.relay)
+      this.checkMember(open.stream, identity, open.relay)
+      if (!this.relay.hasStream(open.stream)) await this.pull(open.stream)
       const own = generateLinkKeyPair()
       const transit = deriveTransitKey({
         privateKey: own.privateKey,
@@ -229,11 +251,59 @@ export class AvService {
     }
   }
 
-  /** @throws FabricError NOT_MEMBER / NOT_FOUND */
-  private admit (stream: string, identity: string, asRelay = false): void {
+  /** @throws FabricError NOT_MEMBER unless a member, or a trusted relay subscribing as one */
+  private checkMember (stream: string, identity: string, asRelay: boolean): void {
     const trusted = asRelay && this.trustedRelays.has(identity)
     if (!trusted && !this.membership.isMember(stream, identity)) throw new FabricError('NOT_MEMBER', `${identity} is not a member of ${stream}`)
-    if (!this.relay.hasStream(stream)) throw new FabricError('NOT_FOUND', `stream ${stream} is not open`)
+  }
+
+  /**
+   * Makes `stream` available by pulling it from the upstream node.
+   * @throws FabricError NOT_FOUND without an upstream, or the upstream's refusal
+   */
+  private async pull (stream: string): Promise<void> {
+    const upstream = this.upstream
+    if (upstream === undefined) throw new FabricError('NOT_FOUND', `stream ${stream} is not open`)
+    let pending = this.pulls.get(stream)
+    if (pending === undefined) {
+      pending = this.openPull(upstream, stream)
+      this.pulls.set(stream, pending)
+      pending.catch(() => { this.pulls.delete(stream) })
+    }
+    await pending
+  }
+
+  /** Subscribes upstream as a relay; chunks enter the local relay as one publisher. */
+  private async openPull (upstream: Multiaddr, stream: string): Promise<void> {
+    const own = generateLinkKeyPair()
+    const framed = new FramedStream(await this.libp2p.dialProtocol(upstream, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+    await framed.send(encodeSubscribeOpen({ version: 1, stream, subscriberPublicKey: own.publicKey, relay: true }))
+    const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
+    if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `upstream refused ${stream}: ${result.error.message}`)
+    const opener = new LinkOpener(deriveTransitKey({
+      privateKey: own.privateKey,
+      peerPublicKey: result.relayPublicKey,
+      subscriberPublicKey: own.publicKey,
+      relayPublicKey: result.relayPublicKey,
+      stream,
+    }))
+    this.relay.openStream(stream)
+    const p: Publisher = { stream, identity: `upstream:${upstream.toString()}`, framed, upstream: true }
+    this.publishers.add(p)
+    void (async () => {
+      try {
+        for await (const sealed of framed.rest()) {
+          this.tap?.record('in', sealed)
+          let chunk: Uint8Array
+          try { chunk = opener.open(sealed) } catch { this.counters.rejectedChunks++; continue }
+          this.onChunk(p, chunk)
+        }
+      } catch {} finally {
+        this.publishers.delete(p)
+        this.pulls.delete(stream)
+        this.streamClosed(stream)
+      }
+    })()
   }
 
   private refuse (framed: FramedStream, beforeOpen: boolean, err: unknown): void {

@@ -8,6 +8,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import type { Libp2p } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
 import { AvService } from './av-service.js'
 import { startAdminHttp, type AdminHttp } from './admin-http.js'
@@ -33,6 +34,8 @@ export interface NodeConfig {
   trafficCapture?: string
   /** Peer ids of downstream relays allowed to subscribe to any stream (see AvService). */
   trustedRelays?: string[]
+  /** Upstream node multiaddr to pull streams this node lacks from (see AvService). */
+  upstream?: string
 }
 
 /** A running node. */
@@ -89,7 +92,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     },
     streamClosed: (stream) => { av?.streamClosed(stream) },
   }, { epochReadyTimeoutMs: config.epochReadyTimeoutMs })
-  av = new AvService(libp2p, relay, group, tap, config.trustedRelays)
+  av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream) })
   const directory = await registerDirectoryService(libp2p, store)
   await group.start()
   await av.start()
