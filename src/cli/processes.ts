@@ -80,9 +80,14 @@ export class Proc {
   }
 }
 
-/** Starts `node --import tsx <script> ...args` from the repo root. */
+/**
+ * Starts `node --import tsx <script> ...args` from the repo root. Extra Node
+ * flags for every child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, which
+ * NODE_OPTIONS refuses) come from FABRIC_CHILD_NODE_ARGS, space-separated.
+ */
 export function spawnTs (name: string, script: string, args: string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, script), ...args], {
+  const nodeArgs = (process.env.FABRIC_CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
