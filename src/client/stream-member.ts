@@ -3,9 +3,11 @@
  * channel to the node's delivery service, its publish stream and
  * subscription, and the epoch transition rules of design.md:
  * - receivers keep old epoch keys for a bounded window (the key ring);
- * - senders keep the old epoch's key until the node reports every member
- *   has the new epoch (EpochReady) or a timeout passes, but switch at once
- *   when a member was removed (the removed member must not read on);
+ * - senders switch to a new epoch's key as soon as they are in it (members
+ *   still processing that Commit hold such frames briefly), or with
+ *   `sendSwitch: 'ready'` keep the old key until the node reports every
+ *   member has the new epoch (EpochReady) or a timeout passes; a removal
+ *   always switches at once (the removed member must not read on);
  * - after the sending key changes, each track's next frame should be a
  *   keyframe, so a joiner sees video at once.
  *
@@ -50,6 +52,18 @@ export interface MemberOptions {
   joinTimeoutMs?: number
   /** Append "epoch base-key-hex" lines here for every epoch key (debugging and audits, like SSLKEYLOGFILE). */
   keyLogFile?: string
+  /**
+   * When this member's tracks move to a new epoch's key:
+   * - 'immediate' (default): as soon as this member is in the new epoch.
+   *   Members still processing the Commit hold such frames briefly
+   *   (FrameDecryptor, MAX_HELD_CHUNKS / HELD_CHUNK_TTL_MS) instead of
+   *   failing them, and a joiner sees video one keyframe after its Welcome.
+   * - 'ready': keep the old key until the node reports every member has the
+   *   new epoch (EpochReady) or DEFAULT_SEND_SWITCH_TIMEOUT_MS passes
+   *   (design.md's conservative rule; joins then wait for the slowest member).
+   * A removal always switches at once.
+   */
+  sendSwitch?: 'immediate' | 'ready'
 }
 
 /** Per-sender receive counters keyed by sender identity, plus link counters. */
@@ -309,7 +323,7 @@ export class StreamMember extends EventEmitter {
     this.logKey()
     this.deliver(this.decryptor.retryHeld())
     this.emit('epoch', { epoch: outcome.epoch, added: outcome.added, removed: outcome.removed })
-    if (outcome.removed.length > 0) {
+    if (outcome.removed.length > 0 || this.opts.sendSwitch !== 'ready') {
       this.switchSending(outcome.epoch)
       return
     }

@@ -514,9 +514,12 @@ export class AvSession {
         throw new FabricError('INTERNAL', `unexpected state after the Commit: ${next.groupActiveState.kind}, epoch ${next.groupContext.epoch}`)
       }
       checkUniqueIdentities(after)
+      // Derive the new epoch's key before switching state, so the session
+      // never reports an epoch whose key the ring does not hold yet.
+      const key = await this.#exportBaseKey(next)
       this.#state = next
+      this.#installKey(key, nowMs)
       for (const secret of result.consumed) secret.fill(0)
-      await this.#installEpochKey(nowMs)
       return { epoch: this.epoch, removedSelf: false, added, removed }
     })
   }
@@ -563,10 +566,11 @@ export class AvSession {
     const p = this.#pending
     if (p === undefined || p.token !== pending) throw new FabricError('INVALID_STATE', 'that Commit is not the pending one')
     const before = membersOfTree(this.#state.ratchetTree)
+    const key = await this.#exportBaseKey(p.newState)
     this.#state = p.newState
     this.#pending = undefined
+    this.#installKey(key, nowMs)
     for (const secret of p.consumed) secret.fill(0)
-    await this.#installEpochKey(nowMs)
     const { added, removed } = diffRosters(before, membersOfTree(this.#state.ratchetTree))
     return { epoch: this.epoch, removedSelf: false, added, removed }
   }
@@ -596,7 +600,16 @@ export class AvSession {
   }
 
   async #installEpochKey (nowMs: number): Promise<void> {
-    const key = await mlsExporter(this.#state.keySchedule.exporterSecret, SFRAME_EXPORTER_LABEL, new Uint8Array(0), this.sframeKeyLength, this.#cs)
+    this.#installKey(await this.#exportBaseKey(this.#state), nowMs)
+  }
+
+  /** The SFrame base key of `state`'s epoch (RFC 9605 section 5.2). */
+  async #exportBaseKey (state: ClientState): Promise<Uint8Array> {
+    return await mlsExporter(state.keySchedule.exporterSecret, SFRAME_EXPORTER_LABEL, new Uint8Array(0), this.sframeKeyLength, this.#cs)
+  }
+
+  /** Installs the current epoch's key (synchronously, right after the state switch) and wipes the caller's copy. */
+  #installKey (key: Uint8Array, nowMs: number): void {
     this.keyRing.install(this.epoch, key, nowMs)
     key.fill(0)
   }
