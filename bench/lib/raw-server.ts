@@ -10,7 +10,8 @@
 import '../../src/polyfill.js'
 import { createInterface } from 'node:readline'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { FlushScheduler, SubscriberSender } from '../../src/dispatch/subscriber-sender.js'
+import { FlushScheduler, SubscriberSender, type WireFrame } from '../../src/dispatch/subscriber-sender.js'
+import { framePrefix } from '../../src/wire/framing.js'
 import { createHost } from '../../src/node/host.js'
 import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
 import { DEFAULT_RELAY_CONFIG } from '../../src/relay/relay-node.js'
@@ -21,13 +22,14 @@ export const RAW_SUBSCRIBE = '/fabric-bench/raw-subscribe/1'
 
 const host = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
 const scheduler = new FlushScheduler()
-const subs = new Set<{ queue: SubscriberQueue, sender: SubscriberSender }>()
+const subs = new Set<{ queue: SubscriberQueue<WireFrame>, sender: SubscriberSender }>()
+const EMPTY = new Uint8Array(0)
 let chunksIn = 0
 const limits = { maxInboundStreams: 1024, maxOutboundStreams: 1024 }
 
 await host.handle(RAW_SUBSCRIBE, (stream) => {
   const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
-  const queue = new SubscriberQueue(DEFAULT_RELAY_CONFIG.subscriberQueueBytes, DEFAULT_RELAY_CONFIG.subscriberQueueFrames)
+  const queue = new SubscriberQueue<WireFrame>(DEFAULT_RELAY_CONFIG.subscriberQueueBytes, DEFAULT_RELAY_CONFIG.subscriberQueueFrames)
   const sub = { queue, sender: new SubscriberSender(framed, (max) => queue.take(max), () => { subs.delete(sub) }) }
   subs.add(sub)
   stream.addEventListener('close', () => { subs.delete(sub) })
@@ -40,8 +42,11 @@ await host.handle(RAW_PUBLISH, (stream) => {
       chunksIn++
       // Keyframe flag from the chunk's flags byte, so the drop policy is the same.
       const keyframe = (chunk[1] & 1) === 1
+      // The same bytes to everyone: one prefix, the chunk itself, no copies.
+      const head = framePrefix(chunk.byteLength)
+      const frame: WireFrame = { head, body: chunk, tail: EMPTY, byteLength: head.byteLength + chunk.byteLength }
       for (const s of subs) {
-        s.queue.push(chunk, 0, keyframe)
+        s.queue.push(frame, 0, keyframe)
         scheduler.wake(s.sender)
       }
     }

@@ -11,9 +11,10 @@
  * and stale packets. Runs on node:crypto: this is the relay's per-subscriber
  * hot path.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, type CipherGCM, type KeyObject } from 'node:crypto'
 import { AuthenticationError, FabricError, MalformedError } from '../errors.js'
-import { decodeLinkHeader, encodeLinkHeader, LINK_HEADER_LENGTH, LINK_TAG_LENGTH, LinkKind } from '../wire/link-header.js'
+import { decodeLinkHeader, LINK_HEADER_LENGTH, LINK_HEADER_VERSION, LINK_TAG_LENGTH, LinkKind } from '../wire/link-header.js'
+import { varintLength, writeVarint } from '../wire/framing.js'
 import { LINK_SEAL_OVERHEAD } from '../wire/limits.js'
 import { MAX_UINT64, plainView } from './bytes.js'
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
@@ -42,6 +43,8 @@ class NonceState {
   readonly nonce: Buffer
   private readonly view: DataView
   private readonly saltTail: bigint
+  private readonly saltHi: number
+  private readonly saltLo: number
 
   constructor (transit: TransitKey) {
     if (transit.key.byteLength !== TRANSIT_KEY_LENGTH) throw new MalformedError(`transit key is ${transit.key.byteLength} bytes, expected ${TRANSIT_KEY_LENGTH}`)
@@ -51,6 +54,18 @@ class NonceState {
     this.nonce = Buffer.from(transit.salt)
     this.view = new DataView(this.nonce.buffer, this.nonce.byteOffset, 12)
     this.saltTail = this.view.getBigUint64(4, false)
+    this.saltHi = this.nonce.readUInt32BE(4)
+    this.saltLo = this.nonce.readUInt32BE(8)
+  }
+
+  /**
+   * The same for a sequence given as two u32 halves, without BigInt: the
+   * sealer's per-chunk path.
+   */
+  atHalves (hi: number, lo: number): Buffer {
+    this.nonce.writeUInt32BE((this.saltHi ^ hi) >>> 0, 4)
+    this.nonce.writeUInt32BE((this.saltLo ^ lo) >>> 0, 8)
+    return this.nonce
   }
 
   /** Sets the nonce to salt XOR sequence and returns it; createCipheriv copies it, so reuse is safe. */
@@ -70,13 +85,40 @@ export interface LinkSealerOptions {
 }
 
 /**
+ * A sealed packet laid out for the wire in three pieces written back to
+ * back: `head` = the frame's varint length prefix (protocol/framing.md) and
+ * the 12-byte link header in one small buffer, `body` = ciphertext, `tail`
+ * = the 16-byte tag. Nothing is joined: a gather write (Uint8ArrayList)
+ * sends the pieces as they are, so the ciphertext is never copied.
+ */
+export interface SealedFrame {
+  readonly head: Uint8Array
+  readonly body: Uint8Array
+  readonly tail: Uint8Array
+  /** head + body + tail: the bytes this frame puts on the stream. */
+  readonly byteLength: number
+}
+
+/**
+ * The sealed packet of a frame (header || ciphertext || tag, without the
+ * length prefix) as one array: what a subscriber's opener takes. For tests
+ * and audits; the send path never joins the pieces.
+ */
+export function sealedPacket (frame: SealedFrame): Uint8Array {
+  return plainView(Buffer.concat([frame.head.subarray(frame.head.byteLength - LINK_HEADER_LENGTH), frame.body, frame.tail]))
+}
+
+/**
  * Relay side of one subscription: seals chunks with consecutive sequences
  * 0, 1, 2, ... Each sequence is used once, even when the caller drops the
- * result.
+ * result. The sequence is kept as two u32 halves so the per-chunk path does
+ * no BigInt arithmetic.
  */
 export class LinkSealer {
   private readonly state: NonceState
-  private sequence: bigint
+  private hi: number
+  private lo: number
+  private exhausted = false
 
   /**
    * @throws MalformedError when the transit key or salt has the wrong length, or firstSequence is outside [0, 2^64 - 1].
@@ -85,34 +127,69 @@ export class LinkSealer {
     this.state = new NonceState(transit)
     const first = options.firstSequence ?? 0n
     if (first < 0n || first > MAX_UINT64) throw new MalformedError(`first link sequence ${first} is outside [0, 2^64 - 1]`)
-    this.sequence = first
+    this.hi = Number(first >> 32n)
+    this.lo = Number(first & 0xffffffffn)
   }
 
   /** The sequence the next seal will use; 2^64 once exhausted. */
   get nextSequence (): bigint {
-    return this.sequence
+    return this.exhausted ? MAX_UINT64 + 1n : (BigInt(this.hi) << 32n) | BigInt(this.lo)
   }
 
-  private take (): bigint {
-    const sequence = this.sequence
-    if (sequence > MAX_UINT64) throw new FabricError('CTR_EXHAUSTED', 'link sequence space exhausted; derive a new transit key')
-    this.sequence = sequence + 1n
-    return sequence
+  /**
+   * Writes the link header for the next sequence into `out` at `offset`,
+   * points the nonce at it, and consumes the sequence.
+   * @returns the cipher, AAD already set
+   */
+  private begin (out: Buffer, offset: number): CipherGCM {
+    if (this.exhausted) throw new FabricError('CTR_EXHAUSTED', 'link sequence space exhausted; derive a new transit key')
+    const hi = this.hi
+    const lo = this.lo
+    out[offset] = LINK_HEADER_VERSION
+    out[offset + 1] = LinkKind.MediaChunk
+    out[offset + 2] = 0
+    out[offset + 3] = 0
+    out.writeUInt32BE(hi, offset + 4)
+    out.writeUInt32BE(lo, offset + 8)
+    if (lo === 0xffffffff) {
+      this.lo = 0
+      if (hi === 0xffffffff) this.exhausted = true
+      else this.hi = hi + 1
+    } else {
+      this.lo = lo + 1
+    }
+    const cipher = createCipheriv('aes-128-gcm', this.state.key, this.state.atHalves(hi, lo))
+    cipher.setAAD(out.subarray(offset, offset + LINK_HEADER_LENGTH))
+    return cipher
+  }
+
+  /**
+   * Seals one chunk for the wire without joining the pieces: the relay's
+   * per-subscriber path (see SealedFrame).
+   * @throws FabricError('CTR_EXHAUSTED') once sequence 2^64 - 1 was used.
+   */
+  sealFrame (chunk: Uint8Array): SealedFrame {
+    const length = LINK_SEAL_OVERHEAD + chunk.byteLength
+    const prefix = varintLength(length)
+    const head = Buffer.allocUnsafe(prefix + LINK_HEADER_LENGTH)
+    writeVarint(length, head, 0)
+    const cipher = this.begin(head, prefix)
+    const body = cipher.update(chunk)
+    cipher.final()
+    const tail = cipher.getAuthTag()
+    return { head, body, tail, byteLength: head.byteLength + body.byteLength + tail.byteLength }
   }
 
   /**
    * Seals one chunk: returns header || ciphertext || tag in one new buffer
    * (chunk + 28 bytes). Costs one copy of the ciphertext, since node's
-   * cipher cannot write into a caller's buffer; `sealParts` avoids it.
+   * cipher cannot write into a caller's buffer; `sealFrame` avoids it.
    * Small outputs may be views into a shared slab: use byteOffset/byteLength.
    * @throws FabricError('CTR_EXHAUSTED') once sequence 2^64 - 1 was used.
    */
   seal (chunk: Uint8Array): Uint8Array {
-    const sequence = this.take()
     const out = Buffer.allocUnsafe(LINK_SEAL_OVERHEAD + chunk.byteLength)
-    encodeLinkHeader(LinkKind.MediaChunk, sequence, out, 0)
-    const cipher = createCipheriv('aes-128-gcm', this.state.key, this.state.at(sequence), { authTagLength: LINK_TAG_LENGTH })
-    cipher.setAAD(out.subarray(0, LINK_HEADER_LENGTH))
+    const cipher = this.begin(out, 0)
     out.set(cipher.update(chunk), LINK_HEADER_LENGTH)
     cipher.final()
     out.set(cipher.getAuthTag(), LINK_HEADER_LENGTH + chunk.byteLength)
@@ -120,15 +197,13 @@ export class LinkSealer {
   }
 
   /**
-   * Seals one chunk and returns the header, ciphertext and tag separately,
-   * so a transport that writes lists sends them without joining them.
+   * Seals one chunk and returns the header, ciphertext and tag separately.
    * @throws FabricError('CTR_EXHAUSTED') once sequence 2^64 - 1 was used.
    */
   sealParts (chunk: Uint8Array): LinkSealedParts {
-    const sequence = this.take()
-    const header = encodeLinkHeader(LinkKind.MediaChunk, sequence, Buffer.allocUnsafe(LINK_HEADER_LENGTH), 0)
-    const cipher = createCipheriv('aes-128-gcm', this.state.key, this.state.at(sequence), { authTagLength: LINK_TAG_LENGTH })
-    cipher.setAAD(header)
+    const sequence = this.nextSequence
+    const header = Buffer.allocUnsafe(LINK_HEADER_LENGTH)
+    const cipher = this.begin(header, 0)
     const ciphertext = cipher.update(chunk)
     cipher.final()
     const tag = cipher.getAuthTag()

@@ -86,21 +86,27 @@ export class FramedStream {
   }
 
   /**
-   * Resolves when the stream accepts writes again; rejects when it closes
-   * first. Listens for 'drain' itself: `stream.onDrain()` in
-   * @libp2p/utils 7.4.1 resolves at once after the first drain.
+   * Resolves when the stream accepts writes again and holds at most
+   * `lowWaterBytes` unsent; rejects when it closes first. Checks the buffer
+   * itself on every 'drain' and 'idle': yamux fires 'drain' on each window
+   * update while bytes are still queued, and `stream.onDrain()` in
+   * @libp2p/utils 7.4.1 resolves at once after the first drain, so neither
+   * alone means "the transport has caught up".
    */
-  async drained (): Promise<void> {
+  async drained (lowWaterBytes = 0): Promise<void> {
     const s = this.stream
-    if (!s.writableNeedsDrain) return
+    const ready = (): boolean => !s.writableNeedsDrain && s.writeBufferLength <= lowWaterBytes
+    if (ready()) return
     await new Promise<void>((resolve, reject) => {
-      const onDrain = (): void => { cleanup(); resolve() }
+      const onProgress = (): void => { if (ready()) { cleanup(); resolve() } }
       const onClose = (): void => { cleanup(); reject(new FabricError('INVALID_STATE', 'stream closed while waiting to drain')) }
       const cleanup = (): void => {
-        s.removeEventListener('drain', onDrain)
+        s.removeEventListener('drain', onProgress)
+        s.removeEventListener('idle', onProgress)
         s.removeEventListener('close', onClose)
       }
-      s.addEventListener('drain', onDrain)
+      s.addEventListener('drain', onProgress)
+      s.addEventListener('idle', onProgress)
       s.addEventListener('close', onClose)
     })
   }

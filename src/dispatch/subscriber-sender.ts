@@ -7,14 +7,34 @@
  * drop policy) absorbs the backlog. A stalled subscriber therefore costs the
  * others nothing.
  */
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { FramedStream } from './framed-stream.js'
+
+/**
+ * A frame ready for the wire in pieces written back to back, its length
+ * prefix included (the shape of a SealedFrame from src/crypto/link-seal.ts).
+ */
+export interface WireFrame {
+  readonly head: Uint8Array
+  readonly body: Uint8Array
+  readonly tail: Uint8Array
+  readonly byteLength: number
+}
 
 /** Largest batch of frames taken per write, bytes. */
 export const DEFAULT_BATCH_BYTES = 256 * 1024
 
+/**
+ * Unsent bytes a subscriber's stream may hold before the sender stops taking
+ * from the relay queue. Keeping the transport's own buffer this small leaves
+ * the backlog in the relay queue, where the drop-until-keyframe policy works;
+ * bytes handed to the transport can only wait.
+ */
+export const TRANSPORT_LOW_WATER_BYTES = 64 * 1024
+
 export class SubscriberSender {
   private readonly framed: FramedStream
-  private readonly take: (maxBytes: number) => Uint8Array[]
+  private readonly take: (maxBytes: number) => WireFrame[]
   private readonly onFailed: (err: Error) => void
   private readonly batchBytes: number
   private running = false
@@ -26,10 +46,10 @@ export class SubscriberSender {
 
   /**
    * @param framed the subscriber's stream
-   * @param take removes up to `maxBytes` of queued frames (RelayNode.take)
+   * @param take removes up to `maxBytes` of queued wire frames (RelayNode.take)
    * @param onFailed called once when the stream fails; the task stops
    */
-  constructor (framed: FramedStream, take: (maxBytes: number) => Uint8Array[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES) {
+  constructor (framed: FramedStream, take: (maxBytes: number) => WireFrame[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES) {
     this.framed = framed
     this.take = take
     this.onFailed = onFailed
@@ -55,13 +75,21 @@ export class SubscriberSender {
   private async loop (): Promise<void> {
     try {
       while (!this.stopped) {
+        if (this.framed.stream.writeBufferLength > TRANSPORT_LOW_WATER_BYTES || this.framed.stream.writableNeedsDrain) {
+          this.drainWaits++
+          await this.framed.drained(TRANSPORT_LOW_WATER_BYTES)
+          continue
+        }
         const frames = this.take(this.batchBytes)
         if (frames.length === 0) break
         this.writes++
-        if (!this.framed.writeMany(frames)) {
-          this.drainWaits++
-          await this.framed.drained()
+        const list = new Uint8ArrayList()
+        for (const f of frames) {
+          list.append(f.head)
+          if (f.body.byteLength > 0) list.append(f.body)
+          if (f.tail.byteLength > 0) list.append(f.tail)
         }
+        this.framed.stream.send(list)
       }
     } catch (err) {
       this.stopped = true
@@ -70,6 +98,7 @@ export class SubscriberSender {
       this.running = false
     }
   }
+
 }
 
 /**

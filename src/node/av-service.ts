@@ -10,7 +10,7 @@ import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, isFabricError } from '../errors.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
-import { LinkOpener, LinkSealer } from '../crypto/link-seal.js'
+import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
@@ -226,7 +226,13 @@ export class AvService {
       const tap = this.tap
       const sealing = tap === undefined
         ? sealer
-        : { seal: (chunk: Uint8Array) => { const out = sealer.seal(chunk); tap.record('out', out); return out } }
+        : {
+            sealFrame: (chunk: Uint8Array) => {
+              const f = sealer.sealFrame(chunk)
+              tap.record('out', sealedPacket(f))
+              return f
+            },
+          }
       const { id, keyframeRequests } = this.relay.subscribe(open.stream, identity, sealing, Date.now())
       const sender = new SubscriberSender(framed, (max) => this.relay.take(id, max), (err) => {
         const s = this.subscriptions.get(id)

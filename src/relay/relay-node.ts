@@ -14,13 +14,14 @@
 import { FabricError } from '../errors.js'
 import { chunkIsKeyframe, chunkTrack, validateChunk } from '../wire/chunk.js'
 import { streamTag } from '../wire/stream-tag.js'
+import type { SealedFrame } from '../crypto/link-seal.js'
 import { KeyframeCache } from './keyframe-cache.js'
 import { SubscriberQueue, type QueueCounters } from './subscriber-queue.js'
 
-/** Seals one chunk for one subscriber link (see src/crypto/link-seal.ts). */
+/** Seals one chunk for one subscriber link (LinkSealer in src/crypto/link-seal.ts). */
 export interface ChunkSealer {
-  /** @returns link header || ciphertext || tag, a fresh buffer */
-  seal (chunk: Uint8Array): Uint8Array
+  /** @returns the sealed frame in wire-ready pieces (never copies the chunk twice) */
+  sealFrame: (chunk: Uint8Array) => SealedFrame
 }
 
 /** Tunables of a RelayNode; every field has a default (DEFAULT_RELAY_CONFIG). */
@@ -89,7 +90,7 @@ interface Subscriber {
   readonly stream: StreamState
   readonly identity: string
   readonly sealer: ChunkSealer
-  readonly queue: SubscriberQueue
+  readonly queue: SubscriberQueue<SealedFrame>
   forwarded: number
   forwardedBytes: number
 }
@@ -163,7 +164,7 @@ export class RelayNode {
       stream: s,
       identity,
       sealer,
-      queue: new SubscriberQueue(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
+      queue: new SubscriberQueue<SealedFrame>(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
       forwarded: 0,
       forwardedBytes: 0,
     }
@@ -282,7 +283,7 @@ export class RelayNode {
    * Removes and returns the sealed frames queued for a subscriber, oldest
    * first, up to about `maxBytes` (at least one frame when any is queued).
    */
-  take (subscriberId: number, maxBytes = Infinity): Uint8Array[] {
+  take (subscriberId: number, maxBytes = Infinity): SealedFrame[] {
     return this.subscribers.get(subscriberId)?.queue.take(maxBytes) ?? []
   }
 
@@ -321,10 +322,10 @@ export class RelayNode {
   /** Seals and queues one chunk for one subscriber unless the policy refuses it. */
   private offer (sub: Subscriber, chunk: Uint8Array, track: number, keyframe: boolean): boolean {
     if (sub.queue.wouldRefuse(track, keyframe)) {
-      sub.queue.push(chunk, track, keyframe)
+      sub.queue.count(chunk.byteLength)
       return false
     }
-    const sealed = sub.sealer.seal(chunk)
+    const sealed = sub.sealer.sealFrame(chunk)
     if (sub.queue.push(sealed, track, keyframe) === 'dropped') return false
     sub.forwarded++
     sub.forwardedBytes += sealed.byteLength

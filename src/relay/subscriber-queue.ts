@@ -23,12 +23,17 @@ export interface QueueCounters {
   overflows: number
 }
 
-export class SubscriberQueue {
+/** What a queue holds: anything that knows its size in bytes. */
+export interface Sized {
+  readonly byteLength: number
+}
+
+export class SubscriberQueue<T extends Sized = Uint8Array> {
   /** Byte bound of queued frames; a stalled subscriber costs at most this. */
   readonly maxBytes: number
   /** Frame-count bound, for many tiny frames. */
   readonly maxFrames: number
-  private frames: Uint8Array[] = []
+  private frames: T[] = []
   private tracks: number[] = []
   private bytes = 0
   private readonly dropping = new Set<number>()
@@ -72,7 +77,7 @@ export class SubscriberQueue {
    * Offers one sealed frame of `track`.
    * @returns 'queued', or 'dropped' (counted; the track now waits for a keyframe)
    */
-  push (frame: Uint8Array, track: number, keyframe: boolean): PushOutcome {
+  push (frame: T, track: number, keyframe: boolean): PushOutcome {
     const size = frame.byteLength
     if (keyframe) {
       if (!this.fits(size)) this.evictTrack(track)
@@ -94,7 +99,7 @@ export class SubscriberQueue {
    * Removes and returns queued frames, oldest first, up to `maxBytes` in
    * total (at least one frame when any is queued, whatever its size).
    */
-  take (maxBytes = Infinity): Uint8Array[] {
+  take (maxBytes = Infinity): T[] {
     const all = this.frames.length
     if (all === 0) return []
     let n = 0
@@ -128,7 +133,7 @@ export class SubscriberQueue {
   }
 
   private evictTrack (track: number): void {
-    const keptFrames: Uint8Array[] = []
+    const keptFrames: T[] = []
     const keptTracks: number[] = []
     for (let i = 0; i < this.frames.length; i++) {
       if (this.tracks[i] === track) {
@@ -151,7 +156,8 @@ export class SubscriberQueue {
     return this.count(size)
   }
 
-  private count (size: number): PushOutcome {
+  /** Counts a frame refused without being offered (the caller skipped sealing it). */
+  count (size: number): PushOutcome {
     this.counters.dropped++
     this.counters.droppedBytes += size
     return 'dropped'

@@ -12,7 +12,7 @@ import { REPO_ROOT, nodeStats, sleep, startMember, startNodeProcess, type Member
 type FrameLog = Array<[number, string, number, string]>
 
 /** The node's per-subscriber queue bound in this test, bytes. */
-const QUEUE_BYTES = 256 * 1024
+const QUEUE_BYTES = 1024 * 1024
 
 describe('slow subscriber', () => {
   let node: NodeProc | undefined
@@ -38,9 +38,10 @@ describe('slow subscriber', () => {
     sloth.proc.send('pause')
     await sloth.proc.waitFor((e) => e.event === 'paused')
 
-    // ~2.5 Mbit/s for 10 s: more than the stalled subscriber's receive
-    // window (1 MiB) and relay queue can hold.
-    await sleep(10_000)
+    // ~2.5 Mbit/s for 12 s (~3.7 MB): more than the stalled subscriber's
+    // receive window (1 MiB), relay queue (1 MiB) and transport low-water
+    // mark can hold, while 1 MiB (~3 s) of lag is ample for a healthy one.
+    await sleep(12_000)
     const stats = await nodeStats(node.adminUrl)
     const slothSub = stats.relay.subscribers.find((s: { identity: string }) => s.identity === sloth.identity)
     const bobSub = stats.relay.subscribers.find((s: { identity: string }) => s.identity === bob.identity)
