@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { FlushScheduler, SubscriberSender } from '../../src/dispatch/subscriber-sender.js'
+import { FlushScheduler, SubscriberSender, type WireFrame } from '../../src/dispatch/subscriber-sender.js'
 import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
+import { framePrefix } from '../../src/wire/framing.js'
 import { startHosts, until, within, type HostPair } from './hosts.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
@@ -14,17 +15,27 @@ function frame (i: number, size: number): Uint8Array {
   return f
 }
 
+/**
+ * A payload as a wire frame: its varint length prefix in `head`, the payload
+ * in `body`, nothing in `tail`. The receiver's FrameDecoder yields the payload.
+ */
+function wire (payload: Uint8Array): WireFrame {
+  const head = framePrefix(payload.byteLength)
+  return { head, body: payload, tail: new Uint8Array(0), byteLength: head.byteLength + payload.byteLength }
+}
+
 /** A relay-like source: a SubscriberQueue with room for everything, counting take calls. */
 class Source {
-  readonly queue = new SubscriberQueue(1 << 30, 1 << 20)
+  readonly queue = new SubscriberQueue<WireFrame>(1 << 30, 1 << 20)
   takes = 0
-  readonly take = (maxBytes: number): Uint8Array[] => {
+  readonly take = (maxBytes: number): WireFrame[] => {
     this.takes++
     return this.queue.take(maxBytes)
   }
 
-  push (...frames: Uint8Array[]): void {
-    for (const f of frames) expect(this.queue.push(f, 0, false)).toBe('queued')
+  /** Queues payloads, each framed as `wire` does. */
+  push (...payloads: Uint8Array[]): void {
+    for (const p of payloads) expect(this.queue.push(wire(p), 0, false)).toBe('queued')
   }
 }
 
@@ -80,7 +91,8 @@ describe('SubscriberSender over real libp2p streams', () => {
     await until(() => !sender.busy, 10_000, 'sender idle')
     await client.close()
     await within(reading, 10_000, 'reading')
-    // 3 frames (900 bytes) per write: 4 writes for 10 frames.
+    // 3 frames (3 x (2-byte prefix + 300) = 906 bytes) per write: 4 writes for 10 frames.
+    expect(wire(frames[0]).byteLength).toBe(302)
     expect(sender.writes).toBe(4)
     expect(got.map(hex)).toEqual(frames.map(hex))
   })
@@ -92,8 +104,10 @@ describe('SubscriberSender over real libp2p streams', () => {
     const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, (e) => failures.push(e), 64 * 1024)
     const got: Uint8Array[] = []
     const reading = readAll(new FramedStream(server, 1 << 20), got)
-    // 4 MiB, far beyond the paused receiver's window.
-    const frames = Array.from({ length: 128 }, (_, i) => frame(i, 32 * 1024))
+    // 4 MiB, far beyond the paused receiver's window. Each frame is 32 KiB on
+    // the wire (3-byte prefix + payload), so two fill one 64 KiB batch.
+    const frames = Array.from({ length: 128 }, (_, i) => frame(i, 32 * 1024 - 3))
+    expect(wire(frames[0]).byteLength).toBe(32 * 1024)
     src.push(...frames)
     sender.flush()
     await until(() => sender.drainWaits > 0, 10_000, 'a drain wait')

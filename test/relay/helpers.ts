@@ -3,10 +3,12 @@
  * HKDF transit key, AES-GCM link seal) and real wire chunks.
  */
 import { randomBytes } from 'node:crypto'
-import { LinkOpener, LinkSealer } from '../../src/crypto/link-seal.js'
+import { LinkOpener, LinkSealer, sealedPacket, type SealedFrame } from '../../src/crypto/link-seal.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
 import type { ChunkSealer } from '../../src/relay/relay-node.js'
 import { encodeChunk } from '../../src/wire/chunk.js'
+import { FrameDecoder, varintLength } from '../../src/wire/framing.js'
+import { LINK_SEAL_OVERHEAD, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeLinkHeader } from '../../src/wire/link-header.js'
 import { streamTag } from '../../src/wire/stream-tag.js'
 
@@ -20,10 +22,39 @@ export class CountingSealer implements ChunkSealer {
   seals = 0
   readonly inner: LinkSealer
   constructor (inner: LinkSealer) { this.inner = inner }
-  seal (chunk: Uint8Array): Uint8Array {
+  sealFrame (chunk: Uint8Array): SealedFrame {
     this.seals++
-    return this.inner.seal(chunk)
+    return this.inner.sealFrame(chunk)
   }
+}
+
+/**
+ * Bytes a sealed chunk of `chunkLength` bytes puts on the stream (what the
+ * relay's queue bounds count): varint length prefix || header || ciphertext || tag.
+ */
+export function wireSize (chunkLength: number): number {
+  const packet = chunkLength + LINK_SEAL_OVERHEAD
+  return varintLength(packet) + packet
+}
+
+/**
+ * The sealed packet (header || ciphertext || tag) a subscriber reads off its
+ * stream for one queued frame: the frame's pieces go through a FrameDecoder
+ * as the subscriber's end would get them, and must form exactly one frame
+ * whose bytes match `sealedPacket` and whose size matches `byteLength`.
+ */
+export function unframe (frame: SealedFrame): Uint8Array {
+  if (frame.byteLength !== frame.head.byteLength + frame.body.byteLength + frame.tail.byteLength) {
+    throw new Error(`frame byteLength ${frame.byteLength} is not the sum of its pieces`)
+  }
+  const decoder = new FrameDecoder(MAX_MEDIA_FRAME)
+  const frames = [...decoder.push(frame.head), ...decoder.push(frame.body), ...decoder.push(frame.tail)]
+  if (frames.length !== 1 || decoder.bufferedBytes !== 0) {
+    throw new Error(`frame pieces decode to ${frames.length} frames and ${decoder.bufferedBytes} stray bytes, expected exactly one frame`)
+  }
+  const packet = frames[0]
+  if (hex(packet) !== hex(sealedPacket(frame))) throw new Error('decoded frame differs from sealedPacket(frame)')
+  return packet
 }
 
 /** Both ends of one subscription's link: the relay's sealer and the subscriber's opener. */
@@ -46,8 +77,8 @@ export function makeLink (stream: string): Link {
 }
 
 /** The link sequence in a sealed frame's header. */
-export function linkSequence (sealed: Uint8Array): bigint {
-  return decodeLinkHeader(sealed).sequence
+export function linkSequence (sealed: SealedFrame): bigint {
+  return decodeLinkHeader(unframe(sealed)).sequence
 }
 
 export interface ChunkSpec {

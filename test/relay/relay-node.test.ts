@@ -7,7 +7,7 @@ import { chunkIsKeyframe, chunkSequence, chunkStreamTag, chunkTrack } from '../.
 import { MAX_CHUNK_PAYLOAD } from '../../src/wire/limits.js'
 import { streamTag } from '../../src/wire/stream-tag.js'
 import { makeTrack, trackLeafIndex, TrackContext } from '../../src/wire/track.js'
-import { hex, linkSequence, makeChunk, makeLink, type Link } from './helpers.js'
+import { hex, linkSequence, makeChunk, makeLink, unframe, wireSize, type Link } from './helpers.js'
 
 const S = 'room-1'
 const ALICE = 'alice'
@@ -33,7 +33,7 @@ function subscribe (relay: RelayNode, identity: string, nowMs = 0, stream = S): 
 
 /** Takes everything queued for `sub` and opens it with its own opener. */
 function receive (relay: RelayNode, sub: Sub): Uint8Array[] {
-  return relay.take(sub.id).map((sealed) => sub.opener.open(sealed))
+  return relay.take(sub.id).map((sealed) => sub.opener.open(unframe(sealed)))
 }
 
 function expectFabricCode (f: () => unknown, code: string): void {
@@ -58,8 +58,12 @@ describe('RelayNode: fan-out and link seals', () => {
     expect(bob.sealer.seals).toBe(1)
     expect(carol.sealer.seals).toBe(1)
 
-    const [forBob] = relay.take(bob.id)
-    const [forCarol] = relay.take(carol.id)
+    const [forBobFrame] = relay.take(bob.id)
+    const [forCarolFrame] = relay.take(carol.id)
+    // On the wire: varint prefix || header || ciphertext || tag.
+    expect(forBobFrame.byteLength).toBe(wireSize(chunk.byteLength))
+    const forBob = unframe(forBobFrame)
+    const forCarol = unframe(forCarolFrame)
     expect(forBob.byteLength).toBe(chunk.byteLength + LINK_SEAL_OVERHEAD)
     expect(hex(forBob)).not.toBe(hex(forCarol))
     // Neither subscriber can open the other's frame...
@@ -447,12 +451,14 @@ describe('RelayNode: stats', () => {
     relay.take(bob.id)
     relay.forward(S, ALICE, c2, 1)
     relay.take(bob.id)
-    relay.forward(S, ALICE, c3, 2) // carol: 3 x 356 > 1000, third frame dropped
+    relay.forward(S, ALICE, c3, 2) // carol: 3 x 358 > 1000, third frame dropped
     try { relay.forward(S, ALICE, new Uint8Array(5), 3) } catch {}
 
     const { streams, subscribers } = relay.stats()
     expect(streams).toEqual([{ stream: S, subscribers: 2, chunksIn: 3, bytesIn: c1.byteLength + c2.byteLength + c3.byteLength, rejected: 1, tracks: 1 }])
-    const sealed = c1.byteLength + LINK_SEAL_OVERHEAD
+    // Queue bounds and counters count wire bytes: 2-byte prefix + 328-byte chunk + 28.
+    const sealed = wireSize(c1.byteLength)
+    expect(sealed).toBe(358)
     expect(subscribers.find((s) => s.id === bob.id)).toEqual({
       id: bob.id, stream: S, identity: BOB, forwarded: 3, forwardedBytes: 3 * sealed, queuedBytes: sealed,
       queued: 3, dropped: 0, droppedBytes: 0, overflows: 0,
@@ -540,7 +546,7 @@ describe('RelayNode: property', () => {
               const seq = linkSequence(sealed)
               if (s.lastLink !== undefined) expect(seq > s.lastLink).toBe(true)
               s.lastLink = seq
-              const chunk = s.opener.open(sealed)
+              const chunk = s.opener.open(unframe(sealed))
               opened++
               expect(forwarded[s.stream].has(hex(chunk))).toBe(true)
               expect(chunkStreamTag(chunk)).toBe(streamTag(streams[s.stream]))
