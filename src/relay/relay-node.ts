@@ -2,8 +2,10 @@
  * RelayNode: the sans-IO media relay core (design.md "relay" layer). Per
  * stream it holds the admitted subscribers, each with its own link sealer
  * (transit key and link sequence) and bounded queue, and per track a GOP
- * cache. `forward` validates one chunk from a publisher and seals it once per
- * subscriber that will take it. It holds no MLS or SFrame key by
+ * cache. `forward` validates one chunk from a publisher and queues a
+ * reference to it for every subscriber whose policy admits it; `take` seals
+ * it once per subscriber as that subscriber's sender is ready to write, so a
+ * dropped chunk is never sealed. It holds no MLS or SFrame key by
  * construction: chunks stay opaque beyond their clear metadata.
  *
  * The I/O shell (src/dispatch) moves bytes: it calls `forward` for each
@@ -26,7 +28,7 @@ export interface ChunkSealer {
 
 /** Tunables of a RelayNode; every field has a default (DEFAULT_RELAY_CONFIG). */
 export interface RelayConfig {
-  /** Byte bound of one subscriber's queue of sealed frames. */
+  /** Byte bound of one subscriber's queue (chunk bytes, before sealing). */
   subscriberQueueBytes: number
   /** Frame bound of one subscriber's queue. */
   subscriberQueueFrames: number
@@ -51,7 +53,7 @@ export interface SubscriberStats extends QueueCounters {
   id: number
   stream: string
   identity: string
-  /** Frames sealed and queued for this subscriber (GOP cache included). */
+  /** Frames sealed and handed to this subscriber's sender (GOP cache included). */
   forwarded: number
   forwardedBytes: number
   queuedBytes: number
@@ -77,7 +79,7 @@ export interface KeyframeRequest {
 
 /** What `forward` decided for one chunk. */
 export interface ForwardResult {
-  /** Subscribers whose queue received the sealed chunk: wake their senders. */
+  /** Subscribers whose queue took the chunk: wake their senders. */
   delivered: number[]
   /** Subscribers that dropped it under the slow-subscriber policy. */
   dropped: number
@@ -90,7 +92,8 @@ interface Subscriber {
   readonly stream: StreamState
   readonly identity: string
   readonly sealer: ChunkSealer
-  readonly queue: SubscriberQueue<SealedFrame>
+  /** Chunks waiting for this subscriber, shared with every other subscriber's queue. */
+  readonly queue: SubscriberQueue<Uint8Array>
   forwarded: number
   forwardedBytes: number
 }
@@ -151,7 +154,7 @@ export class RelayNode {
 
   /**
    * Admits a subscriber (the caller has checked membership). The cached GOP
-   * of every track not published by `identity` is sealed into its queue
+   * of every track not published by `identity` is queued for it
    * first, so it starts at a keyframe; a track with no usable GOP is held
    * back until its next keyframe, which is requested.
    * @returns the subscriber id, and keyframe requests for tracks with no usable GOP
@@ -164,7 +167,7 @@ export class RelayNode {
       stream: s,
       identity,
       sealer,
-      queue: new SubscriberQueue<SealedFrame>(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
+      queue: new SubscriberQueue<Uint8Array>(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
       forwarded: 0,
       forwardedBytes: 0,
     }
@@ -221,7 +224,7 @@ export class RelayNode {
 
   /**
    * Relays one chunk published by `publisher` on `stream`: validates its
-   * clear metadata, caches it for late subscribers, and seals it once for
+   * clear metadata, caches it for late subscribers, and queues it for
    * every other subscriber whose queue takes it. Never waits on anyone.
    * @throws MalformedError | TooLargeError | FabricError('UNSUPPORTED_VERSION')
    *   for a bad chunk, FabricError('NOT_FOUND') for a closed stream, and
@@ -280,11 +283,25 @@ export class RelayNode {
   }
 
   /**
-   * Removes and returns the sealed frames queued for a subscriber, oldest
-   * first, up to about `maxBytes` (at least one frame when any is queued).
+   * Removes the chunks queued for a subscriber, oldest first, up to about
+   * `maxBytes` (at least one when any is queued), and seals each for that
+   * subscriber's link. Sealing here rather than in `forward` means a chunk
+   * the drop policy discards is never sealed, queues hold references to the
+   * one shared chunk instead of per-subscriber copies, and the seal work is
+   * spread over the sender tasks instead of one burst per received chunk.
    */
   take (subscriberId: number, maxBytes = Infinity): SealedFrame[] {
-    return this.subscribers.get(subscriberId)?.queue.take(maxBytes) ?? []
+    const sub = this.subscribers.get(subscriberId)
+    if (sub === undefined) return []
+    const chunks = sub.queue.take(maxBytes)
+    const out: SealedFrame[] = new Array(chunks.length)
+    for (let i = 0; i < chunks.length; i++) {
+      const f = sub.sealer.sealFrame(chunks[i])
+      sub.forwardedBytes += f.byteLength
+      out[i] = f
+    }
+    sub.forwarded += chunks.length
+    return out
   }
 
   /** Bytes queued for a subscriber (0 for unknown ids). */
@@ -319,17 +336,9 @@ export class RelayNode {
     return { streams, subscribers }
   }
 
-  /** Seals and queues one chunk for one subscriber unless the policy refuses it. */
+  /** Queues one chunk (by reference) for one subscriber unless the policy refuses it. */
   private offer (sub: Subscriber, chunk: Uint8Array, track: number, keyframe: boolean): boolean {
-    if (sub.queue.wouldRefuse(track, keyframe)) {
-      sub.queue.count(chunk.byteLength)
-      return false
-    }
-    const sealed = sub.sealer.sealFrame(chunk)
-    if (sub.queue.push(sealed, track, keyframe) === 'dropped') return false
-    sub.forwarded++
-    sub.forwardedBytes += sealed.byteLength
-    return true
+    return sub.queue.push(chunk, track, keyframe) === 'queued'
   }
 
   private maybeRequestKeyframe (s: StreamState, t: TrackState, nowMs: number, out: KeyframeRequest[]): void {

@@ -1,5 +1,6 @@
 /**
- * Per-subscriber bounded queue of sealed frames with the slow-subscriber
+ * Per-subscriber bounded queue of frames (the relay queues references to
+ * shared chunks) with the slow-subscriber
  * policy of design.md. Capacity is shared by all tracks, but the policy is per
  * track: once a frame of track T is dropped, every later frame of T is dropped
  * until T's next keyframe (a delta frame without its references only decodes
@@ -64,9 +65,10 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
     this.dropping.add(track)
   }
 
+
   /**
-   * Whether a frame would be refused outright by the policy, so the caller
-   * can skip sealing it. Side-effect free; a frame that passes may still be
+   * Whether a frame would be refused outright by the policy (its track waits
+   * for a keyframe). Side-effect free; a frame that passes may still be
    * dropped by `push` for lack of room.
    */
   wouldRefuse (track: number, keyframe: boolean): boolean {
@@ -156,8 +158,7 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
     return this.count(size)
   }
 
-  /** Counts a frame refused without being offered (the caller skipped sealing it). */
-  count (size: number): PushOutcome {
+  private count (size: number): PushOutcome {
     this.counters.dropped++
     this.counters.droppedBytes += size
     return 'dropped'

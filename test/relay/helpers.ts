@@ -30,7 +30,8 @@ export class CountingSealer implements ChunkSealer {
 
 /**
  * Bytes a sealed chunk of `chunkLength` bytes puts on the stream (what the
- * relay's queue bounds count): varint length prefix || header || ciphertext || tag.
+ * relay's forwardedBytes counts; its queue bounds count raw chunk bytes):
+ * varint length prefix || header || ciphertext || tag.
  */
 export function wireSize (chunkLength: number): number {
   const packet = chunkLength + LINK_SEAL_OVERHEAD

@@ -54,12 +54,26 @@ describe('RelayNode: fan-out and link seals', () => {
     const r = relay.forward(S, ALICE, chunk, 0)
     expect(r.delivered.sort()).toEqual([bob.id, carol.id].sort())
     expect(r.dropped).toBe(0)
+    // forward only queues a reference to the chunk: nothing is sealed yet,
+    // and the queues count the raw chunk bytes.
+    expect([alice.sealer.seals, bob.sealer.seals, carol.sealer.seals]).toEqual([0, 0, 0])
+    expect(relay.queuedBytes(bob.id)).toBe(chunk.byteLength)
+    expect(relay.queuedBytes(carol.id)).toBe(chunk.byteLength)
+    expect(relay.queuedBytes(alice.id)).toBe(0)
+
+    const bobFrames = relay.take(bob.id)
+    const carolFrames = relay.take(carol.id)
+    expect(bobFrames).toHaveLength(1)
+    expect(carolFrames).toHaveLength(1)
+    // take seals once per frame, with the taking subscriber's sealer only.
     expect(alice.sealer.seals).toBe(0)
     expect(bob.sealer.seals).toBe(1)
     expect(carol.sealer.seals).toBe(1)
-
-    const [forBobFrame] = relay.take(bob.id)
-    const [forCarolFrame] = relay.take(carol.id)
+    expect(relay.take(alice.id)).toEqual([])
+    expect(relay.take(bob.id)).toEqual([])
+    expect([alice.sealer.seals, bob.sealer.seals, carol.sealer.seals]).toEqual([0, 1, 1])
+    const [forBobFrame] = bobFrames
+    const [forCarolFrame] = carolFrames
     // On the wire: varint prefix || header || ciphertext || tag.
     expect(forBobFrame.byteLength).toBe(wireSize(chunk.byteLength))
     const forBob = unframe(forBobFrame)
@@ -210,8 +224,10 @@ describe('RelayNode: leaving', () => {
     const relay = relayWith()
     const bob = subscribe(relay, BOB)
     const carol = subscribe(relay, CAROL)
-    relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
-    expect(relay.queuedBytes(bob.id)).toBeGreaterThan(0)
+    const first = makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true })
+    relay.forward(S, ALICE, first, 0)
+    expect(relay.queuedBytes(bob.id)).toBe(first.byteLength)
+    expect(bob.sealer.seals).toBe(0)
     relay.unsubscribe(bob.id)
     relay.unsubscribe(bob.id) // twice is harmless
     relay.unsubscribe(9999)
@@ -220,9 +236,12 @@ describe('RelayNode: leaving', () => {
     expect(relay.subscriber(bob.id)).toBeUndefined()
     const r = relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 1 }), 1)
     expect(r.delivered).toEqual([carol.id])
-    expect(bob.sealer.seals).toBe(1)
     expect(relay.take(bob.id)).toEqual([])
+    // Bob's discarded queue was never sealed, nor was anything after he left.
+    expect(bob.sealer.seals).toBe(0)
     expect(relay.stats().streams[0].subscribers).toBe(1)
+    expect(receive(relay, carol).map(chunkSequence)).toEqual([0, 1])
+    expect(carol.sealer.seals).toBe(2)
   })
 
   it('removeMember drops every subscription of that identity on that stream only', () => {
@@ -323,6 +342,10 @@ describe('RelayNode: bad chunks', () => {
     expect(after.subscribers).toEqual(before.subscribers)
     expect(after.streams[0].rejected).toBe(1)
     expect(after.streams[0].chunksIn).toBe(1)
+    expect(relay.queuedBytes(carol.id)).toBe(before.subscribers[0].queuedBytes)
+    expect(carol.sealer.seals).toBe(0)
+    // Carol's queue holds the rightful chunk only: one take, one seal.
+    expect(receive(relay, carol).map(chunkSequence)).toEqual([0])
     expect(carol.sealer.seals).toBe(1)
     // The rightful publisher goes on, and the impostor's chunk is not in the GOP.
     relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 1 }), 2)
@@ -374,6 +397,11 @@ describe('RelayNode: slow subscribers', () => {
     expect(st.dropped).toBeGreaterThanOrEqual(stalledMissed)
     expect(st.overflows).toBeGreaterThan(0)
     expect(st.queuedBytes).toBeLessThanOrEqual(queueBytes)
+    // The taker's frames were sealed as taken, one seal each; the stalled
+    // subscriber took nothing, so nothing was sealed for it, dropped or not.
+    expect(taker.sealer.seals).toBe(300)
+    expect(stalled.sealer.seals).toBe(0)
+    expect(st.forwarded).toBe(0)
 
     // Keyframe requests went out, for the right track and publisher, at most one per interval.
     expect(requests.length).toBeGreaterThan(0)
@@ -385,6 +413,10 @@ describe('RelayNode: slow subscribers', () => {
     // keyframe and every gap in the track is followed by a keyframe.
     const late = receive(relay, stalled)
     expect(late.length).toBeGreaterThan(0)
+    // Only what survived the policy is sealed: exactly the frames taken.
+    expect(stalled.sealer.seals).toBe(late.length)
+    expect(relay.stats().subscribers.find((s) => s.id === stalled.id)).toMatchObject({ forwarded: late.length, queuedBytes: 0 })
+    expect(late.length + st.dropped).toBe(300)
     expect(chunkIsKeyframe(late[0])).toBe(true)
     for (let i = 1; i < late.length; i++) {
       if (chunkSequence(late[i]) !== chunkSequence(late[i - 1]) + 1) expect(chunkIsKeyframe(late[i])).toBe(true)
@@ -393,21 +425,32 @@ describe('RelayNode: slow subscribers', () => {
   })
 
   it('one track\'s overflow does not stop another track of the same subscriber', () => {
+    // Raw chunk bytes: 1528 + 628 > 2000 >= 1528 + 78.
     const relay = relayWith({ subscriberQueueBytes: 2000, keyframeRequestIntervalMs: 0 })
     const bob = subscribe(relay, BOB)
     relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true, size: 1500 }), 0)
     const r = relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 1, size: 600 }), 1)
+    expect(r.delivered).toEqual([])
     expect(r.dropped).toBe(1)
     expect(r.keyframeRequests).toEqual([{ stream: S, track: ALICE_VIDEO, publisher: ALICE }])
     expect(relay.forward(S, ALICE, makeChunk(S, { track: ALICE_AUDIO, sequence: 0, size: 50 }), 2).delivered).toEqual([bob.id])
-    relay.take(bob.id)
+    expect(bob.sealer.seals).toBe(0)
+    const first = relay.take(bob.id).map((f) => bob.opener.open(unframe(f)))
+    expect(first.map((c) => [chunkTrack(c), chunkSequence(c)])).toEqual([[ALICE_VIDEO, 0], [ALICE_AUDIO, 0]])
+    // The delta dropped for lack of room was never sealed.
+    expect(bob.sealer.seals).toBe(2)
     // Room is back, but video still waits for its keyframe; audio flows.
     const v = relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 2, size: 50 }), 3)
     expect(v.delivered).toEqual([])
+    expect(v.dropped).toBe(1)
     expect(relay.forward(S, ALICE, makeChunk(S, { track: ALICE_AUDIO, sequence: 1, size: 50 }), 4).delivered).toEqual([bob.id])
     expect(relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 3, keyframe: true, size: 50 }), 5).delivered).toEqual([bob.id])
+    expect(bob.sealer.seals).toBe(2)
+    const second = relay.take(bob.id).map((f) => bob.opener.open(unframe(f)))
+    expect(second.map((c) => [chunkTrack(c), chunkSequence(c)])).toEqual([[ALICE_AUDIO, 1], [ALICE_VIDEO, 3]])
     // A refused frame is never sealed: no link sequence is spent on it.
-    expect(bob.sealer.seals).toBe(5)
+    expect(bob.sealer.seals).toBe(4)
+    expect(relay.stats().subscribers[0]).toMatchObject({ forwarded: 4, queued: 4, dropped: 2, overflows: 1, queuedBytes: 0 })
   })
 })
 
@@ -441,34 +484,60 @@ describe('RelayNode: keyframe requests', () => {
 
 describe('RelayNode: stats', () => {
   it('reports stream and subscriber counters that match what happened', () => {
-    const relay = relayWith({ subscriberQueueBytes: 1000 })
+    // 2 x 328 <= 700 < 3 x 328 raw chunk bytes (sealed, 2 x 358 would not fit).
+    const relay = relayWith({ subscriberQueueBytes: 700 })
     const bob = subscribe(relay, BOB)
     const carol = subscribe(relay, CAROL)
     const c1 = makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true, size: 300 })
     const c2 = makeChunk(S, { track: ALICE_VIDEO, sequence: 1, size: 300 })
     const c3 = makeChunk(S, { track: ALICE_VIDEO, sequence: 2, size: 300 })
+    let bobTakenBytes = 0
     relay.forward(S, ALICE, c1, 0)
-    relay.take(bob.id)
+    for (const f of relay.take(bob.id)) bobTakenBytes += f.byteLength
     relay.forward(S, ALICE, c2, 1)
-    relay.take(bob.id)
-    relay.forward(S, ALICE, c3, 2) // carol: 3 x 358 > 1000, third frame dropped
+    for (const f of relay.take(bob.id)) bobTakenBytes += f.byteLength
+    relay.forward(S, ALICE, c3, 2) // carol: 3 x 328 > 700, third chunk dropped
     try { relay.forward(S, ALICE, new Uint8Array(5), 3) } catch {}
 
     const { streams, subscribers } = relay.stats()
     expect(streams).toEqual([{ stream: S, subscribers: 2, chunksIn: 3, bytesIn: c1.byteLength + c2.byteLength + c3.byteLength, rejected: 1, tracks: 1 }])
-    // Queue bounds and counters count wire bytes: 2-byte prefix + 328-byte chunk + 28.
-    const sealed = wireSize(c1.byteLength)
+    // Queue bounds and queue counters count raw chunk bytes (28-byte metadata + 300);
+    // forwarded counts sealed frames taken, in wire bytes: 2-byte prefix + chunk + 28.
+    const raw = c1.byteLength
+    expect(raw).toBe(328)
+    const sealed = wireSize(raw)
     expect(sealed).toBe(358)
+    expect(bobTakenBytes).toBe(2 * sealed)
     expect(subscribers.find((s) => s.id === bob.id)).toEqual({
-      id: bob.id, stream: S, identity: BOB, forwarded: 3, forwardedBytes: 3 * sealed, queuedBytes: sealed,
+      id: bob.id, stream: S, identity: BOB, forwarded: 2, forwardedBytes: 2 * sealed, queuedBytes: raw,
       queued: 3, dropped: 0, droppedBytes: 0, overflows: 0,
     })
     expect(subscribers.find((s) => s.id === carol.id)).toEqual({
-      id: carol.id, stream: S, identity: CAROL, forwarded: 2, forwardedBytes: 2 * sealed, queuedBytes: 2 * sealed,
-      queued: 2, dropped: 1, droppedBytes: sealed, overflows: 1,
+      id: carol.id, stream: S, identity: CAROL, forwarded: 0, forwardedBytes: 0, queuedBytes: 2 * raw,
+      queued: 2, dropped: 1, droppedBytes: raw, overflows: 1,
     })
-    expect(relay.queuedBytes(carol.id)).toBe(2 * sealed)
+    expect(relay.queuedBytes(carol.id)).toBe(2 * raw)
     expect(relay.queuedBytes(12345)).toBe(0)
+    expect([bob.sealer.seals, carol.sealer.seals]).toEqual([2, 0])
+
+    // forwarded / forwardedBytes advance as frames are taken (and sealed).
+    const bobLast = relay.take(bob.id)
+    const carolAll = relay.take(carol.id)
+    expect(bobLast.map((f) => f.byteLength)).toEqual([sealed])
+    expect(carolAll.map((f) => f.byteLength)).toEqual([sealed, sealed])
+    expect(carolAll.map((f) => hex(carol.opener.open(unframe(f))))).toEqual([hex(c1), hex(c2)])
+    // The chunk dropped for carol was never sealed.
+    expect([bob.sealer.seals, carol.sealer.seals]).toEqual([3, 2])
+    const after = relay.stats().subscribers
+    expect(after.find((s) => s.id === bob.id)).toEqual({
+      id: bob.id, stream: S, identity: BOB, forwarded: 3, forwardedBytes: 3 * sealed, queuedBytes: 0,
+      queued: 3, dropped: 0, droppedBytes: 0, overflows: 0,
+    })
+    expect(after.find((s) => s.id === carol.id)).toEqual({
+      id: carol.id, stream: S, identity: CAROL, forwarded: 2, forwardedBytes: 2 * sealed, queuedBytes: 0,
+      queued: 2, dropped: 1, droppedBytes: raw, overflows: 1,
+    })
+    expect(relay.queuedBytes(carol.id)).toBe(0)
   })
 })
 
@@ -504,6 +573,9 @@ describe('RelayNode: property', () => {
       interface Live extends Link { id: number, stream: number, who: number, lastLink: bigint | undefined, lastByTrack: Map<number, number> }
       const live: Live[] = []
       const gone: number[] = []
+      const everyone: Live[] = []
+      const sealsSoFar = (): number => everyone.reduce((n, x) => n + x.sealer.seals, 0)
+      let taken = 0
       let now = 0
       for (const op of ops) {
         switch (op.kind) {
@@ -511,7 +583,11 @@ describe('RelayNode: property', () => {
             const link = makeLink(streams[op.stream])
             const { id, keyframeRequests } = relay.subscribe(streams[op.stream], members[op.who], link.sealer, now)
             for (const r of keyframeRequests) expect(r.publisher).not.toBe(members[op.who])
-            live.push({ ...link, id, stream: op.stream, who: op.who, lastLink: undefined, lastByTrack: new Map() })
+            const entry: Live = { ...link, id, stream: op.stream, who: op.who, lastLink: undefined, lastByTrack: new Map() }
+            live.push(entry)
+            everyone.push(entry)
+            // Replaying the GOP into the queue seals nothing.
+            expect(link.sealer.seals).toBe(0)
             break
           }
           case 'unsubscribe': {
@@ -528,7 +604,10 @@ describe('RelayNode: property', () => {
             nextSeq.set(key, seq + 1)
             const chunk = makeChunk(streams[op.stream], { track, sequence: seq, keyframe: op.keyframe, size: op.size })
             forwarded[op.stream].add(hex(chunk))
+            const sealsBefore = sealsSoFar()
             const r = relay.forward(streams[op.stream], members[op.who], chunk, now)
+            // forward only queues references: no seal for anyone.
+            expect(sealsSoFar()).toBe(sealsBefore)
             dropped += r.dropped
             for (const id of r.delivered) {
               const s = live.find((x) => x.id === id)
@@ -542,7 +621,11 @@ describe('RelayNode: property', () => {
             for (const id of gone) expect(relay.take(id)).toEqual([])
             if (live.length === 0) break
             const s = live[op.pick % live.length]
-            for (const sealed of relay.take(s.id, op.maxBytes)) {
+            const sealsBefore = s.sealer.seals
+            const frames = relay.take(s.id, op.maxBytes)
+            expect(s.sealer.seals - sealsBefore).toBe(frames.length)
+            taken += frames.length
+            for (const sealed of frames) {
               const seq = linkSequence(sealed)
               if (s.lastLink !== undefined) expect(seq > s.lastLink).toBe(true)
               s.lastLink = seq
@@ -572,6 +655,9 @@ describe('RelayNode: property', () => {
         }
         for (const s of live) expect(relay.queuedBytes(s.id)).toBeLessThanOrEqual(1500)
       }
+      // Every seal is a frame some take returned: dropped, evicted or
+      // unsubscribed-away chunks were never sealed.
+      expect(sealsSoFar()).toBe(taken)
     }), { numRuns: 150 })
     // The runs did deliver, and did hit the drop policy.
     expect(opened).toBeGreaterThan(100)
