@@ -43,6 +43,7 @@ interface RunFigures {
   probeP99ms: number
   drops: number
   starvedSubscribers: number
+  failedOpens: number
 }
 
 async function waitReady (p: Proc, what: string, timeoutMs = 120_000): Promise<ProcEvent> {
@@ -130,6 +131,7 @@ async function run (target: 'relay' | 'raw', mode: 'paced' | 'unpaced', n: numbe
       probeP99ms: percentile(probeLat, 99) / 1000,
       drops,
       starvedSubscribers: reports.reduce((s, r) => s + ((r.minPerSub as number) === 0 ? 1 : 0), 0),
+      failedOpens: reports.reduce((s, r) => s + ((r.failedOpens as number | undefined) ?? 0), 0),
     }
   } finally {
     for (const p of procs.reverse()) {
@@ -197,6 +199,7 @@ for (const mode of ['unpaced', 'paced'] as const) {
         'max ms': f.maxms,
         'probe p99 ms': f.probeP99ms,
         drops: f.drops,
+        'failed subs': f.failedOpens,
       })
     }
   }

@@ -46,6 +46,7 @@ const mode = values.mode as 'relay' | 'raw' | 'probe'
 let frames = 0
 let bytes = 0
 let refused = 0
+let failedOpens = 0
 let latencies: number[] = []
 let perSub: number[] = new Array(count).fill(0)
 const record = (i: number, size: number, tsUs: number): void => {
@@ -90,17 +91,33 @@ if (mode === 'probe') {
       }
     })().catch(() => {})
   }
-  for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: Math.min(50, count - i) }, async (_, k) => { await open(i + k) }))
+  // A subscription refused or reset while the node is busy is retried, then
+  // counted as failed: one bad open must not take the whole load process down.
+  const openWithRetry = async (i: number): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await open(i)
+        return
+      } catch (err) {
+        if (attempt >= 3) {
+          failedOpens++
+          process.stderr.write(`subscription ${i} failed: ${(err as Error).message}\n`)
+          return
+        }
+      }
+    }
+  }
+  for (let i = 0; i < count; i += 50) await Promise.all(Array.from({ length: Math.min(50, count - i) }, async (_, k) => { await openWithRetry(i + k) }))
 }
 
-process.stdout.write(JSON.stringify({ event: 'ready', count }) + '\n')
+process.stdout.write(JSON.stringify({ event: 'ready', count, failedOpens }) + '\n')
 let windowStart = nowUs()
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'reset') {
     frames = 0; bytes = 0; refused = 0; latencies = []; perSub = new Array(count).fill(0)
     windowStart = nowUs()
   } else if (line === 'report') {
-    process.stdout.write(JSON.stringify({ event: 'report', frames, bytes, refused, latencies, seconds: (nowUs() - windowStart) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'report', frames, bytes, refused, failedOpens, latencies, seconds: (nowUs() - windowStart) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
   } else if (line === 'quit') {
     void Promise.allSettled(closers.map(async (c) => { await c() })).then(() => process.exit(0))
   }
