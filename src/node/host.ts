@@ -26,6 +26,17 @@ export const PEER_KEY_FILE = 'peer-key'
  */
 export const MAX_STREAM_WINDOW_BYTES = 1024 * 1024
 
+/**
+ * Inbound connections accepted per second from one host. libp2p's default
+ * of 5 refuses a relay's members that share an address (NAT, a test machine,
+ * a load generator): with three load processes and a publisher starting
+ * together, one connection was accepted and then closed.
+ */
+export const INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 100
+
+/** Inbound connections allowed mid-handshake at once (libp2p's default is 10). */
+export const MAX_PENDING_INBOUND_CONNECTIONS = 256
+
 /** Options of `createHost`. */
 export interface HostOptions {
   /** Multiaddrs to listen on; [] for a dial-only member. */
@@ -43,7 +54,11 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 256 * 1024, maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     services: { identify: identify() },
-    connectionManager: { maxConnections: 4096 },
+    connectionManager: {
+      maxConnections: 4096,
+      inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND,
+      maxIncomingPendingConnections: MAX_PENDING_INBOUND_CONNECTIONS,
+    },
   })
 }
 
