@@ -17,7 +17,7 @@ import { benchPeerId } from './lib/keys.js'
 import { machineInfo, percentile, report, type Target } from './lib/report.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
-const SIZES = QUICK ? [1, 10, 100] : [1, 10, 100, 300]
+const SIZES = process.env.FANOUT_SIZES !== undefined ? process.env.FANOUT_SIZES.split(',').map(Number) : QUICK ? [1, 10, 100] : [1, 10, 100, 300]
 const MEASURE_S = QUICK ? 3 : 5
 const PER_LOAD_PROCESS = 100
 const PROBES = 2
@@ -89,7 +89,10 @@ async function run (target: 'relay' | 'raw', mode: 'paced' | 'unpaced', n: numbe
       ? [spawnTs('probes', 'bench/lib/load-subscribers.ts', ['--addr', addr, '--stream', stream, '--mode', 'probe', '--count', String(PROBES)])]
       : []
     procs.push(...probes)
-    await Promise.all([...loaders, ...probes].map(async (p) => await waitReady(p, p.name)))
+    const ready = await Promise.all([...loaders, ...probes].map(async (p) => await waitReady(p, p.name)))
+    ready.forEach((e, i) => {
+      if (((e.failedOpens as number | undefined) ?? 0) > 0) process.stderr.write(`fanout: ${[...loaders, ...probes][i].name}: ${String(e.failedOpens)} subscriptions failed: ${[...loaders, ...probes][i].stderr.split('\n')[0]}\n`)
+    })
 
     // Warm up, then measure a window.
     publisher.send(`${mode} ${MEASURE_S + 2}`)

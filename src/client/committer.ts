@@ -15,8 +15,17 @@ import type { AvSession, PendingCommit } from '../session/av-session.js'
  */
 export const MAX_STALE_RETRIES = 3
 
-/** Default time a join request waits for others to share its Commit, ms. */
-export const DEFAULT_BATCH_WINDOW_MS = 25
+/**
+ * Default time a join request waits for others to share its Commit, ms.
+ * Zero: requests that arrive in the same event-loop turn, or while a Commit
+ * is in flight, already share the next Commit; waiting longer only adds
+ * latency to a lone join (measured: 110 -> 86 ms at 2 members, and 100
+ * simultaneous joins still went into 2 Commits).
+ */
+export const DEFAULT_BATCH_WINDOW_MS = 0
+
+/** KeyPackages fetched from the directory at once when a batch is committed. */
+export const PARALLEL_FETCHES = 16
 
 /** What the committer needs from its member. */
 export interface CommitterHost {
@@ -100,16 +109,30 @@ export class Committer {
     const joins = [...this.joins].filter((id) => session.leafIndexOf(id) === undefined)
     this.joins.clear()
     if (joins.length === 0) return
-    const keyPackages: Uint8Array[] = []
-    const identities: string[] = []
-    for (const id of joins) {
-      try {
-        keyPackages.push(await this.host.fetchKeyPackage(id))
-        identities.push(id)
-      } catch (err) {
-        this.host.failed([id], err as Error)
+    // Fetches run in parallel (one directory stream each): one at a time,
+    // 100 joiners cost ~0.5 s before the Commit could even be prepared.
+    const fetched: Array<Uint8Array | undefined> = new Array(joins.length)
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < joins.length) {
+        const i = next++
+        try {
+          fetched[i] = await this.host.fetchKeyPackage(joins[i])
+        } catch (err) {
+          this.host.failed([joins[i]], err as Error)
+        }
       }
     }
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_FETCHES, joins.length) }, worker))
+    const keyPackages: Uint8Array[] = []
+    const identities: string[] = []
+    joins.forEach((id, i) => {
+      const kp = fetched[i]
+      if (kp !== undefined) {
+        keyPackages.push(kp)
+        identities.push(id)
+      }
+    })
     if (keyPackages.length === 0) return
     await this.commit(
       () => session.prepareAdd(keyPackages, { nowMs: Date.now(), expectedIdentities: identities }),

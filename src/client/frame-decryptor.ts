@@ -54,14 +54,18 @@ export type DecryptOutcome =
   | { ok: false, reason: 'before-keys' | 'failure' | 'held', error: FabricError, senderLeafIndex?: number }
 
 /**
- * Chunks under the next epoch's key held until that epoch's Commit is
- * processed: media and Commits travel on different streams, so a sender that
- * switched keys (at once, on a removal) can be a few ms ahead of the Commit.
+ * Chunks under a coming epoch's key held until that epoch's Commit is
+ * processed: media and Commits travel on different streams, and senders
+ * switch keys as soon as they are in a new epoch, so they can be a few
+ * Commits ahead of a busy receiver (a join quickly followed by a leave).
  */
 export const MAX_HELD_CHUNKS = 256
 
 /** How long a held chunk waits for its epoch, ms. */
 export const HELD_CHUNK_TTL_MS = 2_000
+
+/** How many epochs ahead of the receiver a held chunk may be. */
+export const MAX_EPOCHS_AHEAD = 4
 
 export class FrameDecryptor {
   private readonly session: AvSession
@@ -144,7 +148,7 @@ export class FrameDecryptor {
       }
     } catch (err) {
       const e = asFabric(err)
-      if (allowHold && e instanceof UnknownKidError && this.isNextEpoch(e.kid) && this.held.length < MAX_HELD_CHUNKS) {
+      if (allowHold && e instanceof UnknownKidError && this.isComingEpoch(e.kid) && this.held.length < MAX_HELD_CHUNKS) {
         stats.received--
         this.held.push({ chunk, atMs: Date.now() })
         return { ok: false, reason: 'held', error: e, senderLeafIndex: leaf }
@@ -171,11 +175,12 @@ export class FrameDecryptor {
     return out
   }
 
-  /** True when a KID names the epoch after the session's current one. */
-  private isNextEpoch (kid: bigint): boolean {
+  /** True when a KID names one of the MAX_EPOCHS_AHEAD epochs after the session's current one. */
+  private isComingEpoch (kid: bigint): boolean {
     if (this.session.removed) return false
     try {
-      return BigInt(decodeKid(kid).epochLowBits) === (this.session.epoch + 1n) % 256n
+      const ahead = (BigInt(decodeKid(kid).epochLowBits) - this.session.epoch % 256n + 256n) % 256n
+      return ahead >= 1n && ahead <= BigInt(MAX_EPOCHS_AHEAD)
     } catch {
       return false
     }

@@ -5,6 +5,7 @@
 import { getCiphersuiteImpl, ciphersuites, type CiphersuiteImpl, type CiphersuiteName } from 'ts-mls'
 import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js'
 import { FabricError } from '../errors.js'
+import { withNodeCrypto } from './node-suite.js'
 
 /** MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, the default suite (design: "MLS default ciphersuite 1"). */
 export const DEFAULT_CIPHER_SUITE = 1
@@ -26,7 +27,9 @@ export function suiteName (id: number): CiphersuiteName {
 }
 
 /**
- * The ts-mls implementation of suite `id`, built once and cached.
+ * The ts-mls implementation of suite `id`, built once and cached, with its
+ * hash, KDF and signature on node:crypto where the suite allows
+ * (node-suite.ts).
  * Some suites need optional packages (e.g. the X-Wing ones need
  * @hpke/hybridkem-x-wing); without them this fails.
  *
@@ -37,7 +40,7 @@ export async function suiteImpl (id: number): Promise<CiphersuiteImpl> {
   suiteName(id)
   let p = impls.get(id)
   if (p === undefined) {
-    p = getCiphersuiteImpl(getCiphersuiteFromId(id as CiphersuiteId)).catch((err: unknown) => {
+    p = getCiphersuiteImpl(getCiphersuiteFromId(id as CiphersuiteId)).then((impl) => withNodeCrypto(impl, id), (err: unknown) => {
       impls.delete(id)
       throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} is not available: ${(err as Error)?.message ?? String(err)}`, { cause: err })
     })

@@ -1,0 +1,83 @@
+/**
+ * Synchronous node:crypto implementations of the hash, HMAC, HKDF (RFC 5869)
+ * and Ed25519 (RFC 8032) that an MLS suite uses, in place of ts-mls's
+ * WebCrypto ones. Same bytes out; what changes is the cost: ts-mls derives
+ * its whole secret tree and tree hashes every epoch (1,546 HKDF-Expand calls
+ * to add one member at 128), and each WebCrypto call pays an importKey and a
+ * thread-pool round trip. Measured: a Commit adding one member at 32 members
+ * went from 46 to 8 ms, processing it from 35 to 4.6 ms (docs/performance.md).
+ * Only suites on SHA-256 and Ed25519 (ids 1 and 3) are rewired; HPKE, the
+ * AEAD and the RNG stay ts-mls's own.
+ */
+import { createHash, createHmac, createPrivateKey, createPublicKey, sign as edSign, timingSafeEqual, verify as edVerify } from 'node:crypto'
+import type { CiphersuiteImpl } from 'ts-mls'
+
+/** Suite ids whose hash is SHA-256 and whose signature is Ed25519. */
+export const NODE_CRYPTO_SUITES: ReadonlySet<number> = new Set([1, 3])
+
+const SHA256_LENGTH = 32
+// DER wrappers that turn raw Ed25519 keys into PKCS#8 / SPKI (RFC 8410).
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
+
+function hmac (key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', key).update(data).digest())
+}
+
+/** HKDF-Expand with SHA-256 (RFC 5869 section 2.3). */
+function hkdfExpand (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  if (length > 255 * SHA256_LENGTH) throw new RangeError(`HKDF-Expand length ${length} is above 255 * HashLen`)
+  const out = new Uint8Array(length)
+  let t = new Uint8Array(0)
+  for (let i = 1, offset = 0; offset < length; i++) {
+    t = new Uint8Array(createHmac('sha256', prk).update(t).update(info).update(Uint8Array.of(i)).digest())
+    out.set(t.subarray(0, Math.min(t.length, length - offset)), offset)
+    offset += t.length
+  }
+  return out
+}
+
+/**
+ * `impl` with its hash, KDF and signature done by node:crypto when its suite
+ * is one of NODE_CRYPTO_SUITES; any other suite is returned unchanged.
+ * Signing keys in another encoding than a 32-byte Ed25519 seed fall back to
+ * ts-mls's own signer.
+ */
+export function withNodeCrypto (impl: CiphersuiteImpl, suiteId: number): CiphersuiteImpl {
+  if (!NODE_CRYPTO_SUITES.has(suiteId)) return impl
+  const stock = impl.signature
+  return {
+    ...impl,
+    hash: {
+      digest: async (data) => new Uint8Array(createHash('sha256').update(data).digest()),
+      mac: async (key, data) => hmac(key, data),
+      verifyMac: async (key, mac, data) => {
+        const expected = hmac(key, data)
+        return expected.length === mac.length && timingSafeEqual(expected, mac)
+      },
+    },
+    kdf: {
+      // HKDF-Extract (RFC 5869 section 2.2): an empty salt means HashLen zeros.
+      extract: async (salt, ikm) => hmac(salt.length === 0 ? new Uint8Array(SHA256_LENGTH) : salt, ikm),
+      expand: async (prk, info, length) => hkdfExpand(prk, info, length),
+      size: impl.kdf.size,
+    },
+    signature: {
+      keygen: async () => await stock.keygen(),
+      sign: async (signKey, message) => {
+        if (signKey.length !== 32) return await stock.sign(signKey, message)
+        const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, signKey]), format: 'der', type: 'pkcs8' })
+        return new Uint8Array(edSign(null, message, key))
+      },
+      verify: async (publicKey, message, signature) => {
+        if (publicKey.length !== 32) return false
+        try {
+          const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+          return edVerify(null, message, key, signature)
+        } catch {
+          return false
+        }
+      },
+    },
+  }
+}
