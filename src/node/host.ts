@@ -37,6 +37,15 @@ export const INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 100
 /** Inbound connections allowed mid-handshake at once (libp2p's default is 10). */
 export const MAX_PENDING_INBOUND_CONNECTIONS = 256
 
+/**
+ * Least time a liveness ping may take before libp2p's connection monitor
+ * aborts the connection, ms. Its default of 5 s cut members of a loaded
+ * machine (a Welcome for a big group, or hundreds of subscriptions opening,
+ * can block an event loop that long), which then dropped out of the stream;
+ * dead peers are still cut, after 30 s.
+ */
+export const MIN_PING_TIMEOUT_MS = 30_000
+
 /** Options of `createHost`. */
 export interface HostOptions {
   /** Multiaddrs to listen on; [] for a dial-only member. */
@@ -54,6 +63,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 256 * 1024, maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     services: { identify: identify() },
+    connectionMonitor: { pingTimeout: { minTimeout: MIN_PING_TIMEOUT_MS, maxTimeout: 2 * MIN_PING_TIMEOUT_MS } },
     connectionManager: {
       maxConnections: 4096,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND,
