@@ -3,7 +3,7 @@
  * results/fanout-egress.svg (unpaced egress by N, relay vs raw baseline) and
  * results/fanout-latency.svg (paced p99 added latency by N).
  *
- *   npx tsx bench/charts.ts [OUT_DIR]
+ *   npx tsx bench/charts.ts [OUT_DIR] [RESULT_JSON]
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,7 +12,8 @@ import { RESULTS_DIR } from './lib/report.js'
 
 type Row = Record<string, number | string>
 const out = process.argv[2] ?? RESULTS_DIR
-const rows = (JSON.parse(await readFile(join(RESULTS_DIR, 'fanout-latest.json'), 'utf8')) as { rows: Row[] }).rows
+const input = process.argv[3] ?? join(RESULTS_DIR, 'fanout-latest.json')
+const rows = (JSON.parse(await readFile(input, 'utf8')) as { rows: Row[] }).rows
 const curve = (mode: string, via: string, key: string): Array<[number, number]> =>
   rows.filter((r) => r.mode === mode && r.via === via).map((r) => [Number(r.N), Number(r[key])])
 
