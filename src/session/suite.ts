@@ -23,7 +23,7 @@ export function suiteName (id: number): CiphersuiteName {
   for (const [name, value] of Object.entries(ciphersuites)) {
     if (value === id) return name as CiphersuiteName
   }
-  throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} is not implemented`)
+  throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} is unknown to ts-mls`)
 }
 
 /**
