@@ -35,7 +35,10 @@ export class FramedStream {
 
   /**
    * Reads the next inbound frame.
-   * @param timeoutMs give up after this long (FabricError TIMEOUT); 0 = wait forever
+   * @param timeoutMs give up after this long (FabricError TIMEOUT); 0 = wait forever.
+   *   A timed-out read stays pending on the shared iterator and takes the
+   *   next frame when it comes, so treat TIMEOUT as the end of the stream
+   *   (every caller does: it closes or aborts it).
    * @throws FabricError('INVALID_STATE') when the stream ended first
    */
   async next (timeoutMs = 0): Promise<Uint8Array> {

@@ -1,10 +1,11 @@
 /**
- * Admin HTTP endpoint of a node, for operators and tests: GET /healthz and
- * GET /api/v1/stats (JSON counters of every service). Bound before
- * `startNode` returns; loopback by default.
+ * Admin HTTP endpoint of a node, for operators and tests: GET /healthz,
+ * GET /api/v1/stats (JSON counters of every service) and GET /metrics
+ * (Prometheus text). Bound before `startNode` returns; loopback by default.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Registry } from 'prom-client'
 
 /** A listening admin endpoint. */
 export interface AdminHttp {
@@ -19,7 +20,7 @@ function toJson (value: unknown): string {
 }
 
 /** Starts the endpoint; resolves once it listens. */
-export async function startAdminHttp (listen: { host: string, port: number }, stats: () => unknown): Promise<AdminHttp> {
+export async function startAdminHttp (listen: { host: string, port: number }, stats: () => unknown, metrics?: Registry): Promise<AdminHttp> {
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET') {
       res.writeHead(405).end()
@@ -29,6 +30,12 @@ export async function startAdminHttp (listen: { host: string, port: number }, st
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
     } else if (req.url === '/api/v1/stats') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(toJson(stats()))
+    } else if (req.url === '/metrics' && metrics !== undefined) {
+      metrics.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.contentType }).end(text)
+      }, (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`)
+      })
     } else {
       res.writeHead(404).end()
     }

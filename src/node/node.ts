@@ -12,6 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
 import { AvService } from './av-service.js'
 import { startAdminHttp, type AdminHttp } from './admin-http.js'
+import { createMetrics } from './metrics.js'
 import { openKeyPackageStore, type KeyPackageStore } from './directory-store.js'
 import { registerDirectoryService } from './directory-service.js'
 import { GroupService } from './group-service.js'
@@ -115,7 +116,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   })
   const admin: AdminHttp | undefined = config.admin === false
     ? undefined
-    : await startAdminHttp(config.admin ?? { host: '127.0.0.1', port: 0 }, stats)
+    : await startAdminHttp(config.admin ?? { host: '127.0.0.1', port: 0 }, stats, createMetrics(stats))
 
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {

@@ -1,0 +1,54 @@
+/**
+ * Prometheus exposition of a node's counters (GET /metrics on the admin
+ * endpoint), built with prom-client on a registry of the node's own. Values
+ * are read from the services' counters at scrape time, so the media path
+ * never touches the metrics library. Per-stream labels only: per-subscriber
+ * series would grow without bound.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { NodeStats } from './node.js'
+
+/** A registry whose metrics reflect `stats()` at every scrape. */
+export function createMetrics (stats: () => NodeStats): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'fabric_node_' })
+  let snapshot: NodeStats | undefined
+  // One stats() call per scrape, shared by every metric's collect().
+  const current = (): NodeStats => (snapshot ??= stats())
+  const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter, s: NodeStats) => void): void => {
+    new Counter({ name, help, labelNames, registers: [registry], collect () { this.reset(); fill(this, current()) } }) // eslint-disable-line no-new
+  }
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: NodeStats) => void): void => {
+    new Gauge({ name, help, labelNames, registers: [registry], collect () { this.reset(); fill(this, current()) } }) // eslint-disable-line no-new
+  }
+
+  counter('fabric_relay_chunks_in_total', 'Media chunks received from publishers.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.chunksIn) })
+  counter('fabric_relay_bytes_in_total', 'Media bytes received from publishers.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.bytesIn) })
+  counter('fabric_relay_rejected_total', 'Chunks refused by the relay checks.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.rejected) })
+  gauge('fabric_relay_subscribers', 'Admitted subscriptions.', ['stream'], (g, s) => { for (const x of s.relay.streams) g.set({ stream: x.stream }, x.subscribers) })
+  const perStream = (key: 'forwarded' | 'forwardedBytes' | 'dropped' | 'queuedBytes', s: NodeStats): Map<string, number> => {
+    const m = new Map<string, number>()
+    for (const x of s.relay.subscribers) m.set(x.stream, (m.get(x.stream) ?? 0) + x[key])
+    return m
+  }
+  counter('fabric_relay_forwarded_total', 'Chunks sealed and sent to current subscribers.', ['stream'], (c, s) => { for (const [k, v] of perStream('forwarded', s)) c.inc({ stream: k }, v) })
+  counter('fabric_relay_forwarded_bytes_total', 'Bytes sent to current subscribers.', ['stream'], (c, s) => { for (const [k, v] of perStream('forwardedBytes', s)) c.inc({ stream: k }, v) })
+  counter('fabric_relay_dropped_total', 'Chunks dropped for current subscribers by the slow-subscriber policy.', ['stream'], (c, s) => { for (const [k, v] of perStream('dropped', s)) c.inc({ stream: k }, v) })
+  gauge('fabric_relay_queued_bytes', 'Bytes waiting in subscriber queues.', ['stream'], (g, s) => { for (const [k, v] of perStream('queuedBytes', s)) g.set({ stream: k }, v) })
+  counter('fabric_media_rejected_chunks_total', 'Chunks refused, by error code.', ['code'], (c, s) => { for (const [k, v] of Object.entries(s.av.rejectedByCode)) c.inc({ code: k }, v) })
+  counter('fabric_media_refused_opens_total', 'Publish or subscribe streams refused at open.', [], (c, s) => { c.inc(s.av.refusedOpens) })
+  counter('fabric_keyframe_requests_total', 'Keyframe requests sent to publishers.', [], (c, s) => { c.inc(s.av.keyframeRequestsSent) })
+  gauge('fabric_group_streams', 'Streams with a group on this node.', [], (g, s) => { g.set(s.group.streams.length) })
+  gauge('fabric_group_members', 'Members per stream.', ['stream'], (g, s) => { for (const x of s.group.streams) g.set({ stream: x.stream }, x.members.length) })
+  gauge('fabric_group_epoch', 'Current MLS epoch per stream.', ['stream'], (g, s) => { for (const x of s.group.streams) g.set({ stream: x.stream }, Number(x.epoch)) })
+  const dir = (s: NodeStats): Record<string, unknown> => s.directory as Record<string, unknown>
+  counter('fabric_directory_published_total', 'KeyPackages stored.', [], (c, s) => { c.inc(Number(dir(s).published ?? 0)) })
+  counter('fabric_directory_fetched_total', 'KeyPackages handed out.', [], (c, s) => { c.inc(Number(dir(s).fetched ?? 0)) })
+
+  // Drop the per-scrape snapshot once every collect() of this scrape ran.
+  const metrics = registry.metrics.bind(registry)
+  registry.metrics = async () => {
+    try { return await metrics() } finally { snapshot = undefined }
+  }
+  return registry
+}
