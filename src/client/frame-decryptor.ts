@@ -8,7 +8,7 @@
 import { AuthenticationError, FabricError, UnknownKidError, isFabricError } from '../errors.js'
 import { nodeBackend } from '../crypto/backend-node.js'
 import { SFrameReceiver, decodeSFrameHeader } from '../crypto/sframe/index.js'
-import type { AvSession } from '../session/av-session.js'
+import type { AvSession, KidKey } from '../session/av-session.js'
 import { decodeKid } from '../session/kid.js'
 import { parseChunk } from '../wire/chunk.js'
 import { makeTrack, trackContext, trackLeafIndex } from '../wire/track.js'
@@ -80,6 +80,8 @@ export class FrameDecryptor {
   /** Chunks that did not even parse (no sender to blame). */
   malformed = 0
   private held: Array<{ chunk: Uint8Array, atMs: number }> = []
+  /** The key the last lookup found: its epoch labels the frame without a second lookup. */
+  private lastKey: KidKey | undefined
 
   /**
    * @param session the member's MLS session (its key ring supplies base keys)
@@ -92,7 +94,10 @@ export class FrameDecryptor {
     this.receiver = new SFrameReceiver({
       backend: nodeBackend,
       suite,
-      lookup: (kid) => session.baseKeyForKid(kid, Date.now())?.baseKey,
+      lookup: (kid) => {
+        this.lastKey = session.baseKeyForKid(kid, Date.now())
+        return this.lastKey?.baseKey
+      },
     })
   }
 
@@ -128,8 +133,9 @@ export class FrameDecryptor {
       if (makeTrack(fields.senderLeafIndex, fields.context) !== track) {
         throw new FabricError('MALFORMED', `KID ${kid} names leaf ${fields.senderLeafIndex}/context ${fields.context}, metadata says track ${track}`)
       }
+      this.lastKey = undefined
       const out = this.receiver.unprotect(parsed.metaBytes, parsed.payload)
-      const key = this.session.baseKeyForKid(kid, Date.now())
+      const key = this.lastKey as KidKey | undefined
       this.keyedTracks.add(track)
       stats.decrypted++
       return {

@@ -8,6 +8,19 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FabricError } from '../errors.js'
 import { FrameDecoder, framePrefix } from '../wire/framing.js'
 
+/**
+ * A frame ready for the wire in pieces written back to back, its length
+ * prefix included (the shape of a SealedFrame from src/crypto/link-seal.ts).
+ */
+export interface WireFrame {
+  readonly head: Uint8Array
+  readonly body: Uint8Array
+  readonly tail: Uint8Array
+  readonly byteLength: number
+}
+
+const EMPTY = new Uint8Array(0)
+
 export class FramedStream {
   readonly stream: Stream
   private readonly decoder: FrameDecoder
@@ -75,15 +88,29 @@ export class FramedStream {
   }
 
   /**
-   * Queues several frames as one transport write (small writes cost far more
-   * per byte than one coalesced write). @returns as `write`.
+   * Queues several payloads as one transport write, each with its own
+   * length prefix. @returns as `write`.
    */
   writeMany (frames: readonly Uint8Array[]): boolean {
     if (frames.length === 1) return this.write(frames[0])
+    return this.writeWire(frames.map((body) => {
+      const head = framePrefix(body.byteLength)
+      return { head, body, tail: EMPTY, byteLength: head.byteLength + body.byteLength }
+    }))
+  }
+
+  /**
+   * Queues frames that already carry their length prefix (WireFrame) as one
+   * gather write: small writes cost far more per byte than one coalesced
+   * write, and the pieces are sent as they are, never joined.
+   * @returns false when the caller should wait for `drained()`
+   */
+  writeWire (frames: readonly WireFrame[]): boolean {
     const list = new Uint8ArrayList()
     for (const f of frames) {
-      list.append(framePrefix(f.byteLength))
-      list.append(f)
+      list.append(f.head)
+      if (f.body.byteLength > 0) list.append(f.body)
+      if (f.tail.byteLength > 0) list.append(f.tail)
     }
     return this.stream.send(list)
   }

@@ -7,19 +7,9 @@
  * drop policy) absorbs the backlog. A stalled subscriber therefore costs the
  * others nothing.
  */
-import { Uint8ArrayList } from 'uint8arraylist'
-import type { FramedStream } from './framed-stream.js'
+import type { FramedStream, WireFrame } from './framed-stream.js'
 
-/**
- * A frame ready for the wire in pieces written back to back, its length
- * prefix included (the shape of a SealedFrame from src/crypto/link-seal.ts).
- */
-export interface WireFrame {
-  readonly head: Uint8Array
-  readonly body: Uint8Array
-  readonly tail: Uint8Array
-  readonly byteLength: number
-}
+export type { WireFrame }
 
 /** Largest batch of frames taken per write, bytes. */
 export const DEFAULT_BATCH_BYTES = 256 * 1024
@@ -83,13 +73,7 @@ export class SubscriberSender {
         const frames = this.take(this.batchBytes)
         if (frames.length === 0) break
         this.writes++
-        const list = new Uint8ArrayList()
-        for (const f of frames) {
-          list.append(f.head)
-          if (f.body.byteLength > 0) list.append(f.body)
-          if (f.tail.byteLength > 0) list.append(f.tail)
-        }
-        this.framed.stream.send(list)
+        this.framed.writeWire(frames)
       }
     } catch (err) {
       this.stopped = true
