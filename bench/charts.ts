@@ -1,6 +1,6 @@
 /**
  * Draws the fan-out curves from results/fanout-latest.json as SVG:
- * results/fanout-egress.svg (unpaced egress by N, relay vs raw baseline) and
+ * results/fanout-egress.svg (zero-loss egress by N, relay vs raw baseline) and
  * results/fanout-latency.svg (paced p99 added latency by N).
  *
  *   npx tsx bench/charts.ts [OUT_DIR] [RESULT_JSON]
@@ -15,10 +15,10 @@ const out = process.argv[2] ?? RESULTS_DIR
 const input = process.argv[3] ?? join(RESULTS_DIR, 'fanout-latest.json')
 const rows = (JSON.parse(await readFile(input, 'utf8')) as { rows: Row[] }).rows
 const curve = (mode: string, via: string, key: string): Array<[number, number]> =>
-  rows.filter((r) => r.mode === mode && r.via === via).map((r) => [Number(r.N), Number(r[key])])
+  rows.filter((r) => (r.phase ?? r.mode) === mode && r.via === via).map((r) => [Number(r.N), Number(r[key])])
 
 await writeFile(join(out, 'fanout-egress.svg'), lineChart({
-  title: 'Unpaced fan-out: egress by subscribers (one run)',
+  title: 'Zero-loss fan-out throughput: egress by subscribers (one run)',
   xLabel: 'subscribers N (log scale)',
   yLabel: 'egress MB/s',
   series: [

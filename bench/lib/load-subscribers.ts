@@ -12,6 +12,8 @@
  * stdin: "reset" starts a measurement window, "report" prints it, "quit".
  */
 import '../../src/polyfill.js'
+// Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
+process.on('SIGTERM', () => process.exit(0))
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'

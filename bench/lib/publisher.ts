@@ -7,10 +7,13 @@
  *
  * relay: creates the stream on a fabric node as its committer and publishes;
  * raw:   publishes the same kind of chunks to the baseline server.
- * stdin: "paced SECONDS" (30 fps) or "unpaced SECONDS" (as fast as the
- * transport takes them); each prints {"event":"done","sent","bytes"}. "quit".
+ * stdin: "paced SECONDS" (30 fps), "rate FPS SECONDS" (the same frames at
+ * FPS) or "unpaced SECONDS" (as fast as the transport takes them); each
+ * prints {"event":"done","sent","bytes","fps"}. "quit".
  */
 import '../../src/polyfill.js'
+// Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
+process.on('SIGTERM', () => process.exit(0))
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -63,30 +66,40 @@ if (values.mode === 'raw') {
 
 process.stdout.write(JSON.stringify({ event: 'ready' }) + '\n')
 
-async function run (paced: boolean, seconds: number): Promise<void> {
+/**
+ * Sends frames for `seconds`: at `fps` frames per second when given (a
+ * token pacer: every frame due by now goes out, so rates above the timer
+ * resolution still hold), or as fast as the transport takes them.
+ */
+async function run (fps: number | undefined, seconds: number): Promise<void> {
   const start = performance.now()
   const end = start + seconds * 1000
   let i = 0
-  let sent = 0
   let bytes = 0
   while (performance.now() < end) {
-    const p = payloads[i % payloads.length]
-    if (paced) {
-      const wait = start + i * (1000 / FPS) - performance.now()
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    if (fps !== undefined) {
+      const due = Math.floor((performance.now() - start) * fps / 1000) + 1
+      if (i >= due) {
+        const wait = start + i * (1000 / fps) - performance.now()
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)))
+        continue
+      }
     } else if (i % 32 === 0) {
       await new Promise((resolve) => setImmediate(resolve))
     }
+    const p = payloads[i % payloads.length]
     await track.sendFrame(p.data, { keyframe: p.keyframe, timestampUs: BigInt(nowUs()) })
     i++
-    sent++
     bytes += p.data.byteLength
   }
-  process.stdout.write(JSON.stringify({ event: 'done', sent, bytes, seconds: (performance.now() - start) / 1000, fps: sent / ((performance.now() - start) / 1000) }) + '\n')
+  const elapsed = (performance.now() - start) / 1000
+  process.stdout.write(JSON.stringify({ event: 'done', sent: i, bytes, seconds: elapsed, fps: i / elapsed }) + '\n')
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
-  const [cmd, arg] = line.split(' ')
-  if (cmd === 'paced' || cmd === 'unpaced') void run(cmd === 'paced', Number(arg))
+  const [cmd, arg, rest] = line.split(' ')
+  if (cmd === 'paced') void run(FPS, Number(arg))
+  else if (cmd === 'unpaced') void run(undefined, Number(arg))
+  else if (cmd === 'rate') void run(Number(arg), Number(rest))
   else if (cmd === 'quit') void close().then(() => process.exit(0))
 })

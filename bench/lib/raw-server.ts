@@ -8,6 +8,8 @@
  *   tsx bench/lib/raw-server.ts   (prints {"event":"ready","addr":...}; stdin "stats" / "quit")
  */
 import '../../src/polyfill.js'
+// Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
+process.on('SIGTERM', () => process.exit(0))
 import { createInterface } from 'node:readline'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender, type WireFrame } from '../../src/dispatch/subscriber-sender.js'

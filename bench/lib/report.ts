@@ -55,6 +55,8 @@ export interface BenchResult {
   rows: Array<Record<string, unknown>>
   targets: Target[]
   notes: string[]
+  /** Anything else worth keeping with the figures (e.g. every trial of a search). */
+  extra?: Record<string, unknown>
 }
 
 /** Formats rows as an aligned text table (columns from the first row's keys). */
