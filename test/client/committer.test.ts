@@ -3,22 +3,9 @@ import { Committer } from '../../src/client/committer.js'
 import { FabricError } from '../../src/errors.js'
 import { AvSession, type PendingCommit } from '../../src/session/av-session.js'
 import { copy, makeJoiner, peer, type Joiner } from './helpers.js'
+import { sleep, within } from '../timing.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-
-/** Rejects after `ms` unless `p` settles first. */
-async function within<T> (p: Promise<T>, ms: number, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new Error(`${what} did not finish within ${ms} ms`)) }, ms)
-    })])
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-  }
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 interface Harness {
   committer: Committer

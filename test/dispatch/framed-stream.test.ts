@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
 import { FabricError, TooLargeError } from '../../src/errors.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js'
-import { startHosts, until, within, type HostPair } from './hosts.js'
+import { until, within } from '../timing.js'
+import { startHosts, type HostPair } from './hosts.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 

@@ -3,7 +3,8 @@ import { FramedStream } from '../../src/dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender, type WireFrame } from '../../src/dispatch/subscriber-sender.js'
 import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
 import { framePrefix } from '../../src/wire/framing.js'
-import { startHosts, until, within, type HostPair } from './hosts.js'
+import { until, within } from '../timing.js'
+import { startHosts, type HostPair } from './hosts.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 

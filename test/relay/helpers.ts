@@ -113,15 +113,3 @@ export function makeChunk (stream: string, spec: ChunkSpec): Uint8Array {
     timestampUs: BigInt(spec.sequence) * 33_333n,
   }, payload)
 }
-
-/** Rejects after `ms` unless `p` settles first. */
-export async function within<T> (p: Promise<T>, ms: number, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new Error(`${what} did not finish within ${ms} ms`)) }, ms)
-    })])
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
-  }
-}
