@@ -107,8 +107,9 @@ if (mode === 'probe') {
           process.stderr.write(`subscription ${i} failed: ${(err as Error).message}\n`)
           return
         }
-        // The connection may have been closed under us (seen at N=300 on a
-        // loaded machine, cause not yet understood): back off, dial again.
+        // The connection may have been closed under us (before the early-stream
+        // bound in src/node/host.ts, yamux aborted it when 50 opens raced the
+        // server's upgrade): back off, dial again.
         retries++
         await new Promise((resolve) => setTimeout(resolve, 500 * attempt))
         try { await host.dial(addr) } catch {}

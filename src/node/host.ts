@@ -46,6 +46,25 @@ export const MAX_PENDING_INBOUND_CONNECTIONS = 256
  */
 export const MIN_PING_TIMEOUT_MS = 30_000
 
+/**
+ * Streams a peer may open on a new connection before this side's upgrade has
+ * finished and attached its stream handler. yamux's default of 10 aborts the
+ * whole connection at the 11th: a downstream relay or load process opening
+ * 50 subscriptions right after dialing lost every one of them whenever the
+ * node's event loop was slower than the dialer (seen at N=300 in the fan-out
+ * bench, for the raw baseline too). Each early stream can buffer at most its
+ * initial window (256 KiB), so this bounds early memory at 32 MiB.
+ */
+export const MAX_EARLY_STREAMS = 128
+
+/** The yamux factory every host uses: windows and early-stream bound above. */
+export function hostStreamMuxer (): ReturnType<typeof yamux> {
+  return yamux({
+    maxEarlyStreams: MAX_EARLY_STREAMS,
+    streamOptions: { initialStreamWindowSize: 256 * 1024, maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES },
+  })
+}
+
 /** Options of `createHost`. */
 export interface HostOptions {
   /** Multiaddrs to listen on; [] for a dial-only member. */
@@ -61,7 +80,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 256 * 1024, maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
+    streamMuxers: [hostStreamMuxer()],
     services: { identify: identify() },
     connectionMonitor: { pingTimeout: { minTimeout: MIN_PING_TIMEOUT_MS, maxTimeout: 2 * MIN_PING_TIMEOUT_MS } },
     connectionManager: {
