@@ -28,6 +28,7 @@ import '../src/polyfill.js'
 import { join } from 'node:path'
 import { REPO_ROOT, nodeStats, sleep, spawnTs, startNodeProcess, type Proc, type ProcEvent } from '../src/cli/processes.js'
 import { benchPeerId } from './lib/keys.js'
+import { writeSyscalls } from './lib/proc-io.js'
 import { threadCpu, threadCpuDelta, type ThreadCpu } from './lib/thread-cpu.js'
 import { machineInfo, percentile, report, type Target } from './lib/report.js'
 
@@ -70,6 +71,8 @@ interface RunFigures {
   mainCores: number
   /** Server CPU in its other threads (GC helpers, libuv pool), fraction of one core. */
   helperCores: number
+  /** Server write syscalls per frame delivered to a load subscriber. */
+  writesPerFrame: number
   rssMiB: number
   p50ms: number
   p99ms: number
@@ -162,11 +165,12 @@ async function teardown (procs: Proc[]): Promise<void> {
   }
 }
 
-interface ServerSample { cpu: { user: number, system: number }, threads: ThreadCpu | undefined, rss: number, drops: number, probeDrops: number }
+interface ServerSample { cpu: { user: number, system: number }, threads: ThreadCpu | undefined, writes: number | undefined, rss: number, drops: number, probeDrops: number }
 
 /** CPU, memory and queue drops (load subscribers; probes apart) of the server now. */
 async function sample (rig: Rig): Promise<ServerSample> {
   const threads = threadCpu(rig.server.child.pid)
+  const writes = writeSyscalls(rig.server.child.pid)
   if (rig.target === 'relay') {
     const stats = await nodeStats(rig.adminUrl!)
     let drops = 0
@@ -175,10 +179,10 @@ async function sample (rig: Rig): Promise<ServerSample> {
       if (rig.loadIds.has(x.identity)) drops += x.dropped
       else probeDrops += x.dropped
     }
-    return { cpu: stats.cpu, threads, rss: stats.memory.rss, drops, probeDrops }
+    return { cpu: stats.cpu, threads, writes, rss: stats.memory.rss, drops, probeDrops }
   }
   const stats = (await collect([rig.server], 'stats', 'stats'))[0]
-  return { cpu: stats.cpu as ServerSample['cpu'], threads, rss: (stats.memory as { rss: number }).rss, drops: stats.dropped as number, probeDrops: 0 }
+  return { cpu: stats.cpu as ServerSample['cpu'], threads, writes, rss: (stats.memory as { rss: number }).rss, drops: stats.dropped as number, probeDrops: 0 }
 }
 
 /**
@@ -220,6 +224,7 @@ async function measure (rig: Rig, phase: Phase, fps: number | undefined, seconds
     cpuCores: cpuS / elapsed,
     mainCores: threads.mainS / elapsed,
     helperCores: threads.otherS / elapsed,
+    writesPerFrame: s0.writes !== undefined && s1.writes !== undefined && frames > 0 ? (s1.writes - s0.writes) / frames : NaN,
     rssMiB: s1.rss / 2 ** 20,
     p50ms: percentile(lat, 50) / 1000,
     p99ms: percentile(lat, 99) / 1000,
@@ -347,6 +352,7 @@ for (const f of figures) {
     'cpu cores': f.cpuCores,
     main: f.mainCores,
     helpers: f.helperCores,
+    'writes/frame': f.writesPerFrame,
     'rss MiB': f.rssMiB,
     'p50 ms': f.p50ms,
     'p99 ms': f.p99ms,
@@ -399,6 +405,7 @@ await report({
     'unpaced = zero-loss throughput: the highest rate (frames of 2.5 Mbit/s-at-30-fps sizes) with no queue drop and >= 98% of due frames delivered in the window',
     'overload = publisher as fast as it can: CPU per GB there mostly prices the drop path',
     'main / helpers = server CPU cores on the event-loop thread / on other threads (GC, libuv)',
+  'writes/frame = server write syscalls per frame delivered to a load subscriber (/proc/<pid>/io)',
   ],
   extra: { searches },
 })

@@ -5,7 +5,12 @@
  * tasks (coalesced, drain-aware) the node uses. What the node costs beyond
  * this is the price of link seals and the relay core.
  *
- *   tsx bench/lib/raw-server.ts   (prints {"event":"ready","addr":...}; stdin "stats" / "quit")
+ * By default its TCP connections write each buffer as @libp2p/tcp does (one
+ * socket write per buffer): plain libp2p, the issue's baseline. `--gather`
+ * gives it the node's corked writes (src/node/socket-writes.ts), to show how
+ * much of a gap is that transport fix rather than relay logic.
+ *
+ *   tsx bench/lib/raw-server.ts [--gather]   (prints {"event":"ready","addr":...}; stdin "stats" / "quit")
  */
 import '../../src/polyfill.js'
 // Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
@@ -22,7 +27,7 @@ import { MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 export const RAW_PUBLISH = '/fabric-bench/raw-publish/1'
 export const RAW_SUBSCRIBE = '/fabric-bench/raw-subscribe/1'
 
-const host = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+const host = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'], gatherWrites: process.argv.includes('--gather') })
 const scheduler = new FlushScheduler()
 const subs = new Set<{ queue: SubscriberQueue<WireFrame>, sender: SubscriberSender }>()
 const EMPTY = new Uint8Array(0)

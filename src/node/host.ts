@@ -13,6 +13,7 @@ import { identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { gatherSocketWrites } from './socket-writes.js'
 
 /** File name of the peer key inside a data directory (libp2p protobuf encoding). */
 export const PEER_KEY_FILE = 'peer-key'
@@ -71,11 +72,17 @@ export interface HostOptions {
   listen: string[]
   /** Peer key; a fresh Ed25519 key when absent. */
   privateKey?: PrivateKey
+  /**
+   * Send each transport write as one corked socket write (socket-writes.ts);
+   * default true. false keeps @libp2p/tcp's one write per buffer (the
+   * fan-out bench's plain-libp2p baseline).
+   */
+  gatherWrites?: boolean
 }
 
 /** A started libp2p host with TCP, noise, yamux and identify. */
 export async function createHost (opts: HostOptions): Promise<Libp2p> {
-  return await createLibp2p({
+  const host = await createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },
     transports: [tcp()],
@@ -89,6 +96,8 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
       maxIncomingPendingConnections: MAX_PENDING_INBOUND_CONNECTIONS,
     },
   })
+  if (opts.gatherWrites !== false) host.addEventListener('connection:open', (evt) => { gatherSocketWrites(evt.detail) })
+  return host
 }
 
 /**

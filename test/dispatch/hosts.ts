@@ -4,7 +4,7 @@
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { createHost } from '../../src/node/host.js'
+import { createHost, type HostOptions } from '../../src/node/host.js'
 import { within } from '../timing.js'
 
 export const TEST_PROTOCOL = '/fabric/test/dispatch/1'
@@ -29,10 +29,11 @@ export interface HostPair {
   stop: () => Promise<void>
 }
 
-export async function startHosts (): Promise<HostPair> {
+/** Starts the pair; `opts` (e.g. gatherWrites) apply to both hosts. */
+export async function startHosts (opts: Omit<HostOptions, 'listen'> = {}): Promise<HostPair> {
   const [server, client] = await Promise.all([
-    createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] }),
-    createHost({ listen: [] }),
+    createHost({ ...opts, listen: ['/ip4/127.0.0.1/tcp/0'] }),
+    createHost({ ...opts, listen: [] }),
   ])
   const waiting: Array<{ resolve: (s: Stream) => void, onServer?: (s: Stream) => void }> = []
   await server.handle(TEST_PROTOCOL, (stream) => {
