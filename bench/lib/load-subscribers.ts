@@ -9,7 +9,10 @@
  * raw:   subscriptions to the baseline server (bench/lib/raw-server.ts);
  * probe: full members (MLS join, link seal, SFrame decrypt) — the app's path.
  * Latency = receive time minus the chunk's capture timestamp (same clock).
- * stdin: "reset" starts a measurement window, "report" prints it, "quit".
+ * stdin: "reset" starts a measurement window, "close" ends it, "report" prints
+ * it, "quit". Frames published inside the window (by their capture time) are
+ * counted however late they arrive before "report", so a backlog in flight
+ * at the window's end is not mistaken for loss.
  */
 import '../../src/polyfill.js'
 // Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
@@ -52,8 +55,12 @@ let failedOpens = 0
 let retries = 0
 let latencies: number[] = []
 let perSub: number[] = new Array(count).fill(0)
+let windowStartUs = nowUs()
+let windowEndUs = Infinity
+let windowFrames = 0
 const record = (i: number, size: number, tsUs: number): void => {
   frames++
+  if (tsUs >= windowStartUs && tsUs <= windowEndUs) windowFrames++
   bytes += size
   perSub[i]++
   if (latencies.length < MAX_SAMPLES) latencies.push(nowUs() - tsUs)
@@ -120,13 +127,15 @@ if (mode === 'probe') {
 }
 
 process.stdout.write(JSON.stringify({ event: 'ready', count, failedOpens, retries }) + '\n')
-let windowStart = nowUs()
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'reset') {
-    frames = 0; bytes = 0; refused = 0; latencies = []; perSub = new Array(count).fill(0)
-    windowStart = nowUs()
+    frames = 0; bytes = 0; refused = 0; latencies = []; perSub = new Array(count).fill(0); windowFrames = 0
+    windowStartUs = nowUs()
+    windowEndUs = Infinity
+  } else if (line === 'close') {
+    windowEndUs = nowUs()
   } else if (line === 'report') {
-    process.stdout.write(JSON.stringify({ event: 'report', frames, bytes, refused, failedOpens, latencies, seconds: (nowUs() - windowStart) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'report', count, frames, bytes, refused, failedOpens, latencies, windowFrames, windowSeconds: (windowEndUs - windowStartUs) / 1e6, seconds: (nowUs() - windowStartUs) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
   } else if (line === 'quit') {
     void Promise.allSettled(closers.map(async (c) => { await c() })).then(() => process.exit(0))
   }
