@@ -57,5 +57,25 @@ for (const id of [1, 3]) {
         expect(await fast.signature.verify(new Uint8Array(31), message, a)).toBe(false)
       }), { numRuns: 50 })
     })
+
+    it('each signing key signs as itself (imported keys are kept per key array)', async () => {
+      const keys = await Promise.all([stock.signature.keygen(), stock.signature.keygen(), stock.signature.keygen()])
+      const message = new TextEncoder().encode('epoch 7')
+      for (let round = 0; round < 2; round++) {
+        for (const { signKey, publicKey } of keys) {
+          const sig = await fast.signature.sign(signKey, message)
+          expect(hex(sig)).toBe(hex(await stock.signature.sign(signKey, message)))
+          for (const other of keys) expect(await fast.signature.verify(other.publicKey, message, sig)).toBe(other.publicKey === publicKey)
+        }
+      }
+    })
+
+    it('a public key that is no curve point verifies nothing and does not throw', async () => {
+      const { signKey } = await stock.signature.keygen()
+      const message = new Uint8Array([1, 2, 3])
+      const sig = await fast.signature.sign(signKey, message)
+      // y = 2^255 - 1 is not a valid encoding (RFC 8032 section 5.1.3).
+      expect(await fast.signature.verify(new Uint8Array(32).fill(0xff), message, sig)).toBe(false)
+    })
   })
 }
