@@ -24,7 +24,8 @@ await writeFile(join(out, 'fanout-egress.svg'), lineChart({
   series: [
     { name: 'fabric-node (sealed per subscriber)', points: curve('unpaced', 'relay', 'egress MB/s') },
     { name: 'raw libp2p baseline', points: curve('unpaced', 'raw', 'egress MB/s') },
-  ],
+    { name: 'raw libp2p, gathered socket writes', points: curve('unpaced', 'raw-gather', 'egress MB/s') },
+  ].filter((s) => s.points.length > 0),
 }))
 await writeFile(join(out, 'fanout-latency.svg'), lineChart({
   title: 'Paced fan-out (30 fps, 2.5 Mbit/s): p99 added latency',
