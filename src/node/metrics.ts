@@ -26,7 +26,7 @@ export function createMetrics (stats: () => NodeStats): Registry {
   counter('fabric_relay_bytes_in_total', 'Media bytes received from publishers.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.bytesIn) })
   counter('fabric_relay_rejected_total', 'Chunks refused by the relay checks.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.rejected) })
   gauge('fabric_relay_subscribers', 'Admitted subscriptions.', ['stream'], (g, s) => { for (const x of s.relay.streams) g.set({ stream: x.stream }, x.subscribers) })
-  const perStream = (key: 'forwarded' | 'forwardedBytes' | 'dropped' | 'queuedBytes', s: NodeStats): Map<string, number> => {
+  const perStream = (key: 'forwarded' | 'forwardedBytes' | 'dropped' | 'skipped' | 'queuedBytes', s: NodeStats): Map<string, number> => {
     const m = new Map<string, number>()
     for (const x of s.relay.subscribers) m.set(x.stream, (m.get(x.stream) ?? 0) + x[key])
     return m
@@ -34,6 +34,7 @@ export function createMetrics (stats: () => NodeStats): Registry {
   counter('fabric_relay_forwarded_total', 'Chunks sealed and sent to current subscribers.', ['stream'], (c, s) => { for (const [k, v] of perStream('forwarded', s)) c.inc({ stream: k }, v) })
   counter('fabric_relay_forwarded_bytes_total', 'Bytes sent to current subscribers.', ['stream'], (c, s) => { for (const [k, v] of perStream('forwardedBytes', s)) c.inc({ stream: k }, v) })
   counter('fabric_relay_dropped_total', 'Chunks dropped for current subscribers by the slow-subscriber policy.', ['stream'], (c, s) => { for (const [k, v] of perStream('dropped', s)) c.inc({ stream: k }, v) })
+  counter('fabric_relay_skipped_total', 'Deltas skipped for subscribers that joined mid-GOP, until their first keyframe (not losses).', ['stream'], (c, s) => { for (const [k, v] of perStream('skipped', s)) c.inc({ stream: k }, v) })
   gauge('fabric_relay_queued_bytes', 'Bytes waiting in subscriber queues.', ['stream'], (g, s) => { for (const [k, v] of perStream('queuedBytes', s)) g.set({ stream: k }, v) })
   counter('fabric_media_rejected_chunks_total', 'Chunks refused, by error code.', ['code'], (c, s) => { for (const [k, v] of Object.entries(s.av.rejectedByCode)) c.inc({ code: k }, v) })
   counter('fabric_media_refused_opens_total', 'Publish or subscribe streams refused at open.', [], (c, s) => { c.inc(s.av.refusedOpens) })

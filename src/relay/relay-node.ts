@@ -81,7 +81,7 @@ export interface KeyframeRequest {
 export interface ForwardResult {
   /** Subscribers whose queue took the chunk: wake their senders. */
   delivered: number[]
-  /** Subscribers that dropped it under the slow-subscriber policy. */
+  /** Subscribers that dropped it under the slow-subscriber policy (not those still waiting for their first keyframe). */
   dropped: number
   /** Keyframe requests to route to publishers (already throttled). */
   keyframeRequests: KeyframeRequest[]
@@ -257,10 +257,11 @@ export class RelayNode {
     let needKeyframe = false
     for (const sub of s.subscribers.values()) {
       if (sub.identity === publisher) continue
-      if (this.offer(sub, chunk, track, keyframe)) {
+      const outcome = sub.queue.push(chunk, track, keyframe)
+      if (outcome === 'queued') {
         result.delivered.push(sub.id)
       } else {
-        result.dropped++
+        if (outcome === 'dropped') result.dropped++
         needKeyframe = true
       }
     }

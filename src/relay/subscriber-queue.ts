@@ -6,11 +6,13 @@
  * until T's next keyframe (a delta frame without its references only decodes
  * to garbage), while other tracks carry on. A keyframe that does not fit
  * evicts the queued frames of its own track first, since it supersedes them.
+ * A subscriber that joins mid-GOP skips a track's deltas until its first
+ * keyframe; those are counted apart (`skipped`), since nothing was lost.
  * Pure state machine: no timers, no I/O.
  */
 
 /** What became of one pushed frame. */
-export type PushOutcome = 'queued' | 'dropped'
+export type PushOutcome = 'queued' | 'dropped' | 'skipped'
 
 /** Counters of one subscriber queue, monotonic. */
 export interface QueueCounters {
@@ -22,6 +24,12 @@ export interface QueueCounters {
   droppedBytes: number
   /** Times a track entered the dropping-until-keyframe state. */
   overflows: number
+  /**
+   * Deltas not queued because the subscriber joined mid-GOP and waits for
+   * the track's first keyframe: they would not decode, and nothing the
+   * subscriber had was lost, so they are not drops.
+   */
+  skipped: number
 }
 
 /** What a queue holds: anything that knows its size in bytes. */
@@ -38,7 +46,9 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   private tracks: number[] = []
   private bytes = 0
   private readonly dropping = new Set<number>()
-  readonly counters: QueueCounters = { queued: 0, dropped: 0, droppedBytes: 0, overflows: 0 }
+  /** Tracks this subscriber joined mid-GOP: skipped until their first keyframe. */
+  private readonly joining = new Set<number>()
+  readonly counters: QueueCounters = { queued: 0, dropped: 0, droppedBytes: 0, overflows: 0, skipped: 0 }
 
   /**
    * @param maxBytes largest total of queued frame bytes (> 0)
@@ -54,15 +64,15 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   get queuedBytes (): number { return this.bytes }
   /** Frames currently queued. */
   get length (): number { return this.frames.length }
-  /** True while `track`'s frames are dropped until its next keyframe. */
-  isDropping (track: number): boolean { return this.dropping.has(track) }
+  /** True while `track`'s deltas are refused until its next keyframe (dropped or skipped). */
+  isDropping (track: number): boolean { return this.dropping.has(track) || this.joining.has(track) }
 
   /**
-   * Makes `track` wait for its next keyframe without counting an overflow:
-   * a subscriber joining mid-GOP cannot decode the deltas before it.
+   * Makes `track` wait for its first keyframe, skipping (not dropping) the
+   * deltas before it: a subscriber joining mid-GOP cannot decode them.
    */
   waitForKeyframe (track: number): void {
-    this.dropping.add(track)
+    this.joining.add(track)
   }
 
 
@@ -72,7 +82,7 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
    * dropped by `push` for lack of room.
    */
   wouldRefuse (track: number, keyframe: boolean): boolean {
-    return !keyframe && this.dropping.has(track)
+    return !keyframe && this.isDropping(track)
   }
 
   /**
@@ -82,9 +92,13 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   push (frame: T, track: number, keyframe: boolean): PushOutcome {
     const size = frame.byteLength
     if (keyframe) {
+      this.joining.delete(track)
       if (!this.fits(size)) this.evictTrack(track)
       if (!this.fits(size)) return this.drop(track, size)
       this.dropping.delete(track)
+    } else if (this.joining.has(track)) {
+      this.counters.skipped++
+      return 'skipped'
     } else if (this.dropping.has(track)) {
       return this.count(size)
     } else if (!this.fits(size)) {

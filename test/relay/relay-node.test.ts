@@ -194,6 +194,19 @@ describe('RelayNode: late subscribers', () => {
     expect(subscribe(relay, 'dave', 1010).keyframeRequests).toEqual([{ stream: S, track: ALICE_VIDEO, publisher: ALICE }])
   })
 
+  it('the deltas before a late subscriber\'s first keyframe are skipped, not dropped', () => {
+    const relay = relayWith()
+    relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0 }), 0)
+    const bob = subscribe(relay, BOB, 1)
+    const delta = relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 1 }), 2)
+    expect(delta.delivered).toEqual([])
+    expect(delta.dropped).toBe(0)
+    const key = makeChunk(S, { track: ALICE_VIDEO, sequence: 2, keyframe: true })
+    expect(relay.forward(S, ALICE, key, 3).delivered).toEqual([bob.id])
+    expect(receive(relay, bob).map(hex)).toEqual([hex(key)])
+    expect(relay.stats().subscribers[0]).toMatchObject({ queued: 1, dropped: 0, overflows: 0, skipped: 1 })
+  })
+
   it('epochChanged clears every GOP: later subscribers get nothing old, and caching resumes at the next keyframe', () => {
     const relay = relayWith({ keyframeRequestIntervalMs: 0 })
     relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
@@ -510,11 +523,11 @@ describe('RelayNode: stats', () => {
     expect(bobTakenBytes).toBe(2 * sealed)
     expect(subscribers.find((s) => s.id === bob.id)).toEqual({
       id: bob.id, stream: S, identity: BOB, forwarded: 2, forwardedBytes: 2 * sealed, queuedBytes: raw,
-      queued: 3, dropped: 0, droppedBytes: 0, overflows: 0,
+      queued: 3, dropped: 0, droppedBytes: 0, overflows: 0, skipped: 0,
     })
     expect(subscribers.find((s) => s.id === carol.id)).toEqual({
       id: carol.id, stream: S, identity: CAROL, forwarded: 0, forwardedBytes: 0, queuedBytes: 2 * raw,
-      queued: 2, dropped: 1, droppedBytes: raw, overflows: 1,
+      queued: 2, dropped: 1, droppedBytes: raw, overflows: 1, skipped: 0,
     })
     expect(relay.queuedBytes(carol.id)).toBe(2 * raw)
     expect(relay.queuedBytes(12345)).toBe(0)
@@ -531,11 +544,11 @@ describe('RelayNode: stats', () => {
     const after = relay.stats().subscribers
     expect(after.find((s) => s.id === bob.id)).toEqual({
       id: bob.id, stream: S, identity: BOB, forwarded: 3, forwardedBytes: 3 * sealed, queuedBytes: 0,
-      queued: 3, dropped: 0, droppedBytes: 0, overflows: 0,
+      queued: 3, dropped: 0, droppedBytes: 0, overflows: 0, skipped: 0,
     })
     expect(after.find((s) => s.id === carol.id)).toEqual({
       id: carol.id, stream: S, identity: CAROL, forwarded: 2, forwardedBytes: 2 * sealed, queuedBytes: 0,
-      queued: 2, dropped: 1, droppedBytes: raw, overflows: 1,
+      queued: 2, dropped: 1, droppedBytes: raw, overflows: 1, skipped: 0,
     })
     expect(relay.queuedBytes(carol.id)).toBe(0)
   })

@@ -78,7 +78,7 @@ describe('SubscriberQueue: bounds and order', () => {
     q.clear()
     expect(q.length).toBe(0)
     expect(q.queuedBytes).toBe(0)
-    expect(q.counters).toEqual({ queued: 2, dropped: 0, droppedBytes: 0, overflows: 0 })
+    expect(q.counters).toEqual({ queued: 2, dropped: 0, droppedBytes: 0, overflows: 0, skipped: 0 })
   })
 })
 
@@ -96,7 +96,7 @@ describe('SubscriberQueue: drop until keyframe, per track', () => {
     expect(q.push(frame(10), 1, false)).toBe('dropped')
     expect(q.push(frame(10), 1, false)).toBe('dropped')
     // Still one overflow: the track entered the dropping state once.
-    expect(q.counters).toEqual({ queued: 1, dropped: 3, droppedBytes: 80, overflows: 1 })
+    expect(q.counters).toEqual({ queued: 1, dropped: 3, droppedBytes: 80, overflows: 1, skipped: 0 })
 
     expect(q.wouldRefuse(1, true)).toBe(false)
     expect(q.push(frame(10), 1, true)).toBe('queued')
@@ -113,6 +113,21 @@ describe('SubscriberQueue: drop until keyframe, per track', () => {
     q.take()
     expect(q.push(frame(5), 2, false)).toBe('queued')
     expect(q.push(frame(5), 1, false)).toBe('dropped')
+  })
+
+  it('a track joined mid-GOP skips its deltas until its first keyframe, then follows the drop policy', () => {
+    const q = new SubscriberQueue(100, 100)
+    q.waitForKeyframe(1)
+    expect(q.isDropping(1)).toBe(true)
+    expect(q.wouldRefuse(1, false)).toBe(true)
+    expect(q.push(frame(10), 1, false)).toBe('skipped')
+    expect(q.push(frame(10), 2, false)).toBe('queued')
+    expect(q.push(frame(10), 1, true)).toBe('queued')
+    expect(q.push(frame(10), 1, false)).toBe('queued')
+    expect(q.counters).toEqual({ queued: 3, dropped: 0, droppedBytes: 0, overflows: 0, skipped: 1 })
+    // Later overflows are drops as usual.
+    expect(q.push(frame(80), 1, false)).toBe('dropped')
+    expect(q.counters).toMatchObject({ dropped: 1, overflows: 1, skipped: 1 })
   })
 
   it('wouldRefuse has no side effects', () => {
@@ -159,7 +174,7 @@ describe('SubscriberQueue: drop until keyframe, per track', () => {
     q.push(b1, 2, true)
     expect(q.push(frame(60), 1, true)).toBe('dropped')
     // a1 was evicted in the attempt, b1 stays.
-    expect(q.counters).toEqual({ queued: 2, dropped: 2, droppedBytes: 90, overflows: 1 })
+    expect(q.counters).toEqual({ queued: 2, dropped: 2, droppedBytes: 90, overflows: 1, skipped: 0 })
     expect(q.isDropping(1)).toBe(true)
     expect(q.isDropping(2)).toBe(false)
     const out = q.take()
