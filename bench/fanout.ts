@@ -31,7 +31,7 @@ import { REPO_ROOT, nodeStats, sleep, spawnTs, startNodeProcess, type Proc, type
 import { benchPeerId } from './lib/keys.js'
 import { writeSyscalls } from './lib/proc-io.js'
 import { threadCpu, threadCpuDelta, type ThreadCpu } from './lib/thread-cpu.js'
-import { machineInfo, percentile, report, type Target } from './lib/report.js'
+import { machineInfo, max, percentile, report, type Target } from './lib/report.js'
 
 type Phase = 'paced' | 'unpaced' | 'overload'
 /** raw = plain libp2p (the baseline); raw-gather = raw with the node's corked socket writes. */
@@ -242,7 +242,7 @@ async function measure (rig: Rig, phase: Phase, fps: number | undefined, seconds
     rssMiB: s1.rss / 2 ** 20,
     p50ms: percentile(lat, 50) / 1000,
     p99ms: percentile(lat, 99) / 1000,
-    maxms: lat.length > 0 ? lat.reduce((m, x) => (x > m ? x : m), -Infinity) / 1000 : NaN,
+    maxms: max(lat) / 1000,
     probeP50ms: percentile(probeLat, 50) / 1000,
     probeP99ms: percentile(probeLat, 99) / 1000,
     drops: s1.drops - s0.drops,
@@ -318,10 +318,7 @@ async function idleMemory (n: number): Promise<{ perSubscriberKiB: number, heapP
       heapPerSubscriberKiB: (after.memory.heapUsed - before.memory.heapUsed) / n / 1024,
     }
   } finally {
-    for (const p of procs.reverse()) {
-      if (p.name !== 'node') { try { p.send('quit') } catch {} }
-      await p.stop('SIGTERM', 5_000)
-    }
+    await teardown(procs)
   }
 }
 

@@ -46,7 +46,7 @@
  * batch joiners, driven by JSON lines on stdin.
  */
 import '../src/polyfill.js'
-import { readFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { sleep, spawnTs, startNodeProcess, type NodeProc, type Proc, type ProcEvent } from '../src/cli/processes.js'
@@ -58,7 +58,8 @@ import type { TrackPublisher } from '../src/client/track-publisher.js'
 import { DEFAULT_EPOCH_READY_TIMEOUT_MS } from '../src/node/group/limits.js'
 import { AvSession, type JoinSessionOptions, type PendingCommit } from '../src/session/av-session.js'
 import { generateKeyPackage } from '../src/session/key-package.js'
-import { machineInfo, percentile, report, table, type Target } from './lib/report.js'
+import { machineInfo, max, percentile, report, table, type Target } from './lib/report.js'
+import { processCpuSeconds } from './lib/thread-cpu.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2)
@@ -101,7 +102,6 @@ const STEADY_MS = 2000
 /** Wall-clock ms with µs resolution, comparable across processes of this machine. */
 const wall = (): number => performance.timeOrigin + performance.now()
 const median = (xs: number[]): number => percentile(xs, 50)
-const max = (xs: number[]): number => xs.length === 0 ? NaN : Math.max(...xs)
 const r1 = (x: number): number => Math.round(x * 10) / 10
 const log = (line: string): void => { process.stderr.write(`[joins ${new Date().toISOString().slice(11, 23)}] ${line}\n`) }
 
@@ -138,16 +138,6 @@ function installHooks (): void {
 function cpuSeconds (): number {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1e6
-}
-
-/** CPU seconds (user + system) of another process of this machine, from /proc. */
-function procCpuSeconds (pid: number | undefined): number {
-  if (pid === undefined) return NaN
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / 100
-  } catch { return NaN }
 }
 
 async function waitUntil (pred: () => boolean, timeoutMs: number, what: string, stepMs = 2): Promise<void> {
@@ -663,13 +653,13 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
       {
         await workersLoad(env)
         const b0 = cpuSeconds()
-        const n0 = procCpuSeconds(env.node.proc.child.pid)
+        const n0 = processCpuSeconds(env.node.proc.child.pid)
         const w0 = await workersCpu(env)
         const t = Date.now()
         await sleep(STEADY_MS)
         const s = (Date.now() - t) / 1000
         const lag = await workersLoad(env)
-        cpuRows.push({ n, mode: '-', rep: 'steady/s', benchCpuS: r1((cpuSeconds() - b0) / s * 1000) / 1000, nodeCpuS: r1((procCpuSeconds(env.node.proc.child.pid) - n0) / s * 1000) / 1000, workersCpuS: r1((await workersCpu(env) - w0) / s * 1000) / 1000, wallS: 1, loopMaxMs: lag.maxMs, loopP99Ms: lag.p99Ms })
+        cpuRows.push({ n, mode: '-', rep: 'steady/s', benchCpuS: r1((cpuSeconds() - b0) / s * 1000) / 1000, nodeCpuS: r1((processCpuSeconds(env.node.proc.child.pid) - n0) / s * 1000) / 1000, workersCpuS: r1((await workersCpu(env) - w0) / s * 1000) / 1000, wallS: 1, loopMaxMs: lag.maxMs, loopP99Ms: lag.p99Ms })
         log(`e2e n=${n}: steady state ${JSON.stringify(cpuRows[cpuRows.length - 1])}`)
       }
 
@@ -683,7 +673,7 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
         await sleep(200)
         const failures0 = await workersFailures(env, stream)
         const cpuBench0 = cpuSeconds()
-        const cpuNode0 = procCpuSeconds(env.node.proc.child.pid)
+        const cpuNode0 = processCpuSeconds(env.node.proc.child.pid)
         const cpuWorkers0 = await workersCpu(env)
         await workersLoad(env)
         const epochsBefore = clog.epochs.length
@@ -700,7 +690,7 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
         const tKf = firstKeyframe.get(joiner)!.get(creator.identity)!
         const joinEpoch = Number(joiner.epoch)
         const cpuBench = cpuSeconds() - cpuBench0
-        const cpuNode = procCpuSeconds(env.node.proc.child.pid) - cpuNode0
+        const cpuNode = processCpuSeconds(env.node.proc.child.pid) - cpuNode0
         const cpuWorkers = await workersCpu(env) - cpuWorkers0
         const lag = await workersLoad(env)
         const tReq = clog.joinRequests.get(joiner.identity) ?? NaN
@@ -841,14 +831,14 @@ async function suiteBatch (env: Env): Promise<BatchRep[]> {
       try {
         await sleep(500)
         const cpuBench0 = cpuSeconds()
-        const cpuNode0 = procCpuSeconds(env.node.proc.child.pid)
+        const cpuNode0 = processCpuSeconds(env.node.proc.child.pid)
         const cpuWorkers0 = await workersCpu(env)
         const parts = split(n, env.workers.length)
         const results = (await Promise.all(env.workers.map(async (w, i) => parts[i] === 0
           ? []
           : (await w.call('join', { stream, count: parts[i], waitKeyframe: true, publisher: creator.identity }, 300_000)).results as JoinResult[]))).flat()
         const cpuBench = cpuSeconds() - cpuBench0
-        const cpuNode = procCpuSeconds(env.node.proc.child.pid) - cpuNode0
+        const cpuNode = processCpuSeconds(env.node.proc.child.pid) - cpuNode0
         const cpuWorkers = await workersCpu(env) - cpuWorkers0
         const ok = results.filter((r) => r.error === undefined && r.tFirstKf !== undefined)
         const t0 = Math.min(...results.map((r) => r.tCall))
@@ -936,7 +926,6 @@ async function main (): Promise<void> {
     await Promise.allSettled(workers.map(async (w) => { try { await w.call('exit', {}, 30_000) } catch {} await Promise.race([w.proc.exited, sleep(10_000)]); await w.proc.stop() }))
     await node.proc.stop('SIGTERM')
     if (process.env.BENCH_DEBUG === '1') {
-      const { writeFileSync } = await import('node:fs')
       for (const p of [node.proc, ...workers.map((w) => w.proc)]) writeFileSync(`/tmp/joins-${p.name}.stderr`, p.stderr)
     }
   }

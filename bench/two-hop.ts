@@ -13,7 +13,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { REPO_ROOT, sleep, spawnTs, startNodeProcess, type Proc } from '../src/cli/processes.js'
 import { loadOrCreatePeerKey } from '../src/node/host.js'
 import { benchPeerId } from './lib/keys.js'
-import { machineInfo, percentile, report } from './lib/report.js'
+import { machineInfo, max, percentile, report } from './lib/report.js'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const PER_NODE = QUICK ? 5 : 20
@@ -54,7 +54,7 @@ try {
     frames,
     'p50 ms': percentile(lat, 50) / 1000,
     'p99 ms': percentile(lat, 99) / 1000,
-    'max ms': Math.max(...lat) / 1000,
+    'max ms': max(lat) / 1000,
   })
   const rows = [row('publisher -> A -> subscriber', la, ra.frames as number), row('publisher -> A -> B -> subscriber', lb, rb.frames as number)]
   const hopP50 = (percentile(lb, 50) - percentile(la, 50)) / 1000

@@ -30,8 +30,8 @@ import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeOpenResult, encodeSubscribeOpen } from '../../src/wire/messages.js'
 import { AV_SUBSCRIBE_PROTOCOL } from '../../src/wire/protocol-ids.js'
 import { benchKey, nowUs } from './keys.js'
+import { RAW_SUBSCRIBE } from './raw-protocol.js'
 
-const RAW_SUBSCRIBE = '/fabric-bench/raw-subscribe/1'
 const MAX_SAMPLES = 200_000
 
 const { values } = parseArgs({

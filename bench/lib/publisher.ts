@@ -28,8 +28,8 @@ import { AvSession } from '../../src/session/av-session.js'
 import { MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
 import { streamTag } from '../../src/wire/stream-tag.js'
 import { nowUs } from './keys.js'
+import { RAW_PUBLISH } from './raw-protocol.js'
 
-const RAW_PUBLISH = '/fabric-bench/raw-publish/1'
 const FPS = 30
 
 const { values } = parseArgs({

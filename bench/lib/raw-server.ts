@@ -23,9 +23,9 @@ import { createHost } from '../../src/node/host.js'
 import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
 import { DEFAULT_RELAY_CONFIG } from '../../src/relay/relay-node.js'
 import { MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
+import { chunkIsKeyframe } from '../../src/wire/chunk.js'
+import { RAW_PUBLISH, RAW_SUBSCRIBE } from './raw-protocol.js'
 
-export const RAW_PUBLISH = '/fabric-bench/raw-publish/1'
-export const RAW_SUBSCRIBE = '/fabric-bench/raw-subscribe/1'
 
 const host = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'], gatherWrites: process.argv.includes('--gather') })
 const scheduler = new FlushScheduler()
@@ -48,7 +48,7 @@ await host.handle(RAW_PUBLISH, (stream) => {
     for await (const chunk of framed.rest()) {
       chunksIn++
       // Keyframe flag from the chunk's flags byte, so the drop policy is the same.
-      const keyframe = (chunk[1] & 1) === 1
+      const keyframe = chunkIsKeyframe(chunk)
       // The same bytes to everyone: one prefix, the chunk itself, no copies.
       const head = framePrefix(chunk.byteLength)
       const frame: WireFrame = { head, body: chunk, tail: EMPTY, byteLength: head.byteLength + chunk.byteLength }

@@ -90,6 +90,13 @@ export function percentile (xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
 }
 
+/** Largest of `xs`, NaN when empty; a loop, since spreading 10^5 samples into Math.max overflows the stack. */
+export function max (xs: readonly number[]): number {
+  let m = NaN
+  for (const x of xs) if (!(x <= m)) m = x
+  return m
+}
+
 /**
  * Runs `fn` repeatedly for about `ms` (after a warm-up) and returns the mean
  * time per call in µs. For in-process micro-benchmarks only.

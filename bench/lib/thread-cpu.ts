@@ -40,6 +40,16 @@ export function threadCpu (pid: number | undefined): ThreadCpu | undefined {
   }
 }
 
+/** CPU seconds (user + system) of `pid`, all threads; NaN when unreadable. */
+export function processCpuSeconds (pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    return ticksOf(readFileSync(`/proc/${pid}/stat`, 'utf8')) / TICKS_PER_S
+  } catch {
+    return NaN
+  }
+}
+
 /** CPU used between two readings, seconds. */
 export function threadCpuDelta (a: ThreadCpu | undefined, b: ThreadCpu | undefined): ThreadCpu {
   if (a === undefined || b === undefined) return { mainS: NaN, otherS: NaN }

@@ -36,15 +36,6 @@ export function constantTimeEqual (a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Writes `value` as an 8-byte big-endian unsigned integer at `offset`.
- * @throws MalformedError when value is outside [0, 2^64 - 1].
- */
-export function writeUint64BE (out: Uint8Array, offset: number, value: bigint): void {
-  if (value < 0n || value > MAX_UINT64) throw new MalformedError(`${value} does not fit in 64 unsigned bits`)
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(offset, value, false)
-}
-
-/**
  * Builds an AEAD nonce as `salt XOR counter`, the counter right-aligned as a
  * big-endian integer (RFC 9605 section 4.4.3; the link seal reuses the rule).
  * `salt` is at least 8 bytes (12 in practice); the result has its length.

@@ -16,7 +16,7 @@ import { AuthenticationError, FabricError, MalformedError } from '../errors.js'
 import { decodeLinkHeader, LINK_HEADER_LENGTH, LINK_HEADER_VERSION, LINK_TAG_LENGTH, LinkKind } from '../wire/link-header.js'
 import { varintLength, writeVarint } from '../wire/framing.js'
 import { LINK_SEAL_OVERHEAD } from '../wire/limits.js'
-import { MAX_UINT64, plainView } from './bytes.js'
+import { MAX_UINT64, plainView, requireLength } from './bytes.js'
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
 import { TRANSIT_KEY_LENGTH, TRANSIT_SALT_LENGTH, type TransitKey } from './transit-key.js'
 
@@ -47,8 +47,8 @@ class NonceState {
   private readonly saltLo: number
 
   constructor (transit: TransitKey) {
-    if (transit.key.byteLength !== TRANSIT_KEY_LENGTH) throw new MalformedError(`transit key is ${transit.key.byteLength} bytes, expected ${TRANSIT_KEY_LENGTH}`)
-    if (transit.salt.byteLength !== TRANSIT_SALT_LENGTH) throw new MalformedError(`transit salt is ${transit.salt.byteLength} bytes, expected ${TRANSIT_SALT_LENGTH}`)
+    requireLength('transit key', transit.key, TRANSIT_KEY_LENGTH)
+    requireLength('transit salt', transit.salt, TRANSIT_SALT_LENGTH)
     this.key = createSecretKey(transit.key)
     // The first 4 nonce bytes are the salt's and never change; only the tail is rewritten.
     this.nonce = Buffer.from(transit.salt)

@@ -11,6 +11,7 @@
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { MalformedError } from '../errors.js'
+import { requireLength } from './bytes.js'
 import { hkdf } from './hkdf.js'
 
 /** X25519 public and private key bytes. */
@@ -76,7 +77,7 @@ function importPrivateKey (raw: Uint8Array): KeyObject {
 }
 
 function requirePublicKey (what: string, raw: Uint8Array): void {
-  if (raw.byteLength !== X25519_KEY_LENGTH) throw new MalformedError(`${what} is ${raw.byteLength} bytes, expected ${X25519_KEY_LENGTH}`)
+  requireLength(what, raw, X25519_KEY_LENGTH)
 }
 
 /** A fresh ephemeral X25519 key pair (RFC 7748); the public key as raw 32 bytes. */
@@ -105,7 +106,7 @@ export function deriveTransitKey (input: TransitKeyInput): TransitKey {
   }
   let privateKey: KeyObject
   if (input.privateKey instanceof Uint8Array) {
-    if (input.privateKey.byteLength !== X25519_KEY_LENGTH) throw new MalformedError(`private key is ${input.privateKey.byteLength} bytes, expected ${X25519_KEY_LENGTH}`)
+    requireLength('private key', input.privateKey, X25519_KEY_LENGTH)
     privateKey = importPrivateKey(input.privateKey)
   } else {
     if (input.privateKey.asymmetricKeyType !== 'x25519') throw new MalformedError(`private key is ${String(input.privateKey.asymmetricKeyType)}, expected x25519`)

@@ -22,8 +22,6 @@ import {
 } from '../wire/messages.js'
 import type { TrafficTap } from './traffic-tap.js'
 
-export { PUBLISH_PROTOCOL, SUBSCRIBE_PROTOCOL }
-
 /** Time allowed for the first (open) frame of a media stream, ms. */
 const OPEN_TIMEOUT_MS = 10_000
 

@@ -184,9 +184,14 @@ export class KeyPackageStore {
     return { head: view.getBigUint64(0), tail: view.getBigUint64(8) }
   }
 
+  /** One read: datastore-core and datastore-level both throw NotFoundError for a missing key. */
   private async getOptional (key: Key): Promise<Uint8Array | undefined> {
-    // has-then-get is safe: every writer of these keys holds the identity's lock.
-    return await this.ds.has(key) ? await this.ds.get(key) : undefined
+    try {
+      return await this.ds.get(key)
+    } catch (err) {
+      if ((err as Error).name === 'NotFoundError') return undefined
+      throw err
+    }
   }
 }
 

@@ -56,7 +56,8 @@ import {
   commitMessage, epochReadyMessage, errorMessage, joinRequestedMessage, leaveRequestedMessage, okMessage,
   rosterMessage, welcomeMessage,
 } from './group/messages.js'
-import { Refusal, bytesEqual, checkCommitShape, checkGroupId, checkStreamName, clientBody } from './group/validate.js'
+import { equalBytes } from '../session/bytes.js'
+import { Refusal, checkCommitShape, checkGroupId, checkStreamName, clientBody } from './group/validate.js'
 
 export {
   DEFAULT_EPOCH_READY_TIMEOUT_MS, GROUP_PROTOCOL_VERSION, MAX_MEMBERS_PER_STREAM, MAX_PENDING_JOINERS_PER_STREAM,
@@ -403,7 +404,7 @@ export class GroupServiceCore {
     if (typeof info !== 'object' || info === null || typeof info.epoch !== 'bigint' || !(info.groupId instanceof Uint8Array)) {
       throw new Refusal('MALFORMED', 'commit inspection returned no group id and epoch', stream.epoch)
     }
-    if (!bytesEqual(info.groupId, stream.groupId)) throw new Refusal('MALFORMED', `commit is for another MLS group than ${stream.name}`, stream.epoch)
+    if (!equalBytes(info.groupId, stream.groupId)) throw new Refusal('MALFORMED', `commit is for another MLS group than ${stream.name}`, stream.epoch)
     if (info.epoch !== stream.epoch) {
       throw new Refusal('STALE_EPOCH', `commit was created in epoch ${info.epoch}, current epoch is ${stream.epoch}`, stream.epoch)
     }

@@ -14,8 +14,6 @@ import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
 import { GroupServiceCore, type GroupAction } from './group-core.js'
 
-export { GROUP_PROTOCOL }
-
 /** How often the core's timers (EpochReady timeout) are driven, ms. */
 const TICK_MS = 200
 

@@ -183,7 +183,7 @@ export class RelayNode {
         this.maybeRequestKeyframe(s, t, nowMs, keyframeRequests)
         continue
       }
-      for (let i = 0; i < gop.length; i++) this.offer(sub, gop[i], t.track, i === 0)
+      for (let i = 0; i < gop.length; i++) sub.queue.push(gop[i], t.track, i === 0)
     }
     return { id: sub.id, keyframeRequests }
   }
@@ -335,11 +335,6 @@ export class RelayNode {
       })
     }
     return { streams, subscribers }
-  }
-
-  /** Queues one chunk (by reference) for one subscriber unless the policy refuses it. */
-  private offer (sub: Subscriber, chunk: Uint8Array, track: number, keyframe: boolean): boolean {
-    return sub.queue.push(chunk, track, keyframe) === 'queued'
   }
 
   private maybeRequestKeyframe (s: StreamState, t: TrackState, nowMs: number, out: KeyframeRequest[]): void {

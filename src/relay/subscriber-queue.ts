@@ -75,7 +75,6 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
     this.joining.add(track)
   }
 
-
   /**
    * Whether a frame would be refused outright by the policy (its track waits
    * for a keyframe). Side-effect free; a frame that passes may still be

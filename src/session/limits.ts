@@ -5,14 +5,10 @@
  */
 import { TooLargeError } from '../errors.js'
 
-/** Largest encoded MLSMessage Commit accepted, in bytes (1 MiB). */
-export const MAX_COMMIT_BYTES = 1024 * 1024
-
-/** Largest encoded MLSMessage Welcome accepted or produced, in bytes (1 MiB). */
-export const MAX_WELCOME_BYTES = 1024 * 1024
-
-/** Largest encoded MLSMessage KeyPackage accepted, in bytes (64 KiB). */
-export const MAX_KEY_PACKAGE_BYTES = 64 * 1024
+// The wire bounds of protocol/limits.md, under the names this layer uses:
+// the largest encoded MLSMessage Commit (1 MiB), Welcome (1 MiB, accepted or
+// produced) and KeyPackage (64 KiB) accepted, in bytes.
+export { MAX_COMMIT as MAX_COMMIT_BYTES, MAX_WELCOME as MAX_WELCOME_BYTES, MAX_KEY_PACKAGE as MAX_KEY_PACKAGE_BYTES } from '../wire/limits.js'
 
 /** Largest serialised private KeyPackage state accepted, in bytes (4 KiB). */
 export const MAX_PRIVATE_STATE_BYTES = 4 * 1024

@@ -11,11 +11,11 @@
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, sign as edSign, timingSafeEqual, verify as edVerify, type KeyObject } from 'node:crypto'
 import type { CiphersuiteImpl } from 'ts-mls'
+import { hkdfExpand, hkdfExtract } from '../crypto/hkdf.js'
 
 /** Suite ids whose hash is SHA-256 and whose signature is Ed25519. */
 export const NODE_CRYPTO_SUITES: ReadonlySet<number> = new Set([1, 3])
 
-const SHA256_LENGTH = 32
 // DER wrapper that turns a raw Ed25519 seed into PKCS#8 (RFC 8410).
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 
@@ -50,19 +50,6 @@ function hmac (key: Uint8Array, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac('sha256', key).update(data).digest())
 }
 
-/** HKDF-Expand with SHA-256 (RFC 5869 section 2.3). */
-function hkdfExpand (prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  if (length > 255 * SHA256_LENGTH) throw new RangeError(`HKDF-Expand length ${length} is above 255 * HashLen`)
-  const out = new Uint8Array(length)
-  let t = new Uint8Array(0)
-  for (let i = 1, offset = 0; offset < length; i++) {
-    t = new Uint8Array(createHmac('sha256', prk).update(t).update(info).update(Uint8Array.of(i)).digest())
-    out.set(t.subarray(0, Math.min(t.length, length - offset)), offset)
-    offset += t.length
-  }
-  return out
-}
-
 /**
  * `impl` with its hash, KDF and signature done by node:crypto when its suite
  * is one of NODE_CRYPTO_SUITES; any other suite is returned unchanged.
@@ -83,9 +70,8 @@ export function withNodeCrypto (impl: CiphersuiteImpl, suiteId: number): Ciphers
       },
     },
     kdf: {
-      // HKDF-Extract (RFC 5869 section 2.2): an empty salt means HashLen zeros.
-      extract: async (salt, ikm) => hmac(salt.length === 0 ? new Uint8Array(SHA256_LENGTH) : salt, ikm),
-      expand: async (prk, info, length) => hkdfExpand(prk, info, length),
+      extract: async (salt, ikm) => hkdfExtract('sha256', salt, ikm),
+      expand: async (prk, info, length) => hkdfExpand('sha256', prk, info, length),
       size: impl.kdf.size,
     },
     signature: {

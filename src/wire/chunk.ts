@@ -11,6 +11,7 @@
  * serve the relay's per-chunk path and allocate nothing on success.
  */
 import { FabricError, MalformedError, TooLargeError } from '../errors.js'
+import { checkU32, checkU64 } from './integers.js'
 import { CHUNK_META_LENGTH, MAX_CHUNK_PAYLOAD } from './limits.js'
 
 export { CHUNK_META_LENGTH }
@@ -277,7 +278,7 @@ let memoLow = 0
 
 function tagMatches (bytes: Uint8Array, tag: bigint): boolean {
   if (tag !== memoTag) {
-    if (typeof tag !== 'bigint' || BigInt.asUintN(64, tag) !== tag) throw new RangeError(`stream tag is not a u64: ${String(tag)}`)
+    checkU64('stream tag', tag)
     memoHigh = Number(tag >> 32n)
     memoLow = Number(tag & U32)
     memoTag = tag
@@ -297,14 +298,6 @@ function checkMeta (meta: ChunkMeta): void {
 
 function checkNibble (name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 15) throw new RangeError(`${name} out of range 0..15: ${v}`)
-}
-
-function checkU32 (name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${name} is not a u32: ${v}`)
-}
-
-function checkU64 (name: string, v: bigint): void {
-  if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) throw new RangeError(`${name} is not a u64: ${String(v)}`)
 }
 
 function readU32 (b: Uint8Array, o: number): number {

@@ -136,12 +136,4 @@ export function checkWireError (what: string, err: WireError): void {
   if (messageBytes > MAX_ERROR_MESSAGE) throw new TooLargeError(`${what}.message`, messageBytes, MAX_ERROR_MESSAGE)
 }
 
-/** @throws RangeError when v is not an integer in 0..2^32-1 (encoders only; decoded values always are) */
-export function checkU32 (what: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${what} is not a u32: ${v}`)
-}
-
-/** @throws RangeError when v is not a bigint in 0..2^64-1 (encoders only; decoded values always are) */
-export function checkU64 (what: string, v: bigint): void {
-  if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) throw new RangeError(`${what} is not a u64: ${String(v)}`)
-}
+export { checkU32, checkU64 } from './integers.js'

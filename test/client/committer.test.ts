@@ -4,8 +4,8 @@ import { FabricError } from '../../src/errors.js'
 import { AvSession, type PendingCommit } from '../../src/session/av-session.js'
 import { copy, makeJoiner, peer, type Joiner } from './helpers.js'
 import { sleep, within } from '../timing.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 interface Harness {
   committer: Committer

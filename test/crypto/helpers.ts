@@ -16,6 +16,12 @@ export function hex (bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
+/** What `fn` throws, or undefined when it returns. */
+export function errorOf (fn: () => unknown): unknown {
+  try { fn() } catch (err) { return err }
+  return undefined
+}
+
 export function fromHex (text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'hex'))
 }

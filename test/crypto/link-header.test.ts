@@ -3,14 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FabricError, isFabricError, MalformedError } from '../../src/errors.js'
 import { decodeLinkHeader, encodeLinkHeader, LINK_HEADER_LENGTH, LinkKind } from '../../src/wire/link-header.js'
-import { hex } from './helpers.js'
+import { hex, errorOf } from './helpers.js'
 
 const MAX = 2n ** 64n - 1n
-
-function errorOf (fn: () => unknown): unknown {
-  try { fn() } catch (err) { return err }
-  return undefined
-}
 
 describe('link header v1', () => {
   it('lays out version, kind, reserved and a big-endian u64 sequence in 12 bytes', () => {

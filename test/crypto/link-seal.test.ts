@@ -7,7 +7,7 @@ import { LINK_SEAL_OVERHEAD, LinkOpener, LinkSealer } from '../../src/crypto/lin
 import { deriveTransitKey, generateLinkKeyPair, type TransitKey } from '../../src/crypto/transit-key.js'
 import { decodeLinkHeader } from '../../src/wire/link-header.js'
 import { concatBytes } from '../../src/crypto/bytes.js'
-import { hex } from './helpers.js'
+import { hex, errorOf } from './helpers.js'
 
 const MAX = 2n ** 64n - 1n
 
@@ -17,11 +17,6 @@ function transit (seed = 1): TransitKey {
 
 function chunk (n: number, size = 40): Uint8Array {
   return new Uint8Array(size).fill(n & 0xff)
-}
-
-function errorOf (fn: () => unknown): unknown {
-  try { fn() } catch (err) { return err }
-  return undefined
 }
 
 describe('LinkSealer', () => {

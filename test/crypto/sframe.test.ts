@@ -10,7 +10,7 @@ import { sframeProtect, sframeUnprotect } from '../../src/crypto/sframe/protect.
 import { SFrameReceiver } from '../../src/crypto/sframe/receiver.js'
 import { SFrameSender } from '../../src/crypto/sframe/sender.js'
 import { DEFAULT_SFRAME_SUITE, SFRAME_SUITES, sframeSuite, SFrameSuiteId } from '../../src/crypto/sframe/suites.js'
-import { backends, hex } from './helpers.js'
+import { backends, hex, errorOf } from './helpers.js'
 
 const MAX = 2n ** 64n - 1n
 const arbSuite = fc.constantFrom(...SFRAME_SUITES)
@@ -39,21 +39,12 @@ describe('suites', () => {
   it('refuses other suite values with UNSUPPORTED_SUITE everywhere a suite is chosen', () => {
     for (const id of [0, 6, 7, 8, 0xf000, 0xffff]) {
       expect(() => sframeSuite(id)).toThrow(FabricError)
-      expect(isFabricError(catchError(() => sframeSuite(id)), 'UNSUPPORTED_SUITE')).toBe(true)
-      expect(isFabricError(catchError(() => new SFrameSender({ backend: nodeBackend, suite: id, kid: 1n, baseKey: new Uint8Array(16) })), 'UNSUPPORTED_SUITE')).toBe(true)
-      expect(isFabricError(catchError(() => new SFrameReceiver({ backend: nodeBackend, suite: id, lookup: () => undefined })), 'UNSUPPORTED_SUITE')).toBe(true)
+      expect(isFabricError(errorOf(() => sframeSuite(id)), 'UNSUPPORTED_SUITE')).toBe(true)
+      expect(isFabricError(errorOf(() => new SFrameSender({ backend: nodeBackend, suite: id, kid: 1n, baseKey: new Uint8Array(16) })), 'UNSUPPORTED_SUITE')).toBe(true)
+      expect(isFabricError(errorOf(() => new SFrameReceiver({ backend: nodeBackend, suite: id, lookup: () => undefined })), 'UNSUPPORTED_SUITE')).toBe(true)
     }
   })
 })
-
-function catchError (fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return err
-  }
-  return undefined
-}
 
 describe('protect / unprotect', () => {
   it('round-trips on both backends, byte-identical, each opening the other', () => {
@@ -89,7 +80,7 @@ describe('protect / unprotect', () => {
         badFrame[at % sframe.byteLength] ^= 1 << bit
       }
       for (const backend of backends) {
-        const err = catchError(() => sframeUnprotect(backend, keys, badMetadata, badFrame))
+        const err = errorOf(() => sframeUnprotect(backend, keys, badMetadata, badFrame))
         expect(err).toBeInstanceOf(FabricError)
         let parsed: ReturnType<typeof decodeSFrameHeader> | undefined
         try { parsed = decodeSFrameHeader(badFrame) } catch { parsed = undefined }
@@ -155,7 +146,7 @@ describe('SFrameSender', () => {
     expect(decodeSFrameHeader(last).ctr).toBe(MAX)
     expect(sender.nextCtr).toBe(MAX + 1n)
     for (let i = 0; i < 2; i++) {
-      const err = catchError(() => sender.protect(new Uint8Array(0), new Uint8Array(1)))
+      const err = errorOf(() => sender.protect(new Uint8Array(0), new Uint8Array(1)))
       expect(isFabricError(err, 'CTR_EXHAUSTED')).toBe(true)
     }
     expect(() => new SFrameSender({ backend: nodeBackend, kid: 1n, baseKey: new Uint8Array(16), firstCtr: -1n })).toThrow(MalformedError)
@@ -169,7 +160,7 @@ describe('SFrameReceiver', () => {
   it('refuses a KID the lookup does not know with UnknownKidError', () => {
     const sender = new SFrameSender({ backend: nodeBackend, kid: 9n, baseKey: new Uint8Array(16) })
     const receiver = new SFrameReceiver({ backend: nodeBackend, lookup: () => undefined })
-    const err = catchError(() => receiver.unprotect(metadata, sender.protect(metadata, new Uint8Array(3))))
+    const err = errorOf(() => receiver.unprotect(metadata, sender.protect(metadata, new Uint8Array(3))))
     expect(err).toBeInstanceOf(UnknownKidError)
     expect((err as UnknownKidError).kid).toBe(9n)
   })

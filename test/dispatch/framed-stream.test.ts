@@ -4,8 +4,8 @@ import { FabricError, TooLargeError } from '../../src/errors.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js'
 import { until, within } from '../timing.js'
 import { startHosts, type HostPair } from './hosts.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
 /** Deterministic pseudo-random bytes and sizes (mulberry32), so failures replay. */
 function prng (seed: number): () => number {

@@ -5,8 +5,8 @@ import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
 import { framePrefix } from '../../src/wire/framing.js'
 import { until, within } from '../timing.js'
 import { startHosts, type HostPair } from './hosts.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
 /** Frame i: `size` bytes, the index in the first 4, so order and content are both checked. */
 function frame (i: number, size: number): Uint8Array {

@@ -15,8 +15,8 @@ import { encodeFrame } from '../../src/wire/framing.js'
 import { MAX_CONTROL_FRAME, MAX_KEY_PACKAGE } from '../../src/wire/limits.js'
 import { decodeDirectoryResponse } from '../../src/wire/messages.js'
 import { DirectoryRequest, type DirectoryResponse } from '../../src/wire/pb/directory.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 /** `count` fresh KeyPackages of `host`'s identity, plus a last-resort one. */
 async function keyPackagesOf (host: Libp2p, count: number, nowMs = Date.now()): Promise<{ kps: Uint8Array[], last: Uint8Array }> {

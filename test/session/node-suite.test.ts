@@ -7,8 +7,8 @@ import { getCiphersuiteImpl, type CiphersuiteImpl } from 'ts-mls'
 import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { withNodeCrypto } from '../../src/session/node-suite.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const bytes = (max: number) => fc.uint8Array({ maxLength: max })
 
 for (const id of [1, 3]) {

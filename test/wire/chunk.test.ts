@@ -10,8 +10,8 @@ import {
 import { MAX_CHUNK_PAYLOAD } from '../../src/wire/limits.js'
 import { streamTag } from '../../src/wire/stream-tag.js'
 import { bytes, chunkMeta, onlyFabricErrors, u64 } from './arbitraries.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'))
 
 const lobby: ChunkMeta = {

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest'
 import { encodeFrame, framePrefix } from '../../src/wire/framing.js'
 import { MAX_AV_MESSAGE, MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import * as W from '../../src/wire/messages.js'
+import { hex } from '../crypto/helpers.js'
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const id = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
 
 describe('protocol/framing.md examples', () => {

@@ -114,10 +114,3 @@ function asRefusal (epoch: bigint, check: () => void): void {
     throw err
   }
 }
-
-/** True when both byte strings are equal; lengths are public, so no constant-time need. */
-export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
-}
