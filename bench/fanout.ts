@@ -212,8 +212,9 @@ async function measure (rig: Rig, phase: Phase, fps: number | undefined, seconds
   await sleep(seconds * 1000)
   for (const p of [...loaders, ...probes]) p.send('close')
   await sleep(GRACE_S * 1000)
-  const reports = await collect(loaders, 'report', 'report')
-  const probeReports = probes.length > 0 ? await collect(probes, 'report', 'report') : []
+  // Both at once: a relay run has probes, a raw run does not, and the window
+  // must not be longer for one of them.
+  const [reports, probeReports] = await Promise.all([collect(loaders, 'report', 'report'), probes.length > 0 ? collect(probes, 'report', 'report') : []])
   const elapsed = (performance.now() - t0) / 1000
   const s1 = await sample(rig)
   const done = await publisher.waitFor((e) => e.event === 'done' && publisher.events.indexOf(e) >= before, 60_000, 'done')
