@@ -14,7 +14,8 @@ import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
-import { MAX_CONTROL_FRAME, MAX_ERROR_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { clipErrorText } from '../wire/message-codec.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
   decodeOpenResult, decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
@@ -315,7 +316,7 @@ export class AvService {
     if (beforeOpen) {
       this.counters.refusedOpens++
       try {
-        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: String((err as Error).message).slice(0, MAX_ERROR_MESSAGE) } }))
+        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: clipErrorText(String((err as Error).message)) } }))
       } catch {}
       void framed.close()
     } else {

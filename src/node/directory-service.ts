@@ -11,6 +11,7 @@ import { FabricError, isFabricError } from '../errors.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { inspectKeyPackage } from '../session/inspect.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import { clipErrorText } from '../wire/message-codec.js'
 import { DIRECTORY_PROTOCOL, decodeDirectoryRequest, encodeDirectoryResponse, type Unversioned } from '../wire/messages.js'
 import type { DirectoryRequest, DirectoryResponse, PublishKeyPackages } from '../wire/pb/directory.js'
 import type { KeyPackageStore } from './directory-store.js'
@@ -203,7 +204,7 @@ class DirectoryHandler {
       message = 'internal error'
     }
     this.counters.refused[code] = (this.counters.refused[code] ?? 0) + 1
-    return { ...emptyResponse(), error: { code, message: truncate(message, MAX_ERROR_MESSAGE_CHARS) } }
+    return { ...emptyResponse(), error: { code, message: clipErrorText(message, MAX_ERROR_MESSAGE_CHARS) } }
   }
 
   /**
@@ -227,12 +228,8 @@ class DirectoryHandler {
   }
 }
 
-// 256 UTF-16 code units are at most 1 KiB of UTF-8, the wire bound of an error message.
+// Directory error texts are clipped shorter than the shared default.
 const MAX_ERROR_MESSAGE_CHARS = 256
-
-function truncate (s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`
-}
 
 type Reply = Unversioned<DirectoryResponse>
 

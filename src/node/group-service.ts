@@ -12,6 +12,7 @@ import { inspectCommit } from '../session/inspect.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
+import { errorMessage } from './group/messages.js'
 import { GroupServiceCore, type GroupAction } from './group-core.js'
 
 /** How often the core's timers (EpochReady timeout) are driven, ms. */
@@ -72,7 +73,7 @@ export class GroupService {
         } catch (err) {
           if (!isFabricError(err)) throw err
           this.malformed++
-          framed.write(encodeGroupServerMessage({ version: 1, requestId: 0n, error: { code: err.code, message: err.message, currentEpoch: 0n } }))
+          framed.write(encodeGroupServerMessage(errorMessage(0n, err.code, err.message, 0n)))
           continue
         }
         this.run(this.core.handle({ kind: 'message', conn, message }, Date.now()))

@@ -136,4 +136,18 @@ export function checkWireError (what: string, err: WireError): void {
   if (messageBytes > MAX_ERROR_MESSAGE) throw new TooLargeError(`${what}.message`, messageBytes, MAX_ERROR_MESSAGE)
 }
 
+/**
+ * Most UTF-16 units of an error text a sender should put in an error
+ * message. A UTF-16 unit is at most 3 bytes of UTF-8, so 300 units stay under
+ * the wire's 1 KiB MAX_ERROR_MESSAGE, which the encoder enforces: an over-long
+ * text (say, from a library's exception) would otherwise make the reply
+ * itself unsendable.
+ */
+export const MAX_ERROR_TEXT_UNITS = 300
+
+/** `text` clipped to `maxUnits` UTF-16 units, the last one an ellipsis when clipped. */
+export function clipErrorText (text: string, maxUnits = MAX_ERROR_TEXT_UNITS): string {
+  return text.length <= maxUnits ? text : `${text.slice(0, maxUnits - 1)}\u2026`
+}
+
 export { checkU32, checkU64 } from './integers.js'

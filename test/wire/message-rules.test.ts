@@ -3,12 +3,14 @@
  * the bound passes, one over fails with the documented error. Invalid
  * messages are built with protons' unchecked encoders.
  */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MalformedError, TooLargeError } from '../../src/errors.js'
 import {
   MAX_ADDED_PER_COMMIT, MAX_COMMIT, MAX_ERROR_CODE, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_KEY_PACKAGE,
   MAX_KEY_PACKAGES_PER_PUBLISH, MAX_ROSTER, MAX_WELCOME
 } from '../../src/wire/limits.js'
+import { clipErrorText, MAX_ERROR_TEXT_UNITS } from '../../src/wire/message-codec.js'
 import * as W from '../../src/wire/messages.js'
 
 const kp = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(n).fill(7)
@@ -170,5 +172,17 @@ describe('av message rules', () => {
     expect(() => W.decodeSubscriberNotice(new Uint8Array(0))).toThrow(MalformedError)
     expect(() => W.encodePublisherNotice({})).toThrow(MalformedError)
     expect(() => W.encodeSubscriberNotice({ keyframeRequest: { track: -1 } })).toThrow(RangeError)
+  })
+})
+
+describe('error texts', () => {
+  it('a clipped error text always fits the 1 KiB bound, whatever its characters', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (text) => {
+      const clipped = clipErrorText(text)
+      expect(Buffer.byteLength(clipped, 'utf8')).toBeLessThanOrEqual(MAX_ERROR_MESSAGE)
+      expect(() => W.encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code: 'NOT_MEMBER', message: clipped } })).not.toThrow()
+      if (text.length <= MAX_ERROR_TEXT_UNITS) expect(clipped).toBe(text)
+      else expect(clipped.endsWith('\u2026') && text.startsWith(clipped.slice(0, -1))).toBe(true)
+    }))
   })
 })

@@ -6,6 +6,7 @@
  * mutating.
  */
 import type { ErrorCode } from '../../errors.js'
+import { clipErrorText } from '../../wire/message-codec.js'
 import type { GroupServerMessage } from '../../wire/pb/group.js'
 import { GROUP_PROTOCOL_VERSION } from './limits.js'
 
@@ -18,22 +19,13 @@ export function okMessage (requestId: bigint, epoch: bigint): GroupServerMessage
 }
 
 /**
- * Most UTF-16 units of an error message. At 3 UTF-8 bytes per unit at worst
- * this stays under the wire's 1 KiB MAX_ERROR_MESSAGE, which the encoder
- * enforces: an over-long text (say, from an inspector's exception) would
- * otherwise make the reply unsendable.
- */
-const MAX_ERROR_TEXT_UNITS = 300
-
-/**
  * Error reply to request `requestId`, or an unsolicited error when it is 0.
  * @param code a FabricError code, stable on the wire (protocol/errors.md)
- * @param message human-readable; clipped to MAX_ERROR_TEXT_UNITS
+ * @param message human-readable; clipped by clipErrorText (wire/message-codec.ts)
  * @param currentEpoch the epoch of the stream the error is about, 0 when none
  */
 export function errorMessage (requestId: bigint, code: ErrorCode, message: string, currentEpoch: bigint): GroupServerMessage {
-  const text = message.length > MAX_ERROR_TEXT_UNITS ? `${message.slice(0, MAX_ERROR_TEXT_UNITS - 1)}\u2026` : message
-  return { version: GROUP_PROTOCOL_VERSION, requestId, error: { code, message: text, currentEpoch } }
+  return { version: GROUP_PROTOCOL_VERSION, requestId, error: { code, message: clipErrorText(message), currentEpoch } }
 }
 
 /** To the committer: `identity` asks to be added. */
