@@ -10,7 +10,7 @@ import { nodeBackend } from '../crypto/backend-node.js'
 import { SFrameReceiver, decodeSFrameHeader } from '../crypto/sframe/index.js'
 import type { AvSession, KidKey } from '../session/av-session.js'
 import { decodeKid } from '../session/kid.js'
-import { parseChunk } from '../wire/chunk.js'
+import { parseChunk, splitStreamTag, type StreamTagHalves } from '../wire/chunk.js'
 import { makeTrack, trackContext, trackLeafIndex } from '../wire/track.js'
 
 /** A decrypted media frame handed to the app. */
@@ -70,7 +70,7 @@ export const MAX_EPOCHS_AHEAD = 4
 export class FrameDecryptor {
   private readonly session: AvSession
   private readonly receiver: SFrameReceiver
-  private readonly tag: bigint
+  private readonly tag: StreamTagHalves
   /** Tracks from which at least one frame decrypted. */
   private readonly keyedTracks = new Set<number>()
   /** Counters by sender leaf index. */
@@ -90,7 +90,7 @@ export class FrameDecryptor {
    */
   constructor (session: AvSession, streamTag: bigint, suite?: number) {
     this.session = session
-    this.tag = streamTag
+    this.tag = splitStreamTag(streamTag)
     this.receiver = new SFrameReceiver({
       backend: nodeBackend,
       suite,

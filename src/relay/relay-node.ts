@@ -14,7 +14,7 @@
  * to publishers.
  */
 import { FabricError } from '../errors.js'
-import { chunkIsKeyframe, chunkTrack, validateChunk } from '../wire/chunk.js'
+import { chunkIsKeyframe, chunkTrack, splitStreamTag, validateChunk, type StreamTagHalves } from '../wire/chunk.js'
 import { streamTag } from '../wire/stream-tag.js'
 import type { SealedFrame } from '../crypto/link-seal.js'
 import { KeyframeCache } from './keyframe-cache.js'
@@ -107,7 +107,8 @@ interface TrackState {
 
 interface StreamState {
   readonly name: string
-  readonly tag: bigint
+  /** The stream's tag, split once: every chunk is checked against it. */
+  readonly tag: StreamTagHalves
   readonly subscribers: Map<number, Subscriber>
   readonly tracks: Map<number, TrackState>
   chunksIn: number
@@ -130,7 +131,7 @@ export class RelayNode {
     if (this.streams.has(stream)) return
     this.streams.set(stream, {
       name: stream,
-      tag: streamTag(stream),
+      tag: splitStreamTag(streamTag(stream)),
       subscribers: new Map(),
       tracks: new Map(),
       chunksIn: 0,

@@ -146,7 +146,7 @@ export function decodeChunkMeta (bytes: Uint8Array): ChunkMeta {
  * @param expectedStreamTag when given, the chunk must carry this tag
  * @throws as validateChunk
  */
-export function parseChunk (bytes: Uint8Array, expectedStreamTag?: bigint): ParsedChunk {
+export function parseChunk (bytes: Uint8Array, expectedStreamTag?: bigint | StreamTagHalves): ParsedChunk {
   validateChunk(bytes, expectedStreamTag)
   return {
     meta: decodeChunkMeta(bytes),
@@ -159,13 +159,14 @@ export function parseChunk (bytes: Uint8Array, expectedStreamTag?: bigint): Pars
  * Checks what a relay must check before forwarding a chunk: version, total
  * length 29..28+MAX_CHUNK_PAYLOAD, flags, reserved byte, and the stream tag.
  * Reads the bytes in place and allocates nothing unless it throws.
- * @param expectedStreamTag when given, the u64 tag the chunk must carry
+ * @param expectedStreamTag when given, the u64 tag the chunk must carry; pass
+ *   it split (splitStreamTag, once per stream) to compare without allocating
  * @throws FabricError('UNSUPPORTED_VERSION') when byte 0 is not 1
  * @throws MalformedError when too short, flags or reserved invalid, or the
  *   stream tag differs from `expectedStreamTag`
  * @throws TooLargeError when the payload exceeds MAX_CHUNK_PAYLOAD (1 MiB)
  */
-export function validateChunk (bytes: Uint8Array, expectedStreamTag?: bigint): void {
+export function validateChunk (bytes: Uint8Array, expectedStreamTag?: bigint | StreamTagHalves): void {
   if (bytes.length === 0 || bytes[0] !== CHUNK_VERSION) checkVersion(bytes)
   if (bytes.length < MIN_CHUNK_LENGTH) throw new MalformedError(`chunk is ${bytes.length} bytes, shorter than ${MIN_CHUNK_LENGTH}`)
   if (bytes.length - CHUNK_META_LENGTH > MAX_CHUNK_PAYLOAD) {
@@ -173,7 +174,8 @@ export function validateChunk (bytes: Uint8Array, expectedStreamTag?: bigint): v
   }
   checkHeaderBytes(bytes)
   if (expectedStreamTag !== undefined && !tagMatches(bytes, expectedStreamTag)) {
-    throw new MalformedError(`chunk stream tag 0x${readU64(bytes, OFF_TAG).toString(16).padStart(16, '0')} is not this stream's 0x${expectedStreamTag.toString(16).padStart(16, '0')}`)
+    const expected = typeof expectedStreamTag === 'bigint' ? expectedStreamTag : (BigInt(expectedStreamTag.high) << 32n) | BigInt(expectedStreamTag.low)
+    throw new MalformedError(`chunk stream tag 0x${readU64(bytes, OFF_TAG).toString(16).padStart(16, '0')} is not this stream's 0x${expected.toString(16).padStart(16, '0')}`)
   }
 }
 
@@ -270,20 +272,25 @@ function requireMeta (bytes: Uint8Array): void {
   if (bytes.length < CHUNK_META_LENGTH) throw new MalformedError(`chunk is ${bytes.length} bytes, shorter than its ${CHUNK_META_LENGTH}-byte metadata`)
 }
 
-// One-entry memo of the expected tag split into u32 halves: a relay checks
-// many chunks against the same tag, and splitting a bigint allocates.
-let memoTag: bigint | undefined
-let memoHigh = 0
-let memoLow = 0
+/** A stream tag as its two big-endian u32 halves, compared in place without allocating. */
+export interface StreamTagHalves {
+  readonly high: number
+  readonly low: number
+}
 
-function tagMatches (bytes: Uint8Array, tag: bigint): boolean {
-  if (tag !== memoTag) {
-    checkU64('stream tag', tag)
-    memoHigh = Number(tag >> 32n)
-    memoLow = Number(tag & U32)
-    memoTag = tag
-  }
-  return readU32(bytes, OFF_TAG) === memoHigh && readU32(bytes, OFF_TAG + 4) === memoLow
+/**
+ * Splits a u64 stream tag once, for a holder that checks many chunks against
+ * it (a relay per stream, a member per stream): splitting a bigint allocates.
+ * @throws RangeError when tag is not a u64
+ */
+export function splitStreamTag (tag: bigint): StreamTagHalves {
+  checkU64('stream tag', tag)
+  return { high: Number(tag >> 32n), low: Number(tag & U32) }
+}
+
+function tagMatches (bytes: Uint8Array, tag: bigint | StreamTagHalves): boolean {
+  const t = typeof tag === 'bigint' ? splitStreamTag(tag) : tag
+  return readU32(bytes, OFF_TAG) === t.high && readU32(bytes, OFF_TAG + 4) === t.low
 }
 
 function checkMeta (meta: ChunkMeta): void {
