@@ -3,16 +3,25 @@
  * the session layer exchanges with other processes (KeyPackage, Welcome,
  * Commit) is one MLSMessage, decoded here in full or refused.
  */
-import { ciphersuites, decodeMlsMessage, type MLSMessage } from 'ts-mls'
+import { ciphersuites, decodeMlsMessage, encodeMlsMessage, type MLSMessage } from 'ts-mls'
 import { CodecError, CryptoError, CryptoVerificationError, DependencyError, UsageError, ValidationError } from 'ts-mls/mlsError.js'
 import { FabricError, MalformedError, type ErrorCode } from '../errors.js'
+import { equalBytes } from './bytes.js'
 
 /**
  * Decodes exactly one MLSMessage filling all of `bytes`.
  *
  * @param what name of the input, for error messages
+ * Only the canonical encoding is accepted (RFC 9420 section 2.1: presence
+ * octets are 0 or 1, vector lengths use the shortest varint). ts-mls 1.6
+ * decodes leniently (any presence octet but 1 reads as absent) and checks
+ * signatures over its own re-encoding, so a non-canonical byte string would
+ * verify as the message it decodes to: one Commit would have many valid byte
+ * forms, and a flipped byte would go unnoticed. Re-encoding and comparing
+ * makes decoding injective whatever the library's leniency.
+ *
  * @throws MalformedError on anything that does not decode, on trailing bytes,
- *         or on a protocol version other than mls10
+ *         on a non-canonical encoding, or on a protocol version other than mls10
  */
 export function decodeWholeMlsMessage (what: string, bytes: Uint8Array): MLSMessage {
   let decoded: [MLSMessage, number] | undefined
@@ -25,6 +34,13 @@ export function decodeWholeMlsMessage (what: string, bytes: Uint8Array): MLSMess
   const [msg, end] = decoded
   if (end !== bytes.length) throw new MalformedError(`${what} has ${bytes.length - end} trailing bytes after the MLSMessage`)
   if (msg.version !== 'mls10') throw new MalformedError(`${what} has MLS version ${String(msg.version)}, expected mls10`)
+  let canonical: Uint8Array
+  try {
+    canonical = encodeMlsMessage(msg)
+  } catch (err) {
+    throw new MalformedError(`${what} decodes to an MLSMessage that does not encode again: ${messageOf(err)}`, { cause: err })
+  }
+  if (!equalBytes(canonical, bytes)) throw new MalformedError(`${what} is not in the canonical MLS encoding (RFC 9420 section 2.1)`)
   return msg
 }
 
