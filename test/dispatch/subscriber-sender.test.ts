@@ -65,7 +65,6 @@ describe('SubscriberSender over real libp2p streams', () => {
     sender.flush()
     await until(() => !sender.busy, 10_000, 'sender idle')
     expect(sender.writes).toBe(1)
-    expect(sender.writes).toBeLessThan(frames.length)
 
     // More frames while idle: the next flush picks them up.
     const more = Array.from({ length: 20 }, (_, i) => frame(200 + i, 64))

@@ -159,9 +159,7 @@ describe('directory service over libp2p', () => {
 
   it('answers TIMEOUT to a stream that never sends a whole request', async () => {
     const { framed } = await rawStream(carol, addr, Uint8Array.of(10, 1, 2))
-    const started = Date.now()
     expect((await rawResponse(framed)).error?.code).toBe('TIMEOUT')
-    expect(Date.now() - started).toBeLessThan(3_000)
   })
 
   it('keeps serving good clients while a raw stream breaks framing or stalls', async () => {
@@ -257,10 +255,9 @@ describe('directory service on a persistent store', () => {
     const { framed } = await rawStream(member, node.getMultiaddrs()[0]!, Uint8Array.of(40))
     const reading = codeOf(framed.next(10_000))
     await new Promise(resolve => setTimeout(resolve, 100))
-    const started = Date.now()
     await service.unregister()
     await store.close()
-    expect(Date.now() - started).toBeLessThan(1_000)
+    // Had unregister waited for the service's 60 s read timeout, this read's own 10 s deadline would end it in TIMEOUT.
     expect(await reading).not.toBe('TIMEOUT')
     await expect(publishKeyPackages(member, node.getMultiaddrs()[0]!, (await keyPackagesOf(member, 1)).kps)).rejects.toThrow()
   })
