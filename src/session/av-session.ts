@@ -64,7 +64,7 @@ export interface CreateSessionOptions extends SessionOptions {
   identity: string
   /** Current time, ms since the Unix epoch (KeyPackage lifetime, key ring). */
   nowMs: number
-  /** MLS group id, 1..255 bytes; default 16 random bytes. */
+  /** MLS group id, 1..MAX_GROUP_ID_BYTES (256) bytes; default 16 random bytes. */
   groupId?: Uint8Array
   /** MLS cipher suite id; default 1. */
   cipherSuite?: number

@@ -92,7 +92,7 @@ export interface ValidatedKeyPackage extends KeyPackageInfo {
  * Generates one KeyPackage for `identity` with a fresh signature key
  * (RFC 9420 section 10).
  *
- * @throws MalformedError when identity is empty or longer than 256 bytes
+ * @throws MalformedError when identity is empty or longer than MAX_IDENTITY_BYTES (128) bytes of UTF-8
  * @throws FabricError UNSUPPORTED_SUITE when the suite is unknown or unavailable
  * @throws FabricError INVALID_STATE when lifetimeSeconds or nowMs is out of range
  */

@@ -5,19 +5,22 @@
  */
 import { TooLargeError } from '../errors.js'
 
-// The wire bounds of protocol/limits.md, under the names this layer uses:
-// the largest encoded MLSMessage Commit (1 MiB), Welcome (1 MiB, accepted or
-// produced) and KeyPackage (64 KiB) accepted, in bytes.
-export { MAX_COMMIT as MAX_COMMIT_BYTES, MAX_WELCOME as MAX_WELCOME_BYTES, MAX_KEY_PACKAGE as MAX_KEY_PACKAGE_BYTES } from '../wire/limits.js'
+// The wire bounds of protocol/limits.md, under the names this layer uses, so
+// the session never admits what the control protocols cannot carry: the
+// largest encoded MLSMessage Commit (1 MiB), Welcome (1 MiB, accepted or
+// produced) and KeyPackage (64 KiB); the longest credential identity (a
+// libp2p peer id string, 128 bytes of UTF-8) and MLS group id (256 bytes; a
+// fabric bound, RFC 9420 leaves the length open).
+export {
+  MAX_COMMIT as MAX_COMMIT_BYTES,
+  MAX_WELCOME as MAX_WELCOME_BYTES,
+  MAX_KEY_PACKAGE as MAX_KEY_PACKAGE_BYTES,
+  MAX_IDENTITY as MAX_IDENTITY_BYTES,
+  MAX_GROUP_ID as MAX_GROUP_ID_BYTES,
+} from '../wire/limits.js'
 
 /** Largest serialised private KeyPackage state accepted, in bytes (4 KiB). */
 export const MAX_PRIVATE_STATE_BYTES = 4 * 1024
-
-/** Largest credential identity (a libp2p peer id string, UTF-8), in bytes. */
-export const MAX_IDENTITY_BYTES = 256
-
-/** Largest MLS group id accepted, in bytes: a fabric bound, RFC 9420 leaves the length open. */
-export const MAX_GROUP_ID_BYTES = 255
 
 /** Most KeyPackages one `prepareAdd` call takes (one Commit, one Welcome). */
 export const MAX_ADDS_PER_COMMIT = 256

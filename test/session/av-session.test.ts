@@ -5,6 +5,8 @@ import { inspectCommit } from '../../src/session/inspect.js'
 import { generateKeyPackage } from '../../src/session/key-package.js'
 import { decodeKid, TrackContext } from '../../src/session/kid.js'
 import { FabricError, MalformedError } from '../../src/errors.js'
+import { MAX_GROUP_ID_BYTES } from '../../src/session/limits.js'
+import { MAX_GROUP_ID } from '../../src/wire/limits.js'
 import { hex, makeJoiner, peerId, wire, type Joiner } from './helpers.js'
 
 const now = Date.now()
@@ -122,6 +124,14 @@ describe('AvSession: joining', () => {
     const s = await AvSession.joinFromWelcome({ welcome: add.welcome!, keyPackage: carol.keyPackage, privateState: carol.privateState, identity: peerId(2), nowMs: now })
     expect(hex(await s.exportSFrameBaseKey())).toBe(hex(await creator.exportSFrameBaseKey()))
     await expectCode(AvSession.create({ identity: peerId(0), nowMs: now, cipherSuite: 9999 }), 'UNSUPPORTED_SUITE')
+  })
+
+  it('takes group ids up to the wire bound CreateStream carries, and refuses longer or empty ones', async () => {
+    expect(MAX_GROUP_ID_BYTES).toBe(MAX_GROUP_ID)
+    const longest = await AvSession.create({ identity: peerId(0), nowMs: now, groupId: new Uint8Array(MAX_GROUP_ID).fill(7) })
+    expect(longest.groupId).toHaveLength(MAX_GROUP_ID)
+    await expectCode(AvSession.create({ identity: peerId(0), nowMs: now, groupId: new Uint8Array(MAX_GROUP_ID + 1) }), 'MALFORMED')
+    await expectCode(AvSession.create({ identity: peerId(0), nowMs: now, groupId: new Uint8Array(0) }), 'MALFORMED')
   })
 
   it('refuses bad Welcome inputs with typed errors', async () => {

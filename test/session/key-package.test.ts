@@ -8,7 +8,8 @@ import {
   DEFAULT_KEY_PACKAGE_LIFETIME_SECONDS,
 } from '../../src/session/key-package.js'
 import { inspectKeyPackage } from '../../src/session/inspect.js'
-import { MAX_KEY_PACKAGE_BYTES } from '../../src/session/limits.js'
+import { MAX_IDENTITY_BYTES, MAX_KEY_PACKAGE_BYTES } from '../../src/session/limits.js'
+import { MAX_IDENTITY } from '../../src/wire/limits.js'
 import { FabricError, MalformedError, TooLargeError } from '../../src/errors.js'
 import { hex, peerId } from './helpers.js'
 
@@ -61,7 +62,10 @@ describe('KeyPackages', () => {
 
   it('refuses identities fabric cannot carry', async () => {
     await expect(generateKeyPackage('', { nowMs: now })).rejects.toThrow(MalformedError)
-    await expect(generateKeyPackage('x'.repeat(257), { nowMs: now })).rejects.toThrow(MalformedError)
+    await expect(generateKeyPackage('x'.repeat(MAX_IDENTITY_BYTES + 1), { nowMs: now })).rejects.toThrow(MalformedError)
+    // The wire's bound: an identity the control protocols could not name is refused here too.
+    expect(MAX_IDENTITY_BYTES).toBe(MAX_IDENTITY)
+    expect((await inspectKeyPackage((await generateKeyPackage('x'.repeat(MAX_IDENTITY_BYTES), { nowMs: now })).keyPackage)).identity).toHaveLength(MAX_IDENTITY_BYTES)
     await expect(generateKeyPackage(peerId(1), { nowMs: now, cipherSuite: 9999 })).rejects.toThrow(expect.objectContaining({ code: 'UNSUPPORTED_SUITE' }))
   })
 
