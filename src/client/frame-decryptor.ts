@@ -7,7 +7,7 @@
  */
 import { AuthenticationError, FabricError, UnknownKidError, isFabricError } from '../errors.js'
 import { nodeBackend } from '../crypto/backend-node.js'
-import { SFrameReceiver, decodeSFrameHeader } from '../crypto/sframe/index.js'
+import { SFrameReceiver, decodeSFrameHeader, type SFrameHeader } from '../crypto/sframe/index.js'
 import type { AvSession, KidKey } from '../session/av-session.js'
 import { decodeKid } from '../session/kid.js'
 import { parseChunk, splitStreamTag, type StreamTagHalves } from '../wire/chunk.js'
@@ -114,10 +114,10 @@ export class FrameDecryptor {
    */
   decrypt (chunk: Uint8Array, allowHold = true): DecryptOutcome {
     let parsed
-    let kid: bigint
+    let header: SFrameHeader
     try {
       parsed = parseChunk(chunk, this.tag)
-      kid = decodeSFrameHeader(parsed.payload).kid
+      header = decodeSFrameHeader(parsed.payload)
     } catch (err) {
       this.malformed++
       return { ok: false, reason: 'failure', error: asFabric(err) }
@@ -126,6 +126,7 @@ export class FrameDecryptor {
     const leaf = trackLeafIndex(track)
     const stats = this.statsFor(leaf)
     stats.received++
+    const kid = header.kid
     try {
       const fields = decodeKid(kid)
       // The clear track names the sender the relay and the app see; the KID
@@ -134,7 +135,7 @@ export class FrameDecryptor {
         throw new FabricError('MALFORMED', `KID ${kid} names leaf ${fields.senderLeafIndex}/context ${fields.context}, metadata says track ${track}`)
       }
       this.lastKey = undefined
-      const out = this.receiver.unprotect(parsed.metaBytes, parsed.payload)
+      const out = this.receiver.unprotect(parsed.metaBytes, parsed.payload, header)
       const key = this.lastKey as KidKey | undefined
       this.keyedTracks.add(track)
       stats.decrypted++

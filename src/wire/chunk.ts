@@ -127,6 +127,11 @@ export function decodeChunkMeta (bytes: Uint8Array): ChunkMeta {
   if (bytes.length === 0 || bytes[0] !== CHUNK_VERSION) checkVersion(bytes)
   if (bytes.length < CHUNK_META_LENGTH) throw new MalformedError(`chunk metadata is ${bytes.length} bytes, needs ${CHUNK_META_LENGTH}`)
   checkHeaderBytes(bytes)
+  return readChunkMeta(bytes)
+}
+
+/** The metadata fields of a chunk whose 28 header bytes were already checked. */
+function readChunkMeta (bytes: Uint8Array): ChunkMeta {
   const flags = bytes[OFF_FLAGS]
   const layers = bytes[OFF_LAYERS]
   return {
@@ -149,7 +154,7 @@ export function decodeChunkMeta (bytes: Uint8Array): ChunkMeta {
 export function parseChunk (bytes: Uint8Array, expectedStreamTag?: bigint | StreamTagHalves): ParsedChunk {
   validateChunk(bytes, expectedStreamTag)
   return {
-    meta: decodeChunkMeta(bytes),
+    meta: readChunkMeta(bytes),
     metaBytes: bytes.subarray(0, CHUNK_META_LENGTH),
     payload: bytes.subarray(CHUNK_META_LENGTH)
   }

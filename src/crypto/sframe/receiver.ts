@@ -8,7 +8,7 @@
 import { UnknownKidError } from '../../errors.js'
 import type { CryptoBackend } from '../backend.js'
 import { constantTimeEqual } from '../bytes.js'
-import { decodeSFrameHeader } from './header.js'
+import { decodeSFrameHeader, type SFrameHeader } from './header.js'
 import { deriveSFrameKeyMaterial, type SFrameKeyMaterial } from './keys.js'
 import { sframeOpen, type SFrameUnprotected } from './protect.js'
 import { DEFAULT_SFRAME_SUITE, sframeSuite, type SFrameCipherSuite } from './suites.js'
@@ -93,12 +93,13 @@ export class SFrameReceiver {
   /**
    * Decrypts one SFrame (header || ciphertext || tag) whose clear metadata is
    * `metadata`. Returns KID, CTR, plaintext and header length.
+   * @param header `decodeSFrameHeader(sframe)`, when the caller has already
+   *   parsed it (to read the KID first); parsed here otherwise
    * @throws MalformedError when the header does not parse or the SFrame is shorter than header + tag.
    * @throws UnknownKidError when the lookup has no base key for the KID.
    * @throws AuthenticationError when the tag does not verify.
    */
-  unprotect (metadata: Uint8Array, sframe: Uint8Array): SFrameUnprotected {
-    const header = decodeSFrameHeader(sframe)
+  unprotect (metadata: Uint8Array, sframe: Uint8Array, header: SFrameHeader = decodeSFrameHeader(sframe)): SFrameUnprotected {
     const keys = this.keysFor(header.kid)
     const plaintext = sframeOpen(this.backend, keys, header, metadata, sframe)
     return { kid: header.kid, ctr: header.ctr, plaintext, headerLength: header.length }
