@@ -4,6 +4,7 @@ import { decodeMlsMessage, encodeMlsMessage } from 'ts-mls'
 import { AvSession } from '../../src/session/av-session.js'
 import { generateKeyPackage } from '../../src/session/key-package.js'
 import { decodeWholeMlsMessage } from '../../src/session/mls-message.js'
+import { inspectKeyPackage } from '../../src/session/inspect.js'
 import { FabricError, MalformedError } from '../../src/errors.js'
 import { errorOf } from '../crypto/helpers.js'
 import { hex, makeJoiner, peerId, wire } from './helpers.js'
@@ -54,6 +55,19 @@ describe('decodeWholeMlsMessage: canonical encoding only', () => {
     }
     expect(bob.epoch).toBe(1n)
     expect(hex(await bob.exportSFrameBaseKey())).toBe(keyBefore)
+  })
+
+  it('refuses a KeyPackage whose init_key length is not in its shortest varint, which ts-mls alone reads as the original', async () => {
+    const { keyPackage } = await fixture()
+    // MLSMessage: version (2), wire_format (2); KeyPackage: version (2), cipher_suite (2), then init_key<V>.
+    const at = 8
+    expect(keyPackage[at]).toBeLessThan(64) // a 1-byte varint length (a 32-byte X25519 key)
+    const padded = Uint8Array.of(...keyPackage.subarray(0, at), 0x40, keyPackage[at]!, ...keyPackage.subarray(at + 1))
+    expect(libraryReading(padded)).toBe(hex(keyPackage))
+    const err = errorOf(() => decodeWholeMlsMessage('KeyPackage', padded))
+    expect(err).toBeInstanceOf(MalformedError)
+    expect((err as Error).message).toMatch(/canonical/)
+    await expect(inspectKeyPackage(padded)).rejects.toThrow(MalformedError)
   })
 
   it('never reads a single-byte change of a Commit, Welcome or KeyPackage as the original message', async () => {
