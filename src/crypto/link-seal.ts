@@ -14,7 +14,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type CipherGCM, type KeyObject } from 'node:crypto'
 import { AuthenticationError, FabricError, MalformedError } from '../errors.js'
 import { decodeLinkHeader, LINK_HEADER_LENGTH, LINK_HEADER_VERSION, LINK_TAG_LENGTH, LinkKind } from '../wire/link-header.js'
-import { varintLength, writeVarint } from '../wire/framing.js'
+import { varintLength, writeVarint, type WireFrame } from '../wire/framing.js'
 import { LINK_SEAL_OVERHEAD } from '../wire/limits.js'
 import { MAX_UINT64, plainView, requireLength } from './bytes.js'
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
@@ -85,19 +85,13 @@ export interface LinkSealerOptions {
 }
 
 /**
- * A sealed packet laid out for the wire in three pieces written back to
- * back: `head` = the frame's varint length prefix (protocol/framing.md) and
- * the 12-byte link header in one small buffer, `body` = ciphertext, `tail`
- * = the 16-byte tag. Nothing is joined: a gather write (Uint8ArrayList)
- * sends the pieces as they are, so the ciphertext is never copied.
+ * A sealed packet laid out for the wire (WireFrame): `head` = the frame's
+ * varint length prefix (protocol/framing.md) and the 12-byte link header in
+ * one small buffer, `body` = ciphertext, `tail` = the 16-byte tag. Nothing is
+ * joined: a gather write (Uint8ArrayList) sends the pieces as they are, so
+ * the ciphertext is never copied.
  */
-export interface SealedFrame {
-  readonly head: Uint8Array
-  readonly body: Uint8Array
-  readonly tail: Uint8Array
-  /** head + body + tail: the bytes this frame puts on the stream. */
-  readonly byteLength: number
-}
+export type SealedFrame = WireFrame
 
 /**
  * The sealed packet of a frame (header || ciphertext || tag, without the

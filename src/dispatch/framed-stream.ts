@@ -6,18 +6,7 @@
 import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FabricError } from '../errors.js'
-import { FrameDecoder, framePrefix } from '../wire/framing.js'
-
-/**
- * A frame ready for the wire in pieces written back to back, its length
- * prefix included (the shape of a SealedFrame from src/crypto/link-seal.ts).
- */
-export interface WireFrame {
-  readonly head: Uint8Array
-  readonly body: Uint8Array
-  readonly tail: Uint8Array
-  readonly byteLength: number
-}
+import { FrameDecoder, framePrefix, type WireFrame } from '../wire/framing.js'
 
 const EMPTY = new Uint8Array(0)
 

@@ -7,7 +7,8 @@
  * drop policy) absorbs the backlog. A stalled subscriber therefore costs the
  * others nothing.
  */
-import type { FramedStream, WireFrame } from './framed-stream.js'
+import type { FramedStream } from './framed-stream.js'
+import type { WireFrame } from '../wire/framing.js'
 
 export type { WireFrame }
 
@@ -82,7 +83,6 @@ export class SubscriberSender {
       this.running = false
     }
   }
-
 }
 
 /**

@@ -143,11 +143,6 @@ interface Pending {
   consumed: Uint8Array[]
 }
 
-/**
- * One member's MLS group state for one stream, with its SFrame key ring.
- * Mutating operations run one at a time in call order (each is async only
- * because the crypto is).
- */
 /** The members of one ratchet tree, with both lookups. */
 interface Roster {
   tree: ClientState['ratchetTree']
@@ -156,6 +151,24 @@ interface Roster {
   byIdentity: Map<string, number>
 }
 
+/** The roster of `tree`. */
+function rosterOf (tree: ClientState['ratchetTree']): Roster {
+  const members = membersOfTree(tree)
+  const byLeaf = new Map<number, string>()
+  const byIdentity = new Map<string, number>()
+  for (const m of members) {
+    byLeaf.set(m.leafIndex, m.identity)
+    // The first leaf of an identity wins, as a search in leaf order would.
+    if (!byIdentity.has(m.identity)) byIdentity.set(m.identity, m.leafIndex)
+  }
+  return { tree, members, byLeaf, byIdentity }
+}
+
+/**
+ * One member's MLS group state for one stream, with its SFrame key ring.
+ * Mutating operations run one at a time in call order (each is async only
+ * because the crypto is).
+ */
 export class AvSession {
   /** This member's libp2p peer id. */
   readonly identity: string
@@ -516,7 +529,8 @@ export class AvSession {
         throw toFabricError('processing the Commit', err, 'MALFORMED')
       }
       const next = result.newState
-      const after = membersOfTree(next.ratchetTree)
+      const nextRoster = rosterOf(next.ratchetTree)
+      const after = nextRoster.members
       const { added, removed } = diffRosters(before, after)
       if (next.groupActiveState.kind === 'removedFromGroup') {
         // ts-mls reports its own removal as success; mark the session dead here.
@@ -535,6 +549,7 @@ export class AvSession {
       // never reports an epoch whose key the ring does not hold yet.
       const key = await this.#exportBaseKey(next)
       this.#state = next
+      this.#roster = nextRoster
       this.#installKey(key, nowMs)
       for (const secret of result.consumed) secret.fill(0)
       return { epoch: this.epoch, removedSelf: false, added, removed }
@@ -594,17 +609,7 @@ export class AvSession {
 
   #currentRoster (): Roster {
     const tree = this.#state.ratchetTree
-    if (this.#roster?.tree !== tree) {
-      const members = membersOfTree(tree)
-      const byLeaf = new Map<number, string>()
-      const byIdentity = new Map<string, number>()
-      for (const m of members) {
-        byLeaf.set(m.leafIndex, m.identity)
-        // The first leaf of an identity wins, as a search in leaf order would.
-        if (!byIdentity.has(m.identity)) byIdentity.set(m.identity, m.leafIndex)
-      }
-      this.#roster = { tree, members, byLeaf, byIdentity }
-    }
+    if (this.#roster?.tree !== tree) this.#roster = rosterOf(tree)
     return this.#roster
   }
 

@@ -11,7 +11,6 @@ import { equalBytes } from './bytes.js'
 /**
  * Decodes exactly one MLSMessage filling all of `bytes`.
  *
- * @param what name of the input, for error messages
  * Only the canonical encoding is accepted (RFC 9420 section 2.1: presence
  * octets are 0 or 1, vector lengths use the shortest varint). ts-mls 1.6
  * decodes leniently (any presence octet but 1 reads as absent) and checks
@@ -20,6 +19,7 @@ import { equalBytes } from './bytes.js'
  * forms, and a flipped byte would go unnoticed. Re-encoding and comparing
  * makes decoding injective whatever the library's leniency.
  *
+ * @param what name of the input, for error messages
  * @throws MalformedError on anything that does not decode, on trailing bytes,
  *         on a non-canonical encoding, or on a protocol version other than mls10
  */

@@ -29,6 +29,19 @@ export function writeVarint (n: number, out: Uint8Array, offset: number): number
   return offset
 }
 
+/**
+ * A frame ready for the wire in pieces written back to back: `head` starts
+ * with the frame's varint length prefix, `body` and `tail` follow (either may
+ * be empty). A gather write sends the pieces as they are, never joined.
+ */
+export interface WireFrame {
+  readonly head: Uint8Array
+  readonly body: Uint8Array
+  readonly tail: Uint8Array
+  /** head + body + tail: the bytes this frame puts on the stream. */
+  readonly byteLength: number
+}
+
 /** The varint prefix for a frame of `length` bytes (a fresh 1-4 byte array). */
 export function framePrefix (length: number): Uint8Array {
   const out = new Uint8Array(varintLength(length))
