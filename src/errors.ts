@@ -22,6 +22,11 @@ export type ErrorCode =
   | 'REMOVED'              // this member was removed from the group
   | 'INVALID_STATE'        // operation not valid in the current state
   | 'TIMEOUT'              // a bounded wait elapsed
+  | 'NOT_ADMITTED'         // the stream's admission policy does not admit this identity
+  | 'OWNER_MISMATCH'       // a group belongs to another owner or stream than the one asked for
+  | 'QUOTA_EXCEEDED'       // a per-identity or per-node quota is used up
+  | 'UNREACHABLE'          // the node could not be dialled
+  | 'CONNECTION_LOST'      // the connection or stream to the node failed mid-operation
   | 'INTERNAL'             // a bug on our side
 
 /** Base of every error fabric throws on purpose. `code` is stable; `message` is for humans. */

@@ -66,7 +66,7 @@ describe('DirectoryResponse rules', () => {
     const r = W.decodeDirectoryResponse(W.DirectoryResponse.encode({ ...base, error: { code: 'FROM_THE_FUTURE', message: '' } }))
     expect(W.toErrorCode(r.error!.code)).toBe('INTERNAL')
     expect(W.toErrorCode('NO_KEY_PACKAGE')).toBe('NO_KEY_PACKAGE')
-    expect(W.ERROR_CODES).toHaveLength(19)
+    expect(W.ERROR_CODES).toHaveLength(24)
   })
 })
 
