@@ -107,7 +107,8 @@ interface Rig {
   publisher: Proc
   loaders: Proc[]
   probes: Proc[]
-  adminUrl: string | undefined
+  /** The node's admin endpoint (relay only). */
+  admin: { adminUrl: string, adminToken: string } | undefined
   /** Peer ids of the load processes (relay): their subscriptions, not the probes', decide a trial. */
   loadIds: Set<string>
   procs: Proc[]
@@ -131,7 +132,7 @@ async function setup (target: Server, n: number): Promise<Rig> {
   try {
     let addr: string
     let server: Proc
-    let adminUrl: string | undefined
+    let admin: Rig['admin']
     const loadIds = new Set<string>()
     if (target === 'relay') {
       const trusted = await Promise.all(labels.map(benchPeerId))
@@ -139,7 +140,7 @@ async function setup (target: Server, n: number): Promise<Rig> {
       const node = await startNodeProcess({ extra: trusted.flatMap((id) => ['--trusted-relay', id]) })
       server = node.proc
       addr = node.addr
-      adminUrl = node.adminUrl
+      admin = node
     } else {
       server = spawnTs('raw-server', 'bench/lib/raw-server.ts', target === 'raw-gather' ? ['--gather'] : [])
       addr = (await waitReady(server, 'raw server')).addr as string
@@ -162,7 +163,7 @@ async function setup (target: Server, n: number): Promise<Rig> {
     ready.forEach((e, i) => {
       if (((e.failedOpens as number | undefined) ?? 0) > 0) process.stderr.write(`fanout: ${[...loaders, ...probes][i].name}: ${String(e.failedOpens)} subscriptions failed: ${[...loaders, ...probes][i].stderr.split('\n')[0]}\n`)
     })
-    return { target, n, server, publisher, loaders, probes, adminUrl, loadIds, procs }
+    return { target, n, server, publisher, loaders, probes, admin, loadIds, procs }
   } catch (err) {
     await teardown(procs)
     throw err
@@ -183,7 +184,7 @@ async function sample (rig: Rig): Promise<ServerSample> {
   const threads = threadCpu(rig.server.child.pid)
   const writes = writeSyscalls(rig.server.child.pid)
   if (rig.target === 'relay') {
-    const stats = await nodeStats(rig.adminUrl!)
+    const stats = await nodeStats(rig.admin!)
     let drops = 0
     let probeDrops = 0
     for (const x of stats.relay.subscribers as Array<{ dropped: number, identity: string }>) {
@@ -306,14 +307,14 @@ async function idleMemory (n: number): Promise<{ perSubscriberKiB: number, heapP
     // A baseline with the loaders' connections open but no subscriptions would
     // need another mode; connections are counted in, which only overstates.
     await sleep(1_000)
-    const before = await nodeStats(node.adminUrl)
+    const before = await nodeStats(node)
     const loaders = labels.map((label, i) => spawnTs(label, 'bench/lib/load-subscribers.ts', [
       '--addr', node.addr, '--stream', 'idle', '--mode', 'relay', '--label', label, '--count', String(Math.min(PER_LOAD_PROCESS, n - i * PER_LOAD_PROCESS)),
     ]))
     procs.push(...loaders)
     await Promise.all(loaders.map(async (p) => await waitReady(p, p.name)))
     await sleep(2_000)
-    const after = await nodeStats(node.adminUrl)
+    const after = await nodeStats(node)
     return {
       perSubscriberKiB: (after.memory.rss - before.memory.rss) / n / 1024,
       heapPerSubscriberKiB: (after.memory.heapUsed - before.memory.heapUsed) / n / 1024,

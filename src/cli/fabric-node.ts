@@ -2,12 +2,12 @@
  * `fabric-node`: the operator's relay process.
  *
  *   fabric-node start [--listen MULTIADDR]... [--data-dir DIR | --ephemeral]
- *                     [--admin HOST:PORT | --no-admin] [--queue-bytes N]
- *                     [--traffic-capture FILE] [--json]
+ *                     [--admin HOST:PORT | --no-admin] [--admin-host NAME]...
+ *                     [--queue-bytes N] [--traffic-capture FILE] [--json]
  *
- * Prints the node's peer id, multiaddrs and admin URL once every listener is
- * bound (with --json, one JSON line `{"event":"ready",...}` for scripts), and
- * stops cleanly on SIGINT/SIGTERM.
+ * Prints the node's peer id, multiaddrs, admin URL and admin token file once
+ * every listener is bound (with --json, one JSON line `{"event":"ready",...}`
+ * for scripts), and stops cleanly on SIGINT/SIGTERM.
  */
 import '../polyfill.js'
 import { homedir } from 'node:os'
@@ -19,8 +19,11 @@ const USAGE = `usage: fabric-node start [options]
   --listen MULTIADDR      libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)
   --data-dir DIR          peer key and KeyPackage store (default ~/.fabric/node)
   --ephemeral             keep everything in memory, fresh peer id each start
-  --admin HOST:PORT       admin HTTP endpoint (default 127.0.0.1:0)
+  --admin HOST:PORT       admin HTTP endpoint (default 127.0.0.1:0); its bearer token is in
+                          <data dir>/admin-token, or for --ephemeral a temp file (printed at start)
   --no-admin              no admin HTTP endpoint
+  --admin-host NAME       Host name the admin endpoint accepts besides localhost, 127.x.y.z
+                          and [::1] (repeatable)
   --queue-bytes N         bound of each subscriber's queue at the relay (default 2097152)
   --traffic-capture FILE  record every media frame handled (audits)
   --trusted-relay PEER_ID downstream relay allowed to subscribe without membership (repeatable)
@@ -52,6 +55,7 @@ async function main (argv: string[]): Promise<void> {
       ephemeral: { type: 'boolean' },
       admin: { type: 'string' },
       'no-admin': { type: 'boolean' },
+      'admin-host': { type: 'string', multiple: true },
       'traffic-capture': { type: 'string' },
       'queue-bytes': { type: 'string' },
       'trusted-relay': { type: 'string', multiple: true },
@@ -69,17 +73,19 @@ async function main (argv: string[]): Promise<void> {
     listen: values.listen,
     dataDir: values.ephemeral === true ? undefined : (values['data-dir'] ?? join(homedir(), '.fabric', 'node')),
     admin: values['no-admin'] === true ? false : values.admin === undefined ? undefined : parseHostPort(values.admin),
+    adminHosts: values['admin-host'],
     trafficCapture: values['traffic-capture'],
     trustedRelays: values['trusted-relay'],
     upstream: values.upstream,
     relay: values['queue-bytes'] === undefined ? undefined : { subscriberQueueBytes: parsePositive('--queue-bytes', values['queue-bytes']) },
   })
   if (values.json === true) {
-    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, dataDir: node.dataDir, pid: process.pid }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, adminTokenFile: node.adminTokenFile, dataDir: node.dataDir, pid: process.pid }) + '\n')
   } else {
     process.stdout.write(`fabric-node ${node.peerId}\n`)
     for (const a of node.multiaddrs) process.stdout.write(`  listening ${a}\n`)
     if (node.adminUrl !== undefined) process.stdout.write(`  admin     ${node.adminUrl}/api/v1/stats\n`)
+    if (node.adminTokenFile !== undefined) process.stdout.write(`  admin token file ${node.adminTokenFile}\n`)
     process.stdout.write(`  data dir  ${node.dataDir ?? '(ephemeral)'}\n`)
   }
   let stopping = false

@@ -3,6 +3,7 @@
  * follows their JSON-line events: used by the demo and the end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -101,9 +102,14 @@ export interface NodeProc {
   peerId: string
   addr: string
   adminUrl: string
+  /** Bearer token of the admin endpoint, read from the file the ready event names. */
+  adminToken: string
 }
 
-/** Starts `fabric-node start --json` and waits until every listener is bound. */
+/**
+ * Starts `fabric-node start --json` and waits until every listener is bound.
+ * @throws when the node exits first, is not ready within 30 s, or its admin token file cannot be read
+ */
 export async function startNodeProcess (opts: { trafficCapture?: string, dataDir?: string, extra?: string[] } = {}): Promise<NodeProc> {
   const args = ['start', '--json', '--listen', '/ip4/127.0.0.1/tcp/0', '--admin', '127.0.0.1:0']
   args.push(...(opts.dataDir === undefined ? ['--ephemeral'] : ['--data-dir', opts.dataDir]))
@@ -111,7 +117,17 @@ export async function startNodeProcess (opts: { trafficCapture?: string, dataDir
   args.push(...(opts.extra ?? []))
   const proc = spawnTs('node', 'src/cli/fabric-node.ts', args)
   const ready = await proc.waitFor((e) => e.event === 'ready', 30_000, 'ready')
-  return { proc, peerId: ready.peerId as string, addr: (ready.multiaddrs as string[])[0], adminUrl: ready.adminUrl as string }
+  // Read at once: an ephemeral node's token file goes when the node stops.
+  // No file means --no-admin was passed, and there is nothing to call.
+  const tokenFile = ready.adminTokenFile as string | undefined
+  let adminToken = ''
+  try {
+    if (tokenFile !== undefined) adminToken = (await readFile(tokenFile, 'utf8')).trim()
+  } catch (err) {
+    await proc.stop()
+    throw err
+  }
+  return { proc, peerId: ready.peerId as string, addr: (ready.multiaddrs as string[])[0], adminUrl: ready.adminUrl as string, adminToken }
 }
 
 /** Options of a member process. */
@@ -147,9 +163,13 @@ export async function startMember (spec: MemberSpec, timeoutMs = 60_000): Promis
   return { name: spec.name, proc, identity: ready.identity as string, ready }
 }
 
-/** GETs the node's /api/v1/stats. */
-export async function nodeStats (adminUrl: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(`${adminUrl}/api/v1/stats`)
+/**
+ * GETs the node's /api/v1/stats with its admin token.
+ * @throws on a status other than 200 (with the node's reason), or a body that is not JSON
+ */
+export async function nodeStats (node: { adminUrl: string, adminToken: string }): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(`${node.adminUrl}/api/v1/stats`, { headers: { authorization: `Bearer ${node.adminToken}` } })
+  if (res.status !== 200) throw new Error(`GET ${node.adminUrl}/api/v1/stats: ${res.status} ${(await res.text()).trim()}`)
   return await res.json()
 }
 

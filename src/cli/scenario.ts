@@ -96,7 +96,7 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     removalEpoch = BigInt(done.epoch as string)
     log(`alice removed carol (carol saw it at epoch ${String(removed.epoch)}, group now at epoch ${removalEpoch})`)
     await sleep(phaseMs)
-    statsAfterRemoval = await nodeStats(node.adminUrl)
+    statsAfterRemoval = await nodeStats(node)
 
     for (const [name, m] of members) {
       if (name !== 'carol') m.proc.send('stop')

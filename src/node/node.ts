@@ -11,7 +11,8 @@ import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
 import { AvService } from './av-service.js'
-import { startAdminHttp, type AdminHttp } from './admin-http.js'
+import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
+import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token.js'
 import { createMetrics } from './metrics.js'
 import { openKeyPackageStore, type KeyPackageStore } from './directory-store.js'
 import { registerDirectoryService } from './directory-service.js'
@@ -27,6 +28,15 @@ export interface NodeConfig {
   dataDir?: string
   /** Admin HTTP listener; default { host: '127.0.0.1', port: 0 }; false = none. */
   admin?: { host: string, port: number } | false
+  /**
+   * Bearer token of the admin endpoint (RFC 6750 b64token syntax), used as is
+   * and written nowhere; default: the one in `<dataDir>/admin-token` (made on
+   * first start), or for an ephemeral node a fresh one in a temp file that
+   * `stop` removes.
+   */
+  adminToken?: string
+  /** Host header names the admin endpoint accepts besides localhost, 127.0.0.0/8 and ::1 (no port). */
+  adminHosts?: string[]
   /** Relay tunables. */
   relay?: Partial<RelayConfig>
   /** Group service: ms after an epoch change before EpochReady without all acks. */
@@ -49,6 +59,10 @@ export interface NodeHandle {
   readonly dataDir: string | undefined
   /** Base URL of the admin HTTP endpoint, when enabled. */
   readonly adminUrl: string | undefined
+  /** Bearer token of the admin endpoint, when enabled. */
+  readonly adminToken: string | undefined
+  /** File holding `adminToken` (mode 0600); undefined when the endpoint is off or the token came from the config. */
+  readonly adminTokenFile: string | undefined
   readonly libp2p: Libp2p
   readonly relay: RelayNode
   /** Counters of every service (the admin API's /api/v1/stats). */
@@ -72,12 +86,17 @@ export interface NodeStats {
 
 /**
  * Starts a node and returns once every listener is bound.
- * @throws when a listen address cannot be bound or the data dir is unusable
+ * @throws when a listen address cannot be bound, the data dir is unusable,
+ *   its admin-token file is malformed, or `adminToken` / `adminHosts` are invalid
  */
 export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const started = Date.now()
   const dataDir = config.dataDir
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
+  // Bad admin settings or a malformed token file fail here, before any listener is bound.
+  const adminListen = config.admin === false ? undefined : config.admin ?? { host: '127.0.0.1', port: 0 }
+  if (adminListen !== undefined) checkAdminAccess({ token: config.adminToken, hosts: config.adminHosts })
+  const storedToken = adminListen !== undefined && config.adminToken === undefined && dataDir !== undefined ? await loadOrCreateAdminToken(dataDir) : undefined
   const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
   const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], privateKey })
   const store: KeyPackageStore = await openKeyPackageStore({ dataDir })
@@ -114,14 +133,35 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       malformed: group.malformed,
     },
   })
-  const admin: AdminHttp | undefined = config.admin === false
-    ? undefined
-    : await startAdminHttp(config.admin ?? { host: '127.0.0.1', port: 0 }, stats, createMetrics(stats))
+  let admin: AdminHttp | undefined
+  let adminToken: string | undefined
+  let adminTokenFile: string | undefined
+  let disposeToken: (() => Promise<void>) | undefined
+  if (adminListen !== undefined) {
+    if (config.adminToken !== undefined) {
+      adminToken = config.adminToken
+    } else if (storedToken !== undefined) {
+      adminToken = storedToken.token
+      adminTokenFile = storedToken.file
+    } else {
+      const made = await createEphemeralAdminToken()
+      adminToken = made.token
+      adminTokenFile = made.file
+      disposeToken = made.dispose
+    }
+    try {
+      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats))
+    } catch (err) {
+      await disposeToken?.()
+      throw err
+    }
+  }
 
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       await admin?.close()
+      await disposeToken?.()
       await av.stop()
       await group.stop()
       await directory.unregister()
@@ -137,6 +177,8 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()),
     dataDir,
     adminUrl: admin?.url,
+    adminToken,
+    adminTokenFile,
     libp2p,
     relay,
     stats,

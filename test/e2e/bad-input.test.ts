@@ -129,7 +129,7 @@ describe('bad input from one peer', () => {
     await raw.send(encodePublishOpen({ stream: STREAM }))
     expect(decodeOpenResult(await raw.next(10_000)).error).toBeUndefined()
 
-    const before = (await nodeStats(node.adminUrl)).av
+    const before = (await nodeStats(node)).av
     // Garbage, truncated, wrong version, wrong stream tag.
     await raw.send(new Uint8Array([1, 2, 3]))
     const good = encodeChunk(meta(makeTrack(ownLeaf, 0), 0), sframeOf(encodeKid({ context: 0, senderLeafIndex: ownLeaf, epoch: member.session.epoch })))
@@ -147,7 +147,7 @@ describe('bad input from one peer', () => {
     await raw.send(encodeChunk(meta(makeTrack(ownLeaf, 2), 100), sframeOf(encodeKid({ context: 2, senderLeafIndex: ownLeaf, epoch: member.session.epoch + 77n }))))
     await sleep(500)
 
-    const after = (await nodeStats(node.adminUrl)).av
+    const after = (await nodeStats(node)).av
     expect(after.rejectedChunks - before.rejectedChunks).toBe(4)
     expect(after.rejectedByCode.MALFORMED - (before.rejectedByCode.MALFORMED ?? 0)).toBeGreaterThanOrEqual(3)
     expect(after.rejectedByCode.UNSUPPORTED_VERSION - (before.rejectedByCode.UNSUPPORTED_VERSION ?? 0)).toBe(1)

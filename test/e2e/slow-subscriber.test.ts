@@ -42,7 +42,7 @@ describe('slow subscriber', () => {
     // receive window (1 MiB), relay queue (1 MiB) and transport low-water
     // mark can hold, while 1 MiB (~3 s) of lag is ample for a healthy one.
     await sleep(12_000)
-    const stats = await nodeStats(node.adminUrl)
+    const stats = await nodeStats(node)
     const slothSub = stats.relay.subscribers.find((s: { identity: string }) => s.identity === sloth.identity)
     const bobSub = stats.relay.subscribers.find((s: { identity: string }) => s.identity === bob.identity)
     const slothLive = stats.av.live.subscriptions.find((s: { identity: string }) => s.identity === sloth.identity)

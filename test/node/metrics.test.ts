@@ -15,7 +15,7 @@ describe('GET /metrics', () => {
   })
 
   const scrape = async (): Promise<{ text: string, type: string | null }> => {
-    const res = await fetch(`${node!.adminUrl!}/metrics`)
+    const res = await fetch(`${node!.adminUrl!}/metrics`, { headers: { authorization: `Bearer ${node!.adminToken!}` } })
     expect(res.status).toBe(200)
     return { text: await res.text(), type: res.headers.get('content-type') }
   }
