@@ -8,10 +8,18 @@
  * PublicMessages so that the group service can read their epochs, and
  * Commits that add members put the ratchet tree in the Welcome (ratchet_tree
  * extension, RFC 9420 section 12.4.3.3) since joiners are other processes.
+ *
+ * Admission (protocol/admission.md): the group's GroupContext holds the
+ * owner's signed policy and the admission ledger (admission/), and the
+ * session enforces them on both sides: it refuses to prepare a Commit that
+ * adds someone the policy does not admit, refuses to process one (keeping
+ * its epoch), and refuses a Welcome into a group of another owner or one
+ * holding a member without standing.
  */
 import {
   createCommit,
   createGroup,
+  type Extension,
   emptyPskIndex,
   encodeMlsMessage,
   joinGroup,
@@ -24,8 +32,16 @@ import {
   type PublicMessage,
 } from 'ts-mls'
 import { FabricError, MalformedError } from '../errors.js'
+import { streamGroupId, streamKey, validateStreamName, type StreamKey } from '../wire/stream-tag.js'
+import {
+  admissionExtensions, admitsByName, approveKnock, checkCommitAdmission, checkGroupAdmitted, createInvitation, decideJoin,
+  emptyLedger, epochCode, identityFingerprint, mayInvite, nextLedger, readAdmissionState, rulesOf, signPolicy,
+  DEFAULT_INVITATION_LIFETIME_SECONDS,
+  type AdmissionRules, type AdmissionState, type JoinDecision, type NewAdmission, type ParsedToken,
+} from './admission/index.js'
 import { equalBytes } from './bytes.js'
 import { fabricClientConfig } from './credentials.js'
+import type { MemberIdentity } from './identity.js'
 import { EpochKeyRing, type EpochKey, type EpochKeyRingOptions } from './key-ring.js'
 import { decodePrivateState, generateKeyPackageObjects, validateKeyPackage } from './key-package.js'
 import { decodeKid, encodeKid, KID_MAX_SENDER_LEAF_INDEX } from './kid.js'
@@ -33,7 +49,6 @@ import {
   checkSize,
   MAX_ADDS_PER_COMMIT,
   MAX_COMMIT_BYTES,
-  MAX_GROUP_ID_BYTES,
   MAX_KEY_PACKAGE_BYTES,
   MAX_WELCOME_BYTES,
 } from './limits.js'
@@ -47,9 +62,6 @@ export const SFRAME_EXPORTER_LABEL = 'SFrame 1.0 Base Key'
 /** Default SFrame key length Nk, in bytes: 16 for AES_128_GCM_SHA256_128 (RFC 9605 section 4.5). */
 export const DEFAULT_SFRAME_KEY_LENGTH = 16
 
-/** Length of a random group id when the creator gives none, in bytes. */
-export const DEFAULT_GROUP_ID_LENGTH = 16
-
 /** Options shared by creating and joining a session. */
 export interface SessionOptions {
   /** SFrame Nk: length of the base keys the key ring holds, in bytes (1..64); default 16. */
@@ -60,12 +72,14 @@ export interface SessionOptions {
 
 /** Options of AvSession.create. */
 export interface CreateSessionOptions extends SessionOptions {
-  /** The creator's libp2p peer id. */
-  identity: string
+  /** The creator: it becomes the stream's owner and its leaf 0. */
+  identity: MemberIdentity
+  /** The stream's name; with the owner it gives the MLS group id (wire/stream-tag.ts streamGroupId). */
+  stream: string
+  /** Who may join; default: nobody but the owner until it allows or invites. */
+  admission?: AdmissionRules
   /** Current time, ms since the Unix epoch (KeyPackage lifetime, key ring). */
   nowMs: number
-  /** MLS group id, 1..MAX_GROUP_ID_BYTES (256) bytes; default 16 random bytes. */
-  groupId?: Uint8Array
   /** MLS cipher suite id; default 1. */
   cipherSuite?: number
 }
@@ -80,6 +94,8 @@ export interface JoinSessionOptions extends SessionOptions {
   privateState: Uint8Array
   /** The joiner's libp2p peer id; must be the KeyPackage's identity. */
   identity: string
+  /** The stream the joiner asked to join: a Welcome into any other group is refused (OWNER_MISMATCH). */
+  expect: { owner: string, stream: string }
   /** Current time, ms (key ring). */
   nowMs: number
 }
@@ -94,6 +110,25 @@ export interface PrepareAddOptions {
    * naming another identity is refused.
    */
   expectedIdentities?: string[]
+  /**
+   * The evidence of joiners the policy does not admit by name (decideJoin's
+   * `evidence` decisions, approveKnock's results), recorded in the ledger by
+   * the same Commit. A KeyPackage of an identity neither admitted by name
+   * nor listed here is refused (NOT_ADMITTED).
+   */
+  admissions?: readonly NewAdmission[]
+}
+
+/** Options of AvSession.createInvitation. */
+export interface SessionInvitationOptions {
+  /** Peer id of the only identity that may use it; default: anyone holding the token. */
+  invitee?: string
+  /** Lifetime from nowMs, seconds; default 7 days. */
+  lifetimeSeconds?: number
+  /** How many identities it may admit; default 1. */
+  maxUses?: number
+  /** Current time, ms since the Unix epoch. */
+  nowMs: number
 }
 
 /**
@@ -115,6 +150,8 @@ export interface PendingCommit {
   readonly addedIdentities: readonly string[]
   /** Identities the Commit removes. */
   readonly removedIdentities: readonly string[]
+  /** True when the Commit changes the admission policy. */
+  readonly policyChange: boolean
 }
 
 /** What a Commit did, from this member's point of view. */
@@ -141,6 +178,7 @@ interface Pending {
   token: PendingCommit
   newState: ClientState
   consumed: Uint8Array[]
+  admission: AdmissionState
 }
 
 /** The members of one ratchet tree, with both lookups. */
@@ -183,6 +221,8 @@ export class AvSession {
   #pending: Pending | undefined
   #removed = false
   #queue: Promise<unknown> = Promise.resolve()
+  /** The admission policy and ledger of `#state`'s GroupContext, verified. */
+  #admission: AdmissionState
   /**
    * The roster of `#state`'s tree, derived once per tree: ts-mls states are
    * immutable, so the tree object identifies its contents. Naming a frame's
@@ -191,9 +231,10 @@ export class AvSession {
    */
   #roster: Roster | undefined
 
-  private constructor (identity: string, state: ClientState, cs: CiphersuiteImpl, options: SessionOptions) {
+  private constructor (identity: string, state: ClientState, cs: CiphersuiteImpl, admission: AdmissionState, options: SessionOptions) {
     this.identity = identity
     this.#state = state
+    this.#admission = admission
     this.#cs = cs
     this.cipherSuite = suiteNumberOf(state.groupContext.cipherSuite)
     this.sframeKeyLength = options.sframeKeyLength ?? DEFAULT_SFRAME_KEY_LENGTH
@@ -201,32 +242,35 @@ export class AvSession {
   }
 
   /**
-   * Creates a group at epoch 0 with this member alone at leaf 0 (RFC 9420
-   * section 11), and installs the epoch 0 SFrame base key.
+   * Creates the group of stream `stream` owned by this member, at epoch 0
+   * with this member alone at leaf 0 (RFC 9420 section 11): its group id is
+   * the stream's (streamGroupId of owner/stream) and its GroupContext holds
+   * the owner's signed policy (serial 0) and an empty ledger. Installs the
+   * epoch 0 SFrame base key.
    *
-   * @throws MalformedError on a bad identity or group id
+   * @throws MalformedError on a bad identity or stream name, or identities in the rules
+   * @throws FabricError TOO_LARGE when the rules list too many identities
    * @throws FabricError UNSUPPORTED_SUITE when the suite is not available
    * @throws FabricError INVALID_STATE on a bad sframeKeyLength or key ring option
    */
   static async create (options: CreateSessionOptions): Promise<AvSession> {
     checkKeyLength(options.sframeKeyLength)
+    validateStreamName(options.stream)
     const suite = options.cipherSuite ?? DEFAULT_CIPHER_SUITE
-    const groupId = options.groupId === undefined
-      ? globalThis.crypto.getRandomValues(new Uint8Array(DEFAULT_GROUP_ID_LENGTH))
-      : Uint8Array.from(options.groupId)
-    if (groupId.length === 0 || groupId.length > MAX_GROUP_ID_BYTES) {
-      throw new MalformedError(`group id must be 1..${MAX_GROUP_ID_BYTES} bytes, got ${groupId.length}`)
-    }
-    const { publicPackage, privatePackage, cs } = await generateKeyPackageObjects(options.identity, { nowMs: options.nowMs, cipherSuite: suite })
+    const owner = options.identity
+    const groupId = streamGroupId(streamKey(owner.peerId, options.stream))
+    const policy = signPolicy(owner, options.stream, options.admission ?? {}, 0n)
+    const extensions: Extension[] = admissionExtensions(policy.bytes, emptyLedger().bytes)
+    const { publicPackage, privatePackage, cs } = await generateKeyPackageObjects(owner, { nowMs: options.nowMs, cipherSuite: suite })
     let state: ClientState
     try {
-      state = await createGroup(groupId, publicPackage, privatePackage, [], cs, fabricClientConfig)
+      state = await createGroup(groupId, publicPackage, privatePackage, extensions, cs, fabricClientConfig)
     } catch (err) {
       throw toFabricError('creating the group', err, 'INTERNAL')
     }
     // The creator's KeyPackage is never sent, so its init key has no use.
     privatePackage.initPrivateKey.fill(0)
-    const session = new AvSession(options.identity, state, cs, options)
+    const session = new AvSession(owner.peerId, state, cs, readAdmissionState(state.groupContext.extensions), options)
     await session.#installEpochKey(options.nowMs)
     return session
   }
@@ -245,6 +289,10 @@ export class AvSession {
    * @throws FabricError NOT_FOUND when the Welcome has no secrets for this KeyPackage
    * @throws FabricError AUTH_FAILED when a signature or confirmation tag does not verify
    * @throws FabricError UNSUPPORTED_SUITE when the suite is not available
+   * @throws FabricError OWNER_MISMATCH when the group is not `expect`'s (another
+   *         owner, stream or group id, or a policy its owner did not sign)
+   * @throws FabricError NOT_ADMITTED when a member of the group (this one
+   *         included) has no standing under the group's policy
    */
   static async joinFromWelcome (options: JoinSessionOptions): Promise<AvSession> {
     checkKeyLength(options.sframeKeyLength)
@@ -278,7 +326,22 @@ export class AvSession {
     if (members.find(m => m.leafIndex === state.privatePath.leafIndex)?.identity !== options.identity) {
       throw new FabricError('INTERNAL', 'own leaf does not carry own identity after joining')
     }
-    const session = new AvSession(options.identity, state, cs, options)
+    const expectedGroupId = streamGroupId(streamKey(options.expect.owner, options.expect.stream))
+    if (!equalBytes(state.groupContext.groupId, expectedGroupId)) {
+      throw new FabricError('OWNER_MISMATCH', `the Welcome is into another group than ${options.expect.owner}/${options.expect.stream}`)
+    }
+    let admission: AdmissionState
+    try {
+      admission = readAdmissionState(state.groupContext.extensions, { ...options.expect, groupId: expectedGroupId })
+    } catch (err) {
+      // A group without a valid owner-signed policy is not the owner's group.
+      if (err instanceof FabricError && (err.code === 'MALFORMED' || err.code === 'AUTH_FAILED')) {
+        throw new FabricError('OWNER_MISMATCH', `the group is not ${options.expect.owner}'s: ${err.message}`, { cause: err })
+      }
+      throw err
+    }
+    checkGroupAdmitted(admission, members.map((m) => m.identity))
+    const session = new AvSession(options.identity, state, cs, admission, options)
     await session.#installEpochKey(options.nowMs)
     return session
   }
@@ -301,6 +364,100 @@ export class AvSession {
   /** True once a processed Commit removed this member. */
   get removed (): boolean {
     return this.#removed
+  }
+
+  /** The stream's owner (peer id), from the group's policy. */
+  get owner (): string {
+    return this.#admission.policy.policy.owner
+  }
+
+  /** The stream's name, from the group's policy. */
+  get stream (): string {
+    return this.#admission.policy.policy.stream
+  }
+
+  /** The stream's address (owner/name). */
+  get streamKey (): StreamKey {
+    return streamKey(this.owner, this.stream)
+  }
+
+  /** The admission rules the group holds now, and the serial of that policy. */
+  get admission (): Required<AdmissionRules> & { serial: bigint } {
+    return { ...rulesOf(this.#admission.policy), serial: this.#admission.policy.policy.serial }
+  }
+
+  /** True when this member may sign invitations and approve knocks (the owner or a listed inviter). */
+  get mayInvite (): boolean {
+    return mayInvite(this.#admission.policy, this.identity)
+  }
+
+  /**
+   * The epoch's safety code: 30 digits from the MLS epoch authenticator
+   * (RFC 9420 section 8.7), equal at every member of this epoch exactly when
+   * they share its key schedule (admission/safety-code.ts).
+   *
+   * @throws FabricError REMOVED after own removal
+   */
+  safetyCode (): string {
+    this.#checkAlive()
+    return epochCode(this.#state.keySchedule.epochAuthenticator)
+  }
+
+  /**
+   * A member's identity fingerprint (20 digits of its key's hash), to
+   * compare out of band.
+   *
+   * @throws MalformedError when `identity` is not an Ed25519 peer id
+   */
+  fingerprint (identity: string = this.identity): string {
+    return identityFingerprint(identity)
+  }
+
+  /**
+   * Decides a join request by the group's policy (committer side; see
+   * admission/check.ts decideJoin). Changes nothing.
+   *
+   * @param redemption the joiner's Redemption bytes, if it presented one
+   * @param pendingUses invitation uses (by hex id) already granted to joiners
+   *        of the Commit being assembled
+   */
+  decideJoin (identity: string, redemption: Uint8Array | undefined, nowMs: number, pendingUses?: ReadonlyMap<string, number>): JoinDecision {
+    return decideJoin(this.#admission, identity, redemption, secondsOf(nowMs), pendingUses)
+  }
+
+  /**
+   * Approves a knock: makes the evidence that admits `joiner` (a one-use
+   * invitation for it, signed with this member's key, and its redemption),
+   * to pass to prepareAdd.
+   *
+   * @throws FabricError NOT_ADMITTED when this member may not invite
+   * @throws FabricError REMOVED after own removal
+   */
+  approveKnock (joiner: string, nowMs: number): NewAdmission {
+    this.#checkAlive()
+    return approveKnock(this.#admission, this.#signer(), joiner, secondsOf(nowMs))
+  }
+
+  /**
+   * Makes an invitation to this stream signed with this member's key.
+   * Members accept it only while this member may invite under the policy
+   * then in force.
+   *
+   * @returns the token (secret); its `text` is what an invitee passes to join
+   * @throws FabricError NOT_ADMITTED when this member may not invite now
+   * @throws FabricError REMOVED after own removal
+   * @throws RangeError on a lifetime or use count out of range
+   */
+  createInvitation (options: SessionInvitationOptions): ParsedToken {
+    this.#checkAlive()
+    if (!this.mayInvite) throw new FabricError('NOT_ADMITTED', `${this.identity} may not invite to this stream: only the owner and listed inviters can`)
+    const lifetime = options.lifetimeSeconds ?? DEFAULT_INVITATION_LIFETIME_SECONDS
+    if (!Number.isInteger(lifetime) || lifetime < 1) throw new RangeError(`invitation lifetime ${lifetime} must be a positive number of seconds`)
+    return createInvitation(this.#signer(), this.owner, this.stream, {
+      invitee: options.invitee,
+      expiresAtSeconds: secondsOf(options.nowMs) + BigInt(lifetime),
+      maxUses: options.maxUses,
+    })
   }
 
   /** The Commit prepared and not yet applied or discarded, if any. */
@@ -408,6 +565,7 @@ export class AvSession {
         throw new FabricError('INVALID_STATE', `${keyPackages.length} KeyPackages but ${expected.length} expected identities`)
       }
       for (const kp of keyPackages) checkSize('KeyPackage', kp, MAX_KEY_PACKAGE_BYTES)
+      const evidence = new Map((options.admissions ?? []).map((a) => [a.admission.identity, a]))
       const present = new Set(membersOfTree(this.#state.ratchetTree).map(m => m.identity))
       const proposals: Proposal[] = []
       const addedIdentities: string[] = []
@@ -424,7 +582,48 @@ export class AvSession {
         addedIdentities.push(kp.identity)
         proposals.push({ proposalType: 'add', add: { keyPackage: kp.keyPackage } })
       }
-      return await this.#prepare(proposals, addedIdentities, [])
+      const admissions: NewAdmission[] = []
+      for (const identity of addedIdentities) {
+        const a = evidence.get(identity)
+        if (a !== undefined && !admitsByName(this.#admission.policy, identity)) admissions.push(a)
+      }
+      // Evidence goes into the ledger by the same Commit; members recompute it.
+      if (admissions.length > 0) {
+        const ledger = nextLedger(this.#admission.ledger, present, admissions)
+        proposals.push(contextProposal(admissionExtensions(this.#admission.policy.bytes, ledger)))
+      }
+      return await this.#prepare(proposals, addedIdentities, [], options.nowMs)
+    })
+  }
+
+  /**
+   * Prepares a Commit that replaces the admission policy with `rules`
+   * (owner only: the policy carries the owner's signature), with the serial
+   * one higher, optionally removing members in the same Commit. Members
+   * refuse it unless everyone left in the group is still admitted, so remove
+   * those a narrower policy no longer admits here.
+   *
+   * @param remove identities to remove in the same Commit
+   * @throws FabricError NOT_ADMITTED when this member is not the owner, or a
+   *         remaining member would lose its standing
+   * @throws FabricError INVALID_STATE when another Commit is pending
+   * @throws FabricError REMOVED after own removal
+   */
+  async prepareUpdatePolicy (rules: AdmissionRules, nowMs: number, remove: readonly string[] = []): Promise<PendingCommit> {
+    return await this.#exclusive(async () => {
+      this.#checkCanCommit()
+      if (this.identity !== this.owner) throw new FabricError('NOT_ADMITTED', 'only the stream\'s owner changes its admission policy')
+      const members = membersOfTree(this.#state.ratchetTree)
+      const proposals: Proposal[] = []
+      for (const identity of new Set(remove)) {
+        if (identity === this.identity) throw new FabricError('INVALID_STATE', 'a member cannot commit its own removal')
+        const m = members.find(x => x.identity === identity)
+        if (m === undefined) throw new FabricError('NOT_MEMBER', `${identity} is not a member`)
+        proposals.push({ proposalType: 'remove', remove: { removed: m.leafIndex } })
+      }
+      const policy = signPolicy(this.#signer(), this.stream, rules, this.#admission.policy.policy.serial + 1n)
+      proposals.push(contextProposal(admissionExtensions(policy.bytes, this.#admission.ledger.bytes)))
+      return await this.#prepare(proposals, [], [...new Set(remove)], nowMs)
     })
   }
 
@@ -452,7 +651,8 @@ export class AvSession {
         if (m === undefined) throw new FabricError('NOT_MEMBER', `${identity} is not a member`)
         proposals.push({ proposalType: 'remove', remove: { removed: m.leafIndex } })
       }
-      return await this.#prepare(proposals, [], [...identities])
+      // The clock only matters for Adds (invitation expiry); a removal adds nobody.
+      return await this.#prepare(proposals, [], [...identities], 0)
     })
   }
 
@@ -494,8 +694,13 @@ export class AvSession {
    * (RFC 9420 section 12.4.2). When the bytes are this member's own pending
    * Commit (the service echoed it), that Commit is applied instead.
    *
-   * Fabric only accepts Commits whose proposals are Add or Remove, sent by
-   * value, from a member, as PublicMessage.
+   * Fabric only accepts Commits whose proposals are Add, Remove or one
+   * GroupContextExtensions (the admission state), sent by value, from a
+   * member, as PublicMessage. Before moving to the new epoch the session
+   * checks the Commit against the group's admission policy
+   * (admission/check.ts checkCommitAdmission); a Commit that adds someone
+   * the policy does not admit, or tampers with the policy or ledger, is
+   * refused and the session stays in its epoch.
    *
    * @param commit MLSMessage(mls_public_message) bytes, at most 1 MiB
    * @param nowMs  current time, ms (key ring)
@@ -510,6 +715,7 @@ export class AvSession {
    *         not a Commit, or breaks the rules above or RFC 9420's
    * @throws FabricError STALE_EPOCH when it was not created in the current epoch
    * @throws FabricError AUTH_FAILED when its signature, membership tag or confirmation tag does not verify
+   * @throws FabricError NOT_ADMITTED when it breaks the admission policy (nothing changes)
    */
   async processCommit (commit: Uint8Array, nowMs: number): Promise<CommitOutcome> {
     return await this.#exclusive(async () => {
@@ -533,6 +739,7 @@ export class AvSession {
       const after = nextRoster.members
       const { added, removed } = diffRosters(before, after)
       if (next.groupActiveState.kind === 'removedFromGroup') {
+        // A removed member cannot read the new epoch, so it has nothing to protect by checking further.
         // ts-mls reports its own removal as success; mark the session dead here.
         this.#removed = true
         this.#state = next
@@ -545,10 +752,18 @@ export class AvSession {
         throw new FabricError('INTERNAL', `unexpected state after the Commit: ${next.groupActiveState.kind}, epoch ${next.groupContext.epoch}`)
       }
       checkUniqueIdentities(after)
+      const admission = checkCommitAdmission({
+        before: this.#admission,
+        afterExtensions: next.groupContext.extensions,
+        added,
+        survivors: new Set(after.map((m) => m.identity)),
+        nowSeconds: secondsOf(nowMs),
+      })
       // Derive the new epoch's key before switching state, so the session
       // never reports an epoch whose key the ring does not hold yet.
       const key = await this.#exportBaseKey(next)
       this.#state = next
+      this.#admission = admission
       this.#roster = nextRoster
       this.#installKey(key, nowMs)
       for (const secret of result.consumed) secret.fill(0)
@@ -556,7 +771,7 @@ export class AvSession {
     })
   }
 
-  async #prepare (proposals: Proposal[], addedIdentities: string[], removedIdentities: string[]): Promise<PendingCommit> {
+  async #prepare (proposals: Proposal[], addedIdentities: string[], removedIdentities: string[], nowMs: number): Promise<PendingCommit> {
     let result: Awaited<ReturnType<typeof createCommit>>
     try {
       result = await createCommit(
@@ -574,6 +789,15 @@ export class AvSession {
     if (widest > KID_MAX_SENDER_LEAF_INDEX) {
       throw new FabricError('INVALID_STATE', `leaf index ${widest} would not fit an SFrame KID`)
     }
+    // The committer holds itself to the check every member will make, so it
+    // never sends a Commit the group refuses.
+    const admission = checkCommitAdmission({
+      before: this.#admission,
+      afterExtensions: newState.groupContext.extensions,
+      added: addedIdentities,
+      survivors: new Set(members.map((m) => m.identity)),
+      nowSeconds: secondsOf(nowMs),
+    })
     const commitBytes = encodeMlsMessage(commit)
     checkSize('Commit', commitBytes, MAX_COMMIT_BYTES)
     let welcomeBytes: Uint8Array | undefined
@@ -588,8 +812,9 @@ export class AvSession {
       epoch: newState.groupContext.epoch,
       addedIdentities: Object.freeze(addedIdentities),
       removedIdentities: Object.freeze(removedIdentities),
+      policyChange: admission.policy !== this.#admission.policy,
     })
-    this.#pending = { token, newState, consumed: result.consumed }
+    this.#pending = { token, newState, consumed: result.consumed, admission }
     return token
   }
 
@@ -600,6 +825,7 @@ export class AvSession {
     const before = this.#currentRoster().members
     const key = await this.#exportBaseKey(p.newState)
     this.#state = p.newState
+    this.#admission = p.admission
     this.#pending = undefined
     this.#installKey(key, nowMs)
     for (const secret of p.consumed) secret.fill(0)
@@ -628,12 +854,14 @@ export class AvSession {
     if (c.sender.leafIndex === this.ownLeafIndex) {
       throw new FabricError('INVALID_STATE', 'the Commit comes from this member\'s own leaf but matches no pending Commit')
     }
+    let contextChanges = 0
     for (const p of c.commit.proposals) {
       if (p.proposalOrRefType !== 'proposal') throw new MalformedError('Commit includes a proposal by reference')
-      if (p.proposal.proposalType !== 'add' && p.proposal.proposalType !== 'remove') {
-        throw new MalformedError(`Commit includes a ${String(p.proposal.proposalType)} proposal`)
-      }
+      const type = p.proposal.proposalType
+      if (type === 'group_context_extensions') contextChanges++
+      else if (type !== 'add' && type !== 'remove') throw new MalformedError(`Commit includes a ${String(type)} proposal`)
     }
+    if (contextChanges > 1) throw new MalformedError('Commit includes more than one GroupContextExtensions proposal')
     return pm
   }
 
@@ -652,6 +880,18 @@ export class AvSession {
     key.fill(0)
   }
 
+  /** This member as a signer: the MLS signature key is its identity key (identity.ts). */
+  #signer (): MemberIdentity {
+    const seed = this.#state.signaturePrivateKey
+    return { peerId: this.identity, seed, publicKey: this.#ownLeafKey() }
+  }
+
+  #ownLeafKey (): Uint8Array {
+    const node = this.#state.ratchetTree[2 * this.ownLeafIndex]
+    if (node?.nodeType !== 'leaf') throw new FabricError('INTERNAL', 'own leaf is blank')
+    return node.leaf.signaturePublicKey
+  }
+
   #checkAlive (): void {
     if (this.#removed) throw new FabricError('REMOVED', 'this member was removed from the group')
   }
@@ -667,6 +907,16 @@ export class AvSession {
     this.#queue = run.catch(() => undefined)
     return await run
   }
+}
+
+/** Whole seconds since the Unix epoch of a ms clock reading. */
+function secondsOf (nowMs: number): bigint {
+  return BigInt(Math.floor(nowMs / 1000))
+}
+
+/** The GroupContextExtensions proposal (RFC 9420 section 12.1.7) that sets `extensions`. */
+function contextProposal (extensions: Extension[]): Proposal {
+  return { proposalType: 'group_context_extensions', groupContextExtensions: { extensions } }
 }
 
 /** Refuses an SFrame key length outside 1..64 bytes. */

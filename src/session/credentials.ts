@@ -1,12 +1,14 @@
 /**
  * Credentials (RFC 9420 section 5.3): a member is named by a basic credential
- * whose identity is its libp2p peer id string, UTF-8 encoded. The binding of
- * that identity to a real peer is checked outside MLS, by the directory, which
- * accepts a KeyPackage only over a connection authenticated as that peer.
+ * whose identity is its libp2p peer id string, UTF-8 encoded, and its leaf's
+ * signature key must be the Ed25519 key that peer id names (identity.ts).
+ * Every member checks that binding for every leaf it meets, so no node or
+ * member can put a leaf in the tree that speaks for another peer.
  */
 import type { AuthenticationService, ClientConfig, Credential, LeafNode } from 'ts-mls'
 import { defaultClientConfig } from 'ts-mls/clientConfig.js'
 import { MalformedError } from '../errors.js'
+import { peerIdHasKey } from './identity.js'
 import { MAX_IDENTITY_BYTES } from './limits.js'
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -53,18 +55,28 @@ export function identityOfLeaf (leaf: LeafNode): string {
 }
 
 /**
- * The AuthenticationService (RFC 9420 section 5.3.1) ts-mls consults for every
- * credential it meets: only well-formed basic credentials pass. It cannot bind
- * the signature key to the peer id; that binding is the directory's job.
+ * True when `signaturePublicKey` is the key the credential's peer id names,
+ * the binding every fabric leaf must satisfy; false for anything malformed.
+ */
+export function credentialBindsKey (credential: Credential, signaturePublicKey: Uint8Array): boolean {
+  let identity: string
+  try {
+    identity = identityOfCredential(credential)
+  } catch {
+    return false
+  }
+  return peerIdHasKey(identity, signaturePublicKey)
+}
+
+/**
+ * The AuthenticationService (RFC 9420 section 5.3.1) ts-mls consults for
+ * every credential it meets (every leaf of a Welcome's tree, every Add, every
+ * Commit's sender): a well-formed basic credential whose peer id names the
+ * leaf's signature key.
  */
 export const fabricAuthService: AuthenticationService = {
-  async validateCredential (credential: Credential): Promise<boolean> {
-    try {
-      identityOfCredential(credential)
-      return true
-    } catch {
-      return false
-    }
+  async validateCredential (credential: Credential, signaturePublicKey: Uint8Array): Promise<boolean> {
+    return credentialBindsKey(credential, signaturePublicKey)
   },
 }
 

@@ -6,16 +6,18 @@
  * On the wire a KeyPackage is always an MLSMessage with wire format
  * mls_key_package (RFC 9420 section 6), as protocol/directory.proto says.
  */
-import { defaultCapabilities, encodeMlsMessage, generateKeyPackage as mlsGenerateKeyPackage } from 'ts-mls'
+import { defaultCapabilities, encodeMlsMessage, generateKeyPackageWithKey } from 'ts-mls'
 import type { CiphersuiteImpl, Extension, KeyPackage, PrivateKeyPackage } from 'ts-mls'
 import { makeKeyPackageRef, verifyKeyPackage } from 'ts-mls/keyPackage.js'
 import { verifyLeafNodeSignatureKeyPackage } from 'ts-mls/leafNode.js'
 import { FabricError, MalformedError } from '../errors.js'
 import { equalBytes } from './bytes.js'
-import { credentialFor, identityOfCredential } from './credentials.js'
+import { credentialBindsKey, credentialFor, identityOfCredential } from './credentials.js'
+import type { MemberIdentity } from './identity.js'
 import { checkSize, MAX_KEY_PACKAGE_BYTES, MAX_PRIVATE_STATE_BYTES } from './limits.js'
 import { decodeWholeMlsMessage, suiteNumberOf, toFabricError } from './mls-message.js'
 import { DEFAULT_CIPHER_SUITE, suiteImpl } from './suite.js'
+import { FABRIC_EXTENSION_TYPES } from './admission/extensions.js'
 
 /**
  * Extension type of last_resort (draft-ietf-mls-extensions, IANA "MLS
@@ -89,14 +91,15 @@ export interface ValidatedKeyPackage extends KeyPackageInfo {
 }
 
 /**
- * Generates one KeyPackage for `identity` with a fresh signature key
- * (RFC 9420 section 10).
+ * Generates one KeyPackage for `identity` (RFC 9420 section 10), signed with
+ * the identity's own Ed25519 key, which is also its leaf signature key
+ * (identity.ts), and a fresh init and leaf HPKE key.
  *
- * @throws MalformedError when identity is empty or longer than MAX_IDENTITY_BYTES (128) bytes of UTF-8
- * @throws FabricError UNSUPPORTED_SUITE when the suite is unknown or unavailable
+ * @throws MalformedError when the peer id is empty or longer than MAX_IDENTITY_BYTES (128) bytes of UTF-8
+ * @throws FabricError UNSUPPORTED_SUITE when the suite is unknown, unavailable or not an Ed25519 one
  * @throws FabricError INVALID_STATE when lifetimeSeconds or nowMs is out of range
  */
-export async function generateKeyPackage (identity: string, options: GenerateKeyPackageOptions): Promise<KeyPackageBundle> {
+export async function generateKeyPackage (identity: MemberIdentity, options: GenerateKeyPackageOptions): Promise<KeyPackageBundle> {
   return await generateOne(identity, options, false)
 }
 
@@ -110,7 +113,7 @@ export async function generateKeyPackage (identity: string, options: GenerateKey
  * @throws as generateKeyPackage; FabricError INVALID_STATE on a bad count
  */
 export async function generateKeyPackages (
-  identity: string,
+  identity: MemberIdentity,
   options: GenerateKeyPackageOptions & { count: number, lastResort?: boolean },
 ): Promise<{ keyPackages: KeyPackageBundle[], lastResort?: KeyPackageBundle }> {
   const { count } = options
@@ -123,10 +126,10 @@ export async function generateKeyPackages (
   return { keyPackages, lastResort: await generateOne(identity, options, true) }
 }
 
-async function generateOne (identity: string, options: GenerateKeyPackageOptions, lastResort: boolean): Promise<KeyPackageBundle> {
+async function generateOne (identity: MemberIdentity, options: GenerateKeyPackageOptions, lastResort: boolean): Promise<KeyPackageBundle> {
   const { publicPackage, privatePackage, cs } = await generateKeyPackageObjects(identity, options, lastResort)
   return {
-    identity,
+    identity: identity.peerId,
     keyPackage: encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: publicPackage }),
     privateState: encodePrivateState(privatePackage),
     ref: await makeKeyPackageRef(publicPackage, cs.hash),
@@ -141,7 +144,7 @@ async function generateOne (identity: string, options: GenerateKeyPackageOptions
  * @throws as generateKeyPackage
  */
 export async function generateKeyPackageObjects (
-  identity: string,
+  identity: MemberIdentity,
   options: GenerateKeyPackageOptions,
   lastResort = false,
 ): Promise<{ publicPackage: KeyPackage, privatePackage: PrivateKeyPackage, cs: CiphersuiteImpl }> {
@@ -152,7 +155,7 @@ export async function generateKeyPackageObjects (
   if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 1) {
     throw new FabricError('INVALID_STATE', `lifetimeSeconds ${lifetimeSeconds} must be a positive integer`)
   }
-  const credential = credentialFor(identity)
+  const credential = credentialFor(identity.peerId)
   const cs = await suiteImpl(suite)
   const nowSeconds = BigInt(Math.floor(nowMs / 1000))
   const skew = BigInt(KEY_PACKAGE_CLOCK_SKEW_SECONDS)
@@ -163,12 +166,14 @@ export async function generateKeyPackageObjects (
   const capabilities = defaultCapabilities()
   // Members declare the non-default extensions they use (RFC 9420 section 7.2),
   // so every KeyPackage lists last_resort, marked or not.
-  capabilities.extensions = [...capabilities.extensions, LAST_RESORT_EXTENSION_TYPE]
+  capabilities.extensions = [...capabilities.extensions, LAST_RESORT_EXTENSION_TYPE, ...FABRIC_EXTENSION_TYPES]
   const extensions: Extension[] = lastResort
     ? [{ extensionType: LAST_RESORT_EXTENSION_TYPE, extensionData: new Uint8Array(0) }]
     : []
   try {
-    const generated = await mlsGenerateKeyPackage(credential, capabilities, lifetime, extensions, cs)
+    // A copy of the seed: the private state zeroes what it holds, and the identity stays usable.
+    const signatureKeyPair = { signKey: Uint8Array.from(identity.seed), publicKey: Uint8Array.from(identity.publicKey) }
+    const generated = await generateKeyPackageWithKey(credential, capabilities, lifetime, extensions, signatureKeyPair, cs)
     return { ...generated, cs }
   } catch (err) {
     throw toFabricError('generating a KeyPackage', err, 'INTERNAL')
@@ -178,7 +183,8 @@ export async function generateKeyPackageObjects (
 /**
  * Decodes and checks a KeyPackage as a committer or a directory must before
  * trusting it (RFC 9420 section 10.1): MLSMessage framing, version mls10, a
- * well-formed basic credential, both signatures (KeyPackageTBS and the leaf
+ * well-formed basic credential whose peer id names the leaf's signature key
+ * (identity.ts), both signatures (KeyPackageTBS and the leaf
  * node's LeafNodeTBS), init key distinct from the leaf's encryption key, and
  * when `nowMs` is given the lifetime.
  *
@@ -186,6 +192,7 @@ export async function generateKeyPackageObjects (
  * @param nowMs current time, ms since the Unix epoch; omit to skip the lifetime check
  * @throws TooLargeError above 64 KiB
  * @throws MalformedError when it does not decode, a check fails, or a signature does not verify
+ * @throws FabricError IDENTITY_MISMATCH when the signature key is not the one its peer id names
  * @throws FabricError UNSUPPORTED_SUITE when its suite is not available here (its
  *         signatures cannot be checked then)
  */
@@ -199,6 +206,9 @@ export async function validateKeyPackage (bytes: Uint8Array, nowMs?: number): Pr
   const cipherSuite = suiteNumberOf(kp.cipherSuite)
   const identity = identityOfCredential(kp.leafNode.credential)
   const cs = await suiteImpl(cipherSuite)
+  if (!credentialBindsKey(kp.leafNode.credential, kp.leafNode.signaturePublicKey)) {
+    throw new FabricError('IDENTITY_MISMATCH', `KeyPackage signature key is not the key of peer id ${identity}`)
+  }
   let signaturesValid: boolean
   try {
     signaturesValid = await verifyLeafNodeSignatureKeyPackage(kp.leafNode, cs.signature) && await verifyKeyPackage(kp, cs.signature)

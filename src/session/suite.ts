@@ -27,17 +27,33 @@ export function suiteName (id: number): CiphersuiteName {
 }
 
 /**
+ * Refuses a suite whose signature scheme is not Ed25519: a member's MLS
+ * signature key is its libp2p Ed25519 identity key (identity.ts), which is
+ * what lets any member check a leaf against the peer id it names.
+ *
+ * @throws FabricError UNSUPPORTED_SUITE for an unknown or non-Ed25519 suite
+ */
+export function checkFabricSuite (id: number): void {
+  const name = suiteName(id)
+  const signature = getCiphersuiteFromId(id as CiphersuiteId)?.signature
+  if (signature !== 'Ed25519') {
+    throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} (${name}) signs with ${String(signature)}; fabric identities are Ed25519 keys`)
+  }
+}
+
+/**
  * The ts-mls implementation of suite `id`, built once and cached, with its
  * hash, KDF and signature on node:crypto where the suite allows
  * (node-suite.ts).
  * Some suites need optional packages (e.g. the X-Wing ones need
  * @hpke/hybridkem-x-wing); without them this fails.
  *
- * @throws FabricError UNSUPPORTED_SUITE when the suite is unknown or its
- *         optional dependencies are not installed
+ * @throws FabricError UNSUPPORTED_SUITE when the suite is unknown, does not
+ *         sign with Ed25519 (checkFabricSuite), or its optional dependencies
+ *         are not installed
  */
 export async function suiteImpl (id: number): Promise<CiphersuiteImpl> {
-  suiteName(id)
+  checkFabricSuite(id)
   let p = impls.get(id)
   if (p === undefined) {
     p = getCiphersuiteImpl(getCiphersuiteFromId(id as CiphersuiteId)).then((impl) => withNodeCrypto(impl, id), (err: unknown) => {

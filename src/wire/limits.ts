@@ -100,3 +100,51 @@ export const MAX_ERROR_MESSAGE = 1 * KIB
 
 /** Exact length of an X25519 public key (RFC 7748) in SubscribeOpen and OpenResult. */
 export const X25519_PUBLIC_KEY_LENGTH = 32
+
+// Admission (protocol/admission.md): the messages carried in GroupContext
+// extensions, join requests and invitation tokens.
+
+/** Count: most identities an AdmissionPolicy allows by name. */
+export const MAX_POLICY_ALLOW = 1024
+
+/** Count: most inviters an AdmissionPolicy lists. */
+export const MAX_POLICY_INVITERS = 64
+
+/**
+ * Largest encoded AdmissionPolicy: 96 KiB, room for MAX_POLICY_ALLOW and
+ * MAX_POLICY_INVITERS identities of 54 bytes each with their tags.
+ */
+export const MAX_ADMISSION_POLICY = 96 * KIB
+
+/** Largest SignedPolicy (the fabric_admission_policy extension value). */
+export const MAX_SIGNED_POLICY = MAX_ADMISSION_POLICY + 128
+
+/** Largest encoded Invitation: 1 KiB (names, ids and keys only). */
+export const MAX_INVITATION = 1 * KIB
+
+/** Largest Redemption (a SignedInvitation, a joiner, a signature): 2 KiB; also JoinStream.redemption. */
+export const MAX_REDEMPTION = 2 * KIB
+
+/** Largest InvitationToken, before its text encoding: 2 KiB. */
+export const MAX_INVITATION_TOKEN = 2 * KIB
+
+/** Count: most members an AdmissionLedger records as admitted on evidence. */
+export const MAX_LEDGER_ADMITTED = 256
+
+/** Count: most invitations an AdmissionLedger counts uses of. */
+export const MAX_LEDGER_SPENT = 4096
+
+/** Largest AdmissionLedger (the fabric_admission_ledger extension value): 768 KiB. */
+export const MAX_ADMISSION_LEDGER = 768 * KIB
+
+/** Exact length of an MLS group id fabric derives for a stream (SHA-256). */
+export const GROUP_ID_LENGTH = 32
+
+/** Exact length of an invitation id. */
+export const INVITATION_ID_LENGTH = 16
+
+/** Exact length of an Ed25519 public key or seed in admission messages. */
+export const ED25519_KEY_BYTES = 32
+
+/** Exact length of an Ed25519 signature in admission messages. */
+export const ED25519_SIGNATURE_BYTES = 64

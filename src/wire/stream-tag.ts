@@ -1,18 +1,28 @@
 /**
- * Stream names and their 64-bit tags (protocol/chunk.md "Stream tag"). A
- * chunk names its stream by tag, not by string, so the relay's per-chunk
- * check is one 8-byte compare and the metadata stays fixed-size.
+ * Stream names, stream addresses and what derives from them
+ * (protocol/chunk.md "Stream tag", protocol/admission.md "Stream address").
+ *
+ * A stream is addressed by its owner's identity and its name together, so
+ * no other identity can take a name over: the same name under two owners is
+ * two streams. A chunk names its stream by a 64-bit tag of that address, so
+ * the relay's per-chunk check is one 8-byte compare and the metadata stays
+ * fixed-size; the MLS group id is a hash of the same address, so a joiner
+ * can check it landed in the group it asked for.
  */
 import { createHash } from 'node:crypto'
 import { MalformedError, TooLargeError } from '../errors.js'
+import { validateIdentity } from './identity.js'
 import { MAX_STREAM_NAME } from './limits.js'
 
 // A leading letter or digit keeps names from reading as CLI options ("-x")
 // or path segments ("." and ".."), since names appear in both.
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
-/** "fabric stream v1" || 0x00: domain separation, so no other hash of a name collides with a tag. */
-const TAG_DOMAIN = Buffer.from('fabric stream v1\x00', 'latin1')
+/** "fabric stream v2" || 0x00: domain separation, so no other hash of an address collides with a tag. */
+const TAG_DOMAIN = Buffer.from('fabric stream v2\x00', 'latin1')
+
+/** "fabric group v1" || 0x00: the group id's domain. */
+const GROUP_DOMAIN = Buffer.from('fabric group v1\x00', 'latin1')
 
 /**
  * Checks a stream name: 1..128 characters of [A-Za-z0-9._-], the first a
@@ -29,14 +39,56 @@ export function validateStreamName (name: string): void {
 }
 
 /**
- * The 64-bit tag of a stream: the first 8 bytes, read big-endian, of
- * SHA-256("fabric stream v1" || 0x00 || UTF-8(name)). Costs one hash;
- * callers that tag every chunk keep the result.
- * @param name a valid stream name (validateStreamName)
- * @returns an unsigned 64-bit bigint
- * @throws TooLargeError | MalformedError for an invalid name (validateStreamName)
+ * A stream's address: its owner's identity (a peer id) and its name, joined
+ * by "/" (neither may contain one). Services key streams by it.
  */
-export function streamTag (name: string): bigint {
+export type StreamKey = string
+
+/**
+ * The address of stream `name` owned by `owner`.
+ * @throws TooLargeError | MalformedError for an invalid identity or name
+ */
+export function streamKey (owner: string, name: string): StreamKey {
+  validateIdentity(owner)
   validateStreamName(name)
-  return createHash('sha256').update(TAG_DOMAIN).update(name, 'utf8').digest().readBigUInt64BE(0)
+  return `${owner}/${name}`
+}
+
+/**
+ * The owner and name of a stream address.
+ * @throws MalformedError when `key` is not owner "/" name with both valid
+ */
+export function parseStreamKey (key: StreamKey): { owner: string, name: string } {
+  const slash = typeof key === 'string' ? key.indexOf('/') : -1
+  if (slash < 0) throw new MalformedError('a stream address is owner/name')
+  const owner = key.slice(0, slash)
+  const name = key.slice(slash + 1)
+  validateIdentity(owner)
+  validateStreamName(name)
+  return { owner, name }
+}
+
+/**
+ * The 64-bit tag of a stream: the first 8 bytes, read big-endian, of
+ * SHA-256("fabric stream v2" || 0x00 || UTF-8(owner "/" name)). Costs one
+ * hash; callers that tag every chunk keep the result.
+ * @param key a valid stream address (streamKey)
+ * @returns an unsigned 64-bit bigint
+ * @throws TooLargeError | MalformedError for an invalid address
+ */
+export function streamTag (key: StreamKey): bigint {
+  if (key.includes('/')) parseStreamKey(key)
+  else validateStreamName(key)
+  return createHash('sha256').update(TAG_DOMAIN).update(key, 'utf8').digest().readBigUInt64BE(0)
+}
+
+/**
+ * The MLS group id of a stream: SHA-256("fabric group v1" || 0x00 ||
+ * UTF-8(owner "/" name)), 32 bytes. The same address always gives the same
+ * group, so an invitation made offline can name it, and a joiner can check it.
+ * @throws TooLargeError | MalformedError for an invalid address
+ */
+export function streamGroupId (key: StreamKey): Uint8Array {
+  parseStreamKey(key)
+  return new Uint8Array(createHash('sha256').update(GROUP_DOMAIN).update(key, 'utf8').digest())
 }
