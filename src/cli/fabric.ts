@@ -1,15 +1,24 @@
 /**
  * `fabric`: a member process.
  *
- *   fabric join --node MULTIADDR --stream NAME [--create] [--publish CLIP.ivf [--loop]]
- *               [--record DIR] [--duration SECONDS] [--json] [--key-log FILE]
+ *   fabric id --identity FILE
+ *   fabric invite --identity FILE --stream NAME [--for PEER_ID] [--expires DURATION] [--uses N] [--owner PEER_ID]
+ *   fabric join --node MULTIADDR (--stream NAME --owner PEER_ID | --invite TOKEN | --stream NAME --create)
+ *               [--identity FILE] [--allow PEER_ID]... [--inviter PEER_ID]... [--knock] [--open]
+ *               [--publish CLIP.ivf [--loop]] [--record DIR] [--duration SECONDS] [--json] [--key-log FILE]
  *
- * Creates (--create, becoming the stream's committer) or joins a stream,
- * publishes an IVF clip paced in real time, and records what the others send,
- * one IVF per sender track. With --json it prints one JSON event per line
- * (ready, epoch, roster, first-keyframe, removed, summary) and reads commands
- * on stdin, one per line: `remove PEER_ID` (committer), `leave`, `stop`,
- * `pause` / `resume` (stop and restart reading media), `stats`.
+ * `id` creates the identity file if missing and prints its peer id. `invite`
+ * signs an invitation with the identity (the owner's, or an inviter's) and
+ * prints the token. `join` creates (--create, becoming the stream's owner
+ * and committer) or joins a stream, publishes an IVF clip paced in real
+ * time, and records what the others send, one IVF per sender track; it
+ * prints the safety code on every epoch. A refused join exits with status 3
+ * and prints the error code. With --json it prints one JSON event per line
+ * (ready, epoch, roster, knock, join-denied, commit-refused, first-keyframe,
+ * removed, error, summary). Commands on stdin, one per line: `remove PEER_ID`
+ * (committer), `approve PEER_ID` / `deny PEER_ID [REASON]` (knocks),
+ * `invite [PEER_ID]` (prints a token), `allow PEER_ID` (owner), `leave`,
+ * `stop`, `pause` / `resume` (stop and restart reading media), `stats`.
  */
 import '../polyfill.js'
 import { createHash } from 'node:crypto'
@@ -18,6 +27,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { FabricClient } from '../client/client.js'
+import type { KnockRequest } from '../client/committer.js'
+import { FabricError, isFabricError } from '../errors.js'
+import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
+import { loadOrCreateIdentity } from './identity-file.js'
 import type { ReceivedFrame } from '../client/frame-decryptor.js'
 import type { StreamMember } from '../client/stream-member.js'
 import type { TrackPublisher } from '../client/track-publisher.js'
@@ -25,8 +38,21 @@ import { ClipSource } from '../media/clip-source.js'
 import { IvfFileWriter, readIvfFile } from '../media/ivf-file.js'
 import type { IvfHeader } from '../media/ivf.js'
 
-const USAGE = `usage: fabric join --node MULTIADDR --stream NAME [options]
-  --create            create the stream (this process becomes its committer)
+const USAGE = `usage: fabric id --identity FILE
+       fabric invite --identity FILE --stream NAME [--for PEER_ID] [--expires DURATION] [--uses N] [--owner PEER_ID]
+       fabric join --node MULTIADDR --stream NAME (--owner PEER_ID | --create) [options]
+       fabric join --node MULTIADDR --invite TOKEN [options]
+  --identity FILE     the member's identity (an Ed25519 key; created when missing); default: a fresh one
+  --create            create the stream (this process becomes its owner and committer)
+  --allow PEER_ID     with --create: admit this identity (repeatable)
+  --inviter PEER_ID   with --create: let this member sign invitations too (repeatable)
+  --knock             with --create: join requests of others reach this process (approve/deny on stdin)
+  --open              with --create: admit anyone who asks
+  --owner PEER_ID     the owner of the stream to join (streams are owner and name)
+  --invite TOKEN      join with an invitation (it names stream and owner)
+  --for PEER_ID       invite: only this identity may use the invitation
+  --expires DURATION  invite: lifetime, e.g. 90s, 30m, 12h, 7d (default 7d)
+  --uses N            invite: how many identities it admits (default 1)
   --publish FILE      publish a VP8 IVF clip, paced in real time
   --loop              loop the clip
   --record DIR        record every other member's video, one IVF per sender track
@@ -63,13 +89,52 @@ async function main (argv: string[]): Promise<void> {
       duration: { type: 'string' },
       'key-log': { type: 'string' },
       json: { type: 'boolean' },
+      identity: { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      inviter: { type: 'string', multiple: true },
+      knock: { type: 'boolean' },
+      open: { type: 'boolean' },
+      owner: { type: 'string' },
+      invite: { type: 'string' },
+      for: { type: 'string' },
+      expires: { type: 'string' },
+      uses: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
-  if (values.help === true || positionals[0] !== 'join' || values.node === undefined || values.stream === undefined) {
+  const command = positionals[0]
+  if (values.help === true || (command !== 'join' && command !== 'id' && command !== 'invite')) {
     process.stdout.write(USAGE)
     process.exitCode = values.help === true ? 0 : 2
     return
+  }
+  if (command === 'id') {
+    if (values.identity === undefined) return usageError('fabric id needs --identity FILE')
+    const { identity, created } = await loadOrCreateIdentity(values.identity)
+    if (values.json === true) process.stdout.write(JSON.stringify({ event: 'id', peerId: identity.peerId, created, file: values.identity }) + '\n')
+    else process.stdout.write(`${identity.peerId}\n`)
+    return
+  }
+  if (command === 'invite') {
+    if (values.identity === undefined || values.stream === undefined) return usageError('fabric invite needs --identity FILE and --stream NAME')
+    const { identity } = await loadOrCreateIdentity(values.identity)
+    const lifetime = values.expires === undefined ? DEFAULT_INVITATION_LIFETIME_SECONDS : parseDuration(values.expires)
+    const token = createInvitation(identity, values.owner ?? identity.peerId, values.stream, {
+      invitee: values.for,
+      expiresAtSeconds: BigInt(Math.floor(Date.now() / 1000) + lifetime),
+      maxUses: values.uses === undefined ? 1 : parsePositive('--uses', values.uses),
+    })
+    process.stdout.write(`${token.text}\n`)
+    return
+  }
+  if (values.node === undefined || (values.stream === undefined && values.invite === undefined)) {
+    return usageError('fabric join needs --node MULTIADDR and --stream NAME (or --invite TOKEN)')
+  }
+  if (values.create === true && (values.owner !== undefined || values.invite !== undefined)) {
+    return usageError('--create makes this identity the owner: leave out --owner and --invite')
+  }
+  if (values.create !== true && values.owner === undefined && values.invite === undefined) {
+    return usageError('a join names the owner it expects (--owner PEER_ID) or uses an invitation (--invite TOKEN)')
   }
   const json = values.json === true
   const say = (event: string, data: Record<string, unknown> = {}): void => {
@@ -81,13 +146,36 @@ async function main (argv: string[]): Promise<void> {
   }
 
   const clip = values.publish === undefined ? undefined : await readIvfFile(values.publish)
-  const client = await FabricClient.connect({ node: values.node })
+  const identity = values.identity === undefined ? undefined : (await loadOrCreateIdentity(values.identity)).identity
+  const client = await FabricClient.connect({ node: values.node, identity })
   const requestedAt = Date.now()
-  const member: StreamMember = values.create === true
-    ? await client.createStream(values.stream, { keyLogFile: values['key-log'] })
-    : await client.joinStream(values.stream, { keyLogFile: values['key-log'] })
+  let member: StreamMember
+  try {
+    member = values.create === true
+      ? await client.createStream(values.stream!, {
+        keyLogFile: values['key-log'],
+        admission: { admission: values.open === true ? 'open' : 'closed', allow: values.allow, inviters: values.inviter, knock: values.knock === true },
+      })
+      : await client.joinStream(values.stream, { keyLogFile: values['key-log'], owner: values.owner, invitation: values.invite })
+  } catch (err) {
+    await client.close()
+    if (!isFabricError(err)) throw err
+    // A refusal is an answer, not a crash: say which, and exit non-zero.
+    if (json) say('error', { code: err.code, message: err.message })
+    else process.stderr.write(`fabric: ${values.create === true ? 'create' : 'join'} refused: ${err.code}: ${err.message}\n`)
+    process.exit(3)
+  }
   const joinedAt = Date.now()
-  say('ready', { identity: client.identity, epoch: member.epoch, committer: member.isCommitter, joinMs: joinedAt - requestedAt })
+  say('ready', {
+    identity: client.identity,
+    stream: member.stream,
+    owner: member.owner,
+    epoch: member.epoch,
+    committer: member.isCommitter,
+    joinMs: joinedAt - requestedAt,
+    safetyCode: member.safetyCode(),
+    fingerprint: member.fingerprint(),
+  })
 
   // Receiving: record per sender track, time to first keyframe, hashes.
   const firstKeyframeMs = new Map<string, number>()
@@ -121,9 +209,18 @@ async function main (argv: string[]): Promise<void> {
     }
     await r.writer!.write({ pts: r.frames++, data: f.payload })
   }
-  member.on('epoch', (e: { epoch: bigint, added: string[], removed: string[] }) => { say('epoch', e) })
+  member.on('epoch', (e: { epoch: bigint, added: string[], removed: string[], safetyCode: string }) => { say('epoch', e) })
   member.on('roster', (members: string[]) => { say('roster', { members }) })
   member.on('commit-failed', (e: { identities: string[], error: Error }) => { say('commit-failed', { identities: e.identities, error: e.error.message }) })
+  member.on('commit-refused', (e: { epoch: bigint, error: unknown }) => {
+    say('commit-refused', { epoch: e.epoch, code: isFabricError(e.error) ? e.error.code : 'INTERNAL', error: String((e.error as Error)?.message ?? e.error) })
+  })
+  member.on('join-denied', (e: { identity: string, reason: string }) => { say('join-denied', e) })
+  const knocks = new Map<string, KnockRequest>()
+  member.on('knock', (k: KnockRequest) => {
+    knocks.set(k.identity, k)
+    say('knock', { identity: k.identity, fingerprint: member.fingerprint(k.identity) })
+  })
 
   // Publishing: pace the clip in real time; honour keyframe requests by
   // jumping to the clip's next keyframe.
@@ -195,11 +292,26 @@ async function main (argv: string[]): Promise<void> {
   if (values.duration !== undefined) setTimeout(() => { void finish('duration') }, Number(values.duration) * 1000)
   process.on('SIGINT', () => { void finish('signal') })
   process.on('SIGTERM', () => { void finish('signal') })
-  if (json) {
+  if (json || values.knock === true) {
     const rl = createInterface({ input: process.stdin })
     rl.on('line', (line) => {
-      const [cmd, arg] = line.trim().split(/\s+/)
-      if (cmd === 'remove' && arg !== undefined) {
+      const [cmd, arg, ...rest] = line.trim().split(/\s+/)
+      if ((cmd === 'approve' || cmd === 'deny') && arg !== undefined) {
+        const k = knocks.get(arg)
+        knocks.delete(arg)
+        if (k === undefined) say('command-error', { cmd, error: `no knock of ${arg} is waiting` })
+        else if (cmd === 'approve') k.approve()
+        else k.deny(rest.length > 0 ? rest.join(' ') : undefined)
+      } else if (cmd === 'invite') {
+        try {
+          say('invitation', { token: member.invite({ invitee: arg }) })
+        } catch (err) {
+          say('command-error', { cmd, error: (err as Error).message })
+        }
+      } else if (cmd === 'allow' && arg !== undefined) {
+        const rules = member.admission
+        member.updateAdmission({ ...rules, allow: [...rules.allow, arg] }).then(() => { say('allowed', { identity: arg, epoch: member.epoch }) }, (err) => { say('command-error', { cmd, error: (err as Error).message }) })
+      } else if (cmd === 'remove' && arg !== undefined) {
         member.removeMember(arg).then(() => { say('removed-member', { identity: arg, epoch: member.epoch }) }, (err) => { say('command-error', { cmd, error: (err as Error).message }) })
       } else if (cmd === 'leave') {
         void finish('leave')
@@ -218,7 +330,29 @@ async function main (argv: string[]): Promise<void> {
   }
 }
 
+function usageError (why: string): void {
+  process.stderr.write(`fabric: ${why}\n${USAGE}`)
+  process.exitCode = 2
+}
+
+/** Seconds in a duration like 90s, 30m, 12h, 7d (a bare number is seconds). */
+function parseDuration (s: string): number {
+  const m = /^(\d+)([smhd]?)$/.exec(s.trim())
+  if (m === null) throw new FabricError('MALFORMED', `--expires wants a duration like 90s, 30m, 12h or 7d, got ${s}`)
+  const n = Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]!]!
+  if (!Number.isSafeInteger(n) || n < 1) throw new FabricError('MALFORMED', `--expires ${s} is out of range`)
+  return n
+}
+
+function parsePositive (name: string, s: string): number {
+  const n = Number(s)
+  if (!Number.isSafeInteger(n) || n < 1) throw new FabricError('MALFORMED', `${name} wants a positive integer, got ${s}`)
+  return n
+}
+
 main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`fabric: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-  process.exit(1)
+  // A FabricError says what went wrong in its code and text; a stack trace is for bugs.
+  const text = isFabricError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err)
+  process.stderr.write(`fabric: ${text}\n`)
+  process.exit(isFabricError(err) ? 3 : 1)
 })

@@ -19,6 +19,8 @@ export class Proc {
   readonly child: ChildProcess
   readonly events: ProcEvent[] = []
   stderr = ''
+  /** Everything the process printed on stdout. */
+  stdoutText = ''
   readonly exited: Promise<number | null>
   private waiters: Array<{ pred: (e: ProcEvent) => boolean, resolve: (e: ProcEvent) => void }> = []
 
@@ -29,6 +31,7 @@ export class Proc {
     child.stdout!.setEncoding('utf8')
     child.stdout!.on('data', (data: string) => {
       buf += data
+      this.stdoutText += data
       let nl: number
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl)
@@ -134,12 +137,46 @@ export async function startNodeProcess (opts: { trafficCapture?: string, dataDir
 export interface MemberSpec {
   name: string
   node: string
-  stream: string
+  /** Stream name; may be left out with `invite` (the token names it). */
+  stream?: string
   create?: boolean
+  /** Identity file (`fabric id`); default a fresh identity per process. */
+  identity?: string
+  /** With create: identities to admit. */
+  allow?: string[]
+  /** With create: members who may invite. */
+  inviters?: string[]
+  /** With create: send join requests of others to this process as knocks. */
+  knock?: boolean
+  /** With create: admit anyone. */
+  open?: boolean
+  /** The owner the joiner expects. */
+  owner?: string
+  /** An invitation token to join with. */
+  invite?: string
   publish?: string
   loop?: boolean
   record?: string
   keyLog?: string
+}
+
+/** The `fabric join --json` arguments of a member spec. */
+export function memberArgs (spec: MemberSpec): string[] {
+  const args = ['join', '--json', '--node', spec.node]
+  if (spec.stream !== undefined) args.push('--stream', spec.stream)
+  if (spec.create === true) args.push('--create')
+  if (spec.identity !== undefined) args.push('--identity', spec.identity)
+  for (const id of spec.allow ?? []) args.push('--allow', id)
+  for (const id of spec.inviters ?? []) args.push('--inviter', id)
+  if (spec.knock === true) args.push('--knock')
+  if (spec.open === true) args.push('--open')
+  if (spec.owner !== undefined) args.push('--owner', spec.owner)
+  if (spec.invite !== undefined) args.push('--invite', spec.invite)
+  if (spec.publish !== undefined) args.push('--publish', spec.publish)
+  if (spec.loop === true) args.push('--loop')
+  if (spec.record !== undefined) args.push('--record', spec.record)
+  if (spec.keyLog !== undefined) args.push('--key-log', spec.keyLog)
+  return args
 }
 
 /** A member process that is in the stream. */
@@ -152,15 +189,52 @@ export interface MemberProc {
 
 /** Starts `fabric join --json ...` and waits until it is in the stream. */
 export async function startMember (spec: MemberSpec, timeoutMs = 60_000): Promise<MemberProc> {
-  const args = ['join', '--json', '--node', spec.node, '--stream', spec.stream]
-  if (spec.create === true) args.push('--create')
-  if (spec.publish !== undefined) args.push('--publish', spec.publish)
-  if (spec.loop === true) args.push('--loop')
-  if (spec.record !== undefined) args.push('--record', spec.record)
-  if (spec.keyLog !== undefined) args.push('--key-log', spec.keyLog)
-  const proc = spawnTs(spec.name, 'src/cli/fabric.ts', args)
+  const proc = spawnTs(spec.name, 'src/cli/fabric.ts', memberArgs(spec))
   const ready = await proc.waitFor((e) => e.event === 'ready', timeoutMs, 'ready')
   return { name: spec.name, proc, identity: ready.identity as string, ready }
+}
+
+/**
+ * Starts a `fabric join --json` that is expected to be refused, and
+ * resolves with its `error` event and exit code once it exits.
+ * @throws when it gets in (prints `ready`) or does not exit in time
+ */
+export async function startRefusedMember (spec: MemberSpec, timeoutMs = 60_000): Promise<{ proc: Proc, code: string, message: string, exitCode: number | null }> {
+  const proc = spawnTs(spec.name, 'src/cli/fabric.ts', memberArgs(spec))
+  const outcome = await Promise.race([
+    proc.waitFor((e) => e.event === 'error' || e.event === 'ready', timeoutMs, 'error'),
+    proc.exited.then(() => undefined),
+  ])
+  if (outcome?.event === 'ready') {
+    await proc.stop()
+    throw new Error(`${spec.name} was admitted, expected a refusal`)
+  }
+  const exitCode = await Promise.race([proc.exited, sleep(timeoutMs).then(() => { throw new Error(`${spec.name} did not exit after its refusal`) })])
+  const error = proc.events.find((e) => e.event === 'error')
+  return { proc, code: String(error?.code ?? ''), message: String(error?.message ?? proc.stderr), exitCode }
+}
+
+/** Runs `fabric id --identity FILE` and returns the peer id it prints. */
+export async function memberIdentity (file: string): Promise<string> {
+  const proc = spawnTs('id', 'src/cli/fabric.ts', ['id', '--json', '--identity', file])
+  const ev = await proc.waitFor((e) => e.event === 'id', 30_000, 'id')
+  await proc.exited
+  return ev.peerId as string
+}
+
+/** Runs `fabric invite ...` and returns the token it prints. */
+export async function inviteToken (args: { identity: string, stream: string, for?: string, expires?: string, uses?: number, owner?: string }): Promise<string> {
+  const argv = ['invite', '--identity', args.identity, '--stream', args.stream]
+  if (args.for !== undefined) argv.push('--for', args.for)
+  if (args.expires !== undefined) argv.push('--expires', args.expires)
+  if (args.uses !== undefined) argv.push('--uses', String(args.uses))
+  if (args.owner !== undefined) argv.push('--owner', args.owner)
+  const proc = spawnTs('invite', 'src/cli/fabric.ts', argv)
+  const code = await proc.exited
+  // The token is a plain line, not a JSON event.
+  const out = proc.stdoutText.trim()
+  if (code !== 0 || out === '') throw new Error(`fabric invite failed (${code}): ${proc.stderr}`)
+  return out
 }
 
 /**

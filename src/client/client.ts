@@ -1,65 +1,94 @@
 /**
  * The app's entry point: `FabricClient.connect` starts a dial-only libp2p
- * host for this member and checks that the node answers; `createStream` and
- * `joinStream` return a StreamMember.
+ * host running as the member's identity (an Ed25519 key that is also its MLS
+ * signature key, session/identity.ts) and checks that the node answers;
+ * `createStream` and `joinStream` return a StreamMember.
  */
 import '../polyfill.js'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2p } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { FabricError } from '../errors.js'
 import { createHost } from '../node/host.js'
-import { StreamMember, type MemberOptions } from './stream-member.js'
+import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../session/identity.js'
+import { KeyPackagePool } from './key-package-pool.js'
+import { StreamMember, type CreateOptions, type JoinOptions, type MemberContext } from './stream-member.js'
 
 /** Options of FabricClient.connect. */
 export interface ConnectOptions {
   /** The node's multiaddr, with /p2p/<peer id>. */
   node: string
-  /** The member's libp2p key (its identity); a fresh Ed25519 key when absent. */
-  privateKey?: PrivateKey
+  /** The member's identity (see `fabric id`); a fresh one when absent. */
+  identity?: MemberIdentity
 }
 
 export class FabricClient {
   readonly libp2p: Libp2p
   readonly node: Multiaddr
+  /** This member's identity: its key and the peer id that names it. */
+  readonly memberIdentity: MemberIdentity
+  private readonly keyPackages: KeyPackagePool
   private readonly members = new Set<StreamMember>()
 
-  private constructor (libp2p: Libp2p, node: Multiaddr) {
+  private constructor (libp2p: Libp2p, node: Multiaddr, identity: MemberIdentity) {
     this.libp2p = libp2p
     this.node = node
+    this.memberIdentity = identity
+    this.keyPackages = new KeyPackagePool(libp2p, node, identity)
   }
 
   /**
    * Starts this member's host and dials the node.
-   * @throws when the node cannot be reached (the host is stopped again)
+   * @throws FabricError MALFORMED on a bad multiaddr, UNREACHABLE when the
+   *         node cannot be reached (the host is stopped again)
    */
   static async connect (opts: ConnectOptions): Promise<FabricClient> {
-    const libp2p = await createHost({ listen: [], privateKey: opts.privateKey })
-    const node = multiaddr(opts.node)
+    let node: Multiaddr
+    try {
+      node = multiaddr(opts.node)
+    } catch (err) {
+      throw new FabricError('MALFORMED', `${opts.node} is not a multiaddr (it looks like /ip4/127.0.0.1/tcp/4100/p2p/<peer id>)`, { cause: err })
+    }
+    const identity = opts.identity ?? await generateIdentity()
+    const libp2p = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
     try {
       await libp2p.dial(node)
     } catch (err) {
       await libp2p.stop()
-      throw err
+      throw new FabricError('UNREACHABLE', `cannot reach the node at ${opts.node}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
-    return new FabricClient(libp2p, node)
+    return new FabricClient(libp2p, node, identity)
   }
 
   /** This member's identity: its libp2p peer id. */
-  get identity (): string { return this.libp2p.peerId.toString() }
+  get identity (): string { return this.memberIdentity.peerId }
 
-  /** Creates a stream; this member becomes its committer. */
-  async createStream (stream: string, opts?: MemberOptions): Promise<StreamMember> {
-    return this.track(await StreamMember.create({ libp2p: this.libp2p, node: this.node }, stream, opts))
+  /**
+   * Creates stream `name` owned by this member, which becomes its committer.
+   * By default it admits nobody else until the owner allows or invites
+   * (`opts.admission`).
+   * @throws FabricError ALREADY_EXISTS, QUOTA_EXCEEDED, MALFORMED (bad name), transport codes
+   */
+  async createStream (name: string, opts?: CreateOptions): Promise<StreamMember> {
+    return this.track(await StreamMember.create(this.context(), name, opts))
   }
 
-  /** Joins a stream through the node's directory and a Welcome. */
-  async joinStream (stream: string, opts?: MemberOptions): Promise<StreamMember> {
-    return this.track(await StreamMember.join({ libp2p: this.libp2p, node: this.node }, stream, opts))
+  /**
+   * Joins stream `name` of `opts.owner` (or the stream an invitation names),
+   * through the node's directory and a Welcome.
+   * @throws FabricError NOT_ADMITTED (the policy refused), OWNER_MISMATCH, NOT_FOUND, TIMEOUT, transport codes
+   */
+  async joinStream (name: string | undefined, opts: JoinOptions): Promise<StreamMember> {
+    return this.track(await StreamMember.join(this.context(), name, opts))
   }
 
   /** Closes every stream membership (without leaving) and stops the host. */
   async close (): Promise<void> {
     await Promise.allSettled([...this.members].map(async (m) => { await m.shutdown() }))
     await this.libp2p.stop()
+  }
+
+  private context (): MemberContext {
+    return { libp2p: this.libp2p, node: this.node, identity: this.memberIdentity, keyPackages: this.keyPackages }
   }
 
   private track (m: StreamMember): StreamMember {

@@ -1,11 +1,15 @@
 /**
- * The committer's duty (the stream's creator in v1): turn join requests and
- * leaves into Commits. Requests arriving within `batchWindowMs` of each other
+ * The committer's duty (the stream's owner in v1): decide join requests by
+ * the group's admission policy, turn the admitted ones and the leaves into
+ * Commits. A request the policy refuses is denied at once (the joiner gets
+ * NOT_ADMITTED); one it leaves to the owner (knock) goes to the app, which
+ * approves or denies. Requests arriving within `batchWindowMs` of each other
  * go into one Commit with one Welcome; Commits go out one at a time, and a
  * Commit the group service refuses as stale is discarded and retried after
  * the group catches up (design.md "Join").
  */
-import { isFabricError } from '../errors.js'
+import { FabricError, isFabricError } from '../errors.js'
+import type { NewAdmission } from '../session/admission/index.js'
 import type { AvSession, PendingCommit } from '../session/av-session.js'
 
 /**
@@ -27,6 +31,23 @@ export const DEFAULT_BATCH_WINDOW_MS = 0
 /** KeyPackages fetched from the directory at once when a batch is committed. */
 export const PARALLEL_FETCHES = 16
 
+/**
+ * Knocks waiting for the app's answer at once; later ones are denied. The
+ * node bounds pending joins per stream too; this keeps an app that answers
+ * slowly from holding an unbounded list.
+ */
+export const MAX_PENDING_KNOCKS = 64
+
+/** A knock the app answers: someone the policy does not admit asks to join. */
+export interface KnockRequest {
+  /** Peer id of the joiner. */
+  readonly identity: string
+  /** Admits it: the committer signs a one-use invitation for it and commits the Add. */
+  approve: () => void
+  /** Refuses it: the joiner gets NOT_ADMITTED with `reason`. */
+  deny: (reason?: string) => void
+}
+
 /** What the committer needs from its member. */
 export interface CommitterHost {
   readonly session: AvSession
@@ -38,13 +59,26 @@ export interface CommitterHost {
   applied: (pending: PendingCommit) => Promise<void>
   /** Reports a request that could not be served (e.g. no KeyPackage). */
   failed: (identities: string[], err: Error) => void
+  /** Tells the node to refuse the pending join of `identity` (NOT_ADMITTED, `reason`). */
+  deny: (identity: string, reason: string) => Promise<void>
+  /** Hands a knock to the app; false when nobody answers knocks (it is then denied). */
+  knock: (request: KnockRequest) => boolean
+}
+
+/** A join admitted and waiting for its Commit. */
+interface QueuedJoin {
+  /** The Redemption the joiner presented, re-checked when the Commit is built. */
+  readonly redemption?: Uint8Array
+  /** Evidence made for an approved knock. */
+  readonly admission?: NewAdmission
 }
 
 export class Committer {
   private readonly host: CommitterHost
   private readonly batchWindowMs: number
-  private joins = new Set<string>()
+  private joins = new Map<string, QueuedJoin>()
   private removals = new Set<string>()
+  private readonly knocks = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private chain: Promise<void> = Promise.resolve()
   private stopped = false
@@ -52,22 +86,59 @@ export class Committer {
   /** Commits accepted, and joiners they added. */
   commits = 0
   added = 0
+  /** Joins denied (by the policy, the app, or a failed re-check). */
+  denied = 0
 
   constructor (host: CommitterHost, batchWindowMs = DEFAULT_BATCH_WINDOW_MS) {
     this.host = host
     this.batchWindowMs = batchWindowMs
   }
 
-  /** Queues a join request. */
-  requestJoin (identity: string): void {
-    this.joins.add(identity)
-    this.schedule()
+  /**
+   * Decides a join request by the group's policy: queues it for the next
+   * Commit, denies it, or hands it to the app as a knock.
+   *
+   * @param redemption the Redemption the joiner presented (empty or absent for none)
+   */
+  requestJoin (identity: string, redemption?: Uint8Array, nowMs = Date.now()): void {
+    if (this.stopped || this.joins.has(identity) || this.knocks.has(identity)) return
+    const given = redemption !== undefined && redemption.byteLength > 0 ? Uint8Array.from(redemption) : undefined
+    const decision = this.host.session.decideJoin(identity, given, nowMs)
+    switch (decision.kind) {
+      case 'admit':
+      case 'evidence':
+        this.joins.set(identity, { redemption: given })
+        this.schedule()
+        return
+      case 'deny':
+        this.deny(identity, decision.reason)
+        return
+      case 'knock':
+        this.knock(identity)
+    }
+  }
+
+  /** The pending join of `identity` ended at the node (the joiner left, or it expired): forget it. */
+  withdrawn (identity: string): void {
+    this.joins.delete(identity)
+    this.knocks.delete(identity)
   }
 
   /** Queues a removal (a leave, or the app's decision). */
   requestRemoval (identity: string): void {
     this.removals.add(identity)
     this.schedule()
+  }
+
+  /**
+   * Runs `task` (which prepares, submits and applies a Commit of its own,
+   * e.g. a policy change) in turn with the queued Commits, so two Commits
+   * are never prepared at once.
+   */
+  async run<T> (task: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(task)
+    this.chain = result.then(() => undefined, () => undefined)
+    return await result
   }
 
   /** Resolves when every queued request has been committed or has failed. */
@@ -84,6 +155,46 @@ export class Committer {
     this.stopped = true
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
+  }
+
+  private knock (identity: string): void {
+    if (this.knocks.size >= MAX_PENDING_KNOCKS) {
+      this.deny(identity, `${MAX_PENDING_KNOCKS} requests are already waiting for the owner's answer`)
+      return
+    }
+    this.knocks.add(identity)
+    let answered = false
+    const answer = (): boolean => {
+      if (answered || !this.knocks.delete(identity)) return false
+      answered = true
+      return true
+    }
+    const request: KnockRequest = {
+      identity,
+      approve: () => {
+        if (!answer()) return
+        let admission: NewAdmission
+        try {
+          admission = this.host.session.approveKnock(identity, Date.now())
+        } catch (err) {
+          this.deny(identity, err instanceof Error ? err.message : String(err))
+          return
+        }
+        this.joins.set(identity, { admission })
+        this.schedule()
+      },
+      deny: (reason = 'the owner declined the request') => {
+        if (answer()) this.deny(identity, reason)
+      },
+    }
+    let heard = false
+    try { heard = this.host.knock(request) } catch {}
+    if (!heard && answer()) this.deny(identity, 'nobody is answering join requests for this stream')
+  }
+
+  private deny (identity: string, reason: string): void {
+    this.denied++
+    this.host.deny(identity, reason).catch(() => {})
   }
 
   private schedule (): void {
@@ -106,38 +217,62 @@ export class Committer {
     this.removals.clear()
     if (removals.length > 0) await this.commit(() => session.prepareRemove(removals), removals, () => { for (const id of removals) this.removals.add(id) })
 
-    const joins = [...this.joins].filter((id) => session.leafIndexOf(id) === undefined)
+    const queued = [...this.joins].filter(([id]) => session.leafIndexOf(id) === undefined)
     this.joins.clear()
-    if (joins.length === 0) return
+    if (queued.length === 0) return
+    // Re-check presented invitations together: two joiners may be redeeming
+    // the same invitation, and only its remaining uses may be granted.
+    const now = Date.now()
+    const uses = new Map<string, number>()
+    const admitted: Array<[string, QueuedJoin, NewAdmission | undefined]> = []
+    for (const [identity, join] of queued) {
+      if (join.admission !== undefined) {
+        admitted.push([identity, join, join.admission])
+        continue
+      }
+      const decision = session.decideJoin(identity, join.redemption, now, uses)
+      if (decision.kind === 'admit') {
+        admitted.push([identity, join, undefined])
+      } else if (decision.kind === 'evidence') {
+        const key = Buffer.from(decision.admission.invitationId).toString('hex')
+        uses.set(key, (uses.get(key) ?? 0) + 1)
+        admitted.push([identity, join, decision.admission])
+      } else {
+        this.deny(identity, decision.kind === 'deny' ? decision.reason : 'the stream no longer admits this identity')
+      }
+    }
     // Fetches run in parallel (one directory stream each): one at a time,
     // 100 joiners cost ~0.5 s before the Commit could even be prepared.
-    const fetched: Array<Uint8Array | undefined> = new Array(joins.length)
+    const fetched: Array<Uint8Array | undefined> = new Array(admitted.length)
     let next = 0
     const worker = async (): Promise<void> => {
-      while (next < joins.length) {
+      while (next < admitted.length) {
         const i = next++
         try {
-          fetched[i] = await this.host.fetchKeyPackage(joins[i])
+          fetched[i] = await this.host.fetchKeyPackage(admitted[i]![0])
         } catch (err) {
-          this.host.failed([joins[i]], err as Error)
+          this.host.failed([admitted[i]![0]], err as Error)
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_FETCHES, joins.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_FETCHES, admitted.length) }, worker))
     const keyPackages: Uint8Array[] = []
     const identities: string[] = []
-    joins.forEach((id, i) => {
+    const admissions: NewAdmission[] = []
+    const kept: Array<[string, QueuedJoin]> = []
+    admitted.forEach(([identity, join, admission], i) => {
       const kp = fetched[i]
-      if (kp !== undefined) {
-        keyPackages.push(kp)
-        identities.push(id)
-      }
+      if (kp === undefined) return
+      keyPackages.push(kp)
+      identities.push(identity)
+      kept.push([identity, join])
+      if (admission !== undefined) admissions.push(admission)
     })
     if (keyPackages.length === 0) return
     await this.commit(
-      () => session.prepareAdd(keyPackages, { nowMs: Date.now(), expectedIdentities: identities }),
+      () => session.prepareAdd(keyPackages, { nowMs: Date.now(), expectedIdentities: identities, admissions }),
       identities,
-      () => { for (const id of identities) this.joins.add(id) },
+      () => { for (const [id, join] of kept) this.joins.set(id, join) },
     )
   }
 
@@ -148,6 +283,8 @@ export class Committer {
       pending = await prepare()
     } catch (err) {
       this.host.failed(identities, err as Error)
+      // A refusal by the policy is an answer the joiners are owed at once.
+      if (isFabricError(err, 'NOT_ADMITTED')) for (const id of identities) this.deny(id, err.message)
       return
     }
     try {
@@ -161,7 +298,7 @@ export class Committer {
         this.schedule()
         return
       }
-      this.host.failed(identities, err as Error)
+      this.host.failed(identities, err instanceof Error ? err : new FabricError('INTERNAL', String(err)))
       return
     }
     await session.applyPending(pending, Date.now())

@@ -7,12 +7,14 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { FabricError, type ErrorCode } from '../errors.js'
+import { FabricError } from '../errors.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupServerMessage, encodeGroupClientMessage } from '../wire/messages.js'
+import { toErrorCode } from '../wire/error-codes.js'
 import type { GroupClientMessage, GroupServerMessage } from '../wire/pb/group.js'
+import { asTransportError, openStream } from './transport-errors.js'
 
 
 /** Default bound on waiting for a reply, ms. */
@@ -42,10 +44,10 @@ export class GroupChannel {
 
   /**
    * Opens the group stream to `node`.
-   * @throws when the node cannot be dialled or lacks the protocol
+   * @throws FabricError UNREACHABLE when the node cannot be dialled or lacks the protocol
    */
   static async open (libp2p: Libp2p, node: Multiaddr): Promise<GroupChannel> {
-    const stream = await libp2p.dialProtocol(node, GROUP_PROTOCOL)
+    const stream = await openStream(libp2p, node, GROUP_PROTOCOL)
     const ch = new GroupChannel(new FramedStream(stream, MAX_CONTROL_FRAME))
     void ch.readLoop()
     return ch
@@ -68,7 +70,8 @@ export class GroupChannel {
    * Sends a request and waits for its reply.
    * @returns the epoch the reply reports
    * @throws FabricError with the code the service answered (e.g. STALE_EPOCH,
-   *   with `currentEpoch` on the error), TIMEOUT, or INVALID_STATE when closed
+   *   with `currentEpoch` on the error), TIMEOUT, CONNECTION_LOST when the
+   *   stream breaks, or INVALID_STATE after close()
    */
   async request (body: GroupRequestBody, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<bigint> {
     if (this.closedWith !== undefined) throw new FabricError('INVALID_STATE', 'group channel closed', { cause: this.closedWith })
@@ -80,13 +83,28 @@ export class GroupChannel {
       }, timeoutMs)
       this.pending.set(requestId, { resolve, reject, timer })
     })
-    await this.framed.send(encodeGroupClientMessage({ ...body, version: 1, requestId }))
+    try {
+      await this.framed.send(encodeGroupClientMessage({ ...body, version: 1, requestId }))
+    } catch (err) {
+      const p = this.pending.get(requestId)
+      this.pending.delete(requestId)
+      if (p !== undefined) clearTimeout(p.timer)
+      reply.catch(() => {})
+      throw asTransportError(err, 'sending a group request')
+    }
     return await reply
   }
 
-  /** Sends a message that wants no reply (request_id 0). */
+  /**
+   * Sends a message that wants no reply (request_id 0).
+   * @throws FabricError CONNECTION_LOST when the stream is broken
+   */
   async notify (body: GroupRequestBody): Promise<void> {
-    await this.framed.send(encodeGroupClientMessage({ ...body, version: 1, requestId: 0n }))
+    try {
+      await this.framed.send(encodeGroupClientMessage({ ...body, version: 1, requestId: 0n }))
+    } catch (err) {
+      throw asTransportError(err, 'sending a group message')
+    }
   }
 
   /** Closes the channel; pending requests fail. */
@@ -123,7 +141,7 @@ export class GroupChannel {
     this.pending.delete(msg.requestId)
     clearTimeout(p.timer)
     if (msg.error !== undefined) {
-      const err = new FabricError(msg.error.code as ErrorCode, msg.error.message) as FabricError & { currentEpoch?: bigint }
+      const err = new FabricError(toErrorCode(msg.error.code), msg.error.message) as FabricError & { currentEpoch?: bigint }
       err.currentEpoch = msg.error.currentEpoch
       p.reject(err)
     } else {
@@ -136,7 +154,7 @@ export class GroupChannel {
     this.closedWith = err ?? new FabricError('INVALID_STATE', 'group channel closed')
     for (const p of this.pending.values()) {
       clearTimeout(p.timer)
-      p.reject(new FabricError('INVALID_STATE', 'group channel closed', { cause: err }))
+      p.reject(err === undefined ? new FabricError('INVALID_STATE', 'group channel closed') : asTransportError(err, 'group channel closed'))
     }
     this.pending.clear()
     for (const l of this.closeListeners) l(err)

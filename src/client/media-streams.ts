@@ -10,12 +10,14 @@ import { FabricError, type ErrorCode } from '../errors.js'
 import { LinkOpener } from '../crypto/link-seal.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
-import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { parseStreamKey, type StreamKey } from '../wire/stream-tag.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
   decodeOpenResult, decodePublisherNotice, encodePublishOpen, encodeSubscribeOpen, encodeSubscriberNotice,
 } from '../wire/messages.js'
 import type { OpenResult } from '../wire/pb/av.js'
+import { asTransportError, openStream } from './transport-errors.js'
 
 const OPEN_TIMEOUT_MS = 10_000
 
@@ -33,13 +35,21 @@ export class PublishStream {
   private constructor (framed: FramedStream) { this.framed = framed }
 
   /**
-   * Opens a publish stream for `stream`.
-   * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND) or TIMEOUT
+   * Opens a publish stream for stream `key` (owner/name).
+   * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND,
+   *         QUOTA_EXCEEDED), TIMEOUT, UNREACHABLE or CONNECTION_LOST
    */
-  static async open (libp2p: Libp2p, node: Multiaddr, stream: string): Promise<PublishStream> {
-    const framed = new FramedStream(await libp2p.dialProtocol(node, PUBLISH_PROTOCOL), MAX_CONTROL_FRAME)
-    await framed.send(encodePublishOpen({ version: 1, stream }))
-    checkOpen(decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS)))
+  static async open (libp2p: Libp2p, node: Multiaddr, key: StreamKey): Promise<PublishStream> {
+    const { owner, name } = parseStreamKey(key)
+    // Only the open result and keyframe notices come back on a publish stream.
+    const framed = new FramedStream(await openStream(libp2p, node, PUBLISH_PROTOCOL), MAX_AV_MESSAGE)
+    try {
+      await framed.send(encodePublishOpen({ version: 1, stream: name, owner }))
+      checkOpen(decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS)))
+    } catch (err) {
+      framed.abort(err instanceof Error ? err : new Error(String(err)))
+      throw asTransportError(err, 'opening the publish stream')
+    }
     const p = new PublishStream(framed)
     void p.readNotices()
     return p
@@ -54,7 +64,11 @@ export class PublishStream {
    */
   async send (chunk: Uint8Array): Promise<void> {
     this.sent++
-    await this.framed.send(chunk)
+    try {
+      await this.framed.send(chunk)
+    } catch (err) {
+      throw asTransportError(err, 'sending on the publish stream')
+    }
   }
 
   /** Closes the stream after queued chunks are written. */
@@ -91,22 +105,30 @@ export class Subscription {
   }
 
   /**
-   * Subscribes to `stream`: sends an ephemeral X25519 key, derives the
-   * transit key from the node's reply (protocol/link-seal.md).
-   * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND) or TIMEOUT
+   * Subscribes to stream `key` (owner/name): sends an ephemeral X25519 key,
+   * derives the transit key from the node's reply (protocol/link-seal.md).
+   * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND,
+   *         QUOTA_EXCEEDED), TIMEOUT, UNREACHABLE or CONNECTION_LOST
    */
-  static async open (libp2p: Libp2p, node: Multiaddr, stream: string): Promise<Subscription> {
+  static async open (libp2p: Libp2p, node: Multiaddr, key: StreamKey): Promise<Subscription> {
+    const { owner, name } = parseStreamKey(key)
     const own = generateLinkKeyPair()
-    const framed = new FramedStream(await libp2p.dialProtocol(node, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
-    await framed.send(encodeSubscribeOpen({ version: 1, stream, subscriberPublicKey: own.publicKey, relay: false }))
-    const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
-    checkOpen(result)
+    const framed = new FramedStream(await openStream(libp2p, node, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+    let result: OpenResult
+    try {
+      await framed.send(encodeSubscribeOpen({ version: 1, stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))
+      result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
+      checkOpen(result)
+    } catch (err) {
+      framed.abort(err instanceof Error ? err : new Error(String(err)))
+      throw asTransportError(err, 'opening the subscription')
+    }
     const transit = deriveTransitKey({
       privateKey: own.privateKey,
       peerPublicKey: result.relayPublicKey,
       subscriberPublicKey: own.publicKey,
       relayPublicKey: result.relayPublicKey,
-      stream,
+      stream: key,
     })
     return new Subscription(framed, new LinkOpener(transit))
   }

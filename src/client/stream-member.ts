@@ -11,46 +11,60 @@
  * - after the sending key changes, each track's next frame should be a
  *   keyframe, so a joiner sees video at once.
  *
+ * Admission (protocol/admission.md): a stream is addressed by its owner and
+ * name; a joiner names the owner it expects (or an invitation does) and
+ * refuses a Welcome into anyone else's group; the committer decides every
+ * join by the group's policy; every member refuses a Commit that breaks the
+ * policy and stays in its epoch.
+ *
  * Events (EventEmitter): 'frame' (ReceivedFrame), 'epoch' ({ epoch, added,
- * removed }), 'roster' (string[]), 'removed', 'closed' (Error | undefined),
- * 'keyframe-needed' (TrackPublisher), 'error' is never emitted for remote
- * input: bad frames are counted in `stats()`.
+ * removed, safetyCode }), 'roster' (string[]), 'removed', 'closed'
+ * (Error | undefined), 'keyframe-needed' (TrackPublisher), 'knock'
+ * (KnockRequest, committer only: answer with approve() or deny()),
+ * 'join-denied' ({ identity, reason }, committer only), 'commit-refused'
+ * ({ epoch, error }: a Commit this member refused, keeping its epoch),
+ * 'commit-failed' ({ identities, error }, committer only). 'error' is never
+ * emitted for remote input: bad frames are counted in `stats()`.
  */
 import { EventEmitter } from 'node:events'
 import { appendFileSync } from 'node:fs'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { FabricError } from '../errors.js'
-import { AvSession, type CommitOutcome, type PendingCommit } from '../session/av-session.js'
-import { generateKeyPackage, type KeyPackageBundle } from '../session/key-package.js'
-import { streamTag, validateStreamName } from '../wire/stream-tag.js'
+import { FabricError, MalformedError } from '../errors.js'
+import { parseInvitationToken, redeemInvitation, type AdmissionRules } from '../session/admission/index.js'
+import { AvSession, type CommitOutcome, type PendingCommit, type SessionInvitationOptions } from '../session/av-session.js'
+import type { MemberIdentity } from '../session/identity.js'
+import { streamKey, streamTag, validateStreamName, type StreamKey } from '../wire/stream-tag.js'
+import { toErrorCode } from '../wire/error-codes.js'
 import type { GroupServerMessage } from '../wire/pb/group.js'
-import { Committer } from './committer.js'
-import { fetchKeyPackage, publishKeyPackages } from './directory-client.js'
+import { Committer, type KnockRequest } from './committer.js'
+import { fetchKeyPackage } from './directory-client.js'
 import { FrameDecryptor, type DecryptOutcome, type ReceivedFrame, type SenderStats } from './frame-decryptor.js'
 import { GroupChannel } from './group-channel.js'
+import type { KeyPackagePool } from './key-package-pool.js'
 import { PublishStream, Subscription } from './media-streams.js'
 import { TrackPublisher } from './track-publisher.js'
+import { asTransportError } from './transport-errors.js'
 
-/** Default wait for a Welcome after asking to join, ms. */
-export const DEFAULT_JOIN_TIMEOUT_MS = 30_000
+/** Default wait for a Welcome after asking to join, ms (a knock waits for a person). */
+export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
 
 /** Fallback: switch the sending key this long after an epoch change even without EpochReady, ms. */
 export const DEFAULT_SEND_SWITCH_TIMEOUT_MS = 3_000
 
-/** Where a member runs: its libp2p host and the node it uses. */
+/** Where a member runs: its libp2p host, its identity, the node it uses and its KeyPackage stock there. */
 export interface MemberContext {
   readonly libp2p: Libp2p
   readonly node: Multiaddr
+  readonly identity: MemberIdentity
+  readonly keyPackages: KeyPackagePool
 }
 
-/** Options of create/join. */
+/** Options of create and join. */
 export interface MemberOptions {
   /** Committer: how long join requests wait to share one Commit, ms. */
   batchWindowMs?: number
-  /** Joiner: how long to wait for the Welcome, ms. */
-  joinTimeoutMs?: number
-  /** Append "epoch base-key-hex" lines here for every epoch key (debugging and audits, like SSLKEYLOGFILE). */
+  /** Append "identity epoch base-key-hex" lines here for every epoch key (debugging and audits, like SSLKEYLOGFILE). */
   keyLogFile?: string
   /**
    * When this member's tracks move to a new epoch's key:
@@ -66,6 +80,22 @@ export interface MemberOptions {
   sendSwitch?: 'immediate' | 'ready'
 }
 
+/** Options of create. */
+export interface CreateOptions extends MemberOptions {
+  /** Who may join; default: nobody but the owner until it allows or invites. */
+  admission?: AdmissionRules
+}
+
+/** Options of join. */
+export interface JoinOptions extends MemberOptions {
+  /** Peer id of the owner the joiner expects; needed unless `invitation` names it. */
+  owner?: string
+  /** An invitation token (`fabric invite` prints one); names stream and owner. */
+  invitation?: string
+  /** How long to wait for the Welcome, ms (default 60 000). */
+  joinTimeoutMs?: number
+}
+
 /** Per-sender receive counters keyed by sender identity, plus link counters. */
 export interface MemberStats {
   epoch: string
@@ -74,12 +104,22 @@ export interface MemberStats {
   bySender: Record<string, SenderStats>
   malformed: number
   link: { opened: number, replay: number, auth: number, malformed: number }
-  tracks: Array<{ context: number, sent: number, keyframes: number }>
+  tracks: Array<{ context: number, sent: number, keyframes: number, refused: number }>
   commits: number
+  /** Commits this member refused (for example for breaking the admission policy). */
+  refusedCommits: number
+  /** Committer: joins it denied. */
+  deniedJoins: number
+  safetyCode: string
 }
 
 export class StreamMember extends EventEmitter {
+  /** The stream's name. */
   readonly stream: string
+  /** The stream's owner (peer id). */
+  readonly owner: string
+  /** The stream's address, owner/name. */
+  readonly key: StreamKey
   readonly identity: string
   readonly session: AvSession
   readonly streamTag: bigint
@@ -96,92 +136,109 @@ export class StreamMember extends EventEmitter {
   private publishStream: PublishStream | undefined
   private subscription: Subscription | undefined
   private switchTimer: NodeJS.Timeout | undefined
+  private refusedCommits = 0
   private closed = false
 
-  private constructor (ctx: MemberContext, stream: string, session: AvSession, channel: GroupChannel, opts: MemberOptions) {
+  private constructor (ctx: MemberContext, session: AvSession, channel: GroupChannel, opts: MemberOptions) {
     super()
     this.ctx = ctx
-    this.stream = stream
+    this.stream = session.stream
+    this.owner = session.owner
+    this.key = session.streamKey
     this.identity = session.identity
     this.session = session
     this.channel = channel
     this.opts = opts
-    this.streamTag = streamTag(stream)
+    this.streamTag = streamTag(this.key)
     this.sendEpoch = session.epoch
     this.decryptor = new FrameDecryptor(session, this.streamTag)
     this.logKey()
   }
 
   /**
-   * Creates `stream` on the node with this member as its committer (MLS
-   * epoch 0), then opens its media streams.
-   * @throws FabricError ALREADY_EXISTS, MALFORMED (bad name), transport errors
+   * Creates stream `name` on the node, owned by this member and committed
+   * by it (MLS epoch 0), then opens its media streams.
+   * @throws FabricError ALREADY_EXISTS, QUOTA_EXCEEDED, MALFORMED (bad name), transport codes
    */
-  static async create (ctx: MemberContext, stream: string, opts: MemberOptions = {}): Promise<StreamMember> {
-    validateStreamName(stream)
-    const identity = ctx.libp2p.peerId.toString()
-    const session = await AvSession.create({ identity, nowMs: Date.now() })
+  static async create (ctx: MemberContext, name: string, opts: CreateOptions = {}): Promise<StreamMember> {
+    validateStreamName(name)
+    const session = await AvSession.create({ identity: ctx.identity, stream: name, admission: opts.admission, nowMs: Date.now() })
     const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
     try {
-      await channel.request({ create: { stream, groupId: session.groupId as Uint8Array<ArrayBuffer> } })
+      await channel.request({ create: { stream: name, groupId: session.groupId as Uint8Array<ArrayBuffer> } })
     } catch (err) {
       await channel.close()
-      throw err
+      throw asTransportError(err, 'creating the stream')
     }
-    const m = new StreamMember(ctx, stream, session, channel, opts)
+    const m = new StreamMember(ctx, session, channel, opts)
     m.becomeCommitter()
     m.listen()
-    await m.openMedia()
+    await m.openMediaOrClose()
     return m
   }
 
   /**
-   * Joins `stream`: publishes a fresh KeyPackage to the node's directory,
-   * asks to join, waits for the Welcome, builds the MLS session from it,
-   * acknowledges the epoch and opens its media streams.
-   * @throws FabricError NOT_FOUND (no such stream), TIMEOUT (no Welcome), transport errors
+   * Joins stream `name` of `opts.owner`, or the stream `opts.invitation`
+   * names: keeps KeyPackages published at the node's directory, asks to
+   * join (presenting the invitation's redemption), waits for the Welcome,
+   * builds the MLS session from it (refusing a group of another owner),
+   * acknowledges the epoch and opens its media streams. A refusal rejects
+   * this call with its code and leaves nothing running.
+   *
+   * @throws FabricError NOT_ADMITTED (the committer denied the join),
+   *         OWNER_MISMATCH (the Welcome leads elsewhere), NOT_FOUND (no such
+   *         stream), TIMEOUT (no answer in time), QUOTA_EXCEEDED, MALFORMED
+   *         (bad name, owner or token), INVALID_STATE (no owner named),
+   *         UNREACHABLE / CONNECTION_LOST
    */
-  static async join (ctx: MemberContext, stream: string, opts: MemberOptions = {}): Promise<StreamMember> {
-    validateStreamName(stream)
-    const identity = ctx.libp2p.peerId.toString()
-    const bundle: KeyPackageBundle = await generateKeyPackage(identity, { nowMs: Date.now() })
-    await publishKeyPackages(ctx.libp2p, ctx.node, [bundle.keyPackage])
+  static async join (ctx: MemberContext, name: string | undefined, opts: JoinOptions): Promise<StreamMember> {
+    const { owner, stream, redemption } = joinTarget(ctx.identity.peerId, name, opts)
+    const identity = ctx.identity.peerId
+    await ctx.keyPackages.ensurePublished()
     const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
+    const timeoutMs = opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
     // Messages after the Welcome (roster, the next Commit) can arrive before
     // the session exists; they are replayed in order once it does.
     const early: GroupServerMessage[] = []
+    let timer: NodeJS.Timeout | undefined
     const welcome = new Promise<GroupServerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no Welcome for ${stream} within ${opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS} ms`)) }, opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS)
+      timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no answer to the join of ${owner}/${stream} within ${timeoutMs} ms`)) }, timeoutMs)
       channel.onMessage((msg) => {
-        if (msg.welcome !== undefined) {
-          clearTimeout(timer)
-          resolve(msg)
-        } else {
-          early.push(msg)
-        }
+        if (msg.welcome !== undefined) resolve(msg)
+        else if (msg.error !== undefined) reject(new FabricError(toErrorCode(msg.error.code), `join refused: ${msg.error.message}`))
+        else early.push(msg)
       })
-      channel.onClose((err) => { clearTimeout(timer); reject(err ?? new FabricError('INVALID_STATE', 'group channel closed before the Welcome')) })
+      channel.onClose((err) => { reject(asTransportError(err ?? new Error('closed'), 'the group stream closed before the Welcome')) })
     })
+    // The join request can fail first; the Welcome's rejection is then nobody's to await.
+    welcome.catch(() => {})
     let session: AvSession
     try {
-      await channel.request({ join: { stream } })
+      await channel.request({ join: { stream, owner, redemption: (redemption ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } })
       const msg = await welcome
+      const bytes = msg.welcome!.welcome
+      const bundle = ctx.keyPackages.bundleFor(bytes)
+      if (bundle === undefined) throw new FabricError('NOT_FOUND', 'the Welcome is for none of this member\'s KeyPackages')
       session = await AvSession.joinFromWelcome({
-        welcome: msg.welcome!.welcome,
+        welcome: bytes,
         keyPackage: bundle.keyPackage,
         privateState: bundle.privateState,
         identity,
+        expect: { owner, stream },
         nowMs: Date.now(),
       })
+      ctx.keyPackages.used(bundle)
     } catch (err) {
       await channel.close()
-      throw err
+      throw asTransportError(err, 'joining the stream')
+    } finally {
+      clearTimeout(timer)
     }
-    const m = new StreamMember(ctx, stream, session, channel, opts)
+    const m = new StreamMember(ctx, session, channel, opts)
     for (const msg of early) await m.onServerMessage(msg)
     m.listen()
-    await channel.notify({ ack: { epoch: session.epoch } })
-    await m.openMedia()
+    await channel.notify({ ack: { epoch: session.epoch } }).catch(() => {})
+    await m.openMediaOrClose()
     return m
   }
 
@@ -191,6 +248,45 @@ export class StreamMember extends EventEmitter {
   /** True when this member created the stream and commits for it. */
   get isCommitter (): boolean { return this.committer !== undefined }
 
+  /** The admission rules the group holds now, and their serial. */
+  get admission (): AvSession['admission'] { return this.session.admission }
+
+  /** The epoch's safety code (30 digits), equal at every member of this epoch; compare it out of band. */
+  safetyCode (): string { return this.session.safetyCode() }
+
+  /** A member's identity fingerprint (20 digits), to compare out of band; default this member's. */
+  fingerprint (identity: string = this.identity): string { return this.session.fingerprint(identity) }
+
+  /**
+   * Makes an invitation to this stream (owner or listed inviters only).
+   * @returns the token text to hand to the invitee (secret)
+   * @throws FabricError NOT_ADMITTED when this member may not invite
+   */
+  invite (options: Omit<SessionInvitationOptions, 'nowMs'> = {}): string {
+    return this.session.createInvitation({ ...options, nowMs: Date.now() }).text
+  }
+
+  /**
+   * Owner only: replaces the admission rules (a new signed policy, committed
+   * to the group), removing `remove` in the same Commit.
+   * @throws FabricError NOT_ADMITTED (not the owner, or a member would lose its standing), NOT_COMMITTER
+   */
+  async updateAdmission (rules: AdmissionRules, remove: readonly string[] = []): Promise<void> {
+    const committer = this.committer
+    if (committer === undefined) throw new FabricError('NOT_COMMITTER', 'only the committer commits policy changes')
+    await committer.run(async () => {
+      const pending = await this.session.prepareUpdatePolicy(rules, Date.now(), remove)
+      try {
+        await this.submitCommit(pending)
+      } catch (err) {
+        this.session.discardPending(pending)
+        throw err
+      }
+      const outcome = await this.session.applyPending(pending, Date.now())
+      this.epochChanged(outcome)
+    })
+  }
+
   /**
    * Starts a track; frames go out with `track.sendFrame`.
    * @param context 0 video (camera), 1 audio, 2 screen
@@ -198,13 +294,13 @@ export class StreamMember extends EventEmitter {
   publishTrack (context = 0): TrackPublisher {
     let t = this.tracks.get(context)
     if (t === undefined) {
+      const member = this
       t = new TrackPublisher({
         session: this.session,
         streamTag: this.streamTag,
-        get sendEpoch () { return self.sendEpoch },
-        sendChunk: async (chunk) => { await this.sendChunk(chunk) },
+        get sendEpoch () { return member.sendEpoch },
+        sendChunk: async (chunk) => { await member.sendChunk(chunk) },
       }, context)
-      const self = this // eslint-disable-line @typescript-eslint/no-this-alias
       t.requestKeyframe()
       this.tracks.set(context, t)
     }
@@ -244,8 +340,11 @@ export class StreamMember extends EventEmitter {
       bySender,
       malformed: this.decryptor.malformed,
       link,
-      tracks: [...this.tracks.values()].map((t) => ({ context: t.context, sent: t.sent, keyframes: t.keyframes })),
+      tracks: [...this.tracks.values()].map((t) => ({ context: t.context, sent: t.sent, keyframes: t.keyframes, refused: t.refused })),
       commits: this.committer?.commits ?? 0,
+      refusedCommits: this.refusedCommits,
+      deniedJoins: this.committer?.denied ?? 0,
+      safetyCode: this.session.removed ? '' : this.session.safetyCode(),
     }
   }
 
@@ -270,59 +369,88 @@ export class StreamMember extends EventEmitter {
     this.committer = new Committer({
       session: this.session,
       fetchKeyPackage: async (identity) => (await fetchKeyPackage(this.ctx.libp2p, this.ctx.node, identity)).keyPackage,
-      submit: async (p: PendingCommit) => {
-        await this.channel.request({
-          commit: {
-            epoch: p.fromEpoch,
-            commit: p.commit as Uint8Array<ArrayBuffer>,
-            welcome: (p.welcome ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
-            added: [...p.addedIdentities],
-            removed: [...p.removedIdentities],
-          },
-        })
-      },
+      submit: async (p: PendingCommit) => { await this.submitCommit(p) },
       applied: async (p) => {
         this.epochChanged({ epoch: p.epoch, removedSelf: false, added: [...p.addedIdentities], removed: [...p.removedIdentities] })
       },
       failed: (identities, err) => { this.emit('commit-failed', { identities, error: err }) },
+      deny: async (identity, reason) => {
+        this.emit('join-denied', { identity, reason })
+        await this.channel.request({ deny: { identity, reason } })
+      },
+      knock: (request: KnockRequest) => {
+        if (this.listenerCount('knock') === 0) return false
+        this.emit('knock', request)
+        return true
+      },
     }, this.opts.batchWindowMs)
+  }
+
+  private async submitCommit (p: PendingCommit): Promise<void> {
+    await this.channel.request({
+      commit: {
+        epoch: p.fromEpoch,
+        commit: p.commit as Uint8Array<ArrayBuffer>,
+        welcome: (p.welcome ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>,
+        added: [...p.addedIdentities],
+        removed: [...p.removedIdentities],
+      },
+    })
   }
 
   private listen (): void {
     this.channel.onMessage(async (msg) => { await this.onServerMessage(msg) })
-    this.channel.onClose((err) => { void this.shutdown(err) })
+    this.channel.onClose((err) => { void this.shutdown(err === undefined ? undefined : asTransportError(err, 'the group stream closed')) })
   }
 
   private async onServerMessage (msg: GroupServerMessage): Promise<void> {
     if (msg.commit !== undefined) {
-      if (this.session.removed) return
-      const outcome = await this.session.processCommit(msg.commit.commit, Date.now())
-      if (outcome.removedSelf) {
-        this.emit('removed')
-        await this.shutdown(new FabricError('REMOVED', 'removed from the stream'))
-        return
-      }
-      this.epochChanged(outcome)
-      await this.channel.notify({ ack: { epoch: outcome.epoch } })
+      await this.onCommit(msg.commit.commit)
     } else if (msg.roster !== undefined) {
       this.roster = msg.roster.members
       this.emit('roster', this.roster)
     } else if (msg.epochReady !== undefined) {
       this.switchSending(msg.epochReady.epoch)
     } else if (msg.joinRequested !== undefined) {
-      this.committer?.requestJoin(msg.joinRequested.identity)
+      this.committer?.requestJoin(msg.joinRequested.identity, msg.joinRequested.redemption)
+    } else if (msg.joinWithdrawn !== undefined) {
+      this.committer?.withdrawn(msg.joinWithdrawn.identity)
     } else if (msg.leaveRequested !== undefined) {
       this.committer?.requestRemoval(msg.leaveRequested.identity)
     } else if (msg.error !== undefined) {
-      await this.shutdown(new FabricError('NOT_FOUND', `group service: ${msg.error.code} ${msg.error.message}`))
+      await this.shutdown(new FabricError(toErrorCode(msg.error.code), `group service: ${msg.error.message}`))
     }
+  }
+
+  /**
+   * Processes a delivered Commit. One this member refuses (it breaks the
+   * admission policy, does not verify, ...) changes nothing: the member
+   * stays in its epoch, keeps decrypting, does not ack, and says so.
+   */
+  private async onCommit (commit: Uint8Array): Promise<void> {
+    if (this.session.removed) return
+    let outcome: CommitOutcome
+    try {
+      outcome = await this.session.processCommit(commit, Date.now())
+    } catch (err) {
+      this.refusedCommits++
+      this.emit('commit-refused', { epoch: this.session.epoch, error: err })
+      return
+    }
+    if (outcome.removedSelf) {
+      this.emit('removed')
+      await this.shutdown(new FabricError('REMOVED', 'removed from the stream'))
+      return
+    }
+    this.epochChanged(outcome)
+    await this.channel.notify({ ack: { epoch: outcome.epoch } }).catch(() => {})
   }
 
   /** A new epoch is in force for receiving; decide when senders follow. */
   private epochChanged (outcome: CommitOutcome): void {
     this.logKey()
     this.deliver(this.decryptor.retryHeld())
-    this.emit('epoch', { epoch: outcome.epoch, added: outcome.added, removed: outcome.removed })
+    this.emit('epoch', { epoch: outcome.epoch, added: outcome.added, removed: outcome.removed, safetyCode: this.session.safetyCode() })
     if (outcome.removed.length > 0 || this.opts.sendSwitch !== 'ready') {
       this.switchSending(outcome.epoch)
       return
@@ -341,8 +469,19 @@ export class StreamMember extends EventEmitter {
     }
   }
 
+  /** Opens the media streams; on failure closes everything and rethrows. */
+  private async openMediaOrClose (): Promise<void> {
+    try {
+      await this.openMedia()
+    } catch (err) {
+      const e = asTransportError(err, 'opening media')
+      await this.shutdown(e)
+      throw e
+    }
+  }
+
   private async openMedia (): Promise<void> {
-    this.publishStream = await PublishStream.open(this.ctx.libp2p, this.ctx.node, this.stream)
+    this.publishStream = await PublishStream.open(this.ctx.libp2p, this.ctx.node, this.key)
     this.publishStream.onKeyframeRequest((track) => {
       for (const t of this.tracks.values()) {
         if (t.track === track) {
@@ -351,7 +490,7 @@ export class StreamMember extends EventEmitter {
         }
       }
     })
-    this.subscription = await Subscription.open(this.ctx.libp2p, this.ctx.node, this.stream)
+    this.subscription = await Subscription.open(this.ctx.libp2p, this.ctx.node, this.key)
     void this.receiveLoop(this.subscription)
   }
 
@@ -360,7 +499,10 @@ export class StreamMember extends EventEmitter {
       for await (const chunk of sub.chunks()) {
         this.deliver([this.decryptor.decrypt(chunk)])
       }
-    } catch {}
+    } catch (err) {
+      // The subscription broke (node gone, stream reset): the member is cut off from media.
+      if (!this.closed) void this.shutdown(asTransportError(err, 'the subscription ended'))
+    }
   }
 
   private deliver (outcomes: DecryptOutcome[]): void {
@@ -378,4 +520,31 @@ export class StreamMember extends EventEmitter {
     const cur = this.session.keyRing.current()
     if (cur !== undefined) appendFileSync(file, `${this.identity} ${cur.epoch} ${Buffer.from(cur.baseKey).toString('hex')}\n`)
   }
+}
+
+/**
+ * Who and what a join is for: the owner and stream named, or those of the
+ * invitation (which must agree with any named), and the invitation's
+ * redemption for this joiner.
+ *
+ * @throws FabricError INVALID_STATE without an owner; OWNER_MISMATCH when
+ *         the invitation names another owner or stream; MALFORMED on a bad
+ *         token, name or owner; NOT_ADMITTED when the invitation is for another invitee
+ */
+function joinTarget (joiner: string, name: string | undefined, opts: JoinOptions): { owner: string, stream: string, redemption?: Uint8Array } {
+  if (opts.invitation === undefined) {
+    if (opts.owner === undefined) {
+      throw new FabricError('INVALID_STATE', 'a join names the owner it expects (--owner PEER_ID) or uses an invitation (--invite TOKEN)')
+    }
+    if (name === undefined) throw new MalformedError('a join names the stream')
+    streamKey(opts.owner, name)
+    return { owner: opts.owner, stream: name }
+  }
+  const token = parseInvitationToken(opts.invitation)
+  const inv = token.invitation
+  if (opts.owner !== undefined && opts.owner !== inv.owner) {
+    throw new FabricError('OWNER_MISMATCH', `the invitation is to a stream of ${inv.owner}, not of ${opts.owner}`)
+  }
+  if (name !== undefined && name !== inv.stream) throw new FabricError('OWNER_MISMATCH', `the invitation is to stream ${inv.stream}, not ${name}`)
+  return { owner: inv.owner, stream: inv.stream, redemption: redeemInvitation(token, joiner) }
 }

@@ -6,10 +6,11 @@
  */
 import { nodeBackend } from '../crypto/backend-node.js'
 import { SFrameSender } from '../crypto/sframe/index.js'
-import { FabricError } from '../errors.js'
+import { FabricError, TooLargeError } from '../errors.js'
 import type { AvSession } from '../session/av-session.js'
 import { encodeKid } from '../session/kid.js'
 import { CHUNK_META_LENGTH, encodeChunkMetaInto } from '../wire/chunk.js'
+import { MAX_CHUNK_PAYLOAD } from '../wire/limits.js'
 import { makeTrack } from '../wire/track.js'
 
 /** Options of one frame. */
@@ -32,6 +33,14 @@ export interface TrackHost {
   sendChunk: (chunk: Uint8Array) => Promise<void>
 }
 
+/**
+ * Most bytes SFrame adds to a frame: a header of 1 config byte, up to 8 KID
+ * and 8 CTR bytes (RFC 9605 section 4.3), and a tag of at most 16 bytes
+ * (section 4.5). Checking against this bound is exact enough: a frame within
+ * 33 bytes of the limit is refused though it might just fit.
+ */
+const SFRAME_MAX_OVERHEAD = 1 + 8 + 8 + 16
+
 export class TrackPublisher {
   /** Track context: 0 video, 1 audio, 2 screen. */
   readonly context: number
@@ -44,6 +53,8 @@ export class TrackPublisher {
   sent = 0
   /** Keyframes sent. */
   keyframes = 0
+  /** Frames refused before sending (too large for a chunk). */
+  refused = 0
 
   constructor (host: TrackHost, context: number) {
     this.host = host
@@ -65,11 +76,19 @@ export class TrackPublisher {
 
   /**
    * Encrypts and sends one frame.
+   * @throws TooLargeError when the protected frame would exceed a chunk's
+   *         MAX_CHUNK_PAYLOAD (1 MiB); nothing is consumed, the track stays usable
    * @throws FabricError REMOVED after this member's removal, CTR_EXHAUSTED
    */
   async sendFrame (payload: Uint8Array, opts: FrameOptions): Promise<void> {
     const session = this.host.session
     if (session.removed) throw new FabricError('REMOVED', 'this member was removed from the stream')
+    // Checked before a CTR is spent: the bound is on the SFrame bytes.
+    const protectedLength = SFRAME_MAX_OVERHEAD + payload.byteLength
+    if (protectedLength > MAX_CHUNK_PAYLOAD) {
+      this.refused++
+      throw new TooLargeError('protected frame', protectedLength, MAX_CHUNK_PAYLOAD)
+    }
     const epoch = this.host.sendEpoch
     if (this.sender === undefined || this.senderEpoch !== epoch) {
       const key = session.keyRing.baseKeyForEpoch(epoch, Date.now())

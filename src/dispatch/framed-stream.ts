@@ -10,29 +10,77 @@ import { FrameDecoder, framePrefix, type WireFrame } from '../wire/framing.js'
 
 const EMPTY = new Uint8Array(0)
 
+/** Options of a FramedStream. */
+export interface FramedStreamOptions {
+  /**
+   * Longest time one inbound frame may take to arrive once its first byte
+   * has, ms; the stream is reset (FabricError TIMEOUT) beyond it. A peer
+   * that sends half a frame and stops would otherwise hold the buffered
+   * half, and the stream, for as long as it likes. 0 or absent: no deadline.
+   */
+  frameDeadlineMs?: number
+}
+
 export class FramedStream {
   readonly stream: Stream
   private readonly decoder: FrameDecoder
+  private readonly frameDeadlineMs: number
   private iterator: AsyncIterator<Uint8Array> | undefined
+  private deadline: NodeJS.Timeout | undefined
 
   /**
    * @param stream an open libp2p stream
    * @param maxFrameLength bound of one inbound frame, bytes (TooLargeError beyond)
    */
-  constructor (stream: Stream, maxFrameLength: number) {
+  constructor (stream: Stream, maxFrameLength: number, options: FramedStreamOptions = {}) {
     this.stream = stream
     this.decoder = new FrameDecoder(maxFrameLength)
+    this.frameDeadlineMs = options.frameDeadlineMs ?? 0
   }
+
+  /** Bound of inbound frames not yet announced, bytes; settable as a peer's role changes. */
+  get maxFrameLength (): number { return this.decoder.maxFrameLength }
+  set maxFrameLength (n: number) { this.decoder.maxFrameLength = n }
 
   /**
    * Inbound frames in order; ends when the remote closes its write side.
    * Only one consumer may iterate. Throws TooLargeError/MalformedError when
-   * the peer breaks framing (the stream is then unusable).
+   * the peer breaks framing (the stream is then unusable), and the stream
+   * is reset when a frame misses its deadline (FramedStreamOptions).
    */
   async * frames (): AsyncGenerator<Uint8Array> {
-    for await (const chunk of this.stream) {
-      for (const frame of this.decoder.push(chunk)) yield frame
+    try {
+      for await (const chunk of this.stream) {
+        const frames = this.decoder.push(chunk)
+        if (this.frameDeadlineMs > 0) this.watchDeadline(frames.length > 0)
+        for (const frame of frames) yield frame
+      }
+    } finally {
+      this.clearDeadline()
     }
+  }
+
+  /**
+   * Times the frame under way: stops when none is, and starts afresh when a
+   * new one began (a frame completed), so a busy stream whose pushes end
+   * mid-frame is timed per frame, not from its first byte.
+   */
+  private watchDeadline (completedOne: boolean): void {
+    if (!this.decoder.midFrame) {
+      this.clearDeadline()
+    } else if (this.deadline === undefined || completedOne) {
+      this.clearDeadline()
+      this.deadline = setTimeout(() => {
+        this.deadline = undefined
+        this.stream.abort(new FabricError('TIMEOUT', `a frame did not arrive whole within ${this.frameDeadlineMs} ms`))
+      }, this.frameDeadlineMs)
+      this.deadline.unref()
+    }
+  }
+
+  private clearDeadline (): void {
+    if (this.deadline !== undefined) clearTimeout(this.deadline)
+    this.deadline = undefined
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   type Loose, type Unversioned
 } from './message-codec.js'
 import { OpenResult, PublisherNotice, PublishOpen, SubscribeOpen, SubscriberNotice } from './pb/av.js'
+import { validateIdentity } from './identity.js'
 import { validateStreamName } from './stream-tag.js'
 
 export { OpenResult, PublisherNotice, PublishOpen, SubscribeOpen, SubscriberNotice }
@@ -23,20 +24,20 @@ const NOTICE_BODIES = ['keyframeRequest'] as const
  */
 export function encodePublishOpen (msg: Unversioned<PublishOpen>): Uint8Array {
   const full = withVersion<PublishOpen>('PublishOpen', msg)
-  validateStreamName(full.stream)
+  checkAddress(full)
   return checkEncodedSize('PublishOpen', PublishOpen.encode(full), MAX_AV_MESSAGE)
 }
 
 /**
- * Decodes the first frame of a publish stream.
- * @throws TooLargeError when over MAX_AV_MESSAGE (4 KiB) or the stream name is too long
- * @throws MalformedError when it does not parse or the stream name is invalid
+ * Decodes the first frame of a publish stream: a valid owner identity and stream name.
+ * @throws TooLargeError when over MAX_AV_MESSAGE (4 KiB) or the owner or stream name is too long
+ * @throws MalformedError when it does not parse or the owner or stream name is invalid
  * @throws FabricError('UNSUPPORTED_VERSION') when version is not 1
  */
 export function decodePublishOpen (bytes: Uint8Array): PublishOpen {
   const msg = decodeBounded<PublishOpen>('PublishOpen', bytes, MAX_AV_MESSAGE, PublishOpen.codec())
   checkVersion('PublishOpen', msg.version)
-  validateStreamName(msg.stream)
+  checkAddress(msg)
   return msg
 }
 
@@ -51,8 +52,8 @@ export function encodeSubscribeOpen (msg: Unversioned<SubscribeOpen>): Uint8Arra
 }
 
 /**
- * Decodes the first frame of a subscribe stream: a valid stream name and a
- * 32-byte X25519 public key. The key is a view into `bytes`.
+ * Decodes the first frame of a subscribe stream: a valid owner identity and
+ * stream name and a 32-byte X25519 public key. The key is a view into `bytes`.
  * @throws TooLargeError when over MAX_AV_MESSAGE or the stream name is too long
  * @throws MalformedError when it does not parse, the name is invalid or the key is not 32 bytes
  * @throws FabricError('UNSUPPORTED_VERSION') when version is not 1
@@ -128,7 +129,7 @@ export function decodeSubscriberNotice (bytes: Uint8Array): SubscriberNotice {
 }
 
 function checkSubscribeOpen (msg: SubscribeOpen): void {
-  validateStreamName(msg.stream)
+  checkAddress(msg)
   checkKey('SubscribeOpen.subscriber_public_key', msg.subscriberPublicKey, false)
 }
 
@@ -150,4 +151,10 @@ function checkKey (what: string, key: Uint8Array, mayBeEmpty: boolean): void {
   if (!(key instanceof Uint8Array)) throw new MalformedError(`${what} is not bytes`)
   if (key.byteLength === X25519_PUBLIC_KEY_LENGTH || (mayBeEmpty && key.byteLength === 0)) return
   throw new MalformedError(`${what} is ${key.byteLength} bytes, must be ${mayBeEmpty ? '0 or ' : ''}${X25519_PUBLIC_KEY_LENGTH}`)
+}
+
+/** A stream address on the wire: the owner's identity and the stream name (protocol/admission.md "Stream address"). */
+function checkAddress (msg: { owner: string, stream: string }): void {
+  validateIdentity(msg.owner)
+  validateStreamName(msg.stream)
 }

@@ -69,19 +69,34 @@ export function encodeFrame (payload: Uint8Array): Uint8Array {
  * sync) and every later push throws the same error.
  */
 export class FrameDecoder {
-  readonly maxFrameLength: number
+  private maxLength: number
   private readonly buffer = new Uint8ArrayList()
   private pending = -1
   private failure: Error | undefined
 
   /** @param maxFrameLength largest accepted frame payload in bytes. */
   constructor (maxFrameLength: number) {
-    if (maxFrameLength > MAX_VARINT_LENGTH) throw new RangeError('maxFrameLength above the varint range')
-    this.maxFrameLength = maxFrameLength
+    this.maxLength = checkBound(maxFrameLength)
+  }
+
+  /** Largest accepted frame payload in bytes. */
+  get maxFrameLength (): number { return this.maxLength }
+
+  /**
+   * Changes the bound for frames whose length prefix has not been read yet
+   * (a service widens or narrows it as a peer's role changes). A frame
+   * already announced keeps the bound it was checked against.
+   * @throws RangeError above the varint range or below 0
+   */
+  set maxFrameLength (n: number) {
+    this.maxLength = checkBound(n)
   }
 
   /** Bytes held that do not yet form a whole frame. */
   get bufferedBytes (): number { return this.buffer.byteLength }
+
+  /** True while part of a frame (its prefix or payload) has arrived but not all of it. */
+  get midFrame (): boolean { return this.pending >= 0 || this.buffer.byteLength > 0 }
 
   /**
    * Adds transport bytes; returns the whole frames now available. Returned
@@ -123,7 +138,7 @@ export class FrameDecoder {
       if ((byte & 0x80) === 0) {
         // A zero final byte after the first means a padded, non-minimal varint.
         if (i > 0 && byte === 0) throw new MalformedError('frame length varint is not minimally encoded')
-        if (value > this.maxFrameLength) throw new TooLargeError('frame', value, this.maxFrameLength)
+        if (value > this.maxLength) throw new TooLargeError('frame', value, this.maxLength)
         this.buffer.consume(i + 1)
         return value
       }
@@ -131,4 +146,9 @@ export class FrameDecoder {
     if (this.buffer.byteLength >= 4) throw new MalformedError('frame length varint longer than 4 bytes')
     return undefined
   }
+}
+
+function checkBound (n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_VARINT_LENGTH) throw new RangeError(`frame bound ${n} outside 0..${MAX_VARINT_LENGTH}`)
+  return n
 }

@@ -7,7 +7,7 @@ import { MalformedError } from '../errors.js'
 import { validateIdentity } from './identity.js'
 import {
   MAX_ADDED_PER_COMMIT, MAX_COMMIT, MAX_CONTROL_FRAME, MAX_GROUP_ID, MAX_REMOVED_PER_COMMIT,
-  MAX_ROSTER, MAX_WELCOME
+  MAX_REDEMPTION, MAX_ROSTER, MAX_WELCOME
 } from './limits.js'
 import {
   checkBytes, checkCount, checkEncodedSize, checkOneBody, checkU64, checkVersion, checkWireError,
@@ -18,8 +18,8 @@ import { validateStreamName } from './stream-tag.js'
 
 export { GroupClientMessage, GroupServerMessage }
 
-const CLIENT_BODIES = ['create', 'join', 'commit', 'ack', 'leave'] as const
-const SERVER_BODIES = ['ok', 'error', 'joinRequested', 'commit', 'welcome', 'roster', 'epochReady', 'leaveRequested'] as const
+const CLIENT_BODIES = ['create', 'join', 'commit', 'ack', 'leave', 'deny'] as const
+const SERVER_BODIES = ['ok', 'error', 'joinRequested', 'commit', 'welcome', 'roster', 'epochReady', 'leaveRequested', 'joinWithdrawn'] as const
 
 /**
  * Encodes a GroupClientMessage (version 1 written for the caller). Exactly
@@ -36,7 +36,9 @@ export function encodeGroupClientMessage (msg: Unversioned<GroupClientMessage>):
 
 /**
  * Decodes one GroupClientMessage frame. Rules: create has a valid stream
- * name and a 1..256-byte group id; join a valid stream name; commit a
+ * name and a 1..256-byte group id; join a valid stream name, a valid owner
+ * identity and a redemption of at most 2 KiB; deny a valid identity and a
+ * reason of at most 1 KiB of UTF-8; commit a
  * 1 B..1 MiB Commit, a Welcome of at most 1 MiB that is present exactly
  * when `added` is non-empty, at most 1000 added and 10 000 removed valid
  * identities. Bytes fields are views into `bytes`.
@@ -68,7 +70,8 @@ export function encodeGroupServerMessage (msg: Unversioned<GroupServerMessage>):
 
 /**
  * Decodes one GroupServerMessage frame. Rules: identities (join_requested,
- * leave_requested, roster members and committer) valid; commit 1 B..1 MiB;
+ * leave_requested, roster members and committer) valid; a join_requested
+ * redemption of at most 2 KiB; commit 1 B..1 MiB;
  * welcome 1 B..1 MiB; roster at most 10 000 members; error body well formed.
  * Bytes fields are views into `bytes`.
  * @throws TooLargeError when the frame or a field exceeds its bound (limits.ts)
@@ -91,6 +94,11 @@ function checkClient (msg: GroupClientMessage): void {
     checkBytes('create.group_id', msg.create.groupId, 1, MAX_GROUP_ID)
   } else if (msg.join != null) {
     validateStreamName(msg.join.stream)
+    validateIdentity(msg.join.owner)
+    checkBytes('join.redemption', msg.join.redemption, 0, MAX_REDEMPTION)
+  } else if (msg.deny != null) {
+    validateIdentity(msg.deny.identity)
+    checkWireError('deny', { code: 'NOT_ADMITTED', message: msg.deny.reason })
   } else if (msg.commit != null) {
     checkCommit(msg.commit)
   } else if (msg.ack != null) {
@@ -121,8 +129,11 @@ function checkServer (msg: GroupServerMessage): void {
     checkU64('error.current_epoch', msg.error.currentEpoch)
   } else if (msg.joinRequested != null) {
     validateIdentity(msg.joinRequested.identity)
+    checkBytes('join_requested.redemption', msg.joinRequested.redemption, 0, MAX_REDEMPTION)
   } else if (msg.leaveRequested != null) {
     validateIdentity(msg.leaveRequested.identity)
+  } else if (msg.joinWithdrawn != null) {
+    validateIdentity(msg.joinWithdrawn.identity)
   } else if (msg.commit != null) {
     checkU64('commit.epoch', msg.commit.epoch)
     checkBytes('commit.commit', msg.commit.commit, 1, MAX_COMMIT)

@@ -1,9 +1,9 @@
 /**
  * Bounds and defaults of the group service core (the MLS delivery service of
- * design.md). Each bound caps memory one set of peers can make a node hold;
- * a request that would cross one is refused with code TOO_LARGE and changes
- * nothing. Byte bounds on names, identities and MLS messages are the wire
- * layer's (src/wire/limits.ts).
+ * design.md). Each bound caps what one peer, or one stream, can make a node
+ * hold; a request that would cross one is refused with code QUOTA_EXCEEDED
+ * and changes nothing. Byte bounds on names, identities and MLS messages are
+ * the wire layer's (src/wire/limits.ts).
  */
 
 /** Protocol version carried by every GroupServerMessage and required of every GroupClientMessage. */
@@ -12,20 +12,61 @@ export const GROUP_PROTOCOL_VERSION = 1
 /** Default wait, in ms, from the start of an epoch until EpochReady is sent without every ack. */
 export const DEFAULT_EPOCH_READY_TIMEOUT_MS = 2000
 
-/** Default bound on the streams one node hosts at once; `create` beyond it is refused (TOO_LARGE). */
+/** Default bound on the streams one node hosts at once. */
 export const MAX_STREAMS_PER_NODE = 1024
 
 /**
- * Default bound on the pending joiners of one stream; `join` beyond it is
- * refused (TOO_LARGE). Equal to the session layer's MAX_ADDS_PER_COMMIT, so
- * the committer can always admit every waiting joiner in one Commit.
+ * Default bound on the streams one identity owns at once: one identity
+ * created 1023 streams in 3.5 s and locked every other user out of the
+ * node's stream slots.
+ */
+export const MAX_STREAMS_PER_IDENTITY = 8
+
+/**
+ * Default bound on the pending joiners of one stream. Equal to the session
+ * layer's MAX_ADDS_PER_COMMIT, so the committer can always admit every
+ * waiting joiner in one Commit. A committer denies a join it does not admit
+ * at once, which frees the slot.
  */
 export const MAX_PENDING_JOINERS_PER_STREAM = 256
 
+/** Default bound on the joins one identity has pending across all streams. */
+export const MAX_PENDING_JOINS_PER_IDENTITY = 16
+
+/**
+ * Default time a join may wait for the committer's Add or denial, ms. Long
+ * enough for a person to answer a knock; after it the joiner gets TIMEOUT
+ * and its slot is free again.
+ */
+export const DEFAULT_PENDING_JOIN_TIMEOUT_MS = 120_000
+
+/** Default time a new group stream has to send its create or join, ms. */
+export const DEFAULT_BIND_TIMEOUT_MS = 10_000
+
+/**
+ * Default bound on the group streams one identity holds open on one node
+ * (members, joiners and unbound streams together).
+ */
+export const MAX_GROUP_STREAMS_PER_IDENTITY = 64
+
 /**
  * Default bound on the members of one stream; a commit that would exceed it
- * is refused (TOO_LARGE). Every epoch change sends the full roster to every
- * member, so the cost of an epoch grows with the square of this number; it
- * stays well under the wire's Roster bound (MAX_ROSTER).
+ * is refused. Every epoch change sends the full roster to every member, so
+ * the cost of an epoch grows with the square of this number; it stays well
+ * under the wire's Roster bound (MAX_ROSTER).
  */
 export const MAX_MEMBERS_PER_STREAM = 1024
+
+/**
+ * KeyPackage fetches the committer may make for one pending joiner: the
+ * first for its Commit, the rest for retries after losing an epoch.
+ */
+export const FETCHES_PER_PENDING_JOIN = 3
+
+/**
+ * Largest frame a group stream may send while it is not a committer's:
+ * create, join (with a 2 KiB redemption), ack and leave are all far
+ * smaller. Only a committer sends Commits and Welcomes (up to the wire's
+ * MAX_CONTROL_FRAME), so a peer that is nothing yet cannot park megabytes.
+ */
+export const MAX_GROUP_REQUEST_FRAME = 8 * 1024

@@ -28,9 +28,17 @@ export function errorMessage (requestId: bigint, code: ErrorCode, message: strin
   return { version: GROUP_PROTOCOL_VERSION, requestId, error: { code, message: clipErrorText(message), currentEpoch } }
 }
 
-/** To the committer: `identity` asks to be added. */
-export function joinRequestedMessage (identity: string): GroupServerMessage {
-  return { version: GROUP_PROTOCOL_VERSION, requestId: 0n, joinRequested: { identity } }
+/**
+ * To the committer: `identity` asks to be added, presenting `redemption` (a
+ * Redemption, protocol/admission.proto; empty for none).
+ */
+export function joinRequestedMessage (identity: string, redemption: Uint8Array<ArrayBuffer>): GroupServerMessage {
+  return { version: GROUP_PROTOCOL_VERSION, requestId: 0n, joinRequested: { identity, redemption } }
+}
+
+/** To the committer: the pending join of `identity` ended (its stream closed, or it expired). */
+export function joinWithdrawnMessage (identity: string): GroupServerMessage {
+  return { version: GROUP_PROTOCOL_VERSION, requestId: 0n, joinWithdrawn: { identity } }
 }
 
 /** To the committer: `identity` left; it should commit its removal. */

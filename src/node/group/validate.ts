@@ -12,8 +12,8 @@
 import { FabricError, type ErrorCode } from '../../errors.js'
 import { validateIdentity } from '../../wire/identity.js'
 import { MAX_ADDED_PER_COMMIT, MAX_COMMIT, MAX_GROUP_ID, MAX_WELCOME } from '../../wire/limits.js'
-import type { AckEpoch, CreateStream, GroupClientMessage, JoinStream, SubmitCommit } from '../../wire/pb/group.js'
-import { validateStreamName } from '../../wire/stream-tag.js'
+import type { AckEpoch, CreateStream, DenyJoin, GroupClientMessage, JoinStream, SubmitCommit } from '../../wire/pb/group.js'
+import { streamKey, type StreamKey } from '../../wire/stream-tag.js'
 
 /**
  * A request the core refuses. Carries the epoch to report as
@@ -37,6 +37,7 @@ export type ClientBody =
   | { kind: 'commit', commit: SubmitCommit }
   | { kind: 'ack', ack: AckEpoch }
   | { kind: 'leave' }
+  | { kind: 'deny', deny: DenyJoin }
 
 /**
  * The body of `message`.
@@ -50,16 +51,20 @@ export function clientBody (message: GroupClientMessage, currentEpoch: bigint): 
   if (message.commit !== undefined) bodies.push({ kind: 'commit', commit: message.commit })
   if (message.ack !== undefined) bodies.push({ kind: 'ack', ack: message.ack })
   if (message.leave !== undefined) bodies.push({ kind: 'leave' })
+  if (message.deny !== undefined) bodies.push({ kind: 'deny', deny: message.deny })
   if (bodies.length !== 1) throw new Refusal('MALFORMED', `a group message carries exactly one body, got ${bodies.length}`, currentEpoch)
   return bodies[0]!
 }
 
 /**
- * Checks a stream name from create or join (wire rule: 1..128 of [A-Za-z0-9._-]).
+ * The address of a stream named in create (owner = the sender) or join
+ * (wire rules: an identity and 1..128 of [A-Za-z0-9._-]).
  * @throws Refusal MALFORMED or TOO_LARGE
  */
-export function checkStreamName (name: string): void {
-  asRefusal(0n, () => { validateStreamName(name) })
+export function checkStreamAddress (owner: string, name: string): StreamKey {
+  let key: StreamKey = ''
+  asRefusal(0n, () => { key = streamKey(owner, name) })
+  return key
 }
 
 /**

@@ -118,6 +118,7 @@ export namespace AvError {
 export interface PublishOpen {
   version: number
   stream: string
+  owner: string
 }
 
 export namespace PublishOpen {
@@ -140,13 +141,19 @@ export namespace PublishOpen {
           w.string(obj.stream)
         }
 
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(26)
+          w.string(obj.owner)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           version: 0,
-          stream: ''
+          stream: '',
+          owner: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -161,6 +168,10 @@ export namespace PublishOpen {
             }
             case 2: {
               obj.stream = reader.string()
+              break
+            }
+            case 3: {
+              obj.owner = reader.string()
               break
             }
             default: {
@@ -192,6 +203,13 @@ export namespace PublishOpen {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -214,6 +232,11 @@ export namespace PublishOpen {
     value: string
   }
 
+  export interface PublishOpenOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
   export function encode (obj: Partial<PublishOpen>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PublishOpen.codec())
   }
@@ -222,7 +245,7 @@ export namespace PublishOpen {
     return decodeMessage(buf, PublishOpen.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublishOpen>): Generator<PublishOpenVersionFieldEvent | PublishOpenStreamFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublishOpen>): Generator<PublishOpenVersionFieldEvent | PublishOpenStreamFieldEvent | PublishOpenOwnerFieldEvent> {
     return streamMessage(buf, PublishOpen.codec(), opts)
   }
 }
@@ -232,6 +255,7 @@ export interface SubscribeOpen {
   stream: string
   subscriberPublicKey: Uint8Array<ArrayBuffer>
   relay: boolean
+  owner: string
 }
 
 export namespace SubscribeOpen {
@@ -264,6 +288,11 @@ export namespace SubscribeOpen {
           w.bool(obj.relay)
         }
 
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(42)
+          w.string(obj.owner)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -272,7 +301,8 @@ export namespace SubscribeOpen {
           version: 0,
           stream: '',
           subscriberPublicKey: uint8ArrayAlloc(0),
-          relay: false
+          relay: false,
+          owner: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -295,6 +325,10 @@ export namespace SubscribeOpen {
             }
             case 4: {
               obj.relay = reader.bool()
+              break
+            }
+            case 5: {
+              obj.owner = reader.string()
               break
             }
             default: {
@@ -340,6 +374,13 @@ export namespace SubscribeOpen {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -372,6 +413,11 @@ export namespace SubscribeOpen {
     value: boolean
   }
 
+  export interface SubscribeOpenOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
   export function encode (obj: Partial<SubscribeOpen>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SubscribeOpen.codec())
   }
@@ -380,7 +426,7 @@ export namespace SubscribeOpen {
     return decodeMessage(buf, SubscribeOpen.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubscribeOpen>): Generator<SubscribeOpenVersionFieldEvent | SubscribeOpenStreamFieldEvent | SubscribeOpenSubscriberPublicKeyFieldEvent | SubscribeOpenRelayFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SubscribeOpen>): Generator<SubscribeOpenVersionFieldEvent | SubscribeOpenStreamFieldEvent | SubscribeOpenSubscriberPublicKeyFieldEvent | SubscribeOpenRelayFieldEvent | SubscribeOpenOwnerFieldEvent> {
     return streamMessage(buf, SubscribeOpen.codec(), opts)
   }
 }

@@ -148,6 +148,7 @@ export interface GroupClientMessage {
   commit?: SubmitCommit
   ack?: AckEpoch
   leave?: LeaveStream
+  deny?: DenyJoin
 }
 
 export namespace GroupClientMessage {
@@ -162,7 +163,16 @@ export namespace GroupClientMessage {
 
         obj = { ...obj }
 
+        if (obj.deny != null) {
+          obj.leave = undefined
+          obj.ack = undefined
+          obj.commit = undefined
+          obj.join = undefined
+          obj.create = undefined
+        }
+
         if (obj.leave != null) {
+          obj.deny = undefined
           obj.ack = undefined
           obj.commit = undefined
           obj.join = undefined
@@ -170,6 +180,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.ack != null) {
+          obj.deny = undefined
           obj.leave = undefined
           obj.commit = undefined
           obj.join = undefined
@@ -177,6 +188,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.commit != null) {
+          obj.deny = undefined
           obj.leave = undefined
           obj.ack = undefined
           obj.join = undefined
@@ -184,6 +196,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.join != null) {
+          obj.deny = undefined
           obj.leave = undefined
           obj.ack = undefined
           obj.commit = undefined
@@ -191,6 +204,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.create != null) {
+          obj.deny = undefined
           obj.leave = undefined
           obj.ack = undefined
           obj.commit = undefined
@@ -230,6 +244,11 @@ export namespace GroupClientMessage {
         if (obj.leave != null) {
           w.uint32(58)
           LeaveStream.codec().encode(obj.leave, w)
+        }
+
+        if (obj.deny != null) {
+          w.uint32(66)
+          DenyJoin.codec().encode(obj.deny, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -285,6 +304,12 @@ export namespace GroupClientMessage {
               })
               break
             }
+            case 8: {
+              obj.deny = DenyJoin.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.deny
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -292,7 +317,16 @@ export namespace GroupClientMessage {
           }
         }
 
+        if (obj.deny != null) {
+          delete obj.leave
+          delete obj.ack
+          delete obj.commit
+          delete obj.join
+          delete obj.create
+        }
+
         if (obj.leave != null) {
+          delete obj.deny
           delete obj.ack
           delete obj.commit
           delete obj.join
@@ -300,6 +334,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.ack != null) {
+          delete obj.deny
           delete obj.leave
           delete obj.commit
           delete obj.join
@@ -307,6 +342,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.commit != null) {
+          delete obj.deny
           delete obj.leave
           delete obj.ack
           delete obj.join
@@ -314,6 +350,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.join != null) {
+          delete obj.deny
           delete obj.leave
           delete obj.ack
           delete obj.commit
@@ -321,6 +358,7 @@ export namespace GroupClientMessage {
         }
 
         if (obj.create != null) {
+          delete obj.deny
           delete obj.leave
           delete obj.ack
           delete obj.commit
@@ -384,6 +422,13 @@ export namespace GroupClientMessage {
 
               break
             }
+            case 8: {
+              yield * DenyJoin.codec().stream(reader, reader.uint32(), `${prefix}.deny`, {
+                limits: opts.limits?.deny
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -421,6 +466,16 @@ export namespace GroupClientMessage {
     value: string
   }
 
+  export interface GroupClientMessageJoinOwnerFieldEvent {
+    field: '$.join.owner'
+    value: string
+  }
+
+  export interface GroupClientMessageJoinRedemptionFieldEvent {
+    field: '$.join.redemption'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface GroupClientMessageCommitEpochFieldEvent {
     field: '$.commit.epoch'
     value: bigint
@@ -453,6 +508,16 @@ export namespace GroupClientMessage {
     value: bigint
   }
 
+  export interface GroupClientMessageDenyIdentityFieldEvent {
+    field: '$.deny.identity'
+    value: string
+  }
+
+  export interface GroupClientMessageDenyReasonFieldEvent {
+    field: '$.deny.reason'
+    value: string
+  }
+
   export function encode (obj: Partial<GroupClientMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupClientMessage.codec())
   }
@@ -461,7 +526,7 @@ export namespace GroupClientMessage {
     return decodeMessage(buf, GroupClientMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupClientMessage>): Generator<GroupClientMessageVersionFieldEvent | GroupClientMessageRequestIdFieldEvent | GroupClientMessageCreateStreamFieldEvent | GroupClientMessageCreateGroupIdFieldEvent | GroupClientMessageJoinStreamFieldEvent | GroupClientMessageCommitEpochFieldEvent | GroupClientMessageCommitCommitFieldEvent | GroupClientMessageCommitWelcomeFieldEvent | GroupClientMessageCommitAddedFieldEvent | GroupClientMessageCommitRemovedFieldEvent | GroupClientMessageAckEpochFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupClientMessage>): Generator<GroupClientMessageVersionFieldEvent | GroupClientMessageRequestIdFieldEvent | GroupClientMessageCreateStreamFieldEvent | GroupClientMessageCreateGroupIdFieldEvent | GroupClientMessageJoinStreamFieldEvent | GroupClientMessageJoinOwnerFieldEvent | GroupClientMessageJoinRedemptionFieldEvent | GroupClientMessageCommitEpochFieldEvent | GroupClientMessageCommitCommitFieldEvent | GroupClientMessageCommitWelcomeFieldEvent | GroupClientMessageCommitAddedFieldEvent | GroupClientMessageCommitRemovedFieldEvent | GroupClientMessageAckEpochFieldEvent | GroupClientMessageDenyIdentityFieldEvent | GroupClientMessageDenyReasonFieldEvent> {
     return streamMessage(buf, GroupClientMessage.codec(), opts)
   }
 }
@@ -580,6 +645,8 @@ export namespace CreateStream {
 
 export interface JoinStream {
   stream: string
+  owner: string
+  redemption: Uint8Array<ArrayBuffer>
 }
 
 export namespace JoinStream {
@@ -597,12 +664,24 @@ export namespace JoinStream {
           w.string(obj.stream)
         }
 
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(18)
+          w.string(obj.owner)
+        }
+
+        if ((obj.redemption != null && obj.redemption.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.redemption)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          stream: ''
+          stream: '',
+          owner: '',
+          redemption: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -613,6 +692,14 @@ export namespace JoinStream {
           switch (tag >>> 3) {
             case 1: {
               obj.stream = reader.string()
+              break
+            }
+            case 2: {
+              obj.owner = reader.string()
+              break
+            }
+            case 3: {
+              obj.redemption = reader.bytes()
               break
             }
             default: {
@@ -637,6 +724,20 @@ export namespace JoinStream {
               }
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.redemption`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -654,6 +755,16 @@ export namespace JoinStream {
     value: string
   }
 
+  export interface JoinStreamOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
+  export interface JoinStreamRedemptionFieldEvent {
+    field: '$.redemption'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<JoinStream>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JoinStream.codec())
   }
@@ -662,7 +773,7 @@ export namespace JoinStream {
     return decodeMessage(buf, JoinStream.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JoinStream>): Generator<JoinStreamStreamFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JoinStream>): Generator<JoinStreamStreamFieldEvent | JoinStreamOwnerFieldEvent | JoinStreamRedemptionFieldEvent> {
     return streamMessage(buf, JoinStream.codec(), opts)
   }
 }
@@ -1036,6 +1147,118 @@ export namespace LeaveStream {
   }
 }
 
+export interface DenyJoin {
+  identity: string
+  reason: string
+}
+
+export namespace DenyJoin {
+  let _codec: Codec<DenyJoin>
+
+  export const codec = (): Codec<DenyJoin> => {
+    if (_codec == null) {
+      _codec = message<DenyJoin>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.identity != null && obj.identity !== '')) {
+          w.uint32(10)
+          w.string(obj.identity)
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(18)
+          w.string(obj.reason)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          identity: '',
+          reason: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.identity = reader.string()
+              break
+            }
+            case 2: {
+              obj.reason = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.identity`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface DenyJoinIdentityFieldEvent {
+    field: '$.identity'
+    value: string
+  }
+
+  export interface DenyJoinReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export function encode (obj: Partial<DenyJoin>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, DenyJoin.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DenyJoin>): DenyJoin {
+    return decodeMessage(buf, DenyJoin.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DenyJoin>): Generator<DenyJoinIdentityFieldEvent | DenyJoinReasonFieldEvent> {
+    return streamMessage(buf, DenyJoin.codec(), opts)
+  }
+}
+
 export interface GroupServerMessage {
   version: number
   requestId: bigint
@@ -1047,6 +1270,7 @@ export interface GroupServerMessage {
   roster?: Roster
   epochReady?: EpochReady
   leaveRequested?: LeaveRequested
+  joinWithdrawn?: JoinWithdrawn
 }
 
 export namespace GroupServerMessage {
@@ -1061,7 +1285,19 @@ export namespace GroupServerMessage {
 
         obj = { ...obj }
 
+        if (obj.joinWithdrawn != null) {
+          obj.leaveRequested = undefined
+          obj.epochReady = undefined
+          obj.roster = undefined
+          obj.welcome = undefined
+          obj.commit = undefined
+          obj.joinRequested = undefined
+          obj.error = undefined
+          obj.ok = undefined
+        }
+
         if (obj.leaveRequested != null) {
+          obj.joinWithdrawn = undefined
           obj.epochReady = undefined
           obj.roster = undefined
           obj.welcome = undefined
@@ -1072,6 +1308,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.epochReady != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.roster = undefined
           obj.welcome = undefined
@@ -1082,6 +1319,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.roster != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.welcome = undefined
@@ -1092,6 +1330,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.welcome != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1102,6 +1341,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.commit != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1112,6 +1352,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.joinRequested != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1122,6 +1363,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.error != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1132,6 +1374,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.ok != null) {
+          obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1189,6 +1432,11 @@ export namespace GroupServerMessage {
         if (obj.leaveRequested != null) {
           w.uint32(82)
           LeaveRequested.codec().encode(obj.leaveRequested, w)
+        }
+
+        if (obj.joinWithdrawn != null) {
+          w.uint32(90)
+          JoinWithdrawn.codec().encode(obj.joinWithdrawn, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1262,6 +1510,12 @@ export namespace GroupServerMessage {
               })
               break
             }
+            case 11: {
+              obj.joinWithdrawn = JoinWithdrawn.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.joinWithdrawn
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1269,7 +1523,19 @@ export namespace GroupServerMessage {
           }
         }
 
+        if (obj.joinWithdrawn != null) {
+          delete obj.leaveRequested
+          delete obj.epochReady
+          delete obj.roster
+          delete obj.welcome
+          delete obj.commit
+          delete obj.joinRequested
+          delete obj.error
+          delete obj.ok
+        }
+
         if (obj.leaveRequested != null) {
+          delete obj.joinWithdrawn
           delete obj.epochReady
           delete obj.roster
           delete obj.welcome
@@ -1280,6 +1546,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.epochReady != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.roster
           delete obj.welcome
@@ -1290,6 +1557,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.roster != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.welcome
@@ -1300,6 +1568,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.welcome != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.roster
@@ -1310,6 +1579,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.commit != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.roster
@@ -1320,6 +1590,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.joinRequested != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.roster
@@ -1330,6 +1601,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.error != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.roster
@@ -1340,6 +1612,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.ok != null) {
+          delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.roster
@@ -1427,6 +1700,13 @@ export namespace GroupServerMessage {
 
               break
             }
+            case 11: {
+              yield * JoinWithdrawn.codec().stream(reader, reader.uint32(), `${prefix}.joinWithdrawn`, {
+                limits: opts.limits?.joinWithdrawn
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1472,6 +1752,11 @@ export namespace GroupServerMessage {
   export interface GroupServerMessageJoinRequestedIdentityFieldEvent {
     field: '$.joinRequested.identity'
     value: string
+  }
+
+  export interface GroupServerMessageJoinRequestedRedemptionFieldEvent {
+    field: '$.joinRequested.redemption'
+    value: Uint8Array<ArrayBuffer>
   }
 
   export interface GroupServerMessageCommitEpochFieldEvent {
@@ -1520,6 +1805,11 @@ export namespace GroupServerMessage {
     value: string
   }
 
+  export interface GroupServerMessageJoinWithdrawnIdentityFieldEvent {
+    field: '$.joinWithdrawn.identity'
+    value: string
+  }
+
   export function encode (obj: Partial<GroupServerMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupServerMessage.codec())
   }
@@ -1528,7 +1818,7 @@ export namespace GroupServerMessage {
     return decodeMessage(buf, GroupServerMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupServerMessage>): Generator<GroupServerMessageVersionFieldEvent | GroupServerMessageRequestIdFieldEvent | GroupServerMessageOkEpochFieldEvent | GroupServerMessageErrorCodeFieldEvent | GroupServerMessageErrorMessageFieldEvent | GroupServerMessageErrorCurrentEpochFieldEvent | GroupServerMessageJoinRequestedIdentityFieldEvent | GroupServerMessageCommitEpochFieldEvent | GroupServerMessageCommitCommitFieldEvent | GroupServerMessageWelcomeEpochFieldEvent | GroupServerMessageWelcomeWelcomeFieldEvent | GroupServerMessageRosterEpochFieldEvent | GroupServerMessageRosterMembersFieldEvent | GroupServerMessageRosterCommitterFieldEvent | GroupServerMessageEpochReadyEpochFieldEvent | GroupServerMessageLeaveRequestedIdentityFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupServerMessage>): Generator<GroupServerMessageVersionFieldEvent | GroupServerMessageRequestIdFieldEvent | GroupServerMessageOkEpochFieldEvent | GroupServerMessageErrorCodeFieldEvent | GroupServerMessageErrorMessageFieldEvent | GroupServerMessageErrorCurrentEpochFieldEvent | GroupServerMessageJoinRequestedIdentityFieldEvent | GroupServerMessageJoinRequestedRedemptionFieldEvent | GroupServerMessageCommitEpochFieldEvent | GroupServerMessageCommitCommitFieldEvent | GroupServerMessageWelcomeEpochFieldEvent | GroupServerMessageWelcomeWelcomeFieldEvent | GroupServerMessageRosterEpochFieldEvent | GroupServerMessageRosterMembersFieldEvent | GroupServerMessageRosterCommitterFieldEvent | GroupServerMessageEpochReadyEpochFieldEvent | GroupServerMessageLeaveRequestedIdentityFieldEvent | GroupServerMessageJoinWithdrawnIdentityFieldEvent> {
     return streamMessage(buf, GroupServerMessage.codec(), opts)
   }
 }
@@ -1624,6 +1914,7 @@ export namespace GroupOk {
 
 export interface JoinRequested {
   identity: string
+  redemption: Uint8Array<ArrayBuffer>
 }
 
 export namespace JoinRequested {
@@ -1641,12 +1932,18 @@ export namespace JoinRequested {
           w.string(obj.identity)
         }
 
+        if ((obj.redemption != null && obj.redemption.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.redemption)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          identity: ''
+          identity: '',
+          redemption: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1657,6 +1954,10 @@ export namespace JoinRequested {
           switch (tag >>> 3) {
             case 1: {
               obj.identity = reader.string()
+              break
+            }
+            case 2: {
+              obj.redemption = reader.bytes()
               break
             }
             default: {
@@ -1681,6 +1982,13 @@ export namespace JoinRequested {
               }
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.redemption`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1698,6 +2006,11 @@ export namespace JoinRequested {
     value: string
   }
 
+  export interface JoinRequestedRedemptionFieldEvent {
+    field: '$.redemption'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<JoinRequested>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, JoinRequested.codec())
   }
@@ -1706,7 +2019,7 @@ export namespace JoinRequested {
     return decodeMessage(buf, JoinRequested.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JoinRequested>): Generator<JoinRequestedIdentityFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JoinRequested>): Generator<JoinRequestedIdentityFieldEvent | JoinRequestedRedemptionFieldEvent> {
     return streamMessage(buf, JoinRequested.codec(), opts)
   }
 }
@@ -1797,6 +2110,95 @@ export namespace LeaveRequested {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LeaveRequested>): Generator<LeaveRequestedIdentityFieldEvent> {
     return streamMessage(buf, LeaveRequested.codec(), opts)
+  }
+}
+
+export interface JoinWithdrawn {
+  identity: string
+}
+
+export namespace JoinWithdrawn {
+  let _codec: Codec<JoinWithdrawn>
+
+  export const codec = (): Codec<JoinWithdrawn> => {
+    if (_codec == null) {
+      _codec = message<JoinWithdrawn>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.identity != null && obj.identity !== '')) {
+          w.uint32(10)
+          w.string(obj.identity)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          identity: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.identity = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.identity`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface JoinWithdrawnIdentityFieldEvent {
+    field: '$.identity'
+    value: string
+  }
+
+  export function encode (obj: Partial<JoinWithdrawn>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, JoinWithdrawn.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JoinWithdrawn>): JoinWithdrawn {
+    return decodeMessage(buf, JoinWithdrawn.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JoinWithdrawn>): Generator<JoinWithdrawnIdentityFieldEvent> {
+    return streamMessage(buf, JoinWithdrawn.codec(), opts)
   }
 }
 
