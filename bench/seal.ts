@@ -68,6 +68,8 @@ const MS = positiveInt('SEAL_BENCH_MS', 20)
 const ONLY = process.env.SEAL_BENCH_ONLY === undefined || process.env.SEAL_BENCH_ONLY === '' ? undefined : new RegExp(process.env.SEAL_BENCH_ONLY)
 const STREAM = 'bench-seal'
 const PUBLISHER = 'publisher'
+/** The publisher's MLS leaf: its chunks' track names it, as the relay requires. */
+const PUBLISHER_LEAF = 3
 /** Chunks per GOP in the forward runs: one keyframe, then deltas (as a real track). */
 const GOP = 30
 /** Pre-sealed packets per link-open ring; a fresh opener (new replay window) per lap, about 0.05 µs per open amortised. */
@@ -164,7 +166,7 @@ async function main (): Promise<void> {
   }
 
   const tag = streamTag(STREAM)
-  const track = makeTrack(3, TrackContext.video)
+  const track = makeTrack(PUBLISHER_LEAF, TrackContext.video)
   let chunkSeq = 0
   const metaOf = (keyframe: boolean): ChunkMeta => ({
     keyframe, discardable: false, spatialLayer: 0, temporalLayer: 0,
@@ -204,7 +206,7 @@ async function main (): Promise<void> {
 
   // SFrame, default suite, KID as MLS would build it (context 0, leaf 3, epoch 5).
   const baseKey = new Uint8Array(randomBytes(16))
-  const kid = (3n << 8n) + 5n
+  const kid = (BigInt(PUBLISHER_LEAF) << 8n) + 5n
   const sender = new SFrameSender({ backend: nodeBackend, kid, baseKey })
   const receiver = new SFrameReceiver({ backend: nodeBackend, lookup: (k) => k === kid ? baseKey : undefined })
   /** A real chunk of exactly `n` bytes: metadata || SFrame(frame bytes). */
@@ -227,6 +229,7 @@ async function main (): Promise<void> {
   for (const s of FANOUTS) {
     const relay = new RelayNode()
     relay.openStream(STREAM)
+    relay.setPublisherLeaf(STREAM, PUBLISHER, PUBLISHER_LEAF)
     const openers = new Map<number, LinkOpener>()
     for (let i = 0; i < s; i++) {
       const t = makeTransit(STREAM)
@@ -238,6 +241,7 @@ async function main (): Promise<void> {
   // The same fan-out with a sealer that returns the chunk untouched: what forward + take cost apart from sealing.
   const bookkeeping = new RelayNode()
   bookkeeping.openStream(STREAM)
+  bookkeeping.setPublisherLeaf(STREAM, PUBLISHER, PUBLISHER_LEAF)
   const EMPTY = new Uint8Array(0)
   const identity: ChunkSealer = { sealFrame: (chunk: Uint8Array) => ({ head: EMPTY, body: chunk, tail: EMPTY, byteLength: chunk.byteLength }) }
   for (let i = 0; i < 100; i++) bookkeeping.subscribe(STREAM, `subscriber-${i}`, identity, 0)

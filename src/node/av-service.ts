@@ -81,6 +81,12 @@ interface Subscription {
 /** What the media service needs to know of stream membership. */
 export interface Membership {
   isMember: (stream: string, identity: string) => boolean
+  /**
+   * The MLS leaf index of `identity` in `stream`'s group, or undefined when
+   * not known (not a member, or the group service does not track leaves):
+   * the relay lets a publisher claim only tracks of its own leaf.
+   */
+  leafIndexOf: (stream: string, identity: string) => number | undefined
 }
 
 export class AvService {
@@ -165,6 +171,12 @@ export class AvService {
       const open = decodePublishOpen(await framed.next(OPEN_TIMEOUT_MS))
       this.checkMember(open.stream, identity, false)
       if (!this.relay.hasStream(open.stream)) throw new FabricError('NOT_FOUND', `stream ${open.stream} is not open`)
+      const leaf = this.membership.leafIndexOf(open.stream, identity)
+      // Without its leaf the relay core would refuse every chunk: refusing
+      // the open says so once, to the publisher, instead of counting drops.
+      if (leaf === undefined) throw new FabricError('NOT_MEMBER', `no MLS leaf index known for ${identity} in ${open.stream}`)
+      // Set at every open, not once per member: a member removed and re-added has a new leaf.
+      this.relay.setPublisherLeaf(open.stream, identity, leaf)
       publisher = { stream: open.stream, identity, framed, upstream: false }
       this.publishers.add(publisher)
       this.counters.publishStreams++
@@ -177,8 +189,19 @@ export class AvService {
     } catch (err) {
       this.refuse(framed, publisher === undefined, err)
     } finally {
-      if (publisher !== undefined) this.publishers.delete(publisher)
+      if (publisher !== undefined) this.publisherEnded(publisher)
     }
+  }
+
+  /**
+   * A publish stream ended: once the identity has no other publish stream
+   * on that stream, its tracks and GOP caches are released, so a member that
+   * stops publishing holds no cache memory however long it stays.
+   */
+  private publisherEnded (p: Publisher): void {
+    this.publishers.delete(p)
+    for (const other of this.publishers) if (other.stream === p.stream && other.identity === p.identity) return
+    this.relay.releasePublisher(p.stream, p.identity)
   }
 
   /** The receive path: one chunk from one publisher, handled synchronously. */
@@ -208,7 +231,7 @@ export class AvService {
     let sub: Subscription | undefined
     try {
       const open = decodeSubscribeOpen(await framed.next(OPEN_TIMEOUT_MS))
-      this.checkMember(open.stream, identity, open.relay)
+      const trusted = this.checkMember(open.stream, identity, open.relay)
       if (!this.relay.hasStream(open.stream)) await this.pull(open.stream)
       const own = generateLinkKeyPair()
       const transit = deriveTransitKey({
@@ -218,9 +241,6 @@ export class AvService {
         relayPublicKey: own.publicKey,
         stream: open.stream,
       })
-      // The open result goes out before any sealed frame: sender tasks only
-      // run on a later turn of the event loop.
-      framed.write(encodeOpenResult({ version: 1, relayPublicKey: own.publicKey }))
       const sealer = new LinkSealer(transit)
       const tap = this.tap
       const sealing = tap === undefined
@@ -232,7 +252,16 @@ export class AvService {
               return f
             },
           }
-      const { id, keyframeRequests } = this.relay.subscribe(open.stream, identity, sealing, Date.now())
+      // Admitted before the open result goes out, so that a refusal (a
+      // quota) is the open's answer. The open result still precedes every
+      // sealed frame: sender tasks only run on a later turn of the event loop.
+      const { id, keyframeRequests } = this.relay.subscribe(open.stream, identity, sealing, Date.now(), { trusted })
+      try {
+        framed.write(encodeOpenResult({ version: 1, relayPublicKey: own.publicKey }))
+      } catch (err) {
+        this.relay.unsubscribe(id)
+        throw err
+      }
       const sender = new SubscriberSender(framed, (max) => this.relay.take(id, max), (err) => {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.dropSubscription(s, err)
@@ -256,10 +285,14 @@ export class AvService {
     }
   }
 
-  /** @throws FabricError NOT_MEMBER unless a member, or a trusted relay subscribing as one */
-  private checkMember (stream: string, identity: string, asRelay: boolean): void {
+  /**
+   * @returns true for a trusted relay subscribing as one (admitted without membership)
+   * @throws FabricError NOT_MEMBER unless a member, or a trusted relay subscribing as one
+   */
+  private checkMember (stream: string, identity: string, asRelay: boolean): boolean {
     const trusted = asRelay && this.trustedRelays.has(identity)
     if (!trusted && !this.membership.isMember(stream, identity)) throw new FabricError('NOT_MEMBER', `${identity} is not a member of ${stream}`)
+    return trusted
   }
 
   /**
@@ -294,6 +327,7 @@ export class AvService {
     }))
     this.relay.openStream(stream)
     const p: Publisher = { stream, identity: `upstream:${upstream.toString()}`, framed, upstream: true }
+    this.relay.addUpstream(stream, p.identity)
     this.publishers.add(p)
     void (async () => {
       try {

@@ -60,6 +60,17 @@ export class GroupService {
     return this.core.isMember(stream, identity)
   }
 
+  /**
+   * The MLS leaf index of `identity` in `stream`'s group, which the relay
+   * needs to refuse chunks on another leaf's tracks (AvService publish open).
+   * @returns undefined for now: the group core does not track leaf indices
+   *   yet and will supply them here. Until it does, the media service
+   *   refuses every publish open (NOT_MEMBER).
+   */
+  leafIndexOf (_stream: string, _identity: string): number | undefined {
+    return undefined
+  }
+
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
     const conn = this.nextConn++
     const framed = new FramedStream(stream, MAX_CONTROL_FRAME)

@@ -12,10 +12,23 @@
  * received chunk, wakes the sender task of every subscriber in the result,
  * which `take`s that subscriber's queued frames, and routes keyframe requests
  * to publishers.
+ *
+ * What one peer can make the node hold is bounded here, not in the shell, so
+ * every bound is checked against the same state that forward updates:
+ * - track ownership: a track value names its sender's MLS leaf
+ *   (src/wire/track.ts), and a publisher may only claim tracks of the leaf the
+ *   shell says it holds (`setPublisherLeaf`), so nobody can squat the track
+ *   numbers of a leaf that a later joiner will be given;
+ * - caps on tracks per publisher and per stream and on subscriptions per
+ *   identity, refused with QUOTA_EXCEEDED;
+ * - GOP cache budgets per publisher and per stream: crossing one costs that
+ *   track its cached GOP (late subscribers then wait for its next keyframe),
+ *   never a live subscriber's frames.
  */
 import { FabricError } from '../errors.js'
 import { chunkIsKeyframe, chunkTrack, splitStreamTag, validateChunk, type StreamTagHalves } from '../wire/chunk.js'
 import { streamTag } from '../wire/stream-tag.js'
+import { MAX_TRACK_LEAF_INDEX, trackLeafIndex } from '../wire/track.js'
 import type { SealedFrame } from '../crypto/link-seal.js'
 import { KeyframeCache } from './keyframe-cache.js'
 import { SubscriberQueue, type QueueCounters } from './subscriber-queue.js'
@@ -38,6 +51,30 @@ export interface RelayConfig {
   gopCacheChunks: number
   /** Least time between two keyframe requests for one track, in ms. */
   keyframeRequestIntervalMs: number
+  /**
+   * Tracks one publisher may hold on one stream (a member has three kinds
+   * today; the rest is headroom). A trusted upstream relay is exempt: it
+   * carries every member's tracks, and its own node capped them.
+   */
+  maxTracksPerPublisher: number
+  /** Tracks one stream may hold, all publishers together. */
+  maxTracksPerStream: number
+  /** Subscriptions one identity may hold on one stream. */
+  maxSubscriptionsPerIdentity: number
+  /**
+   * Subscriptions one identity may hold on one stream when subscribing as
+   * operator-trusted (a downstream relay, a load generator): counted apart
+   * from its ordinary ones.
+   */
+  maxTrustedSubscriptionsPerIdentity: number
+  /**
+   * Byte budget of the GOP caches of all tracks of one publisher on one
+   * stream (chunk bytes). A trusted upstream relay is held to the stream
+   * budget only.
+   */
+  gopCacheBytesPerPublisher: number
+  /** Byte budget of the GOP caches of all tracks of one stream (chunk bytes). */
+  gopCacheBytesPerStream: number
 }
 
 export const DEFAULT_RELAY_CONFIG: RelayConfig = {
@@ -46,7 +83,19 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   gopCacheBytes: 4 * 1024 * 1024,
   gopCacheChunks: 1024,
   keyframeRequestIntervalMs: 500,
+  maxTracksPerPublisher: 8,
+  maxTracksPerStream: 1024,
+  maxSubscriptionsPerIdentity: 4,
+  maxTrustedSubscriptionsPerIdentity: 4096,
+  gopCacheBytesPerPublisher: 8 * 1024 * 1024,
+  gopCacheBytesPerStream: 64 * 1024 * 1024,
 }
+
+/** The RelayConfig fields that bound what a peer can make the node hold. */
+const QUOTA_FIELDS = [
+  'maxTracksPerPublisher', 'maxTracksPerStream', 'maxSubscriptionsPerIdentity',
+  'maxTrustedSubscriptionsPerIdentity', 'gopCacheBytesPerPublisher', 'gopCacheBytesPerStream',
+] as const satisfies ReadonlyArray<keyof RelayConfig>
 
 /** A subscriber's counters as reported by `stats`. */
 export interface SubscriberStats extends QueueCounters {
@@ -59,14 +108,68 @@ export interface SubscriberStats extends QueueCounters {
   queuedBytes: number
 }
 
+/** Requests refused with QUOTA_EXCEEDED on one stream, by bound; monotonic. */
+export interface QuotaRefusals {
+  /** Chunks opening a new track for a publisher that held maxTracksPerPublisher. */
+  publisherTracks: number
+  /** Chunks opening a new track on a stream that held maxTracksPerStream. */
+  streamTracks: number
+  /** Subscriptions beyond maxSubscriptionsPerIdentity. */
+  subscriptions: number
+  /** Trusted subscriptions beyond maxTrustedSubscriptionsPerIdentity. */
+  trustedSubscriptions: number
+}
+
+/** Chunks refused on one stream for naming a track their publisher may not use; monotonic. */
+export interface OwnershipRefusals {
+  /** From a publisher with no leaf index (NOT_MEMBER). */
+  noLeaf: number
+  /** On a track of another leaf than the publisher's own (MALFORMED). */
+  otherLeaf: number
+  /** On a track another publisher holds (MALFORMED). */
+  otherPublisher: number
+}
+
 /** Per-stream counters as reported by `stats`. */
 export interface StreamStats {
   stream: string
   subscribers: number
   chunksIn: number
   bytesIn: number
+  /** Chunks refused for any reason (bad metadata, ownership, quota). */
   rejected: number
   tracks: number
+  /** Identities with a leaf index or upstream standing (may publish). */
+  publishers: number
+  /** Chunk bytes held in the stream's GOP caches now. */
+  gopCacheBytes: number
+  /** GOP caches cleared because caching a chunk would have crossed the publisher or stream budget. */
+  gopEvictions: number
+  quotaRefusals: QuotaRefusals
+  ownershipRefusals: OwnershipRefusals
+}
+
+/** One identity that may publish on one stream, as reported by `stats`. */
+export interface PublisherStats {
+  stream: string
+  identity: string
+  /** Its MLS leaf index; undefined for a trusted upstream relay. */
+  leafIndex: number | undefined
+  /** True for a trusted upstream relay (its tracks may name any leaf). */
+  upstream: boolean
+  tracks: number
+  /** Chunk bytes held in the GOP caches of its tracks. */
+  gopCacheBytes: number
+}
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * The operator trusts this subscriber (a downstream relay, a load
+   * generator): it is held to maxTrustedSubscriptionsPerIdentity instead of
+   * maxSubscriptionsPerIdentity.
+   */
+  trusted?: boolean
 }
 
 /** A keyframe the relay wants from whoever publishes `track` on `stream`. */
@@ -87,10 +190,33 @@ export interface ForwardResult {
   keyframeRequests: KeyframeRequest[]
 }
 
+/** `Participant.leaf` of an identity the shell has given no leaf (it may not publish). */
+const NO_LEAF = -1
+/** `Participant.leaf` of a trusted upstream relay: its chunks may name any leaf. */
+const ANY_LEAF = -2
+
+/**
+ * What one identity holds on one stream. Kept while it has a leaf, tracks or
+ * subscriptions, so the caps cost one map lookup, not a scan.
+ * Invariant: leaf === NO_LEAF implies tracks === 0 and cachedBytes === 0.
+ */
+interface Participant {
+  readonly identity: string
+  /** MLS leaf index (0..MAX_TRACK_LEAF_INDEX), NO_LEAF or ANY_LEAF. */
+  leaf: number
+  tracks: number
+  /** Chunk bytes in the GOP caches of its tracks. */
+  cachedBytes: number
+  subscriptions: number
+  trustedSubscriptions: number
+}
+
 interface Subscriber {
   readonly id: number
   readonly stream: StreamState
   readonly identity: string
+  readonly participant: Participant
+  readonly trusted: boolean
   readonly sealer: ChunkSealer
   /** Chunks waiting for this subscriber, shared with every other subscriber's queue. */
   readonly queue: SubscriberQueue<Uint8Array>
@@ -100,7 +226,8 @@ interface Subscriber {
 
 interface TrackState {
   readonly track: number
-  readonly publisher: string
+  /** Its publisher: the first one to send it, for as long as it keeps its leaf. */
+  readonly owner: Participant
   readonly cache: KeyframeCache
   lastKeyframeRequestMs: number
 }
@@ -111,9 +238,17 @@ interface StreamState {
   readonly tag: StreamTagHalves
   readonly subscribers: Map<number, Subscriber>
   readonly tracks: Map<number, TrackState>
+  readonly participants: Map<string, Participant>
+  /** Leaf index to the one identity holding it: MLS gives a leaf to one member at a time. */
+  readonly leaves: Map<number, Participant>
   chunksIn: number
   bytesIn: number
   rejected: number
+  /** Sum of every track's cachedBytes. */
+  cachedBytes: number
+  gopEvictions: number
+  readonly quotaRefusals: QuotaRefusals
+  readonly ownershipRefusals: OwnershipRefusals
 }
 
 export class RelayNode {
@@ -122,8 +257,15 @@ export class RelayNode {
   private readonly subscribers = new Map<number, Subscriber>()
   private nextId = 1
 
+  /**
+   * @param config tunables; omitted fields take DEFAULT_RELAY_CONFIG's
+   * @throws RangeError when a cap or budget is negative or NaN (Infinity lifts it; 0 refuses all)
+   */
   constructor (config: Partial<RelayConfig> = {}) {
     this.config = { ...DEFAULT_RELAY_CONFIG, ...config }
+    for (const f of QUOTA_FIELDS) {
+      if (!(this.config[f] >= 0)) throw new RangeError(`relay config ${f} must be >= 0, got ${this.config[f]}`)
+    }
   }
 
   /** Starts relaying `stream` (idempotent). */
@@ -134,9 +276,15 @@ export class RelayNode {
       tag: splitStreamTag(streamTag(stream)),
       subscribers: new Map(),
       tracks: new Map(),
+      participants: new Map(),
+      leaves: new Map(),
       chunksIn: 0,
       bytesIn: 0,
       rejected: 0,
+      cachedBytes: 0,
+      gopEvictions: 0,
+      quotaRefusals: { publisherTracks: 0, streamTracks: 0, subscriptions: 0, trustedSubscriptions: 0 },
+      ownershipRefusals: { noLeaf: 0, otherLeaf: 0, otherPublisher: 0 },
     })
   }
 
@@ -158,15 +306,32 @@ export class RelayNode {
    * of every track not published by `identity` is queued for it
    * first, so it starts at a keyframe; a track with no usable GOP is held
    * back until its next keyframe, which is requested.
+   * @param opts `trusted` for an operator-trusted subscriber (separate, larger cap)
    * @returns the subscriber id, and keyframe requests for tracks with no usable GOP
-   * @throws FabricError NOT_FOUND when the stream is not open
+   * @throws FabricError NOT_FOUND when the stream is not open, QUOTA_EXCEEDED
+   *   when `identity` already holds its cap of (trusted) subscriptions on it;
+   *   a refused subscribe changes nothing but the refusal counter
    */
-  subscribe (stream: string, identity: string, sealer: ChunkSealer, nowMs: number): { id: number, keyframeRequests: KeyframeRequest[] } {
+  subscribe (stream: string, identity: string, sealer: ChunkSealer, nowMs: number, opts: SubscribeOptions = {}): { id: number, keyframeRequests: KeyframeRequest[] } {
     const s = this.requireStream(stream)
+    const trusted = opts.trusted === true
+    const known = s.participants.get(identity)
+    const held = known === undefined ? 0 : trusted ? known.trustedSubscriptions : known.subscriptions
+    const cap = trusted ? this.config.maxTrustedSubscriptionsPerIdentity : this.config.maxSubscriptionsPerIdentity
+    if (held >= cap) {
+      if (trusted) s.quotaRefusals.trustedSubscriptions++
+      else s.quotaRefusals.subscriptions++
+      throw new FabricError('QUOTA_EXCEEDED', `${identity} already holds ${held} ${trusted ? 'trusted ' : ''}subscriptions to stream ${stream} (limit ${cap})`)
+    }
+    const participant = known ?? this.participant(s, identity)
+    if (trusted) participant.trustedSubscriptions++
+    else participant.subscriptions++
     const sub: Subscriber = {
       id: this.nextId++,
       stream: s,
       identity,
+      participant,
+      trusted,
       sealer,
       queue: new SubscriberQueue<Uint8Array>(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
       forwarded: 0,
@@ -176,7 +341,7 @@ export class RelayNode {
     this.subscribers.set(sub.id, sub)
     const keyframeRequests: KeyframeRequest[] = []
     for (const t of s.tracks.values()) {
-      if (t.publisher === identity) continue
+      if (t.owner === participant) continue
       const gop = t.cache.snapshot()
       if (gop.length === 0) {
         // Mid-GOP: deltas before the next keyframe would not decode.
@@ -196,12 +361,76 @@ export class RelayNode {
     sub.queue.clear()
     sub.stream.subscribers.delete(id)
     this.subscribers.delete(id)
+    if (sub.trusted) sub.participant.trustedSubscriptions--
+    else sub.participant.subscriptions--
+    this.prune(sub.stream, sub.participant)
+  }
+
+  /**
+   * Records the MLS leaf index `identity` holds in `stream`'s group: from now
+   * on it may claim tracks of that leaf only. Setting the leaf it already
+   * has changes nothing. A new leaf (the member was removed and re-added)
+   * first releases every track it held, caches included; so does giving the
+   * leaf to `identity` while another identity held it (the group moved that
+   * leaf, and the other holder's claim is stale).
+   * @param leafIndex 0..MAX_TRACK_LEAF_INDEX
+   * @throws FabricError NOT_FOUND when the stream is not open; RangeError for a leaf out of range
+   */
+  setPublisherLeaf (stream: string, identity: string, leafIndex: number): void {
+    const s = this.requireStream(stream)
+    if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex > MAX_TRACK_LEAF_INDEX) throw new RangeError(`leaf index out of range: ${leafIndex}`)
+    const p = this.participant(s, identity)
+    if (p.leaf === leafIndex) return
+    const holder = s.leaves.get(leafIndex)
+    if (holder !== undefined) {
+      this.forgetLeaf(s, holder)
+      this.prune(s, holder)
+    }
+    this.forgetLeaf(s, p)
+    p.leaf = leafIndex
+    s.leaves.set(leafIndex, p)
+  }
+
+  /**
+   * Admits `identity` as a trusted upstream relay of `stream` (node-to-node
+   * relaying): its chunks may carry any leaf's tracks, though a track another
+   * publisher holds stays that publisher's (and one it holds stays its own).
+   * It is held to the per-stream caps and budget, not the per-publisher
+   * ones: it carries every member's tracks, which its own node capped.
+   * Idempotent; an identity that had a leaf first releases its tracks.
+   * @throws FabricError NOT_FOUND when the stream is not open
+   */
+  addUpstream (stream: string, identity: string): void {
+    const s = this.requireStream(stream)
+    const p = this.participant(s, identity)
+    if (p.leaf === ANY_LEAF) return
+    this.forgetLeaf(s, p)
+    p.leaf = ANY_LEAF
+  }
+
+  /**
+   * `identity` stopped publishing on `stream` (its last publish stream
+   * closed): drops every track it held and frees their GOP caches, and
+   * forgets its leaf or upstream standing, so it must be given them again
+   * before it publishes again. Its subscriptions stay. Unknown streams and
+   * identities are ignored.
+   * @returns the number of tracks released
+   */
+  releasePublisher (stream: string, identity: string): number {
+    const s = this.streams.get(stream)
+    const p = s?.participants.get(identity)
+    if (s === undefined || p === undefined) return 0
+    const released = this.forgetLeaf(s, p)
+    this.prune(s, p)
+    return released
   }
 
   /**
    * Removes every subscription of `identity` on `stream` (member removed) and
-   * releases the tracks it published: MLS gives its blank leaf, hence the
-   * same track numbers, to the next member added.
+   * releases the tracks it published, caches included, and its leaf: MLS
+   * gives its blank leaf, hence the same track numbers, to the next member
+   * added.
+   * @returns the ids of the subscriptions removed
    */
   removeMember (stream: string, identity: string): number[] {
     const s = this.streams.get(stream)
@@ -209,7 +438,11 @@ export class RelayNode {
     const ids: number[] = []
     for (const sub of s.subscribers.values()) if (sub.identity === identity) ids.push(sub.id)
     for (const id of ids) this.unsubscribe(id)
-    for (const t of [...s.tracks.values()]) if (t.publisher === identity) s.tracks.delete(t.track)
+    const p = s.participants.get(identity)
+    if (p !== undefined) {
+      this.forgetLeaf(s, p)
+      this.prune(s, p)
+    }
     return ids
   }
 
@@ -220,17 +453,25 @@ export class RelayNode {
   epochChanged (stream: string): void {
     const s = this.streams.get(stream)
     if (s === undefined) return
-    for (const t of s.tracks.values()) t.cache.clear()
+    for (const t of s.tracks.values()) this.dropCache(s, t)
   }
 
   /**
    * Relays one chunk published by `publisher` on `stream`: validates its
-   * clear metadata, caches it for late subscribers, and queues it for
-   * every other subscriber whose queue takes it. Never waits on anyone.
+   * clear metadata, checks that `publisher` may use its track, caches it for
+   * late subscribers within the GOP budgets, and queues it for every other
+   * subscriber whose queue takes it. Never waits on anyone.
+   *
+   * A chunk's track is checked against its publisher only when the track is
+   * new, or held by someone else: a track is released whenever its holder's
+   * leaf changes, so one it already holds is known to be its own.
    * @throws MalformedError | TooLargeError | FabricError('UNSUPPORTED_VERSION')
-   *   for a bad chunk, FabricError('NOT_FOUND') for a closed stream, and
-   *   FabricError('MALFORMED') when `track` belongs to another publisher.
-   *   A throw leaves every subscriber untouched.
+   *   for a bad chunk; FabricError NOT_FOUND for a closed stream; NOT_MEMBER
+   *   when `publisher` has no leaf index on the stream (setPublisherLeaf) and
+   *   is no upstream (addUpstream); MALFORMED when the track names another
+   *   leaf than the publisher's, or belongs to another publisher;
+   *   QUOTA_EXCEEDED when a new track would pass maxTracksPerPublisher or
+   *   maxTracksPerStream. A throw leaves every subscriber and cache untouched.
    */
   forward (stream: string, publisher: string, chunk: Uint8Array, nowMs: number): ForwardResult {
     const s = this.requireStream(stream)
@@ -242,17 +483,11 @@ export class RelayNode {
     }
     const track = chunkTrack(chunk)
     let t = s.tracks.get(track)
-    if (t === undefined) {
-      t = { track, publisher, cache: new KeyframeCache(this.config.gopCacheBytes, this.config.gopCacheChunks), lastKeyframeRequestMs: -Infinity }
-      s.tracks.set(track, t)
-    } else if (t.publisher !== publisher) {
-      s.rejected++
-      throw new FabricError('MALFORMED', `track ${track} of stream ${stream} belongs to another publisher`)
-    }
+    if (t === undefined || t.owner.identity !== publisher) t = this.claimTrack(s, publisher, track, t)
     const keyframe = chunkIsKeyframe(chunk)
     s.chunksIn++
     s.bytesIn += chunk.byteLength
-    t.cache.add(chunk, keyframe)
+    this.cache(s, t, chunk, keyframe)
 
     const result: ForwardResult = { delivered: [], dropped: 0, keyframeRequests: [] }
     let needKeyframe = false
@@ -317,11 +552,37 @@ export class RelayNode {
     return sub === undefined ? undefined : { stream: sub.stream.name, identity: sub.identity }
   }
 
-  /** Counters of every stream and subscriber, for metrics and the admin API. */
-  stats (): { streams: StreamStats[], subscribers: SubscriberStats[] } {
+  /** Counters of every stream, publisher and subscriber, for metrics and the admin API. */
+  stats (): { streams: StreamStats[], publishers: PublisherStats[], subscribers: SubscriberStats[] } {
     const streams: StreamStats[] = []
+    const publishers: PublisherStats[] = []
     for (const s of this.streams.values()) {
-      streams.push({ stream: s.name, subscribers: s.subscribers.size, chunksIn: s.chunksIn, bytesIn: s.bytesIn, rejected: s.rejected, tracks: s.tracks.size })
+      let publishing = 0
+      for (const p of s.participants.values()) {
+        if (p.leaf === NO_LEAF) continue
+        publishing++
+        publishers.push({
+          stream: s.name,
+          identity: p.identity,
+          leafIndex: p.leaf === ANY_LEAF ? undefined : p.leaf,
+          upstream: p.leaf === ANY_LEAF,
+          tracks: p.tracks,
+          gopCacheBytes: p.cachedBytes,
+        })
+      }
+      streams.push({
+        stream: s.name,
+        subscribers: s.subscribers.size,
+        chunksIn: s.chunksIn,
+        bytesIn: s.bytesIn,
+        rejected: s.rejected,
+        tracks: s.tracks.size,
+        publishers: publishing,
+        gopCacheBytes: s.cachedBytes,
+        gopEvictions: s.gopEvictions,
+        quotaRefusals: { ...s.quotaRefusals },
+        ownershipRefusals: { ...s.ownershipRefusals },
+      })
     }
     const subscribers: SubscriberStats[] = []
     for (const sub of this.subscribers.values()) {
@@ -335,13 +596,125 @@ export class RelayNode {
         ...sub.queue.counters,
       })
     }
-    return { streams, subscribers }
+    return { streams, publishers, subscribers }
+  }
+
+  /**
+   * The checks of a chunk on a track `publisher` does not hold yet (`held`:
+   * the track's state when another publisher holds it), in order: publisher
+   * known, track of its own leaf, track free, caps. Off the per-chunk path:
+   * runs once per track, and on refusals.
+   * @returns the track, now held by `publisher`
+   */
+  private claimTrack (s: StreamState, publisher: string, track: number, held: TrackState | undefined): TrackState {
+    const p = s.participants.get(publisher)
+    if (p === undefined || p.leaf === NO_LEAF) {
+      s.rejected++
+      s.ownershipRefusals.noLeaf++
+      throw new FabricError('NOT_MEMBER', `${publisher} has no MLS leaf on stream ${s.name}, so it may not publish there`)
+    }
+    if (p.leaf !== ANY_LEAF && trackLeafIndex(track) !== p.leaf) {
+      s.rejected++
+      s.ownershipRefusals.otherLeaf++
+      throw new FabricError('MALFORMED', `track ${track} of stream ${s.name} names leaf ${trackLeafIndex(track)}, but ${publisher} is at leaf ${p.leaf}`)
+    }
+    if (held !== undefined) {
+      s.rejected++
+      s.ownershipRefusals.otherPublisher++
+      throw new FabricError('MALFORMED', `track ${track} of stream ${s.name} belongs to another publisher`)
+    }
+    if (p.leaf !== ANY_LEAF && p.tracks >= this.config.maxTracksPerPublisher) {
+      s.rejected++
+      s.quotaRefusals.publisherTracks++
+      throw new FabricError('QUOTA_EXCEEDED', `${publisher} already publishes ${p.tracks} tracks on stream ${s.name} (limit ${this.config.maxTracksPerPublisher})`)
+    }
+    if (s.tracks.size >= this.config.maxTracksPerStream) {
+      s.rejected++
+      s.quotaRefusals.streamTracks++
+      throw new FabricError('QUOTA_EXCEEDED', `stream ${s.name} already has ${s.tracks.size} tracks (limit ${this.config.maxTracksPerStream})`)
+    }
+    const t: TrackState = { track, owner: p, cache: new KeyframeCache(this.config.gopCacheBytes, this.config.gopCacheChunks), lastKeyframeRequestMs: -Infinity }
+    s.tracks.set(track, t)
+    p.tracks++
+    return t
+  }
+
+  /**
+   * Caches a chunk of `t` within the publisher and stream budgets. Crossing
+   * one clears this track's GOP rather than refusing the chunk or evicting
+   * another track: the track that grows pays, live subscribers get the chunk
+   * anyway, and the cache (a partial GOP being useless) waits for the track's
+   * next keyframe as it does after the per-track bound.
+   */
+  private cache (s: StreamState, t: TrackState, chunk: Uint8Array, keyframe: boolean): void {
+    const cache = t.cache
+    const before = cache.cachedBytes
+    cache.add(chunk, keyframe)
+    const grown = cache.cachedBytes - before
+    if (grown === 0) return
+    const owner = t.owner
+    if (grown > 0 && (s.cachedBytes + grown > this.config.gopCacheBytesPerStream ||
+        (owner.leaf !== ANY_LEAF && owner.cachedBytes + grown > this.config.gopCacheBytesPerPublisher))) {
+      cache.clear()
+      s.gopEvictions++
+      owner.cachedBytes -= before
+      s.cachedBytes -= before
+      return
+    }
+    owner.cachedBytes += grown
+    s.cachedBytes += grown
+  }
+
+  /** Clears a track's GOP cache and its bytes from the budgets. */
+  private dropCache (s: StreamState, t: TrackState): void {
+    const bytes = t.cache.cachedBytes
+    t.owner.cachedBytes -= bytes
+    s.cachedBytes -= bytes
+    t.cache.clear()
+  }
+
+  /**
+   * Takes `p`'s leaf (or upstream standing) away and releases every track
+   * it held, caches included, so their numbers are free for the leaf's next
+   * holder.
+   * @returns the number of tracks released
+   */
+  private forgetLeaf (s: StreamState, p: Participant): number {
+    if (p.leaf >= 0 && s.leaves.get(p.leaf) === p) s.leaves.delete(p.leaf)
+    p.leaf = NO_LEAF
+    if (p.tracks === 0) return 0
+    let released = 0
+    for (const t of s.tracks.values()) {
+      if (t.owner !== p) continue
+      this.dropCache(s, t)
+      s.tracks.delete(t.track)
+      released++
+    }
+    p.tracks = 0
+    return released
+  }
+
+  /** The participant record of `identity` on `s`, made on first use. */
+  private participant (s: StreamState, identity: string): Participant {
+    let p = s.participants.get(identity)
+    if (p === undefined) {
+      p = { identity, leaf: NO_LEAF, tracks: 0, cachedBytes: 0, subscriptions: 0, trustedSubscriptions: 0 }
+      s.participants.set(identity, p)
+    }
+    return p
+  }
+
+  /** Forgets `p` once it holds nothing, so identities that come and go leave no state behind. */
+  private prune (s: StreamState, p: Participant): void {
+    if (p.leaf === NO_LEAF && p.tracks === 0 && p.subscriptions === 0 && p.trustedSubscriptions === 0 && s.participants.get(p.identity) === p) {
+      s.participants.delete(p.identity)
+    }
   }
 
   private maybeRequestKeyframe (s: StreamState, t: TrackState, nowMs: number, out: KeyframeRequest[]): void {
     if (nowMs - t.lastKeyframeRequestMs < this.config.keyframeRequestIntervalMs) return
     t.lastKeyframeRequestMs = nowMs
-    out.push({ stream: s.name, track: t.track, publisher: t.publisher })
+    out.push({ stream: s.name, track: t.track, publisher: t.owner.identity })
   }
 
   private requireStream (stream: string): StreamState {

@@ -19,10 +19,19 @@ const BOB_VIDEO = makeTrack(1, TrackContext.video)
 
 interface Sub extends Link { id: number, identity: string }
 
+/** MLS leaf of each member of the usual cast: their tracks name these leaves. */
+const LEAVES: ReadonlyArray<[string, number]> = [[ALICE, 0], [BOB, 1], [CAROL, 2]]
+
+/** A relay with `stream` open, alice, bob and carol publishing-ready at leaves 0, 1, 2. */
 function relayWith (config: Partial<RelayConfig> = {}, stream = S): RelayNode {
   const relay = new RelayNode(config)
-  relay.openStream(stream)
+  openWithLeaves(relay, stream)
   return relay
+}
+
+function openWithLeaves (relay: RelayNode, stream: string): void {
+  relay.openStream(stream)
+  for (const [identity, leaf] of LEAVES) relay.setPublisherLeaf(stream, identity, leaf)
 }
 
 function subscribe (relay: RelayNode, identity: string, nowMs = 0, stream = S): Sub & { keyframeRequests: KeyframeRequest[] } {
@@ -113,7 +122,7 @@ describe('RelayNode: fan-out and link seals', () => {
     expect(relay.hasStream(S)).toBe(false)
     expectFabricCode(() => relay.subscribe(S, BOB, makeLink(S).sealer, 0), 'NOT_FOUND')
     expectFabricCode(() => relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0), 'NOT_FOUND')
-    relay.openStream(S)
+    openWithLeaves(relay, S)
     const bob = subscribe(relay, BOB)
     relay.openStream(S)
     relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
@@ -122,7 +131,7 @@ describe('RelayNode: fan-out and link seals', () => {
 
   it('keeps streams apart: a subscriber of one stream gets nothing of another', () => {
     const relay = relayWith()
-    relay.openStream('room-2')
+    openWithLeaves(relay, 'room-2')
     const bob1 = subscribe(relay, BOB, 0, S)
     const bob2 = subscribe(relay, BOB, 0, 'room-2')
     relay.forward('room-2', ALICE, makeChunk('room-2', { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
@@ -282,10 +291,11 @@ describe('RelayNode: leaving', () => {
     relay.removeMember(S, BOB)
     relay.epochChanged(S)
     // Dave was added at Bob's blank leaf 1, so his camera is track 256 too.
+    relay.setPublisherLeaf(S, 'dave', 1)
     const daves = makeChunk(S, { track: BOB_VIDEO, sequence: 0, keyframe: true })
     expect(relay.forward(S, 'dave', daves, 1).delivered).toEqual([carol.id])
     expect(receive(relay, carol).map(hex)).toEqual([hex(daves)])
-    // Alice's track is still hers alone.
+    // Alice's track is still hers alone (and names a leaf that is not Dave's).
     expectFabricCode(() => relay.forward(S, 'dave', makeChunk(S, { track: ALICE_VIDEO, sequence: 1 }), 2), 'MALFORMED')
   })
 
@@ -345,7 +355,7 @@ describe('RelayNode: bad chunks', () => {
     expect(r.delivered.sort()).toEqual([bob.id, carol.id].sort())
   })
 
-  it('refuses a chunk on a track another publisher holds, leaving subscribers untouched', () => {
+  it('refuses a chunk on a track of another publisher\'s leaf, leaving subscribers untouched', () => {
     const relay = relayWith()
     const carol = subscribe(relay, CAROL)
     relay.forward(S, ALICE, makeChunk(S, { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
@@ -513,7 +523,12 @@ describe('RelayNode: stats', () => {
     try { relay.forward(S, ALICE, new Uint8Array(5), 3) } catch {}
 
     const { streams, subscribers } = relay.stats()
-    expect(streams).toEqual([{ stream: S, subscribers: 2, chunksIn: 3, bytesIn: c1.byteLength + c2.byteLength + c3.byteLength, rejected: 1, tracks: 1 }])
+    expect(streams).toEqual([{
+      stream: S, subscribers: 2, chunksIn: 3, bytesIn: c1.byteLength + c2.byteLength + c3.byteLength, rejected: 1, tracks: 1,
+      publishers: 3, gopCacheBytes: c1.byteLength + c2.byteLength + c3.byteLength, gopEvictions: 0,
+      quotaRefusals: { publisherTracks: 0, streamTracks: 0, subscriptions: 0, trustedSubscriptions: 0 },
+      ownershipRefusals: { noLeaf: 0, otherLeaf: 0, otherPublisher: 0 },
+    }])
     // Queue bounds and queue counters count raw chunk bytes (28-byte metadata + 300);
     // forwarded counts sealed frames taken, in wire bytes: 2-byte prefix + chunk + 28.
     const raw = c1.byteLength
@@ -578,9 +593,13 @@ describe('RelayNode: property', () => {
     let opened = 0
     let dropped = 0
     fc.assert(fc.property(fc.array(opArb, { minLength: 10, maxLength: 80, size: 'max' }), (ops) => {
-      // Small bounds, so drops, evictions and GOP overflows all happen.
-      const relay = new RelayNode({ subscriberQueueBytes: 1500, subscriberQueueFrames: 12, gopCacheBytes: 2500, gopCacheChunks: 8, keyframeRequestIntervalMs: 300 })
-      for (const s of streams) relay.openStream(s)
+      // Small bounds, so drops, evictions and GOP overflows all happen; no
+      // subscription cap, so that nothing throws (quotas.test.ts has its own).
+      const relay = new RelayNode({ subscriberQueueBytes: 1500, subscriberQueueFrames: 12, gopCacheBytes: 2500, gopCacheChunks: 8, keyframeRequestIntervalMs: 300, maxSubscriptionsPerIdentity: Infinity })
+      for (const s of streams) {
+        relay.openStream(s)
+        members.forEach((m, leaf) => { relay.setPublisherLeaf(s, m, leaf) })
+      }
       const forwarded = streams.map(() => new Set<string>())
       const nextSeq = new Map<string, number>()
       interface Live extends Link { id: number, stream: number, who: number, lastLink: bigint | undefined, lastByTrack: Map<number, number> }
