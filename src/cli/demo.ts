@@ -18,6 +18,8 @@ function table (row: MemberRow): string {
 
 const report = await runScenario({ log: (l) => { process.stdout.write(`- ${l}\n`) } })
 for (const row of report.rows) process.stdout.write(table(row) + '\n')
+process.stdout.write('\neve (outsider):\n')
+for (const r of report.refusals) process.stdout.write(`  tried ${r.attempt}: refused ${r.code} (exit ${String(r.exitCode)}), decrypted 0 frames\n`)
 process.stdout.write(`\nnode ${report.node.peerId.slice(-10)} handled ${report.node.captureBytes} bytes of media\n\nchecks:\n`)
 for (const c of report.checks) process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail === '' ? '' : ` (${c.detail})`}\n`)
 const failed = report.checks.filter((c) => !c.ok).length

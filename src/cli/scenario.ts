@@ -1,15 +1,21 @@
 /**
  * The main-job scenario, in separate OS processes over real libp2p TCP on
- * 127.0.0.1: a node; alice creates the stream; bob and carol join; each
- * publishes its VP8 clip and records the others; dave joins mid-stream;
- * alice removes carol. Returns the per-member figures and a list of checks
- * (the demo prints them; the end-to-end test asserts them).
+ * 127.0.0.1: a node; alice creates the stream, admitting bob and carol by
+ * name; bob and carol join; each publishes its VP8 clip and records the
+ * others; an outsider, eve, tries to join by name and with an invitation
+ * she forged, and is refused both times; dave joins mid-stream on an
+ * invitation alice signed; alice removes carol. Returns the per-member
+ * figures and a list of checks (the demo prints them; the end-to-end test
+ * asserts them).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkDecodes } from '../media/ffmpeg-check.js'
 import { readIvfFile } from '../media/ivf-file.js'
-import { REPO_ROOT, nodeStats, sleep, startMember, startNodeProcess, type MemberProc, type ProcEvent } from './processes.js'
+import { loadOrCreateIdentity } from './identity-file.js'
+import {
+  REPO_ROOT, inviteToken, nodeStats, sleep, startMember, startNodeProcess, startRefusedMember, type MemberProc, type ProcEvent,
+} from './processes.js'
 
 /** Frames a sender sent or a receiver got: [sequence, hash, keyframe 0/1, epoch]. */
 type FrameLog = Array<[number, string, number, string]>
@@ -32,9 +38,21 @@ export interface MemberRow {
   recordings: Array<{ sender: string, frames: number, decodes: boolean, decodedFrames: number, errors: string }>
 }
 
+/** One refused attempt of the outsider. */
+export interface Refusal {
+  /** How eve tried. */
+  attempt: string
+  /** The error code her `fabric join` printed. */
+  code: string
+  /** Its exit status. */
+  exitCode: number | null
+}
+
 /** What the scenario measured. */
 export interface ScenarioReport {
   rows: MemberRow[]
+  /** The outsider's attempts. */
+  refusals: Refusal[]
   checks: Check[]
   node: { peerId: string, captureBytes: number, stats: unknown }
   workDir: string
@@ -64,29 +82,49 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
   const stream = 'demo'
   const clip = (n: string): string => join(REPO_ROOT, 'fixtures', 'media', `${n}.ivf`)
 
+  // Each member's identity lives in a file, as `fabric id` makes it.
+  const idFile = (n: string): string => join(workDir, `${n}.id`)
+  const ids = new Map<string, string>()
+  for (const n of [...CLIPS, 'eve']) ids.set(n, (await loadOrCreateIdentity(idFile(n))).identity.peerId)
+  const alicePeer = ids.get('alice')!
+
   const node = await startNodeProcess({ trafficCapture: capture })
   log(`node ${node.peerId} at ${node.addr}`)
   const members = new Map<string, MemberProc>()
   const summaries = new Map<string, ProcEvent>()
+  const refusals: Refusal[] = []
+  const safetyCodes = new Map<string, { safetyCode: string, epoch: string }>()
   let removalEpoch = -1n
   let daveJoinEpoch = -1n
   let statsAfterRemoval: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  let statsAfterEve: any // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
-    const spec = (name: string, create = false) => ({
-      name, node: node.addr, stream, create, publish: clip(name), loop: true, record: join(workDir, 'rec', name), keyLog,
+    const spec = (name: string) => ({
+      name, node: node.addr, stream, identity: idFile(name), publish: clip(name), loop: true, record: join(workDir, 'rec', name), keyLog,
     })
-    members.set('alice', await startMember(spec('alice', true)))
-    log('alice created the stream')
-    const [bob, carol] = await Promise.all([startMember(spec('bob')), startMember(spec('carol'))])
+    members.set('alice', await startMember({ ...spec('alice'), create: true, allow: [ids.get('bob')!, ids.get('carol')!] }))
+    log('alice created the stream, admitting bob and carol')
+    const [bob, carol] = await Promise.all([startMember({ ...spec('bob'), owner: alicePeer }), startMember({ ...spec('carol'), owner: alicePeer })])
     members.set('bob', bob)
     members.set('carol', carol)
     log('bob and carol joined')
     await sleep(phaseMs)
 
-    const dave = await startMember(spec('dave'))
+    // The outsider knows the stream's name and its owner, and tries twice.
+    const eve = { name: 'eve', node: node.addr, identity: idFile('eve'), record: join(workDir, 'rec', 'eve') }
+    const byName = await startRefusedMember({ ...eve, stream, owner: alicePeer })
+    refusals.push({ attempt: 'by name', code: byName.code, exitCode: byName.exitCode })
+    const forged = await inviteToken({ identity: idFile('eve'), owner: alicePeer, stream })
+    const withForged = await startRefusedMember({ ...eve, invite: forged })
+    refusals.push({ attempt: 'with an invitation she signed herself', code: withForged.code, exitCode: withForged.exitCode })
+    statsAfterEve = await nodeStats(node)
+    log(`eve was refused: ${refusals.map((r) => `${r.attempt} ${r.code}`).join(', ')}`)
+
+    const invitation = await inviteToken({ identity: idFile('alice'), stream, for: ids.get('dave')! })
+    const dave = await startMember({ ...spec('dave'), stream: undefined, invite: invitation })
     members.set('dave', dave)
     daveJoinEpoch = BigInt(dave.ready.epoch as string)
-    log(`dave joined mid-stream at epoch ${daveJoinEpoch}`)
+    log(`dave joined mid-stream at epoch ${daveJoinEpoch} on alice's invitation`)
     await sleep(phaseMs)
 
     const alice = members.get('alice')!
@@ -97,6 +135,14 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     log(`alice removed carol (carol saw it at epoch ${String(removed.epoch)}, group now at epoch ${removalEpoch})`)
     await sleep(phaseMs)
     statsAfterRemoval = await nodeStats(node)
+    // Safety codes while nobody is leaving: each member's at this moment.
+    for (const n of ['alice', 'bob', 'dave']) {
+      const m = members.get(n)!
+      const asked = m.proc.events.length
+      m.proc.send('stats')
+      const ev = await m.proc.waitFor((e) => e.event === 'stats' && m.proc.events.indexOf(e) >= asked, 10_000, 'stats')
+      safetyCodes.set(n, (ev.stats as { safetyCode: string, epoch: string }))
+    }
 
     for (const [name, m] of members) {
       if (name !== 'carol') m.proc.send('stop')
@@ -214,5 +260,17 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
   const keyHits = keys.filter((k) => traffic.indexOf(Buffer.from(k, 'hex')) >= 0).length
   check('the node never saw key material', keys.length > 0 && keyHits === 0, `${new Set(keys).size} epoch keys searched, ${keyHits} found`)
 
-  return { rows, checks, node: { peerId: node.peerId, captureBytes: traffic.byteLength, stats: statsAfterRemoval }, workDir }
+  // The outsider: refused each time with NOT_ADMITTED and a non-zero exit,
+  // never subscribed, never a member, so nothing reached her to decrypt.
+  for (const r of refusals) check(`eve is refused ${r.attempt}`, r.code === 'NOT_ADMITTED' && r.exitCode !== 0, `${r.code || 'no error'}, exit ${String(r.exitCode)}`)
+  const eveId = ids.get('eve')!
+  const eveSubs = (statsAfterEve?.relay?.subscribers as Array<{ identity: string }> | undefined)?.filter((x) => x.identity === eveId).length ?? -1
+  const eveMember = (statsAfterEve?.group?.streams as Array<{ members: string[] }> | undefined)?.some((x) => x.members.includes(eveId)) ?? true
+  check('eve decrypts nothing (never a member, never subscribed)', refusals.length === 2 && eveSubs === 0 && !eveMember, `${eveSubs} subscriptions, member: ${String(eveMember)}`)
+  // Every member that stayed ends in one epoch with one safety code.
+  const codes = new Set(['alice', 'bob', 'dave'].map((n) => safetyCodes.get(n)?.safetyCode))
+  check('alice, bob and dave show the same safety code', codes.size === 1 && !codes.has(undefined) && !codes.has(''),
+    ['alice', 'bob', 'dave'].map((n) => `${n} epoch ${safetyCodes.get(n)?.epoch}: ${safetyCodes.get(n)?.safetyCode}`).join('; '))
+
+  return { rows, refusals, checks, node: { peerId: node.peerId, captureBytes: traffic.byteLength, stats: statsAfterRemoval }, workDir }
 }

@@ -14,7 +14,8 @@ import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
-import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
+import { parseStreamKey, streamKey, type StreamKey } from '../wire/stream-tag.js'
 import { clipErrorText } from '../wire/message-codec.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
@@ -25,6 +26,16 @@ import type { TrafficTap } from './traffic-tap.js'
 
 /** Time allowed for the first (open) frame of a media stream, ms. */
 const OPEN_TIMEOUT_MS = 10_000
+
+/**
+ * Longest time one media frame may take to arrive once begun, ms: a 1 MiB
+ * keyframe over a 1 Mbit/s uplink takes ~8 s; a half-sent frame held
+ * longer is parked memory, and the stream is reset.
+ */
+export const MEDIA_FRAME_DEADLINE_MS = 30_000
+
+/** Longest time a control frame (open, notice) may take once begun, ms. */
+export const CONTROL_FRAME_DEADLINE_MS = 10_000
 
 /**
  * Media streams one connection may hold per protocol (libp2p's default is
@@ -165,21 +176,24 @@ export class AvService {
 
   private async onPublish (stream: Stream, connection: Connection): Promise<void> {
     const identity = connection.remotePeer.toString()
-    const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
+    // Until the peer is known to be a member, its frames are bounded by the open message's size.
+    const framed = new FramedStream(stream, MAX_AV_MESSAGE, { frameDeadlineMs: MEDIA_FRAME_DEADLINE_MS })
     let publisher: Publisher | undefined
     try {
       const open = decodePublishOpen(await framed.next(OPEN_TIMEOUT_MS))
-      this.checkMember(open.stream, identity, false)
-      if (!this.relay.hasStream(open.stream)) throw new FabricError('NOT_FOUND', `stream ${open.stream} is not open`)
-      const leaf = this.membership.leafIndexOf(open.stream, identity)
+      const key = streamKey(open.owner, open.stream)
+      this.checkMember(key, identity, false)
+      if (!this.relay.hasStream(key)) throw new FabricError('NOT_FOUND', `stream ${key} is not open`)
+      const leaf = this.membership.leafIndexOf(key, identity)
       // Without its leaf the relay core would refuse every chunk: refusing
       // the open says so once, to the publisher, instead of counting drops.
-      if (leaf === undefined) throw new FabricError('NOT_MEMBER', `no MLS leaf index known for ${identity} in ${open.stream}`)
+      if (leaf === undefined) throw new FabricError('NOT_MEMBER', `no MLS leaf index known for ${identity} in ${key}`)
       // Set at every open, not once per member: a member removed and re-added has a new leaf.
-      this.relay.setPublisherLeaf(open.stream, identity, leaf)
-      publisher = { stream: open.stream, identity, framed, upstream: false }
+      this.relay.setPublisherLeaf(key, identity, leaf)
+      publisher = { stream: key, identity, framed, upstream: false }
       this.publishers.add(publisher)
       this.counters.publishStreams++
+      framed.maxFrameLength = MAX_MEDIA_FRAME
       framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0) }))
       for await (const chunk of framed.rest()) {
         this.tap?.record('in', chunk)
@@ -227,19 +241,21 @@ export class AvService {
 
   private async onSubscribe (stream: Stream, connection: Connection): Promise<void> {
     const identity = connection.remotePeer.toString()
-    const framed = new FramedStream(stream, MAX_CONTROL_FRAME)
+    // A subscriber only ever sends the open and small notices.
+    const framed = new FramedStream(stream, MAX_AV_MESSAGE, { frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS })
     let sub: Subscription | undefined
     try {
       const open = decodeSubscribeOpen(await framed.next(OPEN_TIMEOUT_MS))
-      const trusted = this.checkMember(open.stream, identity, open.relay)
-      if (!this.relay.hasStream(open.stream)) await this.pull(open.stream)
+      const key = streamKey(open.owner, open.stream)
+      const trusted = this.checkMember(key, identity, open.relay)
+      if (!this.relay.hasStream(key)) await this.pull(key)
       const own = generateLinkKeyPair()
       const transit = deriveTransitKey({
         privateKey: own.privateKey,
         peerPublicKey: open.subscriberPublicKey,
         subscriberPublicKey: open.subscriberPublicKey,
         relayPublicKey: own.publicKey,
-        stream: open.stream,
+        stream: key,
       })
       const sealer = new LinkSealer(transit)
       const tap = this.tap
@@ -255,7 +271,7 @@ export class AvService {
       // Admitted before the open result goes out, so that a refusal (a
       // quota) is the open's answer. The open result still precedes every
       // sealed frame: sender tasks only run on a later turn of the event loop.
-      const { id, keyframeRequests } = this.relay.subscribe(open.stream, identity, sealing, Date.now(), { trusted })
+      const { id, keyframeRequests } = this.relay.subscribe(key, identity, sealing, Date.now(), { trusted })
       try {
         framed.write(encodeOpenResult({ version: 1, relayPublicKey: own.publicKey }))
       } catch (err) {
@@ -266,7 +282,7 @@ export class AvService {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.dropSubscription(s, err)
       })
-      sub = { id, identity, stream: open.stream, framed, sender }
+      sub = { id, identity, stream: key, framed, sender }
       this.subscriptions.set(id, sub)
       this.counters.subscribeStreams++
       this.scheduler.wake(sender)
@@ -312,10 +328,11 @@ export class AvService {
   }
 
   /** Subscribes upstream as a relay; chunks enter the local relay as one publisher. */
-  private async openPull (upstream: Multiaddr, stream: string): Promise<void> {
+  private async openPull (upstream: Multiaddr, stream: StreamKey): Promise<void> {
     const own = generateLinkKeyPair()
+    const { owner, name } = parseStreamKey(stream)
     const framed = new FramedStream(await this.libp2p.dialProtocol(upstream, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
-    await framed.send(encodeSubscribeOpen({ version: 1, stream, subscriberPublicKey: own.publicKey, relay: true }))
+    await framed.send(encodeSubscribeOpen({ version: 1, stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
     const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
     if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `upstream refused ${stream}: ${result.error.message}`)
     const opener = new LinkOpener(deriveTransitKey({

@@ -3,26 +3,38 @@
  * with stream events and carries out its actions. One framed libp2p stream
  * per member per fabric stream; a malformed frame gets an error reply and
  * the stream carries on (framing is intact); a framing error closes only
- * that member's stream.
+ * that member's stream. Each stream's frame bound is the one its role needs
+ * (the core's frameBoundOf), and a frame must arrive whole within
+ * FRAME_DEADLINE_MS of its first byte, so a peer that parks half-frames on
+ * many streams holds neither memory nor streams for long.
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isFabricError } from '../errors.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { inspectCommit } from '../session/inspect.js'
-import { MAX_CONTROL_FRAME } from '../wire/limits.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
+import type { StreamKey } from '../wire/stream-tag.js'
 import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
 import { errorMessage } from './group/messages.js'
-import { GroupServiceCore, type GroupAction } from './group-core.js'
+import { GroupServiceCore, MAX_GROUP_REQUEST_FRAME, type GroupAction, type GroupServiceOptions } from './group-core.js'
 
-/** How often the core's timers (EpochReady timeout) are driven, ms. */
+/** How often the core's timers (EpochReady, pending joins, bind deadline) are driven, ms. */
 const TICK_MS = 200
+
+/** Longest time one group frame may take to arrive once its first byte has, ms. */
+export const FRAME_DEADLINE_MS = 10_000
+
+/** Group streams one connection may have open at once (libp2p's per-connection stream bound). */
+export const MAX_GROUP_STREAMS_PER_CONNECTION = 32
 
 /** Receives the membership decisions the media service must enforce. */
 export interface RosterListener {
-  roster: (stream: string, epoch: bigint, members: readonly string[], added: readonly string[], removed: readonly string[]) => void
-  streamClosed: (stream: string) => void
+  roster: (stream: StreamKey, epoch: bigint, members: readonly string[], added: readonly string[], removed: readonly string[], leaves: ReadonlyMap<string, number>) => void
+  streamClosed: (stream: StreamKey) => void
 }
+
+/** Options of the group service: the core's bounds and timeouts (inspectCommit is the node's). */
+export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'>
 
 export class GroupService {
   readonly core: GroupServiceCore
@@ -34,15 +46,17 @@ export class GroupService {
   private nextConn = 1
   private ticker: NodeJS.Timeout | undefined
 
-  constructor (libp2p: Libp2p, listener: RosterListener, opts: { epochReadyTimeoutMs?: number } = {}) {
+  constructor (libp2p: Libp2p, listener: RosterListener, opts: GroupServiceShellOptions = {}) {
     this.libp2p = libp2p
     this.listener = listener
-    this.core = new GroupServiceCore({ inspectCommit, epochReadyTimeoutMs: opts.epochReadyTimeoutMs })
+    this.core = new GroupServiceCore({ ...opts, inspectCommit })
   }
 
   /** Registers the protocol handler and starts the tick timer. */
   async start (): Promise<void> {
-    await this.libp2p.handle(GROUP_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) })
+    await this.libp2p.handle(GROUP_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) }, {
+      maxInboundStreams: MAX_GROUP_STREAMS_PER_CONNECTION,
+    })
     this.ticker = setInterval(() => { this.run(this.core.handle({ kind: 'tick' }, Date.now())) }, TICK_MS)
     this.ticker.unref()
   }
@@ -56,24 +70,21 @@ export class GroupService {
   }
 
   /** True when `identity` is a current member of `stream`. */
-  isMember (stream: string, identity: string): boolean {
+  isMember (stream: StreamKey, identity: string): boolean {
     return this.core.isMember(stream, identity)
   }
 
   /**
    * The MLS leaf index of `identity` in `stream`'s group, which the relay
    * needs to refuse chunks on another leaf's tracks (AvService publish open).
-   * @returns undefined for now: the group core does not track leaf indices
-   *   yet and will supply them here. Until it does, the media service
-   *   refuses every publish open (NOT_MEMBER).
    */
-  leafIndexOf (_stream: string, _identity: string): number | undefined {
-    return undefined
+  leafIndexOf (stream: StreamKey, identity: string): number | undefined {
+    return this.core.leafIndexOf(stream, identity)
   }
 
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
     const conn = this.nextConn++
-    const framed = new FramedStream(stream, MAX_CONTROL_FRAME)
+    const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: FRAME_DEADLINE_MS })
     this.conns.set(conn, framed)
     this.run(this.core.handle({ kind: 'opened', conn, peer: connection.remotePeer.toString() }, Date.now()))
     try {
@@ -88,6 +99,8 @@ export class GroupService {
           continue
         }
         this.run(this.core.handle({ kind: 'message', conn, message }, Date.now()))
+        // A create makes this stream a committer's, which may send Commits.
+        framed.maxFrameLength = this.core.frameBoundOf(conn)
       }
     } catch (err) {
       framed.abort(err as Error)
@@ -109,7 +122,7 @@ export class GroupService {
           void this.conns.get(a.conn)?.close()
           break
         case 'roster':
-          this.listener.roster(a.stream, a.epoch, a.members, a.added, a.removed)
+          this.listener.roster(a.stream, a.epoch, a.members, a.added, a.removed, a.leaves)
           break
         case 'streamClosed':
           this.listener.streamClosed(a.stream)

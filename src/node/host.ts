@@ -39,13 +39,30 @@ export const INBOUND_CONNECTIONS_PER_HOST_PER_SECOND = 100
 export const MAX_PENDING_INBOUND_CONNECTIONS = 256
 
 /**
- * Least time a liveness ping may take before libp2p's connection monitor
- * aborts the connection, ms. Its default of 5 s cut members of a loaded
- * machine (a Welcome for a big group, or hundreds of subscriptions opening,
- * can block an event loop that long), which then dropped out of the stream;
- * dead peers are still cut, after 30 s.
+ * A member host's liveness bound, ms: the longest its connection to the node
+ * goes unanswered before it is cut. Generous, because a member's event loop
+ * can block for seconds (a Welcome for a big group, hundreds of
+ * subscriptions opening) and the node watches the member more closely.
  */
-export const MIN_PING_TIMEOUT_MS = 30_000
+export const MEMBER_LIVENESS_TIMEOUT_MS = 30_000
+
+/**
+ * A node's default liveness bound, ms: a peer that stops answering (a frozen
+ * process, a dead network path with no reset) is cut within this long, so
+ * it leaves the roster and frees what it held. A node whose own event loop
+ * is saturated (a load test) should raise it: a late pong looks like a dead peer.
+ */
+export const NODE_LIVENESS_TIMEOUT_MS = 5_000
+
+/**
+ * libp2p connection-monitor settings that cut an unanswering peer within
+ * `timeoutMs`: a ping every 2/5 of it, each allowed the other 3/5, so a peer
+ * frozen just after a pong misses the next ping's deadline in time.
+ */
+function livenessSettings (timeoutMs: number): { pingInterval: number, pingTimeout: { minTimeout: number, maxTimeout: number } } {
+  const pingTimeout = Math.max(1, Math.round(timeoutMs * 0.6))
+  return { pingInterval: Math.max(1, timeoutMs - pingTimeout), pingTimeout: { minTimeout: pingTimeout, maxTimeout: pingTimeout } }
+}
 
 /**
  * Streams a peer may open on a new connection before this side's upgrade has
@@ -78,6 +95,8 @@ export interface HostOptions {
    * fan-out bench's plain-libp2p baseline).
    */
   gatherWrites?: boolean
+  /** Longest a connection may go without answering a liveness ping, ms; default MEMBER_LIVENESS_TIMEOUT_MS. */
+  livenessTimeoutMs?: number
 }
 
 /** A started libp2p host with TCP, noise, yamux and identify. */
@@ -89,7 +108,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [hostStreamMuxer()],
     services: { identify: identify() },
-    connectionMonitor: { pingTimeout: { minTimeout: MIN_PING_TIMEOUT_MS, maxTimeout: 2 * MIN_PING_TIMEOUT_MS } },
+    connectionMonitor: livenessSettings(opts.livenessTimeoutMs ?? MEMBER_LIVENESS_TIMEOUT_MS),
     connectionManager: {
       maxConnections: 4096,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_HOST_PER_SECOND,

@@ -16,8 +16,10 @@ import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token
 import { createMetrics } from './metrics.js'
 import { openKeyPackageStore, type KeyPackageStore } from './directory-store.js'
 import { registerDirectoryService } from './directory-service.js'
-import { GroupService } from './group-service.js'
-import { createHost, loadOrCreatePeerKey } from './host.js'
+import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
+import type { GroupServiceCore } from './group-core.js'
+import { GroupService, type GroupServiceShellOptions } from './group-service.js'
+import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from './host.js'
 import { TrafficTap } from './traffic-tap.js'
 
 /** How to start a node. Every field is optional. */
@@ -41,6 +43,12 @@ export interface NodeConfig {
   relay?: Partial<RelayConfig>
   /** Group service: ms after an epoch change before EpochReady without all acks. */
   epochReadyTimeoutMs?: number
+  /** Group service bounds (streams per node and per owner, pending joins and their timeout, group streams per identity, members). */
+  group?: Omit<GroupServiceShellOptions, 'epochReadyTimeoutMs'>
+  /** Longest a peer may leave a liveness ping unanswered before it is cut, ms; default 5 000. */
+  livenessTimeoutMs?: number
+  /** Connections one identity may hold to this node at once; default 4 (trusted relays exempt). */
+  maxConnectionsPerIdentity?: number
   /** Record every media frame handled into this file (audits; off by default). */
   trafficCapture?: string
   /** Peer ids of downstream relays allowed to subscribe to any stream (see AvService). */
@@ -81,7 +89,16 @@ export interface NodeStats {
   relay: ReturnType<RelayNode['stats']>
   av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
   directory: unknown
-  group: { streams: Array<{ stream: string, epoch: string, committer: string, members: string[] }>, malformed: number }
+  group: {
+    streams: Array<{ stream: string, epoch: string, committer: string, members: string[], pendingJoins: number }>
+    malformed: number
+    /** Group streams open and joins pending now, over every stream. */
+    load: { conns: number, pendingJoins: number }
+    /** Refusals by code, denied and expired joins, unbound and refused group streams. */
+    counters: GroupServiceCore['counters']
+  }
+  /** Connections closed at open for the per-identity bound. */
+  connections: { refused: number, open: number }
 }
 
 /**
@@ -98,22 +115,24 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   if (adminListen !== undefined) checkAdminAccess({ token: config.adminToken, hosts: config.adminHosts })
   const storedToken = adminListen !== undefined && config.adminToken === undefined && dataDir !== undefined ? await loadOrCreateAdminToken(dataDir) : undefined
   const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
-  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], privateKey })
+  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS })
+  const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const store: KeyPackageStore = await openKeyPackageStore({ dataDir })
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const relay = new RelayNode(config.relay)
   let av: AvService | undefined
   const group = new GroupService(libp2p, {
-    roster: (stream, _epoch, _members, added, removed) => {
+    roster: (stream, _epoch, _members, added, removed, _leaves) => {
       relay.openStream(stream)
       if (added.length > 0 || removed.length > 0) relay.epochChanged(stream)
       if (removed.length > 0) av?.membersRemoved(stream, removed)
       for (const identity of removed) relay.removeMember(stream, identity)
     },
     streamClosed: (stream) => { av?.streamClosed(stream) },
-  }, { epochReadyTimeoutMs: config.epochReadyTimeoutMs })
+  }, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs })
   av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream) })
-  const directory = await registerDirectoryService(libp2p, store)
+  // A KeyPackage goes only to the committer of a stream its identity asked to join.
+  const directory = await registerDirectoryService(libp2p, store, { authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity) })
   await group.start()
   await av.start()
 
@@ -128,10 +147,13 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     group: {
       streams: group.core.streams().map((s) => {
         const r = group.core.roster(s)
-        return { stream: s, epoch: String(r?.epoch ?? 0n), committer: r?.committer ?? '', members: r?.members ?? [] }
+        return { stream: s, epoch: String(r?.epoch ?? 0n), committer: r?.committer ?? '', members: r?.members ?? [], pendingJoins: r?.pending ?? 0 }
       }),
       malformed: group.malformed,
+      load: group.core.load(),
+      counters: group.core.counters,
     },
+    connections: { refused: connections.refused, open: libp2p.getConnections().length },
   })
   let admin: AdminHttp | undefined
   let adminToken: string | undefined

@@ -1,8 +1,9 @@
 /**
  * The main job end to end, in separate OS processes over libp2p TCP on
  * 127.0.0.1 (src/cli/scenario.ts): three members see each other's real VP8
- * video through a node that holds no key, a fourth joins mid-stream, one is
- * removed. Each scenario check becomes one assertion here.
+ * video through a node that holds no key, an outsider is refused, a fourth
+ * joins mid-stream on an invitation, one is removed. Each scenario check
+ * becomes one assertion here.
  */
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -34,6 +35,12 @@ describe('main job: encrypted group video through a relay node', () => {
     check(/the node stops forwarding to carol/)
     check(/continues after the removal/)
   })
+  it('the outsider is refused by name and with a forged invitation, and decrypts nothing', () => {
+    check(/eve is refused by name/)
+    check(/eve is refused with an invitation she signed herself/)
+    check(/eve decrypts nothing/)
+  })
+  it('the members that stayed share one safety code', () => { check(/same safety code/) })
   it('the node never sees a plaintext frame or key material', () => {
     check(/never saw a plaintext frame/)
     check(/never saw key material/)
