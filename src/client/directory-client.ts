@@ -5,9 +5,9 @@
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { FabricError } from '../errors.js'
+import { FabricError, TooLargeError } from '../errors.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
-import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import { MAX_DIRECTORY_FRAME } from '../wire/limits.js'
 import {
   DIRECTORY_PROTOCOL, decodeDirectoryResponse, encodeDirectoryRequest, toErrorCode, type Unversioned,
 } from '../wire/messages.js'
@@ -46,16 +46,22 @@ export interface KeyPackageCount {
 /**
  * Publishes KeyPackages for this host's own identity. The node stores them
  * only if every one (and `lastResort`) names this host's peer id as its
- * credential identity; otherwise it stores none.
+ * credential identity, none is held already, and they fit the node's
+ * quotas; otherwise it stores none (protocol/control.md section 2).
  *
  * @param node        the directory node: its peer id (already known to the
  *                    peer store) or a multiaddr including /p2p/<id>
- * @param keyPackages 0..64 MLSMessage(mls_key_package), each 1..64 KiB
+ * @param keyPackages 0..64 MLSMessage(mls_key_package), each 1..64 KiB; the
+ *                    whole request at most MAX_DIRECTORY_FRAME (320 KiB)
  * @param lastResort  replaces the identity's last-resort KeyPackage
  * @returns the number of one-use KeyPackages stored (keyPackages.length)
- * @throws FabricError with the node's code: IDENTITY_MISMATCH, MALFORMED,
- *         TOO_LARGE (above the node's per-identity bound too), UNSUPPORTED_SUITE, ...
- * @throws MalformedError / TooLargeError before sending when the request breaks the wire bounds
+ * @throws FabricError with the node's code: IDENTITY_MISMATCH, MALFORMED
+ *         (also: expired, or extensions above the node's bound),
+ *         ALREADY_EXISTS (a KeyPackage the node already holds, or one given
+ *         twice), QUOTA_EXCEEDED (the identity's count or byte quota, or the
+ *         node's), UNSUPPORTED_SUITE, ...
+ * @throws MalformedError / TooLargeError before sending when the request
+ *         breaks the wire bounds or is above MAX_DIRECTORY_FRAME
  * @throws FabricError TIMEOUT past timeoutMs; dial and stream errors as libp2p throws them
  */
 export async function publishKeyPackages (
@@ -72,12 +78,16 @@ export async function publishKeyPackages (
 
 /**
  * Fetches one KeyPackage of `identity`, consuming it on the node unless it is
- * the last-resort one. The bytes are not validated here: check them (e.g.
- * with validateKeyPackage, and that they name `identity`) before adding.
+ * the last-resort one. The node serves only requesters its fetch rule admits
+ * (the reference node: the committer of a stream `identity` is waiting to
+ * join). The bytes are not validated here: check them (e.g. with
+ * validateKeyPackage, and that they name `identity`) before adding.
  *
  * @param identity libp2p peer id string of the member
- * @throws FabricError NO_KEY_PACKAGE when the node holds none for identity;
- *         other codes and transport errors as publishKeyPackages
+ * @throws FabricError NOT_ADMITTED when this host may not fetch for identity
+ *         (nothing is consumed); NO_KEY_PACKAGE when the node holds none
+ *         (expired ones do not count); other codes and transport errors as
+ *         publishKeyPackages
  */
 export async function fetchKeyPackage (
   libp2p: DirectoryDialer,
@@ -92,9 +102,11 @@ export async function fetchKeyPackage (
 }
 
 /**
- * Counts what the node holds for `identity` (consumes nothing).
+ * Counts what the node holds for `identity` (consumes nothing; expired
+ * KeyPackages are not counted). Only this host's own identity may be counted.
  *
- * @throws as publishKeyPackages
+ * @throws FabricError NOT_ADMITTED when identity is not this host's peer id;
+ *         others as publishKeyPackages
  */
 export async function countKeyPackages (
   libp2p: DirectoryDialer,
@@ -114,6 +126,9 @@ async function call (
 ): Promise<DirectoryResponse> {
   // Encode before dialling, so a request the wire refuses costs no connection.
   const frame = encodeDirectoryRequest(request)
+  // The node reads directory frames up to MAX_DIRECTORY_FRAME only; a larger
+  // one would cost a stream and come back TOO_LARGE.
+  if (frame.byteLength > MAX_DIRECTORY_FRAME) throw new TooLargeError('DirectoryRequest', frame.byteLength, MAX_DIRECTORY_FRAME)
   const timeoutMs = options.timeoutMs ?? DIRECTORY_CALL_TIMEOUT_MS
   const deadline = Date.now() + timeoutMs
   const timeout = AbortSignal.timeout(timeoutMs)
@@ -125,7 +140,8 @@ async function call (
     if (timeout.aborted) throw new FabricError('TIMEOUT', `directory dial took over ${timeoutMs} ms`, { cause: err })
     throw err
   }
-  const framed = new FramedStream(stream, MAX_CONTROL_FRAME)
+  // A response carries at most one KeyPackage (64 KiB); the same bound as requests.
+  const framed = new FramedStream(stream, MAX_DIRECTORY_FRAME)
   const onAbort = (): void => { framed.abort(new FabricError('TIMEOUT', 'directory call aborted')) }
   signal.addEventListener('abort', onAbort, { once: true })
   let response: DirectoryResponse

@@ -20,9 +20,11 @@ import { decodeWholeMlsMessage } from './mls-message.js'
  * @param bytes MLSMessage(mls_key_package), at most 64 KiB
  * @param nowMs when given, also refuse a KeyPackage whose lifetime does not
  *              cover this time (ms since the Unix epoch)
- * @returns identity, cipher suite, KeyPackageRef, last-resort flag and lifetime (seconds)
+ * @returns identity, cipher suite, KeyPackageRef, last-resort flag, lifetime
+ *          (seconds since the Unix epoch) and extension bytes (see KeyPackageInfo)
  * @throws TooLargeError above 64 KiB
  * @throws MalformedError on anything that does not decode or does not verify
+ * @throws FabricError IDENTITY_MISMATCH when its signature key is not the one its peer id names
  * @throws FabricError UNSUPPORTED_SUITE when its suite is not available here
  */
 export async function inspectKeyPackage (bytes: Uint8Array, nowMs?: number): Promise<KeyPackageInfo> {

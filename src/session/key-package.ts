@@ -82,6 +82,12 @@ export interface KeyPackageInfo {
   notBefore: bigint
   /** See notBefore. */
   notAfter: bigint
+  /**
+   * Total extension_data bytes of the KeyPackage's extensions and of its leaf
+   * node's extensions (type and length prefixes not counted), for a directory
+   * to bound: MLS limits them only by the KeyPackage's own size.
+   */
+  extensionBytes: number
 }
 
 /** A validated KeyPackage: what it says, and the decoded structure for ts-mls. */
@@ -232,6 +238,7 @@ export async function validateKeyPackage (bytes: Uint8Array, nowMs?: number): Pr
     lastResort: kp.extensions.some(e => e.extensionType === LAST_RESORT_EXTENSION_TYPE),
     notBefore,
     notAfter,
+    extensionBytes: [...kp.extensions, ...kp.leafNode.extensions].reduce((n, e) => n + e.extensionData.byteLength, 0),
     keyPackage: kp,
   }
 }

@@ -38,10 +38,28 @@ export const LINK_SEAL_OVERHEAD = LINK_HEADER_LENGTH + LINK_TAG_LENGTH
 export const MAX_MEDIA_FRAME = MAX_CHUNK + LINK_SEAL_OVERHEAD
 
 /**
- * Largest frame on /fabric/directory/1 and /fabric/group/1: 2 MiB, room
- * for a Welcome of a large group plus its envelope.
+ * Largest frame on /fabric/group/1: 2 MiB, room for a Welcome of a large
+ * group plus its envelope. It is also the bound of the directory message
+ * codecs (wire/directory-messages.ts); the directory's frames themselves are
+ * bounded lower, by MAX_DIRECTORY_FRAME.
  */
 export const MAX_CONTROL_FRAME = 2 * MIB
+
+/**
+ * Largest frame on /fabric/directory/1, both directions: 320 KiB (327 680).
+ * Sized to the largest legitimate request, not to what the fields could add
+ * up to (64 KeyPackages of 64 KiB plus a last-resort one would be over
+ * 4 MiB): a node stores at most 256 KiB of KeyPackage bytes per identity
+ * (its default per-identity quota, node/directory-store.ts), so no publish
+ * it could accept carries more than 256 KiB of KeyPackages. 64 KiB more
+ * covers the protobuf envelope (at most 4 bytes of tag and length per
+ * KeyPackage, 65 of them, and the version) many times over, and keeps room
+ * for one KeyPackage of MAX_KEY_PACKAGE in a request of its own. A response
+ * carries at most one KeyPackage (64 KiB) and fits as well. A node whose
+ * operator raises the per-identity quota still reads at most this much per
+ * request; a member then fills the quota over several publishes.
+ */
+export const MAX_DIRECTORY_FRAME = 320 * KIB
 
 /**
  * Largest av control message (PublishOpen, SubscribeOpen, OpenResult,
