@@ -28,8 +28,11 @@ export const MAX_STALE_RETRIES = 3
  */
 export const DEFAULT_BATCH_WINDOW_MS = 0
 
-/** KeyPackages fetched from the directory at once when a batch is committed. */
-export const PARALLEL_FETCHES = 16
+/**
+ * KeyPackages fetched from the directory at once when a batch is committed:
+ * the node allows 8 directory streams per connection (protocol/limits.md).
+ */
+export const PARALLEL_FETCHES = 8
 
 /**
  * Knocks waiting for the app's answer at once; later ones are denied. The

@@ -54,6 +54,7 @@ export interface KeyPackageCount {
  * @param keyPackages 0..64 MLSMessage(mls_key_package), each 1..64 KiB; the
  *                    whole request at most MAX_DIRECTORY_FRAME (320 KiB)
  * @param lastResort  replaces the identity's last-resort KeyPackage
+ * @param options.replace first drop every KeyPackage the node holds for this identity
  * @returns the number of one-use KeyPackages stored (keyPackages.length)
  * @throws FabricError with the node's code: IDENTITY_MISMATCH, MALFORMED
  *         (also: expired, or extensions above the node's bound),
@@ -69,9 +70,13 @@ export async function publishKeyPackages (
   node: PeerId | Multiaddr,
   keyPackages: readonly Uint8Array[],
   lastResort?: Uint8Array,
-  options: DirectoryCallOptions = {},
+  options: DirectoryCallOptions & { replace?: boolean } = {},
 ): Promise<number> {
-  const publish = { keyPackages: keyPackages.map(toArrayBufferView), lastResort: toArrayBufferView(lastResort ?? new Uint8Array(0)) }
+  const publish = {
+    keyPackages: keyPackages.map(toArrayBufferView),
+    lastResort: toArrayBufferView(lastResort ?? new Uint8Array(0)),
+    replace: options.replace === true,
+  }
   const response = await call(libp2p, node, { publish }, options)
   return response.accepted
 }

@@ -322,7 +322,7 @@ class DirectoryHandler {
     const lastResort = lastResortBytes === undefined ? undefined : checked.pop()
     let accepted: number
     try {
-      accepted = await this.store.publish(remotePeer, checked, lastResort, nowMs)
+      accepted = await this.store.publish(remotePeer, checked, lastResort, nowMs, { replace: publish.replace })
     } catch (err) {
       if (isFabricError(err, 'ALREADY_EXISTS')) this.counters.duplicatesRefused++
       throw err

@@ -218,6 +218,8 @@ export class KeyPackageStore {
    * @param keyPackages  each 1..MAX_KEY_PACKAGE (64 KiB) bytes, stored as copies
    * @param lastResort   optional, same bound
    * @param nowMs        the time expiry is judged at, ms since the Unix epoch; default the store's clock
+   * @param options.replace drop every KeyPackage held for the identity (queued and
+   *                     last-resort) in the same batch, before the checks
    * @returns how many queued KeyPackages were added (keyPackages.length; the
    *          last-resort one is not counted)
    * @throws MalformedError on an empty or expired KeyPackage, a notAfter outside
@@ -235,6 +237,7 @@ export class KeyPackageStore {
     keyPackages: readonly KeyPackageToStore[],
     lastResort?: KeyPackageToStore,
     nowMs: number = this.now(),
+    options: { replace?: boolean } = {},
   ): Promise<number> {
     const id = identityOf(identity)
     const now = secondsOf(nowMs)
@@ -247,7 +250,15 @@ export class KeyPackageStore {
     return await this.locked(id, async () => {
       const meta = await this.readMeta(id)
       const changes = new Changes()
-      const { kept, purged } = this.dropExpired(id, meta, now, changes)
+      const expiredOut = this.dropExpired(id, meta, now, changes)
+      const purged = expiredOut.purged
+      let kept = expiredOut.kept
+      if (options.replace === true) {
+        // An earlier process of this member held the private halves of these: they are dead stock.
+        for (const e of kept.queue) changes.delete(queueKey(id, e.seq))
+        if (kept.lastResort !== undefined) changes.delete(lastResortKey(id))
+        kept = { nextSeq: kept.nextSeq, queue: [], lastResort: undefined }
+      }
 
       const queued = new Set(kept.queue.map(e => e.digest))
       for (const [i, kp] of keyPackages.entries()) {

@@ -291,6 +291,11 @@ export namespace DirectoryRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface DirectoryRequestPublishReplaceFieldEvent {
+    field: '$.publish.replace'
+    value: boolean
+  }
+
   export interface DirectoryRequestFetchIdentityFieldEvent {
     field: '$.fetch.identity'
     value: string
@@ -309,7 +314,7 @@ export namespace DirectoryRequest {
     return decodeMessage(buf, DirectoryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestVersionFieldEvent | DirectoryRequestPublishKeyPackagesFieldEvent | DirectoryRequestPublishLastResortFieldEvent | DirectoryRequestFetchIdentityFieldEvent | DirectoryRequestCountIdentityFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestVersionFieldEvent | DirectoryRequestPublishKeyPackagesFieldEvent | DirectoryRequestPublishLastResortFieldEvent | DirectoryRequestPublishReplaceFieldEvent | DirectoryRequestFetchIdentityFieldEvent | DirectoryRequestCountIdentityFieldEvent> {
     return streamMessage(buf, DirectoryRequest.codec(), opts)
   }
 }
@@ -317,6 +322,7 @@ export namespace DirectoryRequest {
 export interface PublishKeyPackages {
   keyPackages: Uint8Array<ArrayBuffer>[]
   lastResort: Uint8Array<ArrayBuffer>
+  replace: boolean
 }
 
 export namespace PublishKeyPackages {
@@ -341,13 +347,19 @@ export namespace PublishKeyPackages {
           w.bytes(obj.lastResort)
         }
 
+        if ((obj.replace != null && obj.replace !== false)) {
+          w.uint32(24)
+          w.bool(obj.replace)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           keyPackages: [],
-          lastResort: uint8ArrayAlloc(0)
+          lastResort: uint8ArrayAlloc(0),
+          replace: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -366,6 +378,10 @@ export namespace PublishKeyPackages {
             }
             case 2: {
               obj.lastResort = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.replace = reader.bool()
               break
             }
             default: {
@@ -409,6 +425,13 @@ export namespace PublishKeyPackages {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.replace`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -432,6 +455,11 @@ export namespace PublishKeyPackages {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PublishKeyPackagesReplaceFieldEvent {
+    field: '$.replace'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PublishKeyPackages>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PublishKeyPackages.codec())
   }
@@ -440,7 +468,7 @@ export namespace PublishKeyPackages {
     return decodeMessage(buf, PublishKeyPackages.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublishKeyPackages>): Generator<PublishKeyPackagesKeyPackagesFieldEvent | PublishKeyPackagesLastResortFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublishKeyPackages>): Generator<PublishKeyPackagesKeyPackagesFieldEvent | PublishKeyPackagesLastResortFieldEvent | PublishKeyPackagesReplaceFieldEvent> {
     return streamMessage(buf, PublishKeyPackages.codec(), opts)
   }
 }
