@@ -13,7 +13,8 @@ import '../polyfill.js'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startNode } from '../node/node.js'
+import { startNode, type NodeConfig } from '../node/node.js'
+import { QUOTA_OPTIONS, quotaUsage } from './quota-options.js'
 
 const USAGE = `usage: fabric-node start [options]
   --listen MULTIADDR      libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)
@@ -24,18 +25,28 @@ const USAGE = `usage: fabric-node start [options]
   --no-admin              no admin HTTP endpoint
   --admin-host NAME       Host name the admin endpoint accepts besides localhost, 127.x.y.z
                           and [::1] (repeatable)
-  --queue-bytes N         bound of each subscriber's queue at the relay (default 2097152)
   --traffic-capture FILE  record every media frame handled (audits)
   --trusted-relay PEER_ID downstream relay allowed to subscribe without membership (repeatable)
   --upstream MULTIADDR    pull streams this node lacks from that node (which must trust this one)
   --json                  print machine-readable JSON lines
-`
+quotas and bounds (each refuses with QUOTA_EXCEEDED beyond it; see docs/operator.md):
+${quotaUsage()}`
 
 /** Parses "host:port" (IPv6 hosts in brackets). */
 function parseHostPort (s: string): { host: string, port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s)
   if (m === null) throw new Error(`--admin wants HOST:PORT, got ${s}`)
   return { host: m[1], port: Number(m[2]) }
+}
+
+/** The NodeConfig fields the quota flags given set. */
+function quotaConfig (values: Record<string, unknown>): NodeConfig {
+  const config: NodeConfig = {}
+  for (const o of QUOTA_OPTIONS) {
+    const v = values[o.flag]
+    if (typeof v === 'string') o.apply(config, parsePositive(`--${o.flag}`, v))
+  }
+  return config
 }
 
 /** Parses a positive integer option. */
@@ -57,7 +68,7 @@ async function main (argv: string[]): Promise<void> {
       'no-admin': { type: 'boolean' },
       'admin-host': { type: 'string', multiple: true },
       'traffic-capture': { type: 'string' },
-      'queue-bytes': { type: 'string' },
+      ...Object.fromEntries(QUOTA_OPTIONS.map((o) => [o.flag, { type: 'string' as const }])),
       'trusted-relay': { type: 'string', multiple: true },
       upstream: { type: 'string' },
       json: { type: 'boolean' },
@@ -77,7 +88,7 @@ async function main (argv: string[]): Promise<void> {
     trafficCapture: values['traffic-capture'],
     trustedRelays: values['trusted-relay'],
     upstream: values.upstream,
-    relay: values['queue-bytes'] === undefined ? undefined : { subscriberQueueBytes: parsePositive('--queue-bytes', values['queue-bytes']) },
+    ...quotaConfig(values as Record<string, unknown>),
   })
   if (values.json === true) {
     process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, adminTokenFile: node.adminTokenFile, dataDir: node.dataDir, pid: process.pid }) + '\n')

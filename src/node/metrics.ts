@@ -42,9 +42,30 @@ export function createMetrics (stats: () => NodeStats): Registry {
   gauge('fabric_group_streams', 'Streams with a group on this node.', [], (g, s) => { g.set(s.group.streams.length) })
   gauge('fabric_group_members', 'Members per stream.', ['stream'], (g, s) => { for (const x of s.group.streams) g.set({ stream: x.stream }, x.members.length) })
   gauge('fabric_group_epoch', 'Current MLS epoch per stream.', ['stream'], (g, s) => { for (const x of s.group.streams) g.set({ stream: x.stream }, Number(x.epoch)) })
-  const dir = (s: NodeStats): Record<string, unknown> => s.directory as Record<string, unknown>
-  counter('fabric_directory_published_total', 'KeyPackages stored.', [], (c, s) => { c.inc(Number(dir(s).published ?? 0)) })
-  counter('fabric_directory_fetched_total', 'KeyPackages handed out.', [], (c, s) => { c.inc(Number(dir(s).fetched ?? 0)) })
+  counter('fabric_directory_published_total', 'KeyPackages stored.', [], (c, s) => { c.inc(s.directory.published) })
+  counter('fabric_directory_fetched_total', 'KeyPackages handed out.', [], (c, s) => { c.inc(s.directory.fetched) })
+  counter('fabric_directory_refused_total', 'Directory requests refused, by error code (quotas are QUOTA_EXCEEDED).', ['code'], (c, s) => { for (const [k, v] of Object.entries(s.directory.refused)) c.inc({ code: k }, v) })
+  gauge('fabric_directory_stored_bytes', 'KeyPackage bytes the directory holds.', [], (g, s) => { g.set(s.directory.storedBytes) })
+  gauge('fabric_directory_identities', 'Identities the directory holds KeyPackages for.', [], (g, s) => { g.set(s.directory.identities) })
+  counter('fabric_directory_expired_total', 'Expired KeyPackages deleted.', [], (c, s) => { c.inc(s.directory.expiredPurged) })
+  // Quotas and bounds (protocol/limits.md): refusals, and what peers hold now.
+  counter('fabric_group_refused_total', 'Group requests refused, by error code (quotas are QUOTA_EXCEEDED).', ['code'], (c, s) => { for (const [k, v] of Object.entries(s.group.counters.refused)) c.inc({ code: k }, v) })
+  counter('fabric_group_joins_denied_total', 'Joins the committer denied (NOT_ADMITTED).', [], (c, s) => { c.inc(s.group.counters.denied) })
+  counter('fabric_group_joins_expired_total', 'Joins that waited past the pending-join timeout.', [], (c, s) => { c.inc(s.group.counters.expiredJoins) })
+  counter('fabric_group_unbound_closed_total', 'Group streams closed for sending no create or join in time.', [], (c, s) => { c.inc(s.group.counters.unboundClosed) })
+  counter('fabric_group_streams_refused_total', 'Group streams refused at open for the per-identity bound.', [], (c, s) => { c.inc(s.group.counters.streamsRefused) })
+  gauge('fabric_group_pending_joins', 'Joins waiting for a committer.', [], (g, s) => { g.set(s.group.load.pendingJoins) })
+  gauge('fabric_group_open_streams', 'Group streams open.', [], (g, s) => { g.set(s.group.load.conns) })
+  counter('fabric_connections_refused_total', 'Connections closed at open for the per-identity bound.', [], (c, s) => { c.inc(s.connections.refused) })
+  gauge('fabric_connections', 'Open libp2p connections.', [], (g, s) => { g.set(s.connections.open) })
+  gauge('fabric_relay_gop_cache_bytes', 'Chunk bytes held in GOP caches.', ['stream'], (g, s) => { for (const x of s.relay.streams) g.set({ stream: x.stream }, x.gopCacheBytes) })
+  counter('fabric_relay_gop_evictions_total', 'GOP caches cleared to stay within a cache budget.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.gopEvictions) })
+  counter('fabric_relay_quota_refusals_total', 'Tracks and subscriptions refused by a media cap (QUOTA_EXCEEDED).', ['stream', 'cap'], (c, s) => {
+    for (const x of s.relay.streams) for (const [k, v] of Object.entries(x.quotaRefusals)) c.inc({ stream: x.stream, cap: k }, v)
+  })
+  counter('fabric_relay_ownership_refusals_total', 'Chunks refused for a track the publisher does not own.', ['stream', 'reason'], (c, s) => {
+    for (const x of s.relay.streams) for (const [k, v] of Object.entries(x.ownershipRefusals)) c.inc({ stream: x.stream, reason: k }, v)
+  })
 
   // Drop the per-scrape snapshot once every collect() of this scrape ran.
   const metrics = registry.metrics.bind(registry)

@@ -14,8 +14,8 @@ import { AvService } from './av-service.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
 import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token.js'
 import { createMetrics } from './metrics.js'
-import { openKeyPackageStore, type KeyPackageStore } from './directory-store.js'
-import { registerDirectoryService } from './directory-service.js'
+import { openKeyPackageStore, type KeyPackageStore, type KeyPackageStoreOptions } from './directory-store.js'
+import { registerDirectoryService, type DirectoryCounters, type DirectoryServiceOptions } from './directory-service.js'
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
 import type { GroupServiceCore } from './group-core.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
@@ -49,6 +49,8 @@ export interface NodeConfig {
   livenessTimeoutMs?: number
   /** Connections one identity may hold to this node at once; default 4 (trusted relays exempt). */
   maxConnectionsPerIdentity?: number
+  /** Directory quotas (KeyPackages per identity, bytes per identity and in all) and the extension bound. */
+  directory?: Pick<KeyPackageStoreOptions, 'maxPerIdentity' | 'maxBytesPerIdentity' | 'maxTotalBytes'> & Pick<DirectoryServiceOptions, 'maxExtensionBytes'>
   /** Record every media frame handled into this file (audits; off by default). */
   trafficCapture?: string
   /** Peer ids of downstream relays allowed to subscribe to any stream (see AvService). */
@@ -88,7 +90,7 @@ export interface NodeStats {
   cpu: NodeJS.CpuUsage
   relay: ReturnType<RelayNode['stats']>
   av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
-  directory: unknown
+  directory: DirectoryCounters
   group: {
     streams: Array<{ stream: string, epoch: string, committer: string, members: string[], pendingJoins: number }>
     malformed: number
@@ -117,7 +119,12 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
   const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS })
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
-  const store: KeyPackageStore = await openKeyPackageStore({ dataDir })
+  const store: KeyPackageStore = await openKeyPackageStore({
+    dataDir,
+    maxPerIdentity: config.directory?.maxPerIdentity,
+    maxBytesPerIdentity: config.directory?.maxBytesPerIdentity,
+    maxTotalBytes: config.directory?.maxTotalBytes,
+  })
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const relay = new RelayNode(config.relay)
   let av: AvService | undefined
@@ -132,7 +139,10 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   }, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs })
   av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream) })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
-  const directory = await registerDirectoryService(libp2p, store, { authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity) })
+  const directory = await registerDirectoryService(libp2p, store, {
+    authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
+    maxExtensionBytes: config.directory?.maxExtensionBytes,
+  })
   await group.start()
   await av.start()
 
