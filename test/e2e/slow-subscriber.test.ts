@@ -25,15 +25,17 @@ describe('slow subscriber', () => {
   it('a stalled subscriber does not cost the others a frame and its memory stays bounded', async () => {
     node = await startNodeProcess({ extra: ['--queue-bytes', String(QUEUE_BYTES)] })
     const clip = (n: string): string => join(REPO_ROOT, 'fixtures', 'media', `${n}.ivf`)
-    const alice = await startMember({ name: 'alice', node: node.addr, stream: 'slow', create: true, publish: clip('alice'), loop: true })
+    // Admission is not what this test is about: the stream admits anyone.
+    const alice = await startMember({ name: 'alice', node: node.addr, stream: 'slow', create: true, open: true, publish: clip('alice'), loop: true })
     members.push(alice)
-    const bob = await startMember({ name: 'bob', node: node.addr, stream: 'slow' })
+    const owner = alice.identity
+    const bob = await startMember({ name: 'bob', node: node.addr, stream: 'slow', owner })
     members.push(bob)
-    const sloth = await startMember({ name: 'sloth', node: node.addr, stream: 'slow' })
+    const sloth = await startMember({ name: 'sloth', node: node.addr, stream: 'slow', owner })
     members.push(sloth)
     // Two more publishers, so the stalled link is offered ~2.5 Mbit/s.
-    members.push(await startMember({ name: 'carol', node: node.addr, stream: 'slow', publish: clip('carol'), loop: true }))
-    members.push(await startMember({ name: 'dave', node: node.addr, stream: 'slow', publish: clip('dave'), loop: true }))
+    members.push(await startMember({ name: 'carol', node: node.addr, stream: 'slow', owner, publish: clip('carol'), loop: true }))
+    members.push(await startMember({ name: 'dave', node: node.addr, stream: 'slow', owner, publish: clip('dave'), loop: true }))
     await sloth.proc.waitFor((e) => e.event === 'first-keyframe', 20_000, 'first keyframe')
     sloth.proc.send('pause')
     await sloth.proc.waitFor((e) => e.event === 'paused')

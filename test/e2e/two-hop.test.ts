@@ -20,6 +20,7 @@ import { chunkSequence } from '../../src/wire/chunk.js'
 import { MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeOpenResult, encodeSubscribeOpen } from '../../src/wire/messages.js'
 import { AV_SUBSCRIBE_PROTOCOL } from '../../src/wire/protocol-ids.js'
+import { streamKey } from '../../src/wire/stream-tag.js'
 
 const STREAM = 'two-hop'
 
@@ -42,16 +43,17 @@ describe('two hops: publisher -> node A -> node B -> subscriber', () => {
     procs.push(b)
     const alice = await startMember({ name: 'alice', node: a.addr, stream: STREAM, create: true, publish: join(REPO_ROOT, 'fixtures', 'media', 'alice.ivf'), loop: true })
     procs.push(alice)
+    const key = streamKey(alice.identity, STREAM)
 
     const host = await createHost({ listen: [], privateKey: probeKey })
     try {
       const subscribe = async (addr: string): Promise<{ chunks: Map<number, Uint8Array>, links: Uint8Array[] }> => {
         const own = generateLinkKeyPair()
         const framed = new FramedStream(await host.dialProtocol(multiaddr(addr), AV_SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
-        await framed.send(encodeSubscribeOpen({ stream: STREAM, subscriberPublicKey: own.publicKey, relay: true }))
+        await framed.send(encodeSubscribeOpen({ stream: STREAM, owner: alice.identity, subscriberPublicKey: own.publicKey, relay: true }))
         const res = decodeOpenResult(await framed.next(20_000))
         expect(res.error).toBeUndefined()
-        const opener = new LinkOpener(deriveTransitKey({ privateKey: own.privateKey, peerPublicKey: res.relayPublicKey, subscriberPublicKey: own.publicKey, relayPublicKey: res.relayPublicKey, stream: STREAM }))
+        const opener = new LinkOpener(deriveTransitKey({ privateKey: own.privateKey, peerPublicKey: res.relayPublicKey, subscriberPublicKey: own.publicKey, relayPublicKey: res.relayPublicKey, stream: key }))
         const out = { chunks: new Map<number, Uint8Array>(), links: [] as Uint8Array[] }
         void (async () => {
           for await (const sealed of framed.rest()) {
