@@ -66,7 +66,7 @@ const FANOUTS = [1, 100]
 const ROUNDS = positiveInt('SEAL_BENCH_ROUNDS', 12)
 const MS = positiveInt('SEAL_BENCH_MS', 20)
 const ONLY = process.env.SEAL_BENCH_ONLY === undefined || process.env.SEAL_BENCH_ONLY === '' ? undefined : new RegExp(process.env.SEAL_BENCH_ONLY)
-const STREAM = 'bench-seal'
+const STREAM = 'benchowner/bench-seal'
 const PUBLISHER = 'publisher'
 /** The publisher's MLS leaf: its chunks' track names it, as the relay requires. */
 const PUBLISHER_LEAF = 3

@@ -77,8 +77,7 @@ export function parseStreamKey (key: StreamKey): { owner: string, name: string }
  * @throws TooLargeError | MalformedError for an invalid address
  */
 export function streamTag (key: StreamKey): bigint {
-  if (key.includes('/')) parseStreamKey(key)
-  else validateStreamName(key)
+  parseStreamKey(key)
   return createHash('sha256').update(TAG_DOMAIN).update(key, 'utf8').digest().readBigUInt64BE(0)
 }
 

@@ -13,7 +13,7 @@ import { MAX_CHUNK_PAYLOAD } from '../../src/wire/limits.js'
 import { makeTrack, MAX_TRACK_LEAF_INDEX, trackLeafIndex, TrackContext } from '../../src/wire/track.js'
 import { makeChunk, makeLink, unframe, type Link } from './helpers.js'
 
-const S = 'room-q'
+const S = 'owner/room-q'
 const MiB = 1024 * 1024
 const EMPTY = new Uint8Array(0)
 
@@ -288,8 +288,8 @@ describe('RelayNode: caps', () => {
     expect(thrown(() => relay.subscribe(S, 'bob', makeLink(S).sealer, 3)).code).toBe('QUOTA_EXCEEDED')
     expect(streamStats(relay).quotaRefusals.subscriptions).toBe(2)
     // The cap is per stream.
-    relay.openStream('room-other')
-    relay.subscribe('room-other', 'bob', plainSealer(), 3)
+    relay.openStream('owner/room-other')
+    relay.subscribe('owner/room-other', 'bob', plainSealer(), 3)
   })
 
   it('trusted subscriptions per identity: the 4097th is refused', () => {
@@ -438,14 +438,14 @@ describe('RelayNode: GOP cache budgets', () => {
 describe('RelayNode: release', () => {
   it('releasePublisher drops the tracks and cache bytes of that identity on that stream only, and keeps its subscriptions', () => {
     const relay = relayWith()
-    relay.openStream('room-2')
-    for (const s of [S, 'room-2']) {
+    relay.openStream('owner/room-2')
+    for (const s of [S, 'owner/room-2']) {
       relay.setPublisherLeaf(s, 'alice', 0)
       relay.setPublisherLeaf(s, 'bob', 1)
     }
     const aliceSub = subscribe(relay, 'alice')
     const carol = subscribe(relay, 'carol')
-    for (const s of [S, 'room-2']) {
+    for (const s of [S, 'owner/room-2']) {
       for (let c = 0; c < 3; c++) relay.forward(s, 'alice', makeChunk(s, { track: makeTrack(0, c), sequence: 0, keyframe: true, size: 2000 }), 0)
       relay.forward(s, 'bob', makeChunk(s, { track: makeTrack(1, 0), sequence: 0, keyframe: true, size: 2000 }), 0)
     }
@@ -454,7 +454,7 @@ describe('RelayNode: release', () => {
     expect(relay.releasePublisher('no-such-stream', 'alice')).toBe(0)
     expect(streamStats(relay)).toMatchObject({ tracks: 1, gopCacheBytes: 2028, publishers: 1 })
     expect(publisherStats(relay, 'alice')).toBeUndefined()
-    expect(relay.stats().publishers.find((p) => p.stream === 'room-2' && p.identity === 'alice')).toMatchObject({ tracks: 3, gopCacheBytes: 3 * 2028 })
+    expect(relay.stats().publishers.find((p) => p.stream === 'owner/room-2' && p.identity === 'alice')).toMatchObject({ tracks: 3, gopCacheBytes: 3 * 2028 })
     // Alice still receives; her next publish needs her leaf again.
     expect(relay.subscriber(aliceSub.id)).toEqual({ stream: S, identity: 'alice' })
     expect(relay.forward(S, 'bob', makeChunk(S, { track: makeTrack(1, 0), sequence: 1 }), 1).delivered.sort()).toEqual([aliceSub.id, carol.id].sort())

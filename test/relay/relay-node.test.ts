@@ -9,7 +9,7 @@ import { streamTag } from '../../src/wire/stream-tag.js'
 import { makeTrack, trackLeafIndex, TrackContext } from '../../src/wire/track.js'
 import { hex, linkSequence, makeChunk, makeLink, unframe, wireSize, type Link } from './helpers.js'
 
-const S = 'room-1'
+const S = 'owner/room-1'
 const ALICE = 'alice'
 const BOB = 'bob'
 const CAROL = 'carol'
@@ -131,14 +131,14 @@ describe('RelayNode: fan-out and link seals', () => {
 
   it('keeps streams apart: a subscriber of one stream gets nothing of another', () => {
     const relay = relayWith()
-    openWithLeaves(relay, 'room-2')
+    openWithLeaves(relay, 'owner/room-2')
     const bob1 = subscribe(relay, BOB, 0, S)
-    const bob2 = subscribe(relay, BOB, 0, 'room-2')
-    relay.forward('room-2', ALICE, makeChunk('room-2', { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
+    const bob2 = subscribe(relay, BOB, 0, 'owner/room-2')
+    relay.forward('owner/room-2', ALICE, makeChunk('owner/room-2', { track: ALICE_VIDEO, sequence: 0, keyframe: true }), 0)
     expect(relay.take(bob1.id)).toEqual([])
     const got = receive(relay, bob2)
     expect(got).toHaveLength(1)
-    expect(chunkStreamTag(got[0])).toBe(streamTag('room-2'))
+    expect(chunkStreamTag(got[0])).toBe(streamTag('owner/room-2'))
   })
 })
 
@@ -268,10 +268,10 @@ describe('RelayNode: leaving', () => {
 
   it('removeMember drops every subscription of that identity on that stream only', () => {
     const relay = relayWith()
-    relay.openStream('room-2')
+    relay.openStream('owner/room-2')
     const bob1 = subscribe(relay, BOB)
     const bob2 = subscribe(relay, BOB)
-    const bobElsewhere = subscribe(relay, BOB, 0, 'room-2')
+    const bobElsewhere = subscribe(relay, BOB, 0, 'owner/room-2')
     const carol = subscribe(relay, CAROL)
     expect(relay.removeMember(S, BOB).sort()).toEqual([bob1.id, bob2.id].sort())
     expect(relay.removeMember('no-such-stream', BOB)).toEqual([])
@@ -279,7 +279,7 @@ describe('RelayNode: leaving', () => {
     expect(r.delivered).toEqual([carol.id])
     expect(relay.take(bob1.id)).toEqual([])
     expect(relay.take(bob2.id)).toEqual([])
-    expect(relay.subscriber(bobElsewhere.id)).toEqual({ stream: 'room-2', identity: BOB })
+    expect(relay.subscriber(bobElsewhere.id)).toEqual({ stream: 'owner/room-2', identity: BOB })
   })
 
   it('removeMember frees the removed publisher\'s tracks for the member that takes over its MLS leaf', () => {
@@ -318,7 +318,7 @@ describe('RelayNode: bad chunks', () => {
     return c
   }
   const cases: Array<[string, () => Uint8Array, string]> = [
-    ['a chunk of another stream (wrong stream tag)', () => makeChunk('other-room', { track: ALICE_VIDEO, sequence: 9, keyframe: true }), 'MALFORMED'],
+    ['a chunk of another stream (wrong stream tag)', () => makeChunk('owner/other-room', { track: ALICE_VIDEO, sequence: 9, keyframe: true }), 'MALFORMED'],
     ['an unknown metadata version', () => patched(0, 2), 'UNSUPPORTED_VERSION'],
     ['a chunk truncated inside its metadata', () => good().slice(0, 20), 'MALFORMED'],
     ['a chunk with metadata but no payload', () => good().slice(0, 28), 'MALFORMED'],
@@ -588,7 +588,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 describe('RelayNode: property', () => {
   it('random interleavings over two streams never throw, and every delivered frame opens for its subscriber in link order', () => {
-    const streams = ['s-0', 's-1']
+    const streams = ['owner/s-0', 'owner/s-1']
     const members = ['m0', 'm1', 'm2']
     let opened = 0
     let dropped = 0

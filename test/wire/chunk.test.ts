@@ -19,18 +19,19 @@ const lobby: ChunkMeta = {
   discardable: false,
   spatialLayer: 1,
   temporalLayer: 0,
-  streamTag: 0x18dffd5343b661dbn,
+  streamTag: 0x5e2e0677154fe3c8n,
   track: makeTrack(3, TrackContext.video),
   sequence: 42,
   timestampUs: 1_700_000_000_123_456n
 }
 
 // The worked example of protocol/chunk.md; the doc and this test must agree.
-const LOBBY_HEX = '01 01 10 00 18dffd5343b661db 00000300 0000002a 00060a2418202240 deadbeef'
+const DOC_OWNER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+const LOBBY_HEX = '01 01 10 00 5e2e0677154fe3c8 00000300 0000002a 00060a2418202240 deadbeef'
 
 describe('chunk metadata', () => {
   it('encodes the worked example of protocol/chunk.md', () => {
-    expect(streamTag('lobby')).toBe(lobby.streamTag)
+    expect(streamTag(`${DOC_OWNER}/lobby`)).toBe(lobby.streamTag)
     expect(hex(encodeChunk(lobby, unhex('deadbeef')))).toBe(LOBBY_HEX.replace(/\s+/g, ''))
   })
 
