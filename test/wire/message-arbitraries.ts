@@ -1,9 +1,12 @@
 /**
  * Arbitrary valid control messages, one per wrapper, in the shape the
  * decoder returns (version 1 and every default filled in), so that
- * decode(encode(m)) must equal m.
+ * decode(encode(m)) must equal m. Every oneof body is generated, and every
+ * field of a stream address (owner and name), a join's redemption over its
+ * whole 0..2 KiB range, a deny's reason and a publish's replace flag.
  */
 import fc from 'fast-check'
+import { MAX_REDEMPTION } from '../../src/wire/limits.js'
 import type { OpenResult, PublisherNotice, PublishOpen, SubscribeOpen, SubscriberNotice } from '../../src/wire/pb/av.js'
 import type { DirectoryRequest, DirectoryResponse } from '../../src/wire/pb/directory.js'
 import type { GroupClientMessage, GroupServerMessage } from '../../src/wire/pb/group.js'
@@ -13,10 +16,24 @@ const version = fc.constant(1)
 const none = fc.constant(new Uint8Array(0))
 const key32 = bytes(32, 32)
 
+/**
+ * Redemption bytes (JoinStream, JoinRequested): mostly empty or short, and
+ * sometimes of a length drawn from the whole 0..MAX_REDEMPTION range (the
+ * integer arbitrary leans on the ends, so exactly 2 KiB comes up too).
+ */
+export const redemption: fc.Arbitrary<Uint8Array> = fc.oneof(
+  { weight: 2, arbitrary: none },
+  { weight: 2, arbitrary: bytes(1, 64) },
+  fc.integer({ min: 0, max: MAX_REDEMPTION }).chain(n => bytes(n, n))
+)
+
+/** A deny reason: free text, usually short, empty (the node's default text) included. */
+const reason = fc.oneof(fc.constant(''), fc.string({ unit: 'grapheme', maxLength: 40 }))
+
 export const directoryRequest: fc.Arbitrary<DirectoryRequest> = fc.oneof(
   fc.record({
     version,
-    publish: fc.record({ keyPackages: fc.array(bytes(1, 64), { maxLength: 6 }), lastResort: fc.oneof(none, bytes(1, 64)) })
+    publish: fc.record({ keyPackages: fc.array(bytes(1, 64), { maxLength: 6 }), lastResort: fc.oneof(none, bytes(1, 64)), replace: fc.boolean() })
       .filter(p => p.keyPackages.length > 0 || p.lastResort.length > 0)
   }),
   fc.record({ version, fetch: fc.record({ identity }) }),
@@ -42,16 +59,18 @@ const submitCommit = fc.record({
 
 export const groupClientMessage: fc.Arbitrary<GroupClientMessage> = fc.record({ version, requestId: u64 }).chain(head => fc.oneof(
   fc.record({ create: fc.record({ stream: streamName, groupId: bytes(1, 256) }) }),
-  fc.record({ join: fc.record({ stream: streamName }) }),
+  fc.record({ join: fc.record({ stream: streamName, owner: identity, redemption }) }),
   fc.record({ commit: submitCommit }),
   fc.record({ ack: fc.record({ epoch: u64 }) }),
-  fc.record({ leave: fc.constant({}) })
+  fc.record({ leave: fc.constant({}) }),
+  fc.record({ deny: fc.record({ identity, reason }) })
 ).map(body => ({ ...head, ...body }))) as fc.Arbitrary<GroupClientMessage>
 
 export const groupServerMessage: fc.Arbitrary<GroupServerMessage> = fc.record({ version, requestId: u64 }).chain(head => fc.oneof(
   fc.record({ ok: fc.record({ epoch: u64 }) }),
   fc.record({ error: wireError.chain(e => u64.map(currentEpoch => ({ ...e, currentEpoch }))) }),
-  fc.record({ joinRequested: fc.record({ identity }) }),
+  fc.record({ joinRequested: fc.record({ identity, redemption }) }),
+  fc.record({ joinWithdrawn: fc.record({ identity }) }),
   fc.record({ leaveRequested: fc.record({ identity }) }),
   fc.record({ commit: fc.record({ epoch: u64, commit: bytes(1, 64) }) }),
   fc.record({ welcome: fc.record({ epoch: u64, welcome: bytes(1, 64) }) }),
@@ -59,10 +78,10 @@ export const groupServerMessage: fc.Arbitrary<GroupServerMessage> = fc.record({ 
   fc.record({ epochReady: fc.record({ epoch: u64 }) })
 ).map(body => ({ ...head, ...body }))) as fc.Arbitrary<GroupServerMessage>
 
-export const publishOpen: fc.Arbitrary<PublishOpen> = fc.record({ version, stream: streamName })
+export const publishOpen: fc.Arbitrary<PublishOpen> = fc.record({ version, stream: streamName, owner: identity })
 
 export const subscribeOpen: fc.Arbitrary<SubscribeOpen> = fc.record({
-  version, stream: streamName, subscriberPublicKey: key32, relay: fc.boolean()
+  version, stream: streamName, subscriberPublicKey: key32, relay: fc.boolean(), owner: identity
 }) as fc.Arbitrary<SubscribeOpen>
 
 export const openResult: fc.Arbitrary<OpenResult> = fc.oneof(

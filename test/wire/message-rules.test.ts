@@ -8,15 +8,21 @@ import { describe, expect, it } from 'vitest'
 import { MalformedError, TooLargeError } from '../../src/errors.js'
 import {
   MAX_ADDED_PER_COMMIT, MAX_COMMIT, MAX_ERROR_CODE, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_KEY_PACKAGE,
-  MAX_KEY_PACKAGES_PER_PUBLISH, MAX_ROSTER, MAX_WELCOME
+  MAX_KEY_PACKAGES_PER_PUBLISH, MAX_REDEMPTION, MAX_ROSTER, MAX_WELCOME
 } from '../../src/wire/limits.js'
 import { clipErrorText, MAX_ERROR_TEXT_UNITS } from '../../src/wire/message-codec.js'
 import * as W from '../../src/wire/messages.js'
 
 const kp = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(n).fill(7)
 const id = (i: number): string => `12D3KooW${i.toString(36).padStart(8, 'A')}`
+/** A stream owner as the wire sees it (a peer id string). */
+const OWNER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+/** Identities the wire refuses, with the code: missing, outside the charset, too long. */
+const BAD_IDENTITIES: Array<[string, typeof MalformedError | typeof TooLargeError]> = [
+  ['', MalformedError], ['not/a/peer', MalformedError], ['12D3 KooW', MalformedError], ['é', MalformedError], ['x'.repeat(129), TooLargeError],
+]
 const dirPublish = (keyPackages: Array<Uint8Array<ArrayBuffer>>, lastResort = new Uint8Array(0)): Uint8Array =>
-  W.DirectoryRequest.encode({ version: 1, publish: { keyPackages, lastResort } })
+  W.DirectoryRequest.encode({ version: 1, publish: { keyPackages, lastResort, replace: false } })
 const commitMsg = (c: Partial<W.GroupClientMessage['commit'] & object>): Uint8Array =>
   W.GroupClientMessage.encode({ version: 1, requestId: 1n, commit: { epoch: 0n, commit: kp(10), welcome: new Uint8Array(0), added: [], removed: [], ...c } })
 
@@ -27,8 +33,8 @@ describe('DirectoryRequest rules', () => {
     expect(() => W.decodeDirectoryRequest(dirPublish([kp(1)], kp(MAX_KEY_PACKAGE + 1)))).toThrow(TooLargeError)
     W.decodeDirectoryRequest(dirPublish(Array.from({ length: MAX_KEY_PACKAGES_PER_PUBLISH }, () => kp(1))))
     expect(() => W.decodeDirectoryRequest(dirPublish(Array.from({ length: MAX_KEY_PACKAGES_PER_PUBLISH + 1 }, () => kp(1))))).toThrow(/too many elements/)
-    expect(() => W.encodeDirectoryRequest({ publish: { keyPackages: Array.from({ length: 65 }, () => kp(1)), lastResort: new Uint8Array(0) } })).toThrow(MalformedError)
-    expect(() => W.encodeDirectoryRequest({ publish: { keyPackages: [kp(MAX_KEY_PACKAGE + 1)], lastResort: new Uint8Array(0) } })).toThrow(TooLargeError)
+    expect(() => W.encodeDirectoryRequest({ publish: { keyPackages: Array.from({ length: 65 }, () => kp(1)), lastResort: new Uint8Array(0), replace: false } })).toThrow(MalformedError)
+    expect(() => W.encodeDirectoryRequest({ publish: { keyPackages: [kp(MAX_KEY_PACKAGE + 1)], lastResort: new Uint8Array(0), replace: false } })).toThrow(TooLargeError)
   })
 
   it('refuses an empty publish, an empty KeyPackage and a missing body', () => {
@@ -46,6 +52,15 @@ describe('DirectoryRequest rules', () => {
 
   it('refuses two bodies on encode instead of silently dropping one', () => {
     expect(() => W.encodeDirectoryRequest({ fetch: { identity: 'a' }, count: { identity: 'b' } })).toThrow(RangeError)
+  })
+
+  it('carries replace, which changes none of the publish rules', () => {
+    const publish = { keyPackages: [kp(3)], lastResort: new Uint8Array(0), replace: true }
+    expect(W.decodeDirectoryRequest(W.encodeDirectoryRequest({ publish })).publish).toEqual(publish)
+    expect(W.decodeDirectoryRequest(W.encodeDirectoryRequest({ publish: { ...publish, replace: false } })).publish?.replace).toBe(false)
+    // replace alone is not a publish: it still needs a KeyPackage.
+    expect(() => W.decodeDirectoryRequest(W.DirectoryRequest.encode({ version: 1, publish: { keyPackages: [], lastResort: new Uint8Array(0), replace: true } }))).toThrow(MalformedError)
+    expect(() => W.encodeDirectoryRequest({ publish: { keyPackages: [], lastResort: new Uint8Array(0), replace: true } })).toThrow(MalformedError)
   })
 })
 
@@ -78,7 +93,43 @@ describe('GroupClientMessage rules', () => {
     expect(() => W.decodeGroupClientMessage(create('s', new Uint8Array(0)))).toThrow(MalformedError)
     expect(() => W.decodeGroupClientMessage(create('bad name', kp(1)))).toThrow(MalformedError)
     expect(() => W.decodeGroupClientMessage(create('s'.repeat(129), kp(1)))).toThrow(TooLargeError)
-    expect(() => W.decodeGroupClientMessage(W.GroupClientMessage.encode({ version: 1, requestId: 0n, join: { stream: '' } }))).toThrow(MalformedError)
+    expect(() => W.decodeGroupClientMessage(W.GroupClientMessage.encode({ version: 1, requestId: 0n, join: { stream: '', owner: OWNER, redemption: new Uint8Array(0) } }))).toThrow(MalformedError)
+  })
+
+  const join = (j: Partial<NonNullable<W.GroupClientMessage['join']>>): Uint8Array =>
+    W.GroupClientMessage.encode({ version: 1, requestId: 1n, join: { stream: 's', owner: OWNER, redemption: new Uint8Array(0), ...j } })
+
+  it('requires a join to name a valid owner', () => {
+    expect(W.decodeGroupClientMessage(join({})).join).toEqual({ stream: 's', owner: OWNER, redemption: new Uint8Array(0) })
+    W.decodeGroupClientMessage(join({ owner: 'x'.repeat(128) }))
+    // An old-style join without an owner (field 2 absent) is refused, not read as anyone's stream.
+    expect(() => W.decodeGroupClientMessage(W.GroupClientMessage.encode({ version: 1, requestId: 1n, join: { stream: 's' } as any }))).toThrow(MalformedError)
+    for (const [owner, error] of BAD_IDENTITIES) {
+      expect(() => W.decodeGroupClientMessage(join({ owner })), owner).toThrow(error)
+      expect(() => W.encodeGroupClientMessage({ requestId: 1n, join: { stream: 's', owner, redemption: new Uint8Array(0) } }), owner).toThrow(error)
+    }
+  })
+
+  it('bounds a join\'s redemption at 2 KiB', () => {
+    expect(MAX_REDEMPTION).toBe(2048)
+    expect(W.decodeGroupClientMessage(join({ redemption: kp(MAX_REDEMPTION) })).join?.redemption.byteLength).toBe(MAX_REDEMPTION)
+    expect(() => W.decodeGroupClientMessage(join({ redemption: kp(MAX_REDEMPTION + 1) }))).toThrow(TooLargeError)
+    expect(() => W.encodeGroupClientMessage({ requestId: 1n, join: { stream: 's', owner: OWNER, redemption: kp(MAX_REDEMPTION + 1) } })).toThrow(TooLargeError)
+  })
+
+  it('checks a deny: a valid identity and a reason of at most 1 KiB of UTF-8', () => {
+    const deny = (identity: string, reason: string): Uint8Array => W.GroupClientMessage.encode({ version: 1, requestId: 2n, deny: { identity, reason } })
+    expect(W.decodeGroupClientMessage(deny(id(1), '')).deny).toEqual({ identity: id(1), reason: '' })
+    expect(W.decodeGroupClientMessage(deny(id(1), 'x'.repeat(MAX_ERROR_MESSAGE))).deny?.reason).toHaveLength(MAX_ERROR_MESSAGE)
+    // The bound is in bytes: 512 two-byte characters fit, one more does not.
+    W.decodeGroupClientMessage(deny(id(1), 'é'.repeat(MAX_ERROR_MESSAGE / 2)))
+    expect(() => W.decodeGroupClientMessage(deny(id(1), 'é'.repeat(MAX_ERROR_MESSAGE / 2 + 1)))).toThrow(TooLargeError)
+    expect(() => W.decodeGroupClientMessage(deny(id(1), 'x'.repeat(MAX_ERROR_MESSAGE + 1)))).toThrow(TooLargeError)
+    expect(() => W.encodeGroupClientMessage({ requestId: 2n, deny: { identity: id(1), reason: 'x'.repeat(MAX_ERROR_MESSAGE + 1) } })).toThrow(TooLargeError)
+    for (const [identity, error] of BAD_IDENTITIES) {
+      expect(() => W.decodeGroupClientMessage(deny(identity, 'no')), identity).toThrow(error)
+      expect(() => W.encodeGroupClientMessage({ requestId: 2n, deny: { identity, reason: 'no' } }), identity).toThrow(error)
+    }
   })
 
   it('bounds commit, welcome, added and removed', () => {
@@ -137,11 +188,22 @@ describe('GroupServerMessage rules', () => {
     expect(() => W.decodeGroupServerMessage(server({ roster: { epoch: 3n, members: [], committer: '' } }))).toThrow(MalformedError)
   })
 
+  it('bounds a forwarded redemption at 2 KiB, as the join it came from', () => {
+    const requested = (redemption: Uint8Array<ArrayBuffer>): Uint8Array => server({ joinRequested: { identity: id(2), redemption } })
+    expect(W.decodeGroupServerMessage(requested(kp(MAX_REDEMPTION))).joinRequested?.redemption.byteLength).toBe(MAX_REDEMPTION)
+    expect(W.decodeGroupServerMessage(requested(new Uint8Array(0))).joinRequested).toEqual({ identity: id(2), redemption: new Uint8Array(0) })
+    expect(() => W.decodeGroupServerMessage(requested(kp(MAX_REDEMPTION + 1)))).toThrow(TooLargeError)
+    expect(() => W.encodeGroupServerMessage({ requestId: 0n, joinRequested: { identity: id(2), redemption: kp(MAX_REDEMPTION + 1) } })).toThrow(TooLargeError)
+  })
+
   it('bounds deliveries and checks requested identities', () => {
     expect(() => W.decodeGroupServerMessage(server({ commit: { epoch: 1n, commit: kp(MAX_COMMIT + 1) } }))).toThrow(TooLargeError)
     expect(() => W.decodeGroupServerMessage(server({ welcome: { epoch: 1n, welcome: new Uint8Array(0) } }))).toThrow(MalformedError)
-    expect(() => W.decodeGroupServerMessage(server({ joinRequested: { identity: 'x'.repeat(129) } }))).toThrow(TooLargeError)
+    expect(() => W.decodeGroupServerMessage(server({ joinRequested: { identity: 'x'.repeat(129), redemption: new Uint8Array(0) } }))).toThrow(TooLargeError)
     expect(() => W.decodeGroupServerMessage(server({ leaveRequested: { identity: '' } }))).toThrow(MalformedError)
+    expect(() => W.decodeGroupServerMessage(server({ joinWithdrawn: { identity: '' } }))).toThrow(MalformedError)
+    expect(() => W.decodeGroupServerMessage(server({ joinWithdrawn: { identity: 'x'.repeat(129) } }))).toThrow(TooLargeError)
+    expect(W.decodeGroupServerMessage(W.encodeGroupServerMessage({ requestId: 0n, joinWithdrawn: { identity: id(3) } })).joinWithdrawn).toEqual({ identity: id(3) })
     const stale = W.decodeGroupServerMessage(W.encodeGroupServerMessage({ requestId: 9n, error: { code: 'STALE_EPOCH', message: 'epoch 4 is current', currentEpoch: 4n } }))
     expect(stale.error?.currentEpoch).toBe(4n)
   })
@@ -150,9 +212,10 @@ describe('GroupServerMessage rules', () => {
 describe('av message rules', () => {
   it('requires a 32-byte subscriber key', () => {
     for (const n of [0, 31, 33]) {
-      expect(() => W.decodeSubscribeOpen(W.SubscribeOpen.encode({ version: 1, stream: 's', subscriberPublicKey: kp(n), relay: false }))).toThrow(MalformedError)
+      expect(() => W.decodeSubscribeOpen(W.SubscribeOpen.encode({ version: 1, stream: 's', owner: OWNER, subscriberPublicKey: kp(n), relay: false }))).toThrow(/32/)
     }
-    expect(() => W.encodeSubscribeOpen({ stream: 's', subscriberPublicKey: kp(31), relay: false })).toThrow(MalformedError)
+    W.decodeSubscribeOpen(W.SubscribeOpen.encode({ version: 1, stream: 's', owner: OWNER, subscriberPublicKey: kp(32), relay: false }))
+    expect(() => W.encodeSubscribeOpen({ stream: 's', owner: OWNER, subscriberPublicKey: kp(31), relay: false })).toThrow(MalformedError)
   })
 
   it('allows an empty or 32-byte relay key, and no key beside an error', () => {
@@ -162,9 +225,25 @@ describe('av message rules', () => {
   })
 
   it('checks stream names of opens', () => {
-    expect(() => W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: '' }))).toThrow(MalformedError)
-    expect(() => W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: 'a'.repeat(129) }))).toThrow(TooLargeError)
-    expect(() => W.encodePublishOpen({ stream: '-x' })).toThrow(MalformedError)
+    W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: 'a'.repeat(128), owner: OWNER }))
+    expect(() => W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: '', owner: OWNER }))).toThrow(MalformedError)
+    expect(() => W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: 'a'.repeat(129), owner: OWNER }))).toThrow(TooLargeError)
+    expect(() => W.encodePublishOpen({ stream: '-x', owner: OWNER })).toThrow(MalformedError)
+    expect(() => W.decodeSubscribeOpen(W.SubscribeOpen.encode({ version: 1, stream: 'a/b', owner: OWNER, subscriberPublicKey: kp(32), relay: false }))).toThrow(MalformedError)
+  })
+
+  it('requires opens to name a valid owner', () => {
+    const key = kp(32)
+    expect(W.decodePublishOpen(W.encodePublishOpen({ stream: 's', owner: OWNER }))).toEqual({ version: 1, stream: 's', owner: OWNER })
+    // An open without an owner (the field absent) names no stream.
+    expect(() => W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: 's' }))).toThrow(MalformedError)
+    expect(() => W.decodeSubscribeOpen(W.SubscribeOpen.encode({ version: 1, stream: 's', subscriberPublicKey: key, relay: true }))).toThrow(MalformedError)
+    for (const [owner, error] of BAD_IDENTITIES) {
+      expect(() => W.decodePublishOpen(W.PublishOpen.encode({ version: 1, stream: 's', owner })), owner).toThrow(error)
+      expect(() => W.encodePublishOpen({ stream: 's', owner }), owner).toThrow(error)
+      expect(() => W.decodeSubscribeOpen(W.SubscribeOpen.encode({ version: 1, stream: 's', owner, subscriberPublicKey: key, relay: false })), owner).toThrow(error)
+      expect(() => W.encodeSubscribeOpen({ stream: 's', owner, subscriberPublicKey: key, relay: false }), owner).toThrow(error)
+    }
   })
 
   it('requires a notice body', () => {

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FabricError, TooLargeError, isFabricError } from '../../src/errors.js'
-import { MAX_AV_MESSAGE, MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
+import { MAX_AV_MESSAGE, MAX_CONTROL_FRAME, MAX_REDEMPTION } from '../../src/wire/limits.js'
 import * as W from '../../src/wire/messages.js'
 import { bytes, onlyFabricErrors } from './arbitraries.js'
 import * as A from './message-arbitraries.js'
@@ -83,5 +83,33 @@ describe.each(cases)('$name', c => {
       const cutAt = cut === null ? b.length : cut % (b.length + 1)
       checkConsistent(c, onlyFabricErrors(() => c.decode(b.subarray(0, cutAt))))
     }), { numRuns: 1000 })
+  })
+})
+
+describe('message arbitraries', () => {
+  // The round-trip properties above only cover what the arbitraries make:
+  // every body and the new fields' ranges must come up.
+  it('generate every group body, owners, redemptions across 0..2 KiB, deny reasons and replace', () => {
+    const client = fc.sample(A.groupClientMessage, 2000)
+    const server = fc.sample(A.groupServerMessage, 2000)
+    for (const body of ['create', 'join', 'commit', 'ack', 'leave', 'deny']) {
+      expect(client.some(m => (m as any)[body] !== undefined), body).toBe(true)
+    }
+    for (const body of ['ok', 'error', 'joinRequested', 'joinWithdrawn', 'leaveRequested', 'commit', 'welcome', 'roster', 'epochReady']) {
+      expect(server.some(m => (m as any)[body] !== undefined), body).toBe(true)
+    }
+    const redemptions = [
+      ...client.flatMap(m => m.join === undefined ? [] : [m.join.redemption.byteLength]),
+      ...server.flatMap(m => m.joinRequested === undefined ? [] : [m.joinRequested.redemption.byteLength]),
+    ]
+    expect(redemptions).toContain(0)
+    expect(redemptions.some(n => n > 1024)).toBe(true)
+    expect(Math.max(...redemptions)).toBeLessThanOrEqual(MAX_REDEMPTION)
+    expect(client.some(m => m.join !== undefined && m.join.owner.length > 0)).toBe(true)
+    expect(client.some(m => m.deny !== undefined && m.deny.reason === '')).toBe(true)
+    expect(client.some(m => m.deny !== undefined && m.deny.reason !== '')).toBe(true)
+    const replace = fc.sample(A.directoryRequest, 500).flatMap(m => m.publish === undefined ? [] : [m.publish.replace])
+    expect(new Set(replace)).toEqual(new Set([true, false]))
+    for (const open of [...fc.sample(A.publishOpen, 50), ...fc.sample(A.subscribeOpen, 50)]) expect(open.owner).toMatch(/^[A-Za-z0-9]{1,128}$/)
   })
 })
