@@ -57,6 +57,7 @@ import { StreamMember } from '../src/client/stream-member.js'
 import type { TrackPublisher } from '../src/client/track-publisher.js'
 import { DEFAULT_EPOCH_READY_TIMEOUT_MS } from '../src/node/group/limits.js'
 import { AvSession, type JoinSessionOptions, type PendingCommit } from '../src/session/av-session.js'
+import { generateIdentity, identityFromSeed, type MemberIdentity } from '../src/session/identity.js'
 import { generateKeyPackage } from '../src/session/key-package.js'
 import { machineInfo, max, percentile, report, table, type Target } from './lib/report.js'
 import { processCpuSeconds } from './lib/thread-cpu.js'
@@ -338,21 +339,25 @@ async function suiteMls (): Promise<MlsRow[]> {
   const rows: MlsRow[] = []
   for (const n of MLS_SIZES) {
     const now = Date.now()
+    // Real Ed25519 identities (member i's seed is i + 2 repeated, the creator's 1), on an open stream.
+    const identity = (i: number): MemberIdentity => identityFromSeed(new Uint8Array(32).fill(i + 2))
+    const creatorId = identityFromSeed(new Uint8Array(32).fill(1))
+    const expect = { owner: creatorId.peerId, stream: `bench-mls-${n}` }
     const kps = []
-    for (let i = 0; i < n - 1; i++) kps.push(await generateKeyPackage(`member-${i}`, { nowMs: now }))
-    const creator = await AvSession.create({ identity: 'creator', nowMs: now })
+    for (let i = 0; i < n - 1; i++) kps.push(await generateKeyPackage(identity(i), { nowMs: now }))
+    const creator = await AvSession.create({ identity: creatorId, stream: expect.stream, admission: { admission: 'open' }, nowMs: now })
     let t = performance.now()
     const batch = await creator.prepareAdd(kps.map((k) => k.keyPackage), { nowMs: now })
     await creator.applyPending(batch, now)
     const batchAddMs = performance.now() - t
     const member = await AvSession.joinFromWelcome({
-      welcome: batch.welcome!, keyPackage: kps[0].keyPackage, privateState: kps[0].privateState, identity: 'member-0', nowMs: now,
+      welcome: batch.welcome!, keyPackage: kps[0].keyPackage, privateState: kps[0].privateState, identity: kps[0].identity, nowMs: now, expect,
     })
     const m = { add: [] as number[], apply: [] as number[], process: [] as number[], join: [] as number[], welcome: [] as number[], commit: [] as number[], rm: [] as number[], rmProcess: [] as number[], rmBytes: [] as number[] }
     const reps = MLS_REPS(n)
     for (let r = 0; r < reps; r++) {
-      const id = `extra-${r}`
-      const kp = await generateKeyPackage(id, { nowMs: now })
+      const kp = await generateKeyPackage(await generateIdentity(), { nowMs: now })
+      const id = kp.identity
       t = performance.now()
       const add: PendingCommit = await creator.prepareAdd([kp.keyPackage], { nowMs: now, expectedIdentities: [id] })
       m.add.push(performance.now() - t)
@@ -363,7 +368,7 @@ async function suiteMls (): Promise<MlsRow[]> {
       await member.processCommit(add.commit, now)
       m.process.push(performance.now() - t)
       t = performance.now()
-      await AvSession.joinFromWelcome({ welcome: add.welcome!, keyPackage: kp.keyPackage, privateState: kp.privateState, identity: id, nowMs: now })
+      await AvSession.joinFromWelcome({ welcome: add.welcome!, keyPackage: kp.keyPackage, privateState: kp.privateState, identity: id, nowMs: now, expect })
       m.join.push(performance.now() - t)
       m.welcome.push(add.welcome!.length)
       m.commit.push(add.commit.length)

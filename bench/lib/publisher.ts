@@ -25,6 +25,7 @@ import { readIvfFile } from '../../src/media/ivf-file.js'
 import { isVp8Keyframe } from '../../src/media/vp8.js'
 import { createHost } from '../../src/node/host.js'
 import { AvSession } from '../../src/session/av-session.js'
+import { generateIdentity, privateKeyOfIdentity } from '../../src/session/identity.js'
 import { MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
 import { streamTag } from '../../src/wire/stream-tag.js'
 import { nowUs } from './keys.js'
@@ -52,9 +53,11 @@ const payloads = clip.frames.map((f) => ({ data: randomBytes(Math.max(16, Math.r
 let track: TrackPublisher
 let close: () => Promise<void>
 if (values.mode === 'raw') {
-  const host = await createHost({ listen: [] })
+  // The host runs as the member: its libp2p key is the MLS signature key.
+  const identity = await generateIdentity()
+  const host = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
   const framed = new FramedStream(await host.dialProtocol(multiaddr(values.addr!), RAW_PUBLISH), MAX_CONTROL_FRAME)
-  const session = await AvSession.create({ identity: host.peerId.toString(), nowMs: Date.now() })
+  const session = await AvSession.create({ identity, stream, nowMs: Date.now() })
   track = new TrackPublisher({ session, streamTag: streamTag(stream), sendEpoch: 0n, sendChunk: async (c) => { await framed.send(c) } }, 0)
   close = async () => { await host.stop() }
 } else {

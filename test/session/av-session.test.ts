@@ -6,24 +6,25 @@ import { generateKeyPackage } from '../../src/session/key-package.js'
 import { decodeKid, TrackContext } from '../../src/session/kid.js'
 import { FabricError, MalformedError } from '../../src/errors.js'
 import { MAX_GROUP_ID_BYTES } from '../../src/session/limits.js'
-import { MAX_GROUP_ID } from '../../src/wire/limits.js'
-import { hex, makeJoiner, peerId, wire, type Joiner } from './helpers.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_ID, MAX_STREAM_NAME } from '../../src/wire/limits.js'
+import { streamGroupId, streamKey } from '../../src/wire/stream-tag.js'
+import { expectCode, expectCodeSync, hex, makeJoiner, peer, peerId, STREAM, wire, type Joiner } from './helpers.js'
 
 const now = Date.now()
 
-/** Expects `p` to reject with a FabricError of `code`. */
-async function expectCode (p: Promise<unknown>, code: string): Promise<void> {
-  await expect(p).rejects.toSatisfy((err: unknown) => err instanceof FabricError && err.code === code)
-}
+/** Tests not about admission run on an open stream of peer(0). */
+const OPEN = { admission: 'open' } as const
 
-function expectCodeSync (f: () => unknown, code: string): void {
-  expect(f).toThrow(expect.objectContaining({ code }))
+/** peer(0)'s open stream `stream` (default STREAM). */
+async function openGroup (options: { cipherSuite?: number, stream?: string } = {}): Promise<AvSession> {
+  return await AvSession.create({ identity: peer(0), stream: options.stream ?? STREAM, admission: OPEN, nowMs: now, ...(options.cipherSuite === undefined ? {} : { cipherSuite: options.cipherSuite }) })
 }
 
 /** The creator plus `n` joiners added in one Commit; every session built from bytes only. */
-async function groupOf (n: number): Promise<{ creator: AvSession, joined: AvSession[], add: PendingCommit }> {
-  const creator = await AvSession.create({ identity: peerId(0), nowMs: now })
-  const joiners = await Promise.all(Array.from({ length: n }, async (_, i) => await makeJoiner(peerId(i + 1), now)))
+async function groupOf (n: number, stream = STREAM): Promise<{ creator: AvSession, joined: AvSession[], add: PendingCommit }> {
+  const creator = await openGroup({ stream })
+  const expectation = { owner: peerId(0), stream }
+  const joiners = await Promise.all(Array.from({ length: n }, async (_, i) => await makeJoiner(i + 1, now, { expect: expectation })))
   const add = await creator.prepareAdd(joiners.map(j => wire(j.keyPackage)), { nowMs: now })
   await creator.applyPending(add, now)
   const joined = await Promise.all(joiners.map(async j => await j.join(add.welcome!, now)))
@@ -36,12 +37,12 @@ async function baseKeys (sessions: AvSession[]): Promise<string[]> {
 
 describe('AvSession: joining', () => {
   it('adds several joiners with ONE Commit and ONE Welcome, each joining from bytes only', async () => {
-    const creator = await AvSession.create({ identity: peerId(0), nowMs: now })
+    const creator = await openGroup()
     expect(creator.epoch).toBe(0n)
     expect(creator.ownLeafIndex).toBe(0)
     const epoch0Key = hex(await creator.exportSFrameBaseKey())
 
-    const joiners: Joiner[] = await Promise.all([1, 2, 3, 4].map(async i => await makeJoiner(peerId(i), now)))
+    const joiners: Joiner[] = await Promise.all([1, 2, 3, 4].map(async i => await makeJoiner(i, now)))
     const add = await creator.prepareAdd(joiners.map(j => wire(j.keyPackage)), {
       nowMs: now,
       expectedIdentities: joiners.map(j => j.identity),
@@ -80,7 +81,7 @@ describe('AvSession: joining', () => {
   it('derives one base key per epoch, the same at every member and new at every epoch', async () => {
     const { creator, joined } = await groupOf(2)
     const seen = new Set<string>(await baseKeys([creator]))
-    const more = await Promise.all([3, 4].map(async i => await makeJoiner(peerId(i), now)))
+    const more = await Promise.all([3, 4].map(async i => await makeJoiner(i, now)))
     const add = await creator.prepareAdd(more.map(j => wire(j.keyPackage)), { nowMs: now })
     await creator.applyPending(add, now + 100)
     for (const s of joined) {
@@ -113,34 +114,59 @@ describe('AvSession: joining', () => {
   })
 
   it('runs on another available suite (3, ChaCha20-Poly1305) and refuses unknown ones', async () => {
-    const creator = await AvSession.create({ identity: peerId(0), nowMs: now, cipherSuite: 3 })
+    const creator = await openGroup({ cipherSuite: 3 })
     expect(creator.cipherSuite).toBe(3)
-    const bob = await makeJoiner(peerId(1), now)
+    const bob = await makeJoiner(1, now)
     const plain = await creator.prepareAdd([wire(bob.keyPackage)], { nowMs: now }).catch((e: unknown) => e)
     expect(plain).toMatchObject({ code: 'UNSUPPORTED_SUITE' })
-    const carol = await generateKeyPackage(peerId(2), { nowMs: now, cipherSuite: 3 })
+    const carol = await generateKeyPackage(peer(2), { nowMs: now, cipherSuite: 3 })
     const add = await creator.prepareAdd([carol.keyPackage], { nowMs: now })
     await creator.applyPending(add, now)
-    const s = await AvSession.joinFromWelcome({ welcome: add.welcome!, keyPackage: carol.keyPackage, privateState: carol.privateState, identity: peerId(2), nowMs: now })
+    const s = await AvSession.joinFromWelcome({
+      welcome: add.welcome!, keyPackage: carol.keyPackage, privateState: carol.privateState, identity: peerId(2), nowMs: now,
+      expect: { owner: peerId(0), stream: STREAM },
+    })
     expect(hex(await s.exportSFrameBaseKey())).toBe(hex(await creator.exportSFrameBaseKey()))
-    await expectCode(AvSession.create({ identity: peerId(0), nowMs: now, cipherSuite: 9999 }), 'UNSUPPORTED_SUITE')
+    await expectCode(AvSession.create({ identity: peer(0), stream: STREAM, admission: OPEN, nowMs: now, cipherSuite: 9999 }), 'UNSUPPORTED_SUITE')
+    // Suites that sign with anything but Ed25519 cannot carry a fabric identity (2: P-256, 4: Ed448, 85: ML-DSA-87).
+    for (const suite of [2, 4, 85]) {
+      await expectCode(AvSession.create({ identity: peer(0), stream: STREAM, admission: OPEN, nowMs: now, cipherSuite: suite }), 'UNSUPPORTED_SUITE')
+      await expectCode(generateKeyPackage(peer(1), { nowMs: now, cipherSuite: suite }), 'UNSUPPORTED_SUITE')
+    }
   })
 
-  it('takes group ids up to the wire bound CreateStream carries, and refuses longer or empty ones', async () => {
+  it('derives the 32-byte group id from owner and stream name, within the wire bound CreateStream carries', async () => {
     expect(MAX_GROUP_ID_BYTES).toBe(MAX_GROUP_ID)
-    const longest = await AvSession.create({ identity: peerId(0), nowMs: now, groupId: new Uint8Array(MAX_GROUP_ID).fill(7) })
-    expect(longest.groupId).toHaveLength(MAX_GROUP_ID)
-    await expectCode(AvSession.create({ identity: peerId(0), nowMs: now, groupId: new Uint8Array(MAX_GROUP_ID + 1) }), 'MALFORMED')
-    await expectCode(AvSession.create({ identity: peerId(0), nowMs: now, groupId: new Uint8Array(0) }), 'MALFORMED')
+    const a = await openGroup()
+    expect(a.groupId).toHaveLength(GROUP_ID_LENGTH)
+    expect(GROUP_ID_LENGTH).toBeLessThanOrEqual(MAX_GROUP_ID)
+    expect(hex(a.groupId)).toBe(hex(streamGroupId(streamKey(peerId(0), STREAM))))
+    expect(a.owner).toBe(peerId(0))
+    expect(a.stream).toBe(STREAM)
+    expect(a.streamKey).toBe(`${peerId(0)}/${STREAM}`)
+    // Another name under the same owner, or the same name under another owner, is another group.
+    const b = await openGroup({ stream: 'room2' })
+    const c = await AvSession.create({ identity: peer(1), stream: STREAM, admission: OPEN, nowMs: now })
+    expect(new Set([a, b, c].map(s => hex(s.groupId))).size).toBe(3)
+    expect(hex(c.groupId)).toBe(hex(streamGroupId(streamKey(peerId(1), STREAM))))
+    // The longest name still gives 32 bytes; an over-long, empty or ill-formed one is refused.
+    const longest = await openGroup({ stream: 'x'.repeat(MAX_STREAM_NAME) })
+    expect(longest.groupId).toHaveLength(GROUP_ID_LENGTH)
+    await expectCode(openGroup({ stream: 'x'.repeat(MAX_STREAM_NAME + 1) }), 'TOO_LARGE')
+    await expectCode(openGroup({ stream: '' }), 'MALFORMED')
+    await expectCode(openGroup({ stream: 'a/b' }), 'MALFORMED')
   })
 
   it('refuses bad Welcome inputs with typed errors', async () => {
-    const creator = await AvSession.create({ identity: peerId(0), nowMs: now })
-    const bob = await generateKeyPackage(peerId(1), { nowMs: now })
-    const carol = await generateKeyPackage(peerId(2), { nowMs: now })
+    const creator = await openGroup()
+    const bob = await generateKeyPackage(peer(1), { nowMs: now })
+    const carol = await generateKeyPackage(peer(2), { nowMs: now })
     const add = await creator.prepareAdd([wire(bob.keyPackage)], { nowMs: now })
     const join = async (over: Partial<Parameters<typeof AvSession.joinFromWelcome>[0]>): Promise<AvSession> =>
-      await AvSession.joinFromWelcome({ welcome: add.welcome!, keyPackage: bob.keyPackage, privateState: bob.privateState, identity: peerId(1), nowMs: now, ...over })
+      await AvSession.joinFromWelcome({
+        welcome: add.welcome!, keyPackage: bob.keyPackage, privateState: bob.privateState, identity: peerId(1), nowMs: now,
+        expect: { owner: peerId(0), stream: STREAM }, ...over,
+      })
     await expectCode(join({ identity: peerId(2) }), 'IDENTITY_MISMATCH')
     await expectCode(join({ keyPackage: carol.keyPackage, privateState: carol.privateState, identity: peerId(2) }), 'NOT_FOUND')
     await expectCode(join({ welcome: Uint8Array.of(1, 2, 3) }), 'MALFORMED')
@@ -188,7 +214,7 @@ describe('AvSession: removal', () => {
     expectCodeSync(() => carol.ownKid(0), 'REMOVED')
 
     // The group goes on without her.
-    const eve = await makeJoiner(peerId(5), now)
+    const eve = await makeJoiner(5, now)
     const add = await creator.prepareAdd([wire(eve.keyPackage)], { nowMs: now })
     await creator.applyPending(add, now)
     await bob.processCommit(wire(add.commit), now)
@@ -212,7 +238,7 @@ describe('AvSession: pending Commits and stale epochs', () => {
     const { creator, joined } = await groupOf(1)
     const keyBefore = hex(await creator.exportSFrameBaseKey())
     const rosterBefore = creator.members()
-    const carol = await makeJoiner(peerId(2), now)
+    const carol = await makeJoiner(2, now)
     const p = await creator.prepareAdd([wire(carol.keyPackage)], { nowMs: now })
     expect(creator.pending).toBe(p)
     expect(creator.epoch).toBe(1n)
@@ -282,7 +308,7 @@ describe('AvSession: pending Commits and stale epochs', () => {
     const c1 = await creator.prepareRemove([peerId(2)])
     await creator.applyPending(c1, now)
     await bob.processCommit(wire(c1.commit), now)
-    const dave = await makeJoiner(peerId(4), now)
+    const dave = await makeJoiner(4, now)
     const c2 = await creator.prepareAdd([wire(dave.keyPackage)], { nowMs: now })
     await creator.applyPending(c2, now)
     // carol missed c1: c2 was made in epoch 2, she is in epoch 1.
@@ -294,13 +320,13 @@ describe('AvSession: pending Commits and stale epochs', () => {
 describe('AvSession: KeyPackage checks in prepareAdd', () => {
   it('refuses members twice, wrong identities, expired, foreign-suite and garbage KeyPackages, leaving nothing pending', async () => {
     const { creator } = await groupOf(1)
-    const again = await generateKeyPackage(peerId(1), { nowMs: now })
+    const again = await generateKeyPackage(peer(1), { nowMs: now })
     await expectCode(creator.prepareAdd([again.keyPackage], { nowMs: now }), 'ALREADY_EXISTS')
-    const carol = await generateKeyPackage(peerId(2), { nowMs: now })
+    const carol = await generateKeyPackage(peer(2), { nowMs: now })
     await expectCode(creator.prepareAdd([carol.keyPackage, carol.keyPackage], { nowMs: now }), 'ALREADY_EXISTS')
     await expectCode(creator.prepareAdd([carol.keyPackage], { nowMs: now, expectedIdentities: [peerId(3)] }), 'IDENTITY_MISMATCH')
     await expectCode(creator.prepareAdd([carol.keyPackage], { nowMs: now + 365 * 24 * 3600 * 1000 }), 'MALFORMED')
-    const chacha = await generateKeyPackage(peerId(3), { nowMs: now, cipherSuite: 3 })
+    const chacha = await generateKeyPackage(peer(3), { nowMs: now, cipherSuite: 3 })
     await expectCode(creator.prepareAdd([chacha.keyPackage], { nowMs: now }), 'UNSUPPORTED_SUITE')
     await expectCode(creator.prepareAdd([Uint8Array.of(0, 1, 0, 5, 9)], { nowMs: now }), 'MALFORMED')
     await expectCode(creator.prepareAdd([new Uint8Array(70_000)], { nowMs: now }), 'TOO_LARGE')
@@ -318,11 +344,12 @@ describe('AvSession: processCommit input checks', () => {
     await expectCode(bob.processCommit(Uint8Array.of(1, 2, 3), now), 'MALFORMED')
     await expectCode(bob.processCommit(new Uint8Array(1024 * 1024 + 1), now), 'TOO_LARGE')
 
-    const other = await groupOf(1)
+    // Another stream of the same owner is another group (its id derives from the name).
+    const other = await groupOf(1, 'other-room')
     const foreign = await other.creator.prepareRemove([peerId(1)])
     await expectCode(bob.processCommit(wire(foreign.commit), now), 'MALFORMED')
 
-    const carol = await generateKeyPackage(peerId(2), { nowMs: now })
+    const carol = await generateKeyPackage(peer(2), { nowMs: now })
     await expectCode(bob.processCommit(carol.keyPackage, now), 'MALFORMED')
 
     const p = await creator.prepareAdd([carol.keyPackage], { nowMs: now })
@@ -340,7 +367,7 @@ describe('AvSession: altered Commits', () => {
   it('refuses any single-byte change of a Commit with a typed error and keeps its state', async () => {
     const { creator, joined } = await groupOf(1)
     const bob = joined[0]!
-    const carol = await generateKeyPackage(peerId(2), { nowMs: now })
+    const carol = await generateKeyPackage(peer(2), { nowMs: now })
     const p = await creator.prepareAdd([carol.keyPackage], { nowMs: now })
     const keyBefore = hex(await bob.exportSFrameBaseKey())
     await fc.assert(fc.asyncProperty(
@@ -362,11 +389,11 @@ describe('AvSession: altered Commits', () => {
 
 describe('inspectCommit', () => {
   it('reads group id, epoch, sender and roster changes without group state', async () => {
-    const creator = await AvSession.create({ identity: peerId(0), nowMs: now, groupId: new TextEncoder().encode('stream-1') })
-    const js = await Promise.all([1, 2].map(async i => await makeJoiner(peerId(i), now)))
+    const creator = await openGroup({ stream: 'stream-1' })
+    const js = await Promise.all([1, 2].map(async i => await makeJoiner(i, now)))
     const add = await creator.prepareAdd(js.map(j => wire(j.keyPackage)), { nowMs: now })
     const info = inspectCommit(add.commit)
-    expect(new TextDecoder().decode(info.groupId)).toBe('stream-1')
+    expect(hex(info.groupId)).toBe(hex(streamGroupId(streamKey(peerId(0), 'stream-1'))))
     expect(info.epoch).toBe(0n)
     expect(info.senderType).toBe('member')
     expect(info.senderLeafIndex).toBe(0)
@@ -380,8 +407,8 @@ describe('inspectCommit', () => {
   })
 
   it('refuses Welcomes, KeyPackages and garbage with MalformedError or TooLargeError only', async () => {
-    const creator = await AvSession.create({ identity: peerId(0), nowMs: now })
-    const bob = await generateKeyPackage(peerId(1), { nowMs: now })
+    const creator = await openGroup()
+    const bob = await generateKeyPackage(peer(1), { nowMs: now })
     const add = await creator.prepareAdd([bob.keyPackage], { nowMs: now })
     expect(() => inspectCommit(add.welcome!)).toThrow(MalformedError)
     expect(() => inspectCommit(bob.keyPackage)).toThrow(MalformedError)

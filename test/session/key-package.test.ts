@@ -11,7 +11,7 @@ import { inspectKeyPackage } from '../../src/session/inspect.js'
 import { MAX_IDENTITY_BYTES, MAX_KEY_PACKAGE_BYTES } from '../../src/session/limits.js'
 import { MAX_IDENTITY } from '../../src/wire/limits.js'
 import { FabricError, MalformedError, TooLargeError } from '../../src/errors.js'
-import { hex, peerId } from './helpers.js'
+import { hex, peer, peerId } from './helpers.js'
 
 const now = Date.now()
 
@@ -29,7 +29,7 @@ async function rejectsWith (p: Promise<unknown>, codes: string[]): Promise<void>
 
 describe('KeyPackages', () => {
   it('inspectKeyPackage gives the identity, suite, ref and lifetime of a generated KeyPackage', async () => {
-    const b = await generateKeyPackage(peerId(1), { nowMs: now })
+    const b = await generateKeyPackage(peer(1), { nowMs: now })
     const info = await inspectKeyPackage(b.keyPackage, now)
     expect(info.identity).toBe(peerId(1))
     expect(info.cipherSuite).toBe(1)
@@ -39,17 +39,17 @@ describe('KeyPackages', () => {
   })
 
   it('generates a batch with one last-resort KeyPackage marked by the last_resort extension', async () => {
-    const { keyPackages, lastResort } = await generateKeyPackages(peerId(2), { nowMs: now, count: 3, lastResort: true })
+    const { keyPackages, lastResort } = await generateKeyPackages(peer(2), { nowMs: now, count: 3, lastResort: true })
     expect(keyPackages).toHaveLength(3)
     expect(lastResort?.lastResort).toBe(true)
     expect((await inspectKeyPackage(lastResort!.keyPackage)).lastResort).toBe(true)
     for (const kp of keyPackages) expect((await inspectKeyPackage(kp.keyPackage)).lastResort).toBe(false)
     expect(new Set([...keyPackages, lastResort!].map(b => hex(b.ref))).size).toBe(4)
-    await expect(generateKeyPackages(peerId(2), { nowMs: now, count: 0 })).rejects.toThrow(FabricError)
+    await expect(generateKeyPackages(peer(2), { nowMs: now, count: 0 })).rejects.toThrow(FabricError)
   })
 
   it('refuses a KeyPackage outside its lifetime, with a bad signature, or of another wire format', async () => {
-    const b = await generateKeyPackage(peerId(3), { nowMs: now, lifetimeSeconds: 60 })
+    const b = await generateKeyPackage(peer(3), { nowMs: now, lifetimeSeconds: 60 })
     await expect(inspectKeyPackage(b.keyPackage, now + 3_600_000)).rejects.toThrow(MalformedError)
     await expect(inspectKeyPackage(b.keyPackage, now - 3_600_000)).rejects.toThrow(MalformedError)
     const tampered = Uint8Array.from(b.keyPackage)
@@ -61,12 +61,18 @@ describe('KeyPackages', () => {
   })
 
   it('refuses identities fabric cannot carry', async () => {
-    await expect(generateKeyPackage('', { nowMs: now })).rejects.toThrow(MalformedError)
-    await expect(generateKeyPackage('x'.repeat(MAX_IDENTITY_BYTES + 1), { nowMs: now })).rejects.toThrow(MalformedError)
+    const named = (peerId: string) => ({ ...peer(1), peerId })
+    await expect(generateKeyPackage(named(''), { nowMs: now })).rejects.toThrow(MalformedError)
+    await expect(generateKeyPackage(named('x'.repeat(MAX_IDENTITY_BYTES + 1)), { nowMs: now })).rejects.toThrow(MalformedError)
     // The wire's bound: an identity the control protocols could not name is refused here too.
     expect(MAX_IDENTITY_BYTES).toBe(MAX_IDENTITY)
-    expect((await inspectKeyPackage((await generateKeyPackage('x'.repeat(MAX_IDENTITY_BYTES), { nowMs: now })).keyPackage)).identity).toHaveLength(MAX_IDENTITY_BYTES)
-    await expect(generateKeyPackage(peerId(1), { nowMs: now, cipherSuite: 9999 })).rejects.toThrow(expect.objectContaining({ code: 'UNSUPPORTED_SUITE' }))
+    // Every real identity is an Ed25519 peer id, well inside the bound; a credential of the
+    // longest length that is not the peer id of the signing key is refused as someone else's.
+    expect(peerId(1).length).toBeLessThanOrEqual(MAX_IDENTITY_BYTES)
+    expect((await inspectKeyPackage((await generateKeyPackage(peer(1), { nowMs: now })).keyPackage)).identity).toBe(peerId(1))
+    await rejectsWith(inspectKeyPackage((await generateKeyPackage(named('x'.repeat(MAX_IDENTITY_BYTES)), { nowMs: now })).keyPackage), ['IDENTITY_MISMATCH'])
+    await rejectsWith(inspectKeyPackage((await generateKeyPackage(named(peerId(2)), { nowMs: now })).keyPackage), ['IDENTITY_MISMATCH'])
+    await expect(generateKeyPackage(peer(1), { nowMs: now, cipherSuite: 9999 })).rejects.toThrow(expect.objectContaining({ code: 'UNSUPPORTED_SUITE' }))
   })
 
   it('random bytes only ever give MalformedError or TooLargeError', async () => {
@@ -84,21 +90,23 @@ describe('KeyPackages', () => {
   })
 
   it('every single-byte change of a valid KeyPackage is refused with a typed error', async () => {
-    const b = await generateKeyPackage(peerId(4), { nowMs: now })
+    const b = await generateKeyPackage(peer(4), { nowMs: now })
     await fc.assert(fc.asyncProperty(
       fc.nat({ max: b.keyPackage.length - 1 }),
       fc.integer({ min: 1, max: 255 }),
       async (at, x) => {
         const bytes = Uint8Array.from(b.keyPackage)
         bytes[at]! ^= x
-        // A changed suite field can name a suite whose optional packages are absent.
-        await rejectsWith(inspectKeyPackage(bytes), ['MALFORMED', 'TOO_LARGE', 'UNSUPPORTED_SUITE'])
+        // A changed suite field can name a suite whose optional packages are absent, or
+        // that does not sign with Ed25519; a changed credential or signature key no longer
+        // binds the key to the peer id.
+        await rejectsWith(inspectKeyPackage(bytes), ['MALFORMED', 'TOO_LARGE', 'UNSUPPORTED_SUITE', 'IDENTITY_MISMATCH'])
       },
     ), { numRuns: 200 })
   })
 
   it('private state round-trips and refuses garbage', async () => {
-    const b = await generateKeyPackage(peerId(5), { nowMs: now })
+    const b = await generateKeyPackage(peer(5), { nowMs: now })
     const p = decodePrivateState(b.privateState)
     expect(hex(encodePrivateState(p))).toBe(hex(b.privateState))
     expect(() => decodePrivateState(new Uint8Array(0))).toThrow(MalformedError)

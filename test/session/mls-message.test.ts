@@ -7,18 +7,18 @@ import { decodeWholeMlsMessage } from '../../src/session/mls-message.js'
 import { inspectKeyPackage } from '../../src/session/inspect.js'
 import { FabricError, MalformedError } from '../../src/errors.js'
 import { errorOf } from '../crypto/helpers.js'
-import { hex, makeJoiner, peerId, wire } from './helpers.js'
+import { hex, makeJoiner, peer, STREAM, wire } from './helpers.js'
 
 const now = Date.now()
 
 /** A two-member group and a pending Commit adding a third (no UpdatePath), plus its Welcome and KeyPackage. */
 async function fixture (): Promise<{ bob: AvSession, commit: Uint8Array, welcome: Uint8Array, keyPackage: Uint8Array }> {
-  const creator = await AvSession.create({ identity: peerId(0), nowMs: now })
-  const j = await makeJoiner(peerId(1), now)
+  const creator = await AvSession.create({ identity: peer(0), stream: STREAM, admission: { admission: 'open' }, nowMs: now })
+  const j = await makeJoiner(1, now)
   const add = await creator.prepareAdd([wire(j.keyPackage)], { nowMs: now })
   await creator.applyPending(add, now)
   const bob = await j.join(add.welcome!, now)
-  const carol = await generateKeyPackage(peerId(2), { nowMs: now })
+  const carol = await generateKeyPackage(peer(2), { nowMs: now })
   const p = await creator.prepareAdd([carol.keyPackage], { nowMs: now })
   return { bob, commit: wire(p.commit), welcome: wire(p.welcome!), keyPackage: wire(carol.keyPackage) }
 }
