@@ -35,7 +35,7 @@ import { FabricError, MalformedError } from '../errors.js'
 import { streamGroupId, streamKey, validateStreamName, type StreamKey } from '../wire/stream-tag.js'
 import {
   admissionExtensions, admitsByName, approveKnock, checkCommitAdmission, checkGroupAdmitted, createInvitation, decideJoin,
-  emptyLedger, epochCode, identityFingerprint, mayInvite, nextLedger, readAdmissionState, rulesOf, signPolicy,
+  emptyLedger, epochCode, identityFingerprint, mayInvite, nextLedger, readAdmissionExtensions, readAdmissionState, rulesOf, signPolicy,
   DEFAULT_INVITATION_LIFETIME_SECONDS,
   type AdmissionRules, type AdmissionState, type JoinDecision, type NewAdmission, type ParsedToken,
 } from './admission/index.js'
@@ -599,31 +599,30 @@ export class AvSession {
   /**
    * Prepares a Commit that replaces the admission policy with `rules`
    * (owner only: the policy carries the owner's signature), with the serial
-   * one higher, optionally removing members in the same Commit. Members
-   * refuse it unless everyone left in the group is still admitted, so remove
-   * those a narrower policy no longer admits here.
+   * one higher. Members refuse it unless everyone in the group is still
+   * admitted, so first remove (prepareRemove) those a narrower policy no
+   * longer admits.
    *
-   * @param remove identities to remove in the same Commit
+   * Removals cannot ride in the same Commit: a Remove needs an UpdatePath,
+   * and ts-mls 1.6.4 encrypts an UpdatePath under the GroupContext without
+   * the Commit's new extensions while it decrypts under the one with them
+   * (ts-mls issue #742), so no member could process such a Commit.
+   *
+   * @param remove must be empty (kept for callers that pass it); see above
    * @throws FabricError NOT_ADMITTED when this member is not the owner, or a
-   *         remaining member would lose its standing
-   * @throws FabricError INVALID_STATE when another Commit is pending
+   *         member would lose its standing
+   * @throws FabricError INVALID_STATE when another Commit is pending, or `remove` is not empty
    * @throws FabricError REMOVED after own removal
    */
   async prepareUpdatePolicy (rules: AdmissionRules, nowMs: number, remove: readonly string[] = []): Promise<PendingCommit> {
     return await this.#exclusive(async () => {
       this.#checkCanCommit()
       if (this.identity !== this.owner) throw new FabricError('NOT_ADMITTED', 'only the stream\'s owner changes its admission policy')
-      const members = membersOfTree(this.#state.ratchetTree)
-      const proposals: Proposal[] = []
-      for (const identity of new Set(remove)) {
-        if (identity === this.identity) throw new FabricError('INVALID_STATE', 'a member cannot commit its own removal')
-        const m = members.find(x => x.identity === identity)
-        if (m === undefined) throw new FabricError('NOT_MEMBER', `${identity} is not a member`)
-        proposals.push({ proposalType: 'remove', remove: { removed: m.leafIndex } })
+      if (remove.length > 0) {
+        throw new FabricError('INVALID_STATE', 'a policy change cannot remove members in the same Commit: remove them first (prepareRemove)')
       }
       const policy = signPolicy(this.#signer(), this.stream, rules, this.#admission.policy.policy.serial + 1n)
-      proposals.push(contextProposal(admissionExtensions(policy.bytes, this.#admission.ledger.bytes)))
-      return await this.#prepare(proposals, [], [...new Set(remove)], nowMs)
+      return await this.#prepare([contextProposal(admissionExtensions(policy.bytes, this.#admission.ledger.bytes))], [], [], nowMs)
     })
   }
 
@@ -790,13 +789,15 @@ export class AvSession {
       throw new FabricError('INVALID_STATE', `leaf index ${widest} would not fit an SFrame KID`)
     }
     // The committer holds itself to the check every member will make, so it
-    // never sends a Commit the group refuses.
+    // never sends a Commit the group refuses; invitation expiry it checks
+    // strictly, leaving the members' slack to their clocks and the transit.
     const admission = checkCommitAdmission({
       before: this.#admission,
       afterExtensions: newState.groupContext.extensions,
       added: addedIdentities,
       survivors: new Set(members.map((m) => m.identity)),
       nowSeconds: secondsOf(nowMs),
+      graceSeconds: 0n,
     })
     const commitBytes = encodeMlsMessage(commit)
     checkSize('Commit', commitBytes, MAX_COMMIT_BYTES)
@@ -858,8 +859,14 @@ export class AvSession {
     for (const p of c.commit.proposals) {
       if (p.proposalOrRefType !== 'proposal') throw new MalformedError('Commit includes a proposal by reference')
       const type = p.proposal.proposalType
-      if (type === 'group_context_extensions') contextChanges++
-      else if (type !== 'add' && type !== 'remove') throw new MalformedError(`Commit includes a ${String(type)} proposal`)
+      if (type === 'group_context_extensions') {
+        contextChanges++
+        // It must carry the admission state itself: ts-mls reads an empty
+        // extension list as "no change", RFC 9420 section 12.1.7 as "none".
+        readAdmissionExtensions(p.proposal.groupContextExtensions.extensions)
+      } else if (type !== 'add' && type !== 'remove') {
+        throw new MalformedError(`Commit includes a ${String(type)} proposal`)
+      }
     }
     if (contextChanges > 1) throw new MalformedError('Commit includes more than one GroupContextExtensions proposal')
     return pm

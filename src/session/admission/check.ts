@@ -118,6 +118,13 @@ export interface CommitAdmissionInput {
   survivors: ReadonlySet<string>
   /** The member's clock, seconds since the Unix epoch. */
   nowSeconds: bigint
+  /**
+   * Slack on invitation expiry, seconds; default INVITATION_EXPIRY_GRACE_SECONDS
+   * (a member checking someone else's Commit). The committer checking its own
+   * Commit passes 0: it holds itself to the strict clock, as decideJoin does,
+   * so the members' slack is left for their clocks and the Commit's transit.
+   */
+  graceSeconds?: bigint
 }
 
 /**
@@ -127,8 +134,8 @@ export interface CommitAdmissionInput {
  *    higher serial;
  * 2. every added identity is admitted by the policy after the Commit, by
  *    name or by an entry of the new ledger whose redemption verifies, has
- *    not expired (with INVITATION_EXPIRY_GRACE_SECONDS of slack) and stays
- *    within the invitation's uses;
+ *    not expired (with `graceSeconds` of slack) and stays within the
+ *    invitation's uses;
  * 3. the new ledger is exactly nextLedger(old, survivors, those admissions);
  * 4. after a policy change, every member is still admitted.
  *
@@ -154,7 +161,7 @@ export function checkCommitAdmission (input: CommitAdmissionInput): AdmissionSta
       throw new FabricError('NOT_ADMITTED', `the Commit adds ${identity}, whom the stream's policy does not admit`)
     }
     const checked = checkRedemption(entry.evidence!, policy, identity)
-    checkNotExpired(checked.invitation, nowSeconds, BigInt(INVITATION_EXPIRY_GRACE_SECONDS))
+    checkNotExpired(checked.invitation, nowSeconds, input.graceSeconds ?? BigInt(INVITATION_EXPIRY_GRACE_SECONDS))
     checkUsesLeft(before.ledger, checked, uses.get(checked.idHex) ?? 0)
     uses.set(checked.idHex, (uses.get(checked.idHex) ?? 0) + 1)
     admissions.push({ admission: entry, invitationId: checked.invitation.id })

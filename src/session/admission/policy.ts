@@ -74,16 +74,21 @@ export function signPolicy (owner: MemberIdentity, stream: string, rules: Admiss
 }
 
 /**
- * Decodes a SignedPolicy and checks it: the owner it names signed it, its
- * group id is the one its owner and stream derive, and it says what `expect`
- * asks for.
+ * Decodes a SignedPolicy and checks it: it is in canonical encoding, the
+ * owner it names signed it, its group id is the one its owner and stream
+ * derive, and it says what `expect` asks for.
  *
- * @throws MalformedError | TooLargeError when it does not decode
+ * @throws MalformedError | TooLargeError when it does not decode or is not canonical
  * @throws FabricError AUTH_FAILED when the signature is not its owner's
  * @throws FabricError OWNER_MISMATCH when owner, stream or group id differ from `expect`
  */
 export function verifySignedPolicy (bytes: Uint8Array, expect: PolicyExpectation = {}): VerifiedPolicy {
   const signed = decodeSignedPolicy(bytes)
+  // Members compare the policy extension byte for byte (a change must be a
+  // successor), so, as with the ledger, only its canonical form is accepted:
+  // the protobuf decoder also reads other forms (any field order, a field's
+  // wire type ignored) as the same policy.
+  if (!equalBytes(encodeSignedPolicy(signed), bytes)) throw new MalformedError('the signed admission policy is not in canonical encoding')
   const policy = decodeAdmissionPolicy(signed.policy)
   const ownerKey = publicKeyOfPeerId(policy.owner)
   if (!verifyWithDomain(ownerKey, 'fabric admission policy v1', signed.policy, signed.signature)) {
