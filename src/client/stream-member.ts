@@ -268,14 +268,21 @@ export class StreamMember extends EventEmitter {
 
   /**
    * Owner only: replaces the admission rules (a new signed policy, committed
-   * to the group), removing `remove` in the same Commit.
+   * to the group). Members the new rules no longer admit must go first: the
+   * ones in `remove` are removed by a Commit of their own before it (one
+   * Commit cannot carry both with ts-mls 1.6.4, see
+   * AvSession.prepareUpdatePolicy).
    * @throws FabricError NOT_ADMITTED (not the owner, or a member would lose its standing), NOT_COMMITTER
    */
   async updateAdmission (rules: AdmissionRules, remove: readonly string[] = []): Promise<void> {
     const committer = this.committer
     if (committer === undefined) throw new FabricError('NOT_COMMITTER', 'only the committer commits policy changes')
+    if (remove.length > 0) {
+      for (const identity of remove) committer.requestRemoval(identity)
+      await committer.idle()
+    }
     await committer.run(async () => {
-      const pending = await this.session.prepareUpdatePolicy(rules, Date.now(), remove)
+      const pending = await this.session.prepareUpdatePolicy(rules, Date.now())
       try {
         await this.submitCommit(pending)
       } catch (err) {

@@ -608,19 +608,15 @@ export class AvSession {
    * the Commit's new extensions while it decrypts under the one with them
    * (ts-mls issue #742), so no member could process such a Commit.
    *
-   * @param remove must be empty (kept for callers that pass it); see above
    * @throws FabricError NOT_ADMITTED when this member is not the owner, or a
    *         member would lose its standing
-   * @throws FabricError INVALID_STATE when another Commit is pending, or `remove` is not empty
+   * @throws FabricError INVALID_STATE when another Commit is pending
    * @throws FabricError REMOVED after own removal
    */
-  async prepareUpdatePolicy (rules: AdmissionRules, nowMs: number, remove: readonly string[] = []): Promise<PendingCommit> {
+  async prepareUpdatePolicy (rules: AdmissionRules, nowMs: number): Promise<PendingCommit> {
     return await this.#exclusive(async () => {
       this.#checkCanCommit()
       if (this.identity !== this.owner) throw new FabricError('NOT_ADMITTED', 'only the stream\'s owner changes its admission policy')
-      if (remove.length > 0) {
-        throw new FabricError('INVALID_STATE', 'a policy change cannot remove members in the same Commit: remove them first (prepareRemove)')
-      }
       const policy = signPolicy(this.#signer(), this.stream, rules, this.#admission.policy.policy.serial + 1n)
       return await this.#prepare([contextProposal(admissionExtensions(policy.bytes, this.#admission.ledger.bytes))], [], [], nowMs)
     })
@@ -914,6 +910,19 @@ export class AvSession {
     this.#queue = run.catch(() => undefined)
     return await run
   }
+}
+
+/**
+ * The KeyPackageRefs (RFC 9420 section 5.2) a Welcome carries secrets for,
+ * so a joiner holding several KeyPackages knows which one it was added with.
+ *
+ * @throws TooLargeError above 1 MiB; MalformedError when it is not a Welcome
+ */
+export function welcomeKeyPackageRefs (welcome: Uint8Array): Uint8Array[] {
+  checkSize('Welcome', welcome, MAX_WELCOME_BYTES)
+  const msg = decodeWholeMlsMessage('Welcome', welcome)
+  if (msg.wireformat !== 'mls_welcome') throw new MalformedError(`expected an MLSMessage Welcome, got ${msg.wireformat}`)
+  return msg.welcome.secrets.map((s) => Uint8Array.from(s.newMember))
 }
 
 /** Whole seconds since the Unix epoch of a ms clock reading. */
