@@ -184,7 +184,7 @@ describe('directory service over libp2p', () => {
 
   it('answers oversize KeyPackages and frames with TOO_LARGE, and the client checks the frame bound before sending', async () => {
     // The client's encoder refuses it before sending, so speak raw protobuf.
-    const big = DirectoryRequest.encode({ version: 1, publish: { keyPackages: [new Uint8Array(MAX_KEY_PACKAGE + 1)], lastResort: new Uint8Array(0) } })
+    const big = DirectoryRequest.encode({ version: 1, publish: { keyPackages: [new Uint8Array(MAX_KEY_PACKAGE + 1)], lastResort: new Uint8Array(0), replace: false } })
     const a = await rawStream(carol.host, addr, encodeFrame(big))
     expect((await rawResponse(a.framed)).error?.code).toBe('TOO_LARGE')
 

@@ -108,6 +108,26 @@ describe('KeyPackageStore', () => {
     expect(store.stats()).toMatchObject({ bytes: bytes('new').byteLength, identities: 1, keyPackages: 1 })
   })
 
+  it('replace drops every KeyPackage held for the identity in the same step, and only that identity\'s', async () => {
+    const ds = new MemoryDatastore()
+    const store = new KeyPackageStore(ds)
+    open.push(store)
+    await store.publish(ALICE, [kp('1'), kp('2'), kp('3')], kp('last'))
+    await store.publish(BOB, [kp('b1')])
+    // A new process of alice: what the old one published is dead stock.
+    expect(await store.publish(ALICE, [kp('4')], kp('last-2'), undefined, { replace: true })).toBe(1)
+    expect(await store.count(ALICE)).toEqual({ count: 1, hasLastResort: true })
+    expect(text((await store.fetch(ALICE))?.keyPackage)).toBe('kp:4')
+    expect(await store.fetch(ALICE)).toEqual({ keyPackage: bytes('last-2'), lastResort: true })
+    expect(await store.count(BOB)).toEqual({ count: 1, hasLastResort: false })
+    // The accounting follows the datastore: only last-2 is left of alice's.
+    expect((await storedBytes(ds)).get(ALICE)).toEqual({ bytes: bytes('last-2').byteLength, count: 1 })
+    expect(store.stats()).toMatchObject({ bytes: bytes('last-2').byteLength + bytes('b1').byteLength, identities: 2 })
+    // Replacing with the very KeyPackage held before is not a duplicate: the old copy is gone first.
+    expect(await store.publish(ALICE, [kp('4')], undefined, undefined, { replace: true })).toBe(1)
+    expect(await store.count(ALICE)).toEqual({ count: 1, hasLastResort: false })
+  })
+
   it('keeps identities apart', async () => {
     const store = await memoryStore()
     await store.publish(ALICE, [kp('a')])
