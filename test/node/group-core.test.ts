@@ -1,45 +1,82 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  GroupServiceCore, MAX_PENDING_JOINERS_PER_STREAM, MAX_STREAMS_PER_NODE,
-  type ConnId, type GroupAction, type GroupServiceOptions,
+  DEFAULT_BIND_TIMEOUT_MS, DEFAULT_PENDING_JOIN_TIMEOUT_MS, FETCHES_PER_PENDING_JOIN, GroupServiceCore,
+  MAX_GROUP_REQUEST_FRAME, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_PENDING_JOINERS_PER_STREAM, MAX_PENDING_JOINS_PER_IDENTITY,
+  MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
+  type CommitInfo, type ConnId, type GroupAction, type GroupServiceOptions,
 } from '../../src/node/group-core.js'
 import { decodeGroupServerMessage, encodeGroupServerMessage } from '../../src/wire/group-messages.js'
-import { MAX_ADDED_PER_COMMIT, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_ROSTER } from '../../src/wire/limits.js'
-import type { GroupClientMessage, GroupServerMessage, SubmitCommit } from '../../src/wire/pb/group.js'
+import { MAX_ADDED_PER_COMMIT, MAX_CONTROL_FRAME, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_ROSTER } from '../../src/wire/limits.js'
+import type { GroupClientMessage, GroupServerMessage, JoinStream, SubmitCommit } from '../../src/wire/pb/group.js'
+import { streamKey, type StreamKey } from '../../src/wire/stream-tag.js'
 
-// A tiny stand-in for an MLS PublicMessage Commit: 'C' || epoch (u64 BE) ||
-// group id. The unit under test is the state machine, not MLS parsing.
+// A tiny stand-in for an MLS PublicMessage Commit: 'C' || JSON of what the
+// core reads from one (group id, epoch, sender leaf, the identities its Adds
+// carry, the leaves its Removes name, proposals by reference). The unit under
+// test is the state machine, not MLS parsing; test/node/leaf-tracking.test.ts
+// runs the core on real Commits.
 const GID = new Uint8Array([0x67, 0x69, 0x64])
 const OTHER_GID = new Uint8Array([0x78])
 const WELCOME = new Uint8Array([0x57, 1, 2, 3])
+const NONE = new Uint8Array()
 
-function testCommit (epoch: bigint, groupId: Uint8Array = GID): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(9 + groupId.byteLength)
-  out[0] = 0x43
-  new DataView(out.buffer).setBigUint64(1, epoch)
-  out.set(groupId, 9)
-  return out
+/** What a fake Commit says about itself; unset fields default to an honest Commit of the committer (leaf 0). */
+interface FakeCommit {
+  epoch: bigint
+  groupId?: Uint8Array
+  /** Sender leaf; null for a Commit with no member sender. */
+  sender?: number | null
+  added?: string[]
+  removed?: number[]
+  refs?: number
 }
 
-function inspectTestCommit (bytes: Uint8Array): { groupId: Uint8Array, epoch: bigint } {
-  if (bytes.byteLength < 9 || bytes[0] !== 0x43) throw new Error('not a test commit')
-  return { epoch: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(1), groupId: bytes.slice(9) }
+function testCommit (c: FakeCommit): Uint8Array<ArrayBuffer> {
+  const json = JSON.stringify({
+    e: c.epoch.toString(), g: Buffer.from(c.groupId ?? GID).toString('hex'), s: c.sender === undefined ? 0 : c.sender,
+    a: c.added ?? [], r: c.removed ?? [], p: c.refs ?? 0,
+  })
+  return new Uint8Array(Buffer.from(`C${json}`, 'utf8'))
+}
+
+function inspectTestCommit (bytes: Uint8Array): CommitInfo {
+  if (bytes.byteLength < 2 || bytes[0] !== 0x43) throw new Error('not a test commit')
+  const o = JSON.parse(Buffer.from(bytes.subarray(1)).toString('utf8')) as { e: string, g: string, s: number | null, a: string[], r: number[], p: number }
+  return {
+    epoch: BigInt(o.e),
+    groupId: new Uint8Array(Buffer.from(o.g, 'hex')),
+    ...(o.s === null ? {} : { senderLeafIndex: o.s }),
+    addedIdentities: o.a,
+    removedLeafIndices: o.r,
+    proposalRefs: o.p,
+  }
 }
 
 type Body = Omit<GroupClientMessage, 'version' | 'requestId'>
+
+const ALICE = 'alice'
+const BOB = 'bob'
+const CAROL = 'carol'
+const DAVE = 'dave'
+const EVE = 'eve'
+
+/** Alice's stream 's', where most tests happen. */
+const S = streamKey(ALICE, 's')
 
 /** Drives one core with a manual clock and fresh request ids. */
 class Harness {
   readonly core: GroupServiceCore
   now = 0
   private nextRequestId = 1n
+  private readonly peers = new Map<ConnId, string>()
 
   constructor (opts: Partial<GroupServiceOptions> = {}) {
     this.core = new GroupServiceCore({ inspectCommit: inspectTestCommit, ...opts })
   }
 
   open (conn: ConnId, peer: string): GroupAction[] {
+    this.peers.set(conn, peer)
     return this.core.handle({ kind: 'opened', conn, peer }, this.now)
   }
 
@@ -59,21 +96,36 @@ class Harness {
   }
 
   create (conn: ConnId, stream = 's', groupId = GID): GroupAction[] { return this.send(conn, { create: { stream, groupId } }).actions }
-  join (conn: ConnId, stream = 's'): GroupAction[] { return this.send(conn, { join: { stream } }).actions }
+  /** Joins `owner`'s stream `stream` (default alice's 's'). */
+  join (conn: ConnId, owner = ALICE, stream = 's', redemption: Uint8Array<ArrayBuffer> = NONE): GroupAction[] {
+    return this.send(conn, { join: { stream, owner, redemption } }).actions
+  }
+
   ack (conn: ConnId, epoch: bigint): GroupAction[] { return this.send(conn, { ack: { epoch } }).actions }
   leave (conn: ConnId): GroupAction[] { return this.send(conn, { leave: {} }).actions }
+  deny (conn: ConnId, identity: string, reason = ''): GroupAction[] { return this.send(conn, { deny: { identity, reason } }).actions }
 
-  commit (conn: ConnId, epoch: bigint, change: Partial<SubmitCommit> = {}): GroupAction[] {
+  /**
+   * The SubmitCommit `conn`'s member would send on `stream`: by default a
+   * Commit whose own proposals are exactly `change.added` and the leaves of
+   * `change.removed`, from the sender's leaf; `mls` makes it say otherwise.
+   */
+  submitCommit (conn: ConnId, epoch: bigint, change: Partial<SubmitCommit> = {}, mls: Partial<FakeCommit> = {}, stream: StreamKey = S): SubmitCommit {
     const added = change.added ?? []
-    const commit: SubmitCommit = {
+    const removed = change.removed ?? []
+    const leafOf = (id: string): number => this.core.leafIndexOf(stream, id) ?? 999
+    return {
       epoch,
-      commit: testCommit(epoch),
-      welcome: added.length > 0 ? WELCOME : new Uint8Array(),
+      commit: testCommit({ epoch, added, removed: removed.map(leafOf), sender: leafOf(this.peers.get(conn) ?? ''), ...mls }),
+      welcome: added.length > 0 ? WELCOME : NONE,
       added,
-      removed: [],
+      removed,
       ...change,
     }
-    return this.send(conn, { commit }).actions
+  }
+
+  commit (conn: ConnId, epoch: bigint, change: Partial<SubmitCommit> = {}, mls: Partial<FakeCommit> = {}, stream: StreamKey = S): GroupAction[] {
+    return this.send(conn, { commit: this.submitCommit(conn, epoch, change, mls, stream) }).actions
   }
 }
 
@@ -92,12 +144,19 @@ function errorCode (actions: GroupAction[], conn: ConnId): string | undefined {
   return only(actions, conn).error?.code
 }
 
-const ALICE = 'alice'
-const BOB = 'bob'
-const CAROL = 'carol'
-const DAVE = 'dave'
+function rosterActions (actions: GroupAction[]): GroupAction[] {
+  return actions.filter(a => a.kind === 'roster')
+}
 
-/** Stream 's' at epoch 1: alice (conn 1, committer) and bob (conn 2). */
+function joinRequested (identity: string, redemption: Uint8Array<ArrayBuffer> = NONE): GroupServerMessage {
+  return { version: 1, requestId: 0n, joinRequested: { identity, redemption } }
+}
+
+function joinWithdrawn (identity: string): GroupServerMessage {
+  return { version: 1, requestId: 0n, joinWithdrawn: { identity } }
+}
+
+/** Stream alice/s at epoch 1: alice (conn 1, committer, leaf 0) and bob (conn 2, leaf 1). */
 function aliceAndBob (opts: Partial<GroupServiceOptions> = {}): Harness {
   const h = new Harness(opts)
   h.open(1, ALICE)
@@ -109,7 +168,7 @@ function aliceAndBob (opts: Partial<GroupServiceOptions> = {}): Harness {
 }
 
 describe('GroupServiceCore: create and join', () => {
-  it('create makes the sender the committer and only member at epoch 0', () => {
+  it('create makes the sender the committer and only member at epoch 0, at leaf 0', () => {
     const h = new Harness()
     expect(h.open(1, ALICE)).toEqual([])
     const { actions, requestId } = h.send(1, { create: { stream: 's', groupId: GID } }, 77n)
@@ -118,23 +177,34 @@ describe('GroupServiceCore: create and join', () => {
       { version: 1, requestId: 77n, ok: { epoch: 0n } },
       { version: 1, requestId: 0n, roster: { epoch: 0n, members: [ALICE], committer: ALICE } },
     ])
-    expect(actions.filter(a => a.kind === 'roster')).toEqual([
-      { kind: 'roster', stream: 's', epoch: 0n, members: [ALICE], added: [ALICE], removed: [] },
+    expect(rosterActions(actions)).toEqual([
+      { kind: 'roster', stream: S, epoch: 0n, members: [ALICE], added: [ALICE], removed: [], leaves: new Map([[ALICE, 0]]) },
     ])
-    expect(h.core.streams()).toEqual(['s'])
-    expect(h.core.roster('s')).toEqual({ epoch: 0n, members: [ALICE], committer: ALICE })
-    expect(h.core.isMember('s', ALICE)).toBe(true)
-    expect(h.core.isMember('s', BOB)).toBe(false)
+    expect(S).toBe('alice/s')
+    expect(h.core.streams()).toEqual([S])
+    expect(h.core.roster(S)).toEqual({ epoch: 0n, members: [ALICE], committer: ALICE, pending: 0 })
+    expect(h.core.isMember(S, ALICE)).toBe(true)
+    expect(h.core.isMember(S, BOB)).toBe(false)
+    expect(h.core.leafIndexOf(S, ALICE)).toBe(0)
+    expect(h.core.leafIndexOf(S, BOB)).toBeUndefined()
     expect(h.core.roster('nope')).toBeUndefined()
+    // The stream is the owner's name for it, not the bare name.
+    expect(h.core.roster('s')).toBeUndefined()
   })
 
-  it('refuses a create for an existing stream with ALREADY_EXISTS and its epoch', () => {
+  it('refuses a create of the owner\'s existing stream with ALREADY_EXISTS and its epoch; another owner\'s same name is another stream', () => {
     const h = aliceAndBob()
-    h.open(3, CAROL)
+    h.open(3, ALICE)
     const { actions, requestId } = h.send(3, { create: { stream: 's', groupId: GID } })
     expect(only(actions, 3)).toMatchObject({ version: 1, requestId, error: { code: 'ALREADY_EXISTS', currentEpoch: 1n } })
-    // Refused, so conn 3 is still unbound and may join.
-    expect(errorCode(h.join(3), 3)).toBeUndefined()
+    // Refused, so conn 3 is still unbound and may create another stream.
+    expect(to(h.create(3, 't'), 3)[0]?.ok).toEqual({ epoch: 0n })
+    // Carol's 's' is hers: it cannot collide with alice's.
+    h.open(4, CAROL)
+    expect(to(h.create(4, 's'), 4)[0]?.ok).toEqual({ epoch: 0n })
+    expect(h.core.streams()).toEqual([S, streamKey(ALICE, 't'), streamKey(CAROL, 's')])
+    expect(h.core.roster(streamKey(CAROL, 's'))).toEqual({ epoch: 0n, members: [CAROL], committer: CAROL, pending: 0 })
+    expect(h.core.roster(S)?.epoch).toBe(1n)
   })
 
   it('refuses malformed create and join arguments', () => {
@@ -145,36 +215,60 @@ describe('GroupServiceCore: create and join', () => {
     expect(errorCode(h.create(1, 'x'.repeat(257)), 1)).toBe('TOO_LARGE')
     expect(errorCode(h.create(1, 's', new Uint8Array(MAX_GROUP_ID + 1)), 1)).toBe('TOO_LARGE')
     expect(errorCode(h.create(1, 'no spaces'), 1)).toBe('MALFORMED')
+    expect(errorCode(h.create(1, 'a/b'), 1)).toBe('MALFORMED')
+    expect(errorCode(h.join(1, ALICE, ''), 1)).toBe('MALFORMED')
+    // A join must name a valid owner: missing, outside the charset, too long.
     expect(errorCode(h.join(1, ''), 1)).toBe('MALFORMED')
+    expect(errorCode(h.join(1, 'not/a/peer'), 1)).toBe('MALFORMED')
+    expect(errorCode(h.join(1, 'x'.repeat(129)), 1)).toBe('TOO_LARGE')
+    expect(h.core.streams()).toEqual([])
+  })
+
+  it('refuses a create by a peer whose id is no valid identity (it could not name its stream)', () => {
+    const h = new Harness()
+    h.open(1, 'not/a/peer')
+    expect(errorCode(h.create(1), 1)).toBe('MALFORMED')
     expect(h.core.streams()).toEqual([])
   })
 
   it('requires create or join first, and only once per conn', () => {
     const h = new Harness()
     h.open(1, ALICE)
-    for (const body of [{ ack: { epoch: 0n } }, { leave: {} }, { commit: { epoch: 0n, commit: testCommit(0n), welcome: new Uint8Array(), added: [], removed: [] } }]) {
+    for (const body of [{ ack: { epoch: 0n } }, { leave: {} }, { commit: h.submitCommit(1, 0n) }, { deny: { identity: BOB, reason: '' } }]) {
       expect(errorCode(h.send(1, body).actions, 1)).toBe('INVALID_STATE')
     }
     h.create(1)
     expect(errorCode(h.create(1, 't'), 1)).toBe('INVALID_STATE')
-    expect(errorCode(h.join(1, 's'), 1)).toBe('INVALID_STATE')
-    expect(h.core.streams()).toEqual(['s'])
+    expect(errorCode(h.join(1), 1)).toBe('INVALID_STATE')
+    expect(h.core.streams()).toEqual([S])
   })
 
-  it('join routes JoinRequested to the committer and replies with the current epoch', () => {
+  it('join routes JoinRequested with the redemption to the committer and replies with the current epoch', () => {
     const h = aliceAndBob()
     h.open(3, CAROL)
-    const { actions, requestId } = h.send(3, { join: { stream: 's' } })
-    expect(to(actions, 1)).toEqual([{ version: 1, requestId: 0n, joinRequested: { identity: CAROL } }])
+    const { actions, requestId } = h.send(3, { join: { stream: 's', owner: ALICE, redemption: NONE } })
+    expect(to(actions, 1)).toEqual([joinRequested(CAROL)])
     expect(to(actions, 3)).toEqual([{ version: 1, requestId, ok: { epoch: 1n } }])
     expect(to(actions, 2)).toEqual([])
-    expect(h.core.isMember('s', CAROL)).toBe(false)
+    expect(h.core.isMember(S, CAROL)).toBe(false)
+    expect(h.core.roster(S)?.pending).toBe(1)
+    // A redemption travels to the committer, copied out of the request's frame buffer.
+    h.open(4, DAVE)
+    const frame = new Uint8Array(100).fill(0xaa)
+    const redemption = frame.subarray(10, 30)
+    const forwarded = to(h.join(4, ALICE, 's', redemption), 1)
+    expect(forwarded).toEqual([joinRequested(DAVE, new Uint8Array(20).fill(0xaa))])
+    expect(forwarded[0]!.joinRequested!.redemption.buffer).not.toBe(frame.buffer)
+    frame.fill(0)
+    expect(forwarded[0]!.joinRequested!.redemption).toEqual(new Uint8Array(20).fill(0xaa))
   })
 
   it('refuses a join to a missing stream, by a member, or twice while pending', () => {
     const h = aliceAndBob()
     h.open(3, CAROL)
-    expect(only(h.join(3, 'missing'), 3).error).toMatchObject({ code: 'NOT_FOUND', currentEpoch: 0n })
+    expect(only(h.join(3, ALICE, 'missing'), 3).error).toMatchObject({ code: 'NOT_FOUND', currentEpoch: 0n })
+    // The name exists, but not under that owner.
+    expect(only(h.join(3, BOB, 's'), 3).error).toMatchObject({ code: 'NOT_FOUND', currentEpoch: 0n })
     h.open(4, BOB)
     expect(only(h.join(4), 4).error).toMatchObject({ code: 'ALREADY_EXISTS', currentEpoch: 1n })
     h.open(5, ALICE)
@@ -184,19 +278,20 @@ describe('GroupServiceCore: create and join', () => {
     expect(errorCode(h.join(6), 6)).toBe('ALREADY_EXISTS')
   })
 
-  it('forgets a joiner whose conn closes before it is added', () => {
+  it('forgets a joiner whose conn closes before it is added, and tells the committer', () => {
     const h = aliceAndBob()
     h.open(3, CAROL)
     h.join(3)
-    expect(h.close(3)).toEqual([])
+    expect(h.close(3)).toEqual([{ kind: 'send', conn: 1, message: joinWithdrawn(CAROL) }])
+    expect(h.core.roster(S)?.pending).toBe(0)
     // The identity is free again: a new conn may join.
     h.open(4, CAROL)
     expect(to(h.join(4), 4)[0]?.ok).toEqual({ epoch: 1n })
-    expect(h.close(4)).toEqual([])
+    expect(h.close(4)).toEqual([{ kind: 'send', conn: 1, message: joinWithdrawn(CAROL) }])
     // Added without a pending conn: in the roster, but no Welcome goes anywhere.
     const actions = h.commit(1, 1n, { added: [CAROL] })
     expect(actions.some(a => a.kind === 'send' && a.message.welcome !== undefined)).toBe(false)
-    expect(h.core.roster('s')?.members).toEqual([ALICE, BOB, CAROL])
+    expect(h.core.roster(S)?.members).toEqual([ALICE, BOB, CAROL])
     expect(actions.some(a => a.kind === 'send' && (a.conn === 3 || a.conn === 4))).toBe(false)
   })
 })
@@ -208,18 +303,19 @@ describe('GroupServiceCore: commits', () => {
     h.open(4, DAVE)
     h.join(3)
     h.join(4)
-    const commit = testCommit(1n)
-    const { actions, requestId } = h.send(1, { commit: { epoch: 1n, commit, welcome: WELCOME, added: [CAROL, DAVE], removed: [] } })
+    const submit = h.submitCommit(1, 1n, { added: [CAROL, DAVE] })
+    const { actions, requestId } = h.send(1, { commit: submit })
     const roster = { version: 1, requestId: 0n, roster: { epoch: 2n, members: [ALICE, BOB, CAROL, DAVE], committer: ALICE } }
     expect(to(actions, 1)).toEqual([{ version: 1, requestId, ok: { epoch: 2n } }, roster])
-    expect(to(actions, 2)).toEqual([{ version: 1, requestId: 0n, commit: { epoch: 2n, commit } }, roster])
+    expect(to(actions, 2)).toEqual([{ version: 1, requestId: 0n, commit: { epoch: 2n, commit: submit.commit } }, roster])
     for (const joiner of [3, 4]) {
       expect(to(actions, joiner)).toEqual([{ version: 1, requestId: 0n, welcome: { epoch: 2n, welcome: WELCOME } }, roster])
     }
-    expect(actions.filter(a => a.kind === 'roster')).toEqual([
-      { kind: 'roster', stream: 's', epoch: 2n, members: [ALICE, BOB, CAROL, DAVE], added: [CAROL, DAVE], removed: [] },
-    ])
-    expect(h.core.roster('s')).toEqual({ epoch: 2n, members: [ALICE, BOB, CAROL, DAVE], committer: ALICE })
+    expect(rosterActions(actions)).toEqual([{
+      kind: 'roster', stream: S, epoch: 2n, members: [ALICE, BOB, CAROL, DAVE], added: [CAROL, DAVE], removed: [],
+      leaves: new Map([[ALICE, 0], [BOB, 1], [CAROL, 2], [DAVE, 3]]),
+    }])
+    expect(h.core.roster(S)).toEqual({ epoch: 2n, members: [ALICE, BOB, CAROL, DAVE], committer: ALICE, pending: 0 })
     // The joiners are members now, with their conns.
     expect(to(h.ack(3, 2n), 3)[0]?.ok).toEqual({ epoch: 2n })
   })
@@ -227,17 +323,17 @@ describe('GroupServiceCore: commits', () => {
   it('accepts the first valid commit of an epoch and refuses the next as stale, with current_epoch', () => {
     const h = aliceAndBob()
     expect(to(h.commit(1, 1n), 1)[0]?.ok).toEqual({ epoch: 2n })
-    const { actions, requestId } = h.send(1, { commit: { epoch: 1n, commit: testCommit(1n), welcome: new Uint8Array(), added: [], removed: [] } })
+    const { actions, requestId } = h.send(1, { commit: h.submitCommit(1, 1n) })
     expect(only(actions, 1)).toEqual({
       version: 1, requestId, error: { code: 'STALE_EPOCH', message: expect.any(String), currentEpoch: 2n },
     })
     expect(only(h.commit(1, 7n), 1).error).toMatchObject({ code: 'STALE_EPOCH', currentEpoch: 2n })
-    expect(h.core.roster('s')?.epoch).toBe(2n)
+    expect(h.core.roster(S)?.epoch).toBe(2n)
   })
 
   it('refuses a commit whose MLS epoch differs from the declared one as STALE_EPOCH', () => {
     const h = aliceAndBob()
-    expect(only(h.commit(1, 1n, { commit: testCommit(0n) }), 1).error).toMatchObject({ code: 'STALE_EPOCH', currentEpoch: 1n })
+    expect(only(h.commit(1, 1n, {}, { epoch: 0n }), 1).error).toMatchObject({ code: 'STALE_EPOCH', currentEpoch: 1n })
   })
 
   it('refuses a commit from a non-committer member, a pending joiner, or an unbound conn', () => {
@@ -248,7 +344,7 @@ describe('GroupServiceCore: commits', () => {
     expect(errorCode(h.commit(3, 1n), 3)).toBe('NOT_MEMBER')
     h.open(4, DAVE)
     expect(errorCode(h.commit(4, 1n), 4)).toBe('INVALID_STATE')
-    expect(h.core.roster('s')?.epoch).toBe(1n)
+    expect(h.core.roster(S)?.epoch).toBe(1n)
   })
 
   it('refuses malformed commits', () => {
@@ -258,7 +354,7 @@ describe('GroupServiceCore: commits', () => {
     const cases: Array<Partial<SubmitCommit>> = [
       { commit: new Uint8Array([1, 2, 3]) },                  // inspectCommit throws
       { commit: new Uint8Array() },
-      { commit: testCommit(1n, OTHER_GID) },                    // another group
+      { commit: testCommit({ epoch: 1n, groupId: OTHER_GID }) }, // another group
       { added: [CAROL], welcome: new Uint8Array() },            // Add without Welcome
       { welcome: WELCOME },                                     // Welcome without Add
       { added: [CAROL, CAROL] },
@@ -269,7 +365,47 @@ describe('GroupServiceCore: commits', () => {
     for (const change of cases) {
       expect(only(h.commit(1, 1n, change), 1).error).toMatchObject({ code: 'MALFORMED', currentEpoch: 1n })
     }
-    expect(h.core.roster('s')?.epoch).toBe(1n)
+    expect(h.core.roster(S)?.epoch).toBe(1n)
+  })
+
+  it('refuses (MALFORMED) a commit whose added or removed disagree with its own proposals', () => {
+    const h = aliceAndBob()
+    h.open(3, CAROL)
+    h.open(4, DAVE)
+    h.join(3)
+    h.join(4)
+    h.commit(1, 1n, { added: [CAROL] }) // alice 0, bob 1, carol 2; dave pending
+    const cases: Array<[Partial<SubmitCommit>, Partial<FakeCommit>]> = [
+      [{ added: [DAVE] }, { added: [] }],                           // says it adds dave, adds nobody
+      [{}, { added: [DAVE] }],                                      // adds dave without saying so (and without a Welcome for it)
+      [{ added: [DAVE] }, { added: [EVE] }],                        // adds someone else
+      [{ added: [DAVE, EVE] }, { added: [EVE, DAVE] }],             // another order: other leaves than the core would assign
+      [{ added: [DAVE] }, { added: [DAVE, EVE] }],                  // adds one more
+      [{ removed: [BOB] }, { removed: [] }],                        // says it removes bob, removes nobody
+      [{}, { removed: [1] }],                                       // removes bob without saying so
+      [{ removed: [BOB] }, { removed: [2] }],                       // removes carol's leaf instead
+      [{ removed: [BOB] }, { removed: [1, 1] }],                    // the same leaf twice
+      [{ removed: [BOB, CAROL] }, { removed: [1] }],                // one of two
+      [{ removed: [BOB] }, { removed: [1, 2] }],                    // one more
+      [{ removed: [BOB] }, { removed: [7] }],                       // a leaf nobody holds
+      [{ removed: [BOB] }, { removed: [0] }],                       // the committer's own leaf
+    ]
+    for (const [change, mls] of cases) {
+      expect(only(h.commit(1, 2n, change, mls), 1).error, JSON.stringify([change, mls])).toMatchObject({ code: 'MALFORMED', currentEpoch: 2n })
+    }
+    expect(h.core.roster(S)).toEqual({ epoch: 2n, members: [ALICE, BOB, CAROL], committer: ALICE, pending: 1 })
+    // The same requests, honest, are accepted: what was refused was the disagreement.
+    expect(to(h.commit(1, 2n, { added: [DAVE], removed: [BOB] }), 1)[0]?.ok).toEqual({ epoch: 3n })
+    expect(h.core.leafIndexOf(S, DAVE)).toBe(1)
+  })
+
+  it('refuses (MALFORMED) a commit from a sender leaf other than the committer\'s, or with proposals by reference', () => {
+    const h = aliceAndBob()
+    for (const mls of [{ sender: 1 }, { sender: 5 }, { sender: null }, { refs: 1 }, { refs: 3 }] satisfies Array<Partial<FakeCommit>>) {
+      expect(only(h.commit(1, 1n, {}, mls), 1).error, JSON.stringify(mls)).toMatchObject({ code: 'MALFORMED', currentEpoch: 1n })
+    }
+    expect(h.core.roster(S)?.epoch).toBe(1n)
+    expect(to(h.commit(1, 1n), 1)[0]?.ok).toEqual({ epoch: 2n })
   })
 
   it('refuses adding a member and removing a non-member or the committer', () => {
@@ -278,7 +414,7 @@ describe('GroupServiceCore: commits', () => {
     expect(errorCode(h.commit(1, 1n, { added: [ALICE] }), 1)).toBe('ALREADY_EXISTS')
     expect(errorCode(h.commit(1, 1n, { removed: [CAROL] }), 1)).toBe('NOT_MEMBER')
     expect(errorCode(h.commit(1, 1n, { removed: [ALICE] }), 1)).toBe('NOT_MEMBER')
-    expect(h.core.roster('s')).toEqual({ epoch: 1n, members: [ALICE, BOB], committer: ALICE })
+    expect(h.core.roster(S)).toEqual({ epoch: 1n, members: [ALICE, BOB], committer: ALICE, pending: 0 })
   })
 
   it('adds a non-member that never asked to join, without a Welcome', () => {
@@ -286,7 +422,7 @@ describe('GroupServiceCore: commits', () => {
     const actions = h.commit(1, 1n, { added: [CAROL] })
     expect(to(actions, 1)[0]?.ok).toEqual({ epoch: 2n })
     expect(actions.some(a => a.kind === 'send' && a.message.welcome !== undefined)).toBe(false)
-    expect(h.core.isMember('s', CAROL)).toBe(true)
+    expect(h.core.isMember(S, CAROL)).toBe(true)
   })
 
   it('sends a removed member the Commit, then treats it as a non-member with its conn open', () => {
@@ -294,33 +430,41 @@ describe('GroupServiceCore: commits', () => {
     h.open(3, CAROL)
     h.join(3)
     h.commit(1, 1n, { added: [CAROL] })
-    const commit = testCommit(2n)
-    const { actions } = h.send(1, { commit: { epoch: 2n, commit, welcome: new Uint8Array(), added: [], removed: [BOB] } })
-    expect(to(actions, 2)).toEqual([{ version: 1, requestId: 0n, commit: { epoch: 3n, commit } }])
+    const submit = h.submitCommit(1, 2n, { removed: [BOB] })
+    const { actions } = h.send(1, { commit: submit })
+    expect(to(actions, 2)).toEqual([{ version: 1, requestId: 0n, commit: { epoch: 3n, commit: submit.commit } }])
     expect(to(actions, 3)).toEqual([
-      { version: 1, requestId: 0n, commit: { epoch: 3n, commit } },
+      { version: 1, requestId: 0n, commit: { epoch: 3n, commit: submit.commit } },
       { version: 1, requestId: 0n, roster: { epoch: 3n, members: [ALICE, CAROL], committer: ALICE } },
     ])
-    expect(actions.filter(a => a.kind === 'roster')).toEqual([
-      { kind: 'roster', stream: 's', epoch: 3n, members: [ALICE, CAROL], added: [], removed: [BOB] },
+    // Bob's leaf 1 is blank now; carol keeps leaf 2.
+    expect(rosterActions(actions)).toEqual([
+      { kind: 'roster', stream: S, epoch: 3n, members: [ALICE, CAROL], added: [], removed: [BOB], leaves: new Map([[ALICE, 0], [CAROL, 2]]) },
     ])
     expect(actions.some(a => a.kind === 'close')).toBe(false)
-    expect(h.core.isMember('s', BOB)).toBe(false)
+    expect(h.core.isMember(S, BOB)).toBe(false)
+    expect(h.core.leafIndexOf(S, BOB)).toBeUndefined()
     expect(errorCode(h.ack(2, 3n), 2)).toBe('NOT_MEMBER')
     expect(errorCode(h.leave(2), 2)).toBe('NOT_MEMBER')
     expect(errorCode(h.commit(2, 3n), 2)).toBe('NOT_MEMBER')
+    expect(errorCode(h.deny(2, CAROL), 2)).toBe('NOT_MEMBER')
     // Its conn closing asks nobody for anything.
     expect(h.close(2)).toEqual([])
   })
 
-  it('lets a removed identity join again on a new conn', () => {
+  it('lets a removed identity join again on a new conn, into the leftmost blank leaf', () => {
     const h = aliceAndBob()
-    h.commit(1, 1n, { removed: [BOB] })
+    h.open(4, CAROL)
+    h.join(4)
+    h.commit(1, 1n, { added: [CAROL] })
+    h.commit(1, 2n, { removed: [BOB] })
     h.open(3, BOB)
-    expect(to(h.join(3), 1)).toEqual([{ version: 1, requestId: 0n, joinRequested: { identity: BOB } }])
-    const actions = h.commit(1, 2n, { added: [BOB] })
-    expect(to(actions, 3)[0]?.welcome?.epoch).toBe(3n)
+    expect(to(h.join(3), 1)).toEqual([joinRequested(BOB)])
+    const actions = h.commit(1, 3n, { added: [BOB] })
+    expect(to(actions, 3)[0]?.welcome?.epoch).toBe(4n)
     expect(to(actions, 2)).toEqual([]) // the old, removed conn hears nothing more
+    expect(h.core.leafIndexOf(S, BOB)).toBe(1)
+    expect(h.core.leafIndexOf(S, CAROL)).toBe(2)
   })
 })
 
@@ -388,7 +532,7 @@ describe('GroupServiceCore: leaving and closing', () => {
     const { actions, requestId } = h.send(2, { leave: {} })
     expect(to(actions, 1)).toEqual([{ version: 1, requestId: 0n, leaveRequested: { identity: BOB } }])
     expect(to(actions, 2)).toEqual([{ version: 1, requestId, ok: { epoch: 1n } }])
-    expect(h.core.isMember('s', BOB)).toBe(true) // until the committer commits the removal
+    expect(h.core.isMember(S, BOB)).toBe(true) // until the committer commits the removal
     expect(to(h.leave(2), 1)).toEqual([])
     expect(h.close(2)).toEqual([])
   })
@@ -396,7 +540,7 @@ describe('GroupServiceCore: leaving and closing', () => {
   it('a member conn closing asks the committer to remove it', () => {
     const h = aliceAndBob()
     expect(h.close(2)).toEqual([{ kind: 'send', conn: 1, message: { version: 1, requestId: 0n, leaveRequested: { identity: BOB } } }])
-    expect(h.core.isMember('s', BOB)).toBe(true)
+    expect(h.core.isMember(S, BOB)).toBe(true)
     // The commit removing it has no conn to go to.
     const actions = h.commit(1, 1n, { removed: [BOB] })
     expect(actions.some(a => a.kind === 'send' && a.conn === 2)).toBe(false)
@@ -418,7 +562,7 @@ describe('GroupServiceCore: leaving and closing', () => {
     h.join(4)
     h.commit(1, 1n, { added: [DAVE] })
     h.commit(1, 2n, { removed: [DAVE] })       // conn 4 is a removed member's
-    h.open(5, 'eve')                           // unbound: unaffected
+    h.open(5, EVE)                             // unbound: unaffected
     const { actions, requestId } = h.send(1, { leave: {} })
     const closed = { version: 1, requestId: 0n, error: { code: 'NOT_FOUND', message: 'stream closed', currentEpoch: 3n } }
     expect(actions[0]).toEqual({ kind: 'send', conn: 1, message: { version: 1, requestId, ok: { epoch: 3n } } })
@@ -427,14 +571,17 @@ describe('GroupServiceCore: leaving and closing', () => {
       expect(actions.filter(a => a.kind === 'close' && a.conn === conn)).toHaveLength(1)
     }
     expect(actions.some(a => a.kind === 'close' && a.conn === 5)).toBe(false)
-    expect(actions.at(-1)).toEqual({ kind: 'streamClosed', stream: 's' })
+    expect(actions.at(-1)).toEqual({ kind: 'streamClosed', stream: S })
     expect(h.core.streams()).toEqual([])
-    expect(h.core.roster('s')).toBeUndefined()
-    expect(h.core.isMember('s', BOB)).toBe(false)
+    expect(h.core.roster(S)).toBeUndefined()
+    expect(h.core.isMember(S, BOB)).toBe(false)
     // Requests racing the close get NOT_FOUND; the name is free again.
     expect(only(h.ack(2, 3n), 2).error).toMatchObject({ code: 'NOT_FOUND', currentEpoch: 3n })
     for (const conn of [1, 2, 3, 4]) expect(h.close(conn)).toEqual([])
-    expect(to(h.create(5), 5)[0]?.ok).toEqual({ epoch: 0n })
+    // The closed stream's pending join holds no slot any more.
+    expect(h.core.load()).toEqual({ conns: 1, pendingJoins: 0 })
+    h.open(6, ALICE)
+    expect(to(h.create(6), 6)[0]?.ok).toEqual({ epoch: 0n })
   })
 
   it('the committer conn closing closes the stream for everyone else', () => {
@@ -448,17 +595,339 @@ describe('GroupServiceCore: leaving and closing', () => {
       expect(only(actions, conn).error).toMatchObject({ code: 'NOT_FOUND', message: 'stream closed' })
       expect(actions).toContainEqual({ kind: 'close', conn })
     }
-    expect(actions.at(-1)).toEqual({ kind: 'streamClosed', stream: 's' })
+    expect(actions.at(-1)).toEqual({ kind: 'streamClosed', stream: S })
     expect(h.core.streams()).toEqual([])
+  })
+})
+
+describe('GroupServiceCore: deciding joins', () => {
+  it('deny from the committer ends the join: ok to it, NOT_ADMITTED with the reason to the joiner, then close', () => {
+    const h = aliceAndBob()
+    h.open(3, CAROL)
+    h.join(3)
+    const { actions, requestId } = h.send(1, { deny: { identity: CAROL, reason: 'not on the list' } })
+    expect(actions).toEqual([
+      { kind: 'send', conn: 1, message: { version: 1, requestId, ok: { epoch: 1n } } },
+      { kind: 'send', conn: 3, message: { version: 1, requestId: 0n, error: { code: 'NOT_ADMITTED', message: 'not on the list', currentEpoch: 1n } } },
+      { kind: 'close', conn: 3 },
+    ])
+    expect(h.core.counters.denied).toBe(1)
+    expect(h.core.roster(S)).toEqual({ epoch: 1n, members: [ALICE, BOB], committer: ALICE, pending: 0 })
+    // The joiner's conn is done: it answers NOT_FOUND until the shell reports it closed, which asks nothing of the committer.
+    expect(errorCode(h.join(3), 3)).toBe('NOT_FOUND')
+    expect(h.close(3)).toEqual([])
+    // A denied identity may ask again on a new conn.
+    h.open(4, CAROL)
+    expect(to(h.join(4), 1)).toEqual([joinRequested(CAROL)])
+  })
+
+  it('deny without a reason sends a default one', () => {
+    const h = aliceAndBob()
+    h.open(3, CAROL)
+    h.join(3)
+    const error = to(h.deny(1, CAROL), 3)[0]?.error
+    expect(error?.code).toBe('NOT_ADMITTED')
+    expect(error?.message).not.toBe('')
+  })
+
+  it('deny is the committer\'s alone: NOT_COMMITTER for a member, NOT_MEMBER for a joiner; NOT_FOUND for no such join', () => {
+    const h = aliceAndBob()
+    h.open(3, CAROL)
+    h.join(3)
+    h.open(4, DAVE)
+    h.join(4)
+    expect(only(h.deny(2, CAROL), 2).error).toMatchObject({ code: 'NOT_COMMITTER', currentEpoch: 1n })
+    expect(errorCode(h.deny(4, CAROL), 4)).toBe('NOT_MEMBER')
+    expect(errorCode(h.deny(3, CAROL), 3)).toBe('NOT_MEMBER')
+    // Nobody by that name waits: a member, a stranger, the committer itself.
+    for (const identity of [BOB, EVE, ALICE]) expect(errorCode(h.deny(1, identity), 1), identity).toBe('NOT_FOUND')
+    // A join pending on another stream is not this committer's to deny.
+    h.open(5, EVE)
+    h.create(5, 't')
+    h.open(6, BOB)
+    h.join(6, EVE, 't')
+    expect(errorCode(h.deny(1, BOB), 1)).toBe('NOT_FOUND')
+    expect(h.core.roster(S)?.pending).toBe(2)
+    expect(h.core.roster(streamKey(EVE, 't'))?.pending).toBe(1)
+    expect(h.core.counters.denied).toBe(0)
+    // Refusals are counted by code.
+    expect(h.core.counters.refused).toMatchObject({ NOT_COMMITTER: 1, NOT_MEMBER: 2, NOT_FOUND: 4 })
+  })
+
+  it('a pending join expires: the joiner gets TIMEOUT and its conn closes, the committer joinWithdrawn', () => {
+    expect(DEFAULT_PENDING_JOIN_TIMEOUT_MS).toBe(120_000)
+    const h = aliceAndBob({ pendingJoinTimeoutMs: 1000, epochReadyTimeoutMs: 100 })
+    h.tick(100) // epoch 1's EpochReady goes out first
+    h.open(3, CAROL)
+    h.join(3)
+    h.tick(500)
+    h.open(4, DAVE)
+    h.join(4)
+    expect(h.tick(499)).toEqual([])
+    const actions = h.tick(1)
+    expect(actions).toEqual([
+      { kind: 'send', conn: 3, message: { version: 1, requestId: 0n, error: { code: 'TIMEOUT', message: expect.any(String), currentEpoch: 1n } } },
+      { kind: 'close', conn: 3 },
+      { kind: 'send', conn: 1, message: joinWithdrawn(CAROL) },
+    ])
+    expect(h.core.counters.expiredJoins).toBe(1)
+    expect(h.core.roster(S)?.pending).toBe(1) // dave's is younger
+    expect(errorCode(h.ack(3, 1n), 3)).toBe('NOT_FOUND')
+    expect(h.close(3)).toEqual([])
+    expect(to(h.tick(500), 4)[0]?.error?.code).toBe('TIMEOUT')
+    expect(h.tick(10_000)).toEqual([])
+    // An expired joiner added anyway has no conn to get a Welcome on.
+    const commit = h.commit(1, 1n, { added: [CAROL] })
+    expect(commit.some(a => a.kind === 'send' && a.message.welcome !== undefined)).toBe(false)
+  })
+
+  it('a join that is added or denied in time does not expire', () => {
+    const h = aliceAndBob({ pendingJoinTimeoutMs: 1000 })
+    h.open(3, CAROL)
+    h.join(3)
+    h.open(4, DAVE)
+    h.join(4)
+    h.tick(999)
+    h.commit(1, 1n, { added: [CAROL] })
+    h.deny(1, DAVE)
+    const later = h.tick(10_000)
+    expect(later.some(a => a.kind === 'close' || (a.kind === 'send' && (a.message.error !== undefined || a.message.joinWithdrawn !== undefined)))).toBe(false)
+    expect(h.core.counters.expiredJoins).toBe(0)
+  })
+
+  it('bounds the joins one identity has pending, across streams (QUOTA_EXCEEDED)', () => {
+    expect(MAX_PENDING_JOINS_PER_IDENTITY).toBe(16)
+    const h = new Harness({ maxPendingJoinsPerIdentity: 2 })
+    const owners = [ALICE, BOB, DAVE, EVE]
+    owners.forEach((owner, i) => { h.open(i + 1, owner); h.create(i + 1) })
+    for (const c of [11, 12, 13, 14, 15]) h.open(c, CAROL)
+    expect(to(h.join(11, ALICE), 11)[0]?.ok).toBeDefined()
+    expect(to(h.join(12, BOB), 12)[0]?.ok).toBeDefined()
+    expect(only(h.join(13, DAVE), 13).error).toMatchObject({ code: 'QUOTA_EXCEEDED', currentEpoch: 0n })
+    // Someone else is not held to carol's count.
+    h.open(20, 'frank')
+    expect(to(h.join(20, DAVE), 20)[0]?.ok).toBeDefined()
+    // Each way a join ends frees its slot: added, closed, denied, expired.
+    h.commit(1, 0n, { added: [CAROL] }, {}, streamKey(ALICE, 's'))
+    expect(to(h.join(13, DAVE), 13)[0]?.ok).toBeDefined()
+    h.close(12)
+    expect(to(h.join(14, EVE), 14)[0]?.ok).toBeDefined()
+    expect(errorCode(h.join(15, BOB), 15)).toBe('QUOTA_EXCEEDED')
+    h.deny(3, CAROL)
+    expect(to(h.join(15, BOB), 15)[0]?.ok).toBeDefined()
+    expect(h.core.load().pendingJoins).toBe(3) // carol's on eve's and bob's, frank's on dave's
+  })
+
+  it('bounds the pending joiners per stream (QUOTA_EXCEEDED)', () => {
+    expect(MAX_PENDING_JOINERS_PER_STREAM).toBeGreaterThan(0)
+    const h = new Harness({ maxPendingJoiners: 2 })
+    h.open(1, ALICE)
+    h.create(1)
+    for (const conn of [2, 3, 4]) h.open(conn, `p${conn}`)
+    h.join(2)
+    h.join(3)
+    expect(only(h.join(4), 4).error).toMatchObject({ code: 'QUOTA_EXCEEDED', currentEpoch: 0n })
+    h.close(2)
+    expect(to(h.join(4), 4)[0]?.ok).toBeDefined()
+  })
+})
+
+describe('GroupServiceCore: the node\'s own bounds', () => {
+  it('bounds the streams per node (QUOTA_EXCEEDED)', () => {
+    expect(MAX_STREAMS_PER_NODE).toBeGreaterThan(0)
+    const h = new Harness({ maxStreams: 2 })
+    for (const conn of [1, 2, 3]) h.open(conn, `p${conn}`)
+    h.create(1, 'a')
+    h.create(2, 'b')
+    expect(errorCode(h.create(3, 'c'), 3)).toBe('QUOTA_EXCEEDED')
+    h.leave(1)
+    expect(to(h.create(3, 'c'), 3)[0]?.ok).toEqual({ epoch: 0n })
+  })
+
+  it('bounds the streams one owner has (QUOTA_EXCEEDED), not those of others', () => {
+    expect(MAX_STREAMS_PER_IDENTITY).toBe(8)
+    const h = new Harness({ maxStreamsPerIdentity: 2 })
+    for (const conn of [1, 2, 3, 4]) h.open(conn, ALICE)
+    h.create(1, 'a')
+    h.create(2, 'b')
+    expect(only(h.create(3, 'c'), 3).error).toMatchObject({ code: 'QUOTA_EXCEEDED', currentEpoch: 0n })
+    h.open(5, BOB)
+    expect(to(h.create(5, 'c'), 5)[0]?.ok).toEqual({ epoch: 0n })
+    // Ending one of alice's streams (by leave, or by its conn closing) frees a slot.
+    h.leave(1)
+    expect(to(h.create(3, 'c'), 3)[0]?.ok).toEqual({ epoch: 0n })
+    h.close(2)
+    expect(to(h.create(4, 'a'), 4)[0]?.ok).toEqual({ epoch: 0n })
+    expect(h.core.streams()).toEqual([streamKey(BOB, 'c'), streamKey(ALICE, 'c'), streamKey(ALICE, 'a')])
+  })
+
+  it('applies the default per-owner bound of 8 streams', () => {
+    const h = new Harness()
+    for (let c = 1; c <= 9; c++) h.open(c, ALICE)
+    for (let c = 1; c <= 8; c++) expect(to(h.create(c, `n${c}`), c)[0]?.ok).toBeDefined()
+    expect(errorCode(h.create(9, 'n9'), 9)).toBe('QUOTA_EXCEEDED')
+  })
+
+  it('bounds the group streams one identity holds open: the next is refused at open and closed', () => {
+    expect(MAX_GROUP_STREAMS_PER_IDENTITY).toBe(64)
+    const h = new Harness({ maxGroupStreamsPerIdentity: 2 })
+    expect(h.open(1, ALICE)).toEqual([])
+    expect(h.open(2, ALICE)).toEqual([])
+    expect(h.open(3, ALICE)).toEqual([
+      { kind: 'send', conn: 3, message: { version: 1, requestId: 0n, error: { code: 'QUOTA_EXCEEDED', message: expect.any(String), currentEpoch: 0n } } },
+      { kind: 'close', conn: 3 },
+    ])
+    expect(h.core.counters.streamsRefused).toBe(1)
+    expect(h.core.counters.refused.QUOTA_EXCEEDED).toBe(1)
+    // The refused conn does nothing, and closing it frees nothing it never held.
+    expect(errorCode(h.create(3), 3)).toBe('NOT_FOUND')
+    expect(h.close(3)).toEqual([])
+    expect(h.open(4, ALICE)).toHaveLength(2)
+    expect(h.close(4)).toEqual([])
+    // Another identity has its own count; a closed stream frees one.
+    expect(h.open(5, BOB)).toEqual([])
+    h.close(1)
+    expect(h.open(6, ALICE)).toEqual([])
+    expect(to(h.create(6), 6)[0]?.ok).toBeDefined()
+  })
+
+  it('closes a stream that sends neither create nor join in time, and only such a stream', () => {
+    expect(DEFAULT_BIND_TIMEOUT_MS).toBe(10_000)
+    const h = new Harness({ bindTimeoutMs: 1000 })
+    h.open(1, ALICE)
+    h.tick(500)
+    h.open(2, BOB)
+    h.open(3, CAROL)
+    h.create(3)
+    expect(h.tick(499)).toEqual([])
+    expect(h.tick(1)).toEqual([
+      { kind: 'send', conn: 1, message: { version: 1, requestId: 0n, error: { code: 'TIMEOUT', message: expect.any(String), currentEpoch: 0n } } },
+      { kind: 'close', conn: 1 },
+    ])
+    expect(h.core.counters.unboundClosed).toBe(1)
+    // Too late to bind now.
+    expect(errorCode(h.create(1), 1)).toBe('NOT_FOUND')
+    expect(h.core.streams()).toEqual([streamKey(CAROL, 's')])
+    // Bob binds in time by joining; carol's created stream was never at risk.
+    h.join(2, CAROL)
+    expect(h.tick(10_000).some(a => a.kind === 'close')).toBe(false)
+    expect(h.core.roster(streamKey(CAROL, 's'))?.pending).toBe(1)
+    expect(h.close(1)).toEqual([])
+  })
+
+  it('reports its load: group streams open and joins pending', () => {
+    const h = aliceAndBob()
+    expect(h.core.load()).toEqual({ conns: 2, pendingJoins: 0 })
+    h.open(3, CAROL)
+    h.open(4, DAVE)
+    h.join(3)
+    expect(h.core.load()).toEqual({ conns: 4, pendingJoins: 1 })
+    h.close(3)
+    expect(h.core.load()).toEqual({ conns: 3, pendingJoins: 0 })
+  })
+})
+
+describe('GroupServiceCore: directory fetch rule (authorizeFetch)', () => {
+  it('lets the committer fetch a pending joiner\'s KeyPackage, at most FETCHES_PER_PENDING_JOIN times', () => {
+    expect(FETCHES_PER_PENDING_JOIN).toBe(3)
+    const h = aliceAndBob()
+    h.open(3, CAROL)
+    expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(false) // not waiting yet
+    h.join(3)
+    for (let i = 0; i < FETCHES_PER_PENDING_JOIN; i++) expect(h.core.authorizeFetch(ALICE, CAROL), `fetch ${i}`).toBe(true)
+    expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(false)
+    expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(false)
+  })
+
+  it('refuses everyone but that committer, and anyone not waiting', () => {
+    const h = aliceAndBob()
+    h.open(3, CAROL)
+    h.join(3)
+    h.open(4, EVE)
+    h.create(4, 'own')
+    expect(h.core.authorizeFetch(BOB, CAROL)).toBe(false)   // a member, not the committer
+    expect(h.core.authorizeFetch(CAROL, CAROL)).toBe(false) // the joiner itself
+    expect(h.core.authorizeFetch(EVE, CAROL)).toBe(false)   // the committer of another stream
+    expect(h.core.authorizeFetch(DAVE, CAROL)).toBe(false)  // a stranger
+    expect(h.core.authorizeFetch(ALICE, BOB)).toBe(false)   // already a member
+    expect(h.core.authorizeFetch(ALICE, DAVE)).toBe(false)  // never asked
+    // The refusals spent nothing of the committer's allowance.
+    for (let i = 0; i < FETCHES_PER_PENDING_JOIN; i++) expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(true)
+  })
+
+  it('never after the join ended: added, denied, expired, withdrawn or its stream closed; a new join starts afresh', () => {
+    const h = aliceAndBob({ pendingJoinTimeoutMs: 1000 })
+    const ended: Array<[string, (conn: ConnId, who: string) => void]> = [
+      ['added', (_c, who) => { const e = h.core.roster(S)!.epoch; h.commit(1, e, { added: [who] }) }],
+      ['denied', (_c, who) => { h.deny(1, who) }],
+      ['expired', () => { h.tick(1000) }],
+      ['withdrawn', (c) => { h.close(c) }],
+    ]
+    ended.forEach(([how, end], i) => {
+      const conn = 10 + i
+      const who = `j${i}`
+      h.open(conn, who)
+      h.join(conn)
+      expect(h.core.authorizeFetch(ALICE, who)).toBe(true)
+      end(conn, who)
+      expect(h.core.authorizeFetch(ALICE, who), how).toBe(false)
+    })
+    // A join after a denial gets its own allowance.
+    h.open(20, 'j1')
+    h.join(20)
+    for (let i = 0; i < FETCHES_PER_PENDING_JOIN; i++) expect(h.core.authorizeFetch(ALICE, 'j1')).toBe(true)
+    h.open(21, CAROL)
+    h.join(21)
+    h.leave(1) // the stream ends
+    expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(false)
+  })
+
+  it('counts per join: the same joiner waiting on two streams of two committers', () => {
+    const h = new Harness()
+    h.open(1, ALICE)
+    h.create(1)
+    h.open(2, BOB)
+    h.create(2)
+    h.open(3, CAROL)
+    h.join(3, ALICE)
+    h.open(4, CAROL)
+    h.join(4, BOB)
+    for (let i = 0; i < FETCHES_PER_PENDING_JOIN; i++) expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(true)
+    expect(h.core.authorizeFetch(ALICE, CAROL)).toBe(false)
+    expect(h.core.authorizeFetch(BOB, CAROL)).toBe(true)
+  })
+})
+
+describe('GroupServiceCore: frame bounds (frameBoundOf)', () => {
+  it('gives a committer\'s stream MAX_CONTROL_FRAME and every other MAX_GROUP_REQUEST_FRAME', () => {
+    expect(MAX_GROUP_REQUEST_FRAME).toBe(8 * 1024)
+    const h = new Harness()
+    h.open(1, ALICE)
+    expect(h.core.frameBoundOf(1)).toBe(MAX_GROUP_REQUEST_FRAME) // unbound
+    h.create(1)
+    expect(h.core.frameBoundOf(1)).toBe(MAX_CONTROL_FRAME)
+    h.open(2, BOB)
+    h.join(2)
+    expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME) // pending
+    h.commit(1, 0n, { added: [BOB] })
+    expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME) // member
+    h.commit(1, 1n, { removed: [BOB] })
+    expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME) // removed, conn still open
+    // A second conn of the committer's identity is not the committer's stream.
+    h.open(3, ALICE)
+    expect(h.core.frameBoundOf(3)).toBe(MAX_GROUP_REQUEST_FRAME)
+    expect(h.core.frameBoundOf(99)).toBe(MAX_GROUP_REQUEST_FRAME) // unknown
+    h.leave(1)
+    expect(h.core.frameBoundOf(1)).toBe(MAX_GROUP_REQUEST_FRAME) // closing
   })
 })
 
 describe('GroupServiceCore: robustness and bounds', () => {
   it('ignores events for unknown conns and a repeated opened', () => {
     const h = aliceAndBob()
-    expect(h.send(99, { join: { stream: 's' } }).actions).toEqual([])
+    expect(h.send(99, { join: { stream: 's', owner: ALICE, redemption: NONE } }).actions).toEqual([])
     expect(h.close(99)).toEqual([])
-    expect(h.open(2, 'mallory')).toEqual([])
+    expect(h.core.handle({ kind: 'opened', conn: 2, peer: 'mallory' }, 0)).toEqual([])
     expect(to(h.commit(1, 1n, { removed: [BOB] }), 2)[0]?.commit).toBeDefined() // conn 2 is still bob's
     h.close(2)
     expect(h.close(2)).toEqual([])
@@ -473,63 +942,51 @@ describe('GroupServiceCore: robustness and bounds', () => {
     // request_id 0: refusals are silent, effects still happen.
     expect(h.send(2, { ack: { epoch: 9n } }, 0n).actions).toEqual([])
     h.open(3, CAROL)
-    const silent = h.send(3, { join: { stream: 's' } }, 0n).actions
+    const silent = h.send(3, { join: { stream: 's', owner: ALICE, redemption: NONE } }, 0n).actions
     expect(to(silent, 3)).toEqual([])
-    expect(to(silent, 1)[0]?.joinRequested).toEqual({ identity: CAROL })
+    expect(to(silent, 1)).toEqual([joinRequested(CAROL)])
+    // A silent deny still ends the join.
+    const denied = h.send(1, { deny: { identity: CAROL, reason: 'no' } }, 0n).actions
+    expect(to(denied, 1)).toEqual([])
+    expect(to(denied, 3)[0]?.error?.code).toBe('NOT_ADMITTED')
   })
 
   it('refuses other versions and messages without exactly one body', () => {
     const h = new Harness()
     h.open(1, ALICE)
+    const join: JoinStream = { stream: 's', owner: ALICE, redemption: NONE }
     expect(errorCode(h.send(1, { create: { stream: 's', groupId: GID } }, 1n, 2).actions, 1)).toBe('UNSUPPORTED_VERSION')
     expect(errorCode(h.send(1, {}).actions, 1)).toBe('MALFORMED')
-    expect(errorCode(h.send(1, { create: { stream: 's', groupId: GID }, join: { stream: 's' } }).actions, 1)).toBe('MALFORMED')
+    expect(errorCode(h.send(1, { create: { stream: 's', groupId: GID }, join }).actions, 1)).toBe('MALFORMED')
+    expect(errorCode(h.send(1, { join, deny: { identity: BOB, reason: '' } }).actions, 1)).toBe('MALFORMED')
     expect(h.core.streams()).toEqual([])
   })
 
-  it('bounds the streams per node', () => {
-    expect(MAX_STREAMS_PER_NODE).toBeGreaterThan(0)
-    const h = new Harness({ maxStreams: 2 })
-    for (const conn of [1, 2, 3]) h.open(conn, `p${conn}`)
-    h.create(1, 'a')
-    h.create(2, 'b')
-    expect(errorCode(h.create(3, 'c'), 3)).toBe('TOO_LARGE')
-    h.leave(1)
-    expect(to(h.create(3, 'c'), 3)[0]?.ok).toEqual({ epoch: 0n })
-  })
-
-  it('bounds the pending joiners per stream', () => {
-    expect(MAX_PENDING_JOINERS_PER_STREAM).toBeGreaterThan(0)
-    const h = new Harness({ maxPendingJoiners: 2 })
-    h.open(1, ALICE)
-    h.create(1)
-    for (const conn of [2, 3, 4]) h.open(conn, `p${conn}`)
-    h.join(2)
-    h.join(3)
-    expect(only(h.join(4), 4).error).toMatchObject({ code: 'TOO_LARGE', currentEpoch: 0n })
-    h.close(2)
-    expect(to(h.join(4), 4)[0]?.ok).toBeDefined()
-  })
-
-  it('bounds the members per stream and the adds per commit', () => {
+  it('bounds the members per stream (QUOTA_EXCEEDED) and the adds per commit (TOO_LARGE)', () => {
     const h = aliceAndBob({ maxMembers: 3 })
-    expect(errorCode(h.commit(1, 1n, { added: [CAROL, DAVE] }), 1)).toBe('TOO_LARGE')
+    expect(errorCode(h.commit(1, 1n, { added: [CAROL, DAVE] }), 1)).toBe('QUOTA_EXCEEDED')
     expect(to(h.commit(1, 1n, { added: [CAROL, DAVE], removed: [BOB] }), 1)[0]?.ok).toEqual({ epoch: 2n })
     const many = Array.from({ length: MAX_ADDED_PER_COMMIT + 1 }, (_, i) => `m${i}`)
     expect(errorCode(aliceAndBob().commit(1, 1n, { added: many }), 1)).toBe('TOO_LARGE')
   })
 
   it('rejects non-positive options', () => {
-    expect(() => new GroupServiceCore({ inspectCommit: inspectTestCommit, epochReadyTimeoutMs: 0 })).toThrow(RangeError)
-    expect(() => new GroupServiceCore({ inspectCommit: inspectTestCommit, maxStreams: Number.NaN })).toThrow(RangeError)
-    expect(() => new GroupServiceCore({ inspectCommit: inspectTestCommit, maxMembers: MAX_ROSTER + 1 })).toThrow(RangeError)
+    const bad: Array<Partial<GroupServiceOptions>> = [
+      { epochReadyTimeoutMs: 0 }, { maxStreams: Number.NaN }, { maxMembers: MAX_ROSTER + 1 }, { maxStreamsPerIdentity: 0 },
+      { maxPendingJoinsPerIdentity: -1 }, { pendingJoinTimeoutMs: Number.POSITIVE_INFINITY }, { bindTimeoutMs: 0 },
+      { maxGroupStreamsPerIdentity: Number.NaN }, { maxPendingJoiners: 0 },
+    ]
+    for (const opts of bad) expect(() => new GroupServiceCore({ inspectCommit: inspectTestCommit, ...opts }), JSON.stringify(opts)).toThrow(RangeError)
   })
 
   it('maps any inspector failure to MALFORMED, with a message that fits the wire bound', () => {
     const inspectors = [
       () => { throw 'not even an Error' },
       () => { throw new Error('\u{1F4A5}'.repeat(5000)) },
-      () => undefined as unknown as { groupId: Uint8Array, epoch: bigint },
+      () => undefined as unknown as CommitInfo,
+      () => ({ groupId: GID, epoch: 0 }) as unknown as CommitInfo,
+      () => ({ groupId: GID, epoch: 0n, senderLeafIndex: 0, proposalRefs: 0 }) as unknown as CommitInfo,
+      () => ({ groupId: 'gid', epoch: 0n, senderLeafIndex: 0, addedIdentities: [], removedLeafIndices: [], proposalRefs: 0 }) as unknown as CommitInfo,
     ]
     for (const inspectCommit of inspectors) {
       const h = new Harness({ inspectCommit })
@@ -538,16 +995,76 @@ describe('GroupServiceCore: robustness and bounds', () => {
       const error = only(h.commit(1, 0n), 1).error
       expect(error?.code).toBe('MALFORMED')
       expect(Buffer.byteLength(error?.message ?? '', 'utf8')).toBeLessThanOrEqual(MAX_ERROR_MESSAGE)
-      expect(h.core.roster('s')?.epoch).toBe(0n)
+      expect(h.core.roster(S)?.epoch).toBe(0n)
     }
+  })
+})
+
+// ---- property: leaf indices follow the leftmost-blank rule ----
+
+/**
+ * The model: RFC 9420 section 12.3 applies a Commit's Removes (blanking
+ * their leaves) before its Adds, and each Add takes the leftmost blank leaf,
+ * extending the tree when there is none (section 12.1.1). Trailing blanks
+ * are truncated, which never changes that answer.
+ */
+class LeafModel {
+  leaves: Array<string | undefined> = []
+
+  apply (removed: readonly string[], added: readonly string[]): void {
+    for (const id of removed) this.leaves[this.leaves.indexOf(id)] = undefined
+    for (const id of added) {
+      const blank = this.leaves.indexOf(undefined)
+      this.leaves[blank < 0 ? this.leaves.length : blank] = id
+    }
+    while (this.leaves.length > 0 && this.leaves[this.leaves.length - 1] === undefined) this.leaves.pop()
+  }
+
+  map (): Map<string, number> {
+    const m = new Map<string, number>()
+    this.leaves.forEach((id, i) => { if (id !== undefined) m.set(id, i) })
+    return m
+  }
+}
+
+const POOL = Array.from({ length: 12 }, (_, i) => `m${i}`)
+
+describe('GroupServiceCore: leaf tracking property', () => {
+  it('leafIndexOf and the roster action\'s leaves follow the leftmost-blank rule over random adds and removes', () => {
+    // Each commit: a random part of the current non-committer members removed,
+    // a random part of the rest of the pool added (either may be empty).
+    const commitPlan = fc.record({ removePicks: fc.array(fc.nat(), { maxLength: 4 }), addPicks: fc.array(fc.nat(), { maxLength: 4 }) })
+    fc.assert(fc.property(fc.array(commitPlan, { minLength: 1, maxLength: 30 }), (plans) => {
+      const h = new Harness()
+      h.open(1, ALICE)
+      h.create(1)
+      const model = new LeafModel()
+      model.apply([], [ALICE])
+      for (const [i, plan] of plans.entries()) {
+        const members = h.core.roster(S)!.members.filter(m => m !== ALICE)
+        const outside = POOL.filter(id => !h.core.isMember(S, id))
+        const removed = [...new Set(plan.removePicks.filter(() => members.length > 0).map(n => members[n % members.length]!))]
+        const added = [...new Set(plan.addPicks.filter(() => outside.length > 0).map(n => outside[n % outside.length]!))]
+        const actions = h.commit(1, BigInt(i), { added, removed })
+        expect(to(actions, 1)[0]?.ok).toEqual({ epoch: BigInt(i + 1) })
+        model.apply(removed, added)
+        const expected = model.map()
+        const roster = rosterActions(actions)[0]
+        expect(roster?.kind === 'roster' ? roster.leaves : undefined).toEqual(expected)
+        for (const id of [ALICE, ...POOL]) expect(h.core.leafIndexOf(S, id), id).toBe(expected.get(id))
+        expect(new Set(h.core.roster(S)!.members)).toEqual(new Set(expected.keys()))
+      }
+    }), { numRuns: 200 })
   })
 })
 
 // ---- property: random event sequences from several conns ----
 
 const PEERS = ['p0', 'p1', 'p2', 'p3']
-const STREAMS = ['s0', 's1']
+const NAMES = ['s0', 's1']
 const CONNS = [1, 2, 3, 4, 5, 6]
+/** The two streams the preamble creates: conn 1 (p0) makes p0/s0, conn 2 (p1) makes p1/s1. */
+const CREATED = [streamKey('p0', 's0'), streamKey('p1', 's1')]
 
 type Step =
   | { kind: 'opened', conn: number, peer: string }
@@ -555,22 +1072,30 @@ type Step =
   | { kind: 'tick', advance: number }
   | { kind: 'message', conn: number, withId: boolean, version: number, body: GenBody }
 
+/** How a generated Commit's own content departs from its SubmitCommit (mostly not at all). */
+type Lie = 'none' | 'added' | 'removed' | 'sender' | 'refs'
+
 type GenBody =
   | { kind: 'create', stream: string, gid: number }
-  | { kind: 'join', stream: string }
+  | { kind: 'join', owner: string, stream: string, redemption: boolean }
   // epochDelta is added to the stream's current epoch at run time, so many commits are valid.
-  | { kind: 'commit', epochDelta: number, innerDelta: number, gid: number, added: string[], removed: string[], welcome: boolean, garbage: boolean }
+  | { kind: 'commit', epochDelta: number, innerDelta: number, gid: number, added: string[], removed: string[], welcome: boolean, garbage: boolean, lie: Lie }
   | { kind: 'ack', epochDelta: number }
   | { kind: 'leave' }
+  | { kind: 'deny', identity: string, reason: string }
   | { kind: 'empty' }
 
 const conn = fc.constantFrom(...CONNS)
 const peer = fc.constantFrom(...PEERS)
-const stream = fc.constantFrom(...STREAMS)
+const name = fc.constantFrom(...NAMES)
 const peerSet = fc.subarray(PEERS)
 const genBody: fc.Arbitrary<GenBody> = fc.oneof(
-  fc.record({ kind: fc.constant('create' as const), stream, gid: fc.integer({ min: 0, max: 1 }) }),
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('join' as const), stream }) },
+  fc.record({ kind: fc.constant('create' as const), stream: name, gid: fc.integer({ min: 0, max: 1 }) }),
+  { weight: 3, arbitrary: fc.oneof(
+    // Mostly at a stream the preamble made, sometimes at an address nobody owns.
+    { weight: 4, arbitrary: fc.constantFrom(...CREATED.map(k => ({ owner: k.split('/')[0]!, stream: k.split('/')[1]! }))) },
+    fc.record({ owner: peer, stream: name }),
+  ).chain(a => fc.boolean().map(redemption => ({ kind: 'join' as const, ...a, redemption }))) },
   { weight: 5, arbitrary: fc.record({
     kind: fc.constant('commit' as const),
     epochDelta: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, fc.integer({ min: -2, max: 2 })),
@@ -580,9 +1105,11 @@ const genBody: fc.Arbitrary<GenBody> = fc.oneof(
     removed: fc.oneof({ weight: 3, arbitrary: fc.constant<string[]>([]) }, fc.subarray(PEERS, { maxLength: 1 }), peerSet),
     welcome: fc.oneof({ weight: 8, arbitrary: fc.constant(true) }, fc.boolean()),
     garbage: fc.oneof({ weight: 10, arbitrary: fc.constant(false) }, fc.constant(true)),
+    lie: fc.oneof({ weight: 12, arbitrary: fc.constant<Lie>('none') }, fc.constantFrom<Lie>('added', 'removed', 'sender', 'refs')),
   }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('ack' as const), epochDelta: fc.integer({ min: -1, max: 1 }) }) },
   fc.record({ kind: fc.constant('leave' as const) }),
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('deny' as const), identity: peer, reason: fc.constantFrom('', 'no') }) },
   fc.record({ kind: fc.constant('empty' as const) }),
 )
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -601,25 +1128,39 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 const GIDS = [GID, OTHER_GID]
 
-function toMessage (core: GroupServiceCore, streamOf: Map<number, string>, c: number, body: GenBody): Body {
-  const current = (): bigint => core.roster(streamOf.get(c) ?? '')?.epoch ?? 0n
+/** The message of a generated body, aimed at the state of the stream `c` is bound to (if any). */
+function toMessage (core: GroupServiceCore, streamOf: Map<number, StreamKey>, peerOf: Map<number, string>, c: number, body: GenBody): Body {
+  const key = streamOf.get(c) ?? ''
+  const current = (): bigint => core.roster(key)?.epoch ?? 0n
   const shift = (delta: number): bigint => { const e = current() + BigInt(delta); return e < 0n ? 0n : e }
   switch (body.kind) {
     case 'create': return { create: { stream: body.stream, groupId: GIDS[body.gid]! } }
-    case 'join': return { join: { stream: body.stream } }
+    case 'join': return { join: { stream: body.stream, owner: body.owner, redemption: body.redemption ? new Uint8Array([1, 2, 3]) : NONE } }
     case 'ack': return { ack: { epoch: shift(body.epochDelta) } }
     case 'leave': return { leave: {} }
+    case 'deny': return { deny: { identity: body.identity, reason: body.reason } }
     case 'empty': return {}
     case 'commit': {
       const epoch = shift(body.epochDelta)
-      const added = body.added
+      const { added, removed, lie } = body
+      // What the Commit itself says: the request's Adds and the current leaves of its Removes, from the sender's own leaf.
+      const leafOf = (id: string): number => core.leafIndexOf(key, id) ?? 900
+      const mls: FakeCommit = {
+        epoch: shift(body.epochDelta + body.innerDelta),
+        groupId: GIDS[body.gid]!,
+        sender: leafOf(peerOf.get(c) ?? ''),
+        added: lie === 'added' ? [...added, 'px'] : added,
+        removed: lie === 'removed' ? [...removed.map(leafOf), 1] : removed.map(leafOf),
+        refs: lie === 'refs' ? 1 : 0,
+      }
+      if (lie === 'sender') mls.sender = (mls.sender ?? 0) + 1
       return {
         commit: {
           epoch,
-          commit: body.garbage ? new Uint8Array([9]) : testCommit(shift(body.epochDelta + body.innerDelta), GIDS[body.gid]!),
-          welcome: (added.length > 0) === body.welcome ? WELCOME : new Uint8Array(),
+          commit: body.garbage ? new Uint8Array([9]) : testCommit(mls),
+          welcome: (added.length > 0) === body.welcome ? WELCOME : NONE,
           added,
-          removed: body.removed,
+          removed,
         },
       }
     }
@@ -627,32 +1168,56 @@ function toMessage (core: GroupServiceCore, streamOf: Map<number, string>, c: nu
 }
 
 describe('GroupServiceCore: property', () => {
-  it('never throws, answers every request once, and only moves epochs forward', () => {
+  it('never throws, answers every request once, only moves epochs forward and keeps its leaves and quotas consistent', () => {
     let acceptedCommits = 0
     let readies = 0
+    let withdrawn = 0
+    let ended = 0
     const commitOutcomes = new Set<string>()
+    const denyOutcomes = new Set<string>()
     // Every run starts with all conns open and both streams created, so the
     // random part spends its steps on joins, commits, acks and closes.
     const preamble: Step[] = [
       ...CONNS.map(c => ({ kind: 'opened' as const, conn: c, peer: PEERS[(c - 1) % PEERS.length]! })),
-      ...STREAMS.map((name, i) => ({ kind: 'message' as const, conn: i + 1, withId: true, version: 1, body: { kind: 'create' as const, stream: name, gid: 0 } })),
+      ...NAMES.map((n, i) => ({ kind: 'message' as const, conn: i + 1, withId: true, version: 1, body: { kind: 'create' as const, stream: n, gid: 0 } })),
     ]
-    fc.assert(fc.property(fc.array(step, { minLength: 10, maxLength: 80, size: 'max' }), fc.integer({ min: 100, max: 3000 }), (random, timeout) => {
+    fc.assert(fc.property(fc.array(step, { minLength: 10, maxLength: 80, size: 'max' }), fc.integer({ min: 100, max: 3000 }), fc.integer({ min: 500, max: 8000 }), (random, timeout, joinTimeout) => {
       const steps = [...preamble, ...random]
-      const core = new GroupServiceCore({ inspectCommit: inspectTestCommit, epochReadyTimeoutMs: timeout, maxPendingJoiners: 3, maxStreams: 2 })
+      const core = new GroupServiceCore({
+        inspectCommit: inspectTestCommit,
+        epochReadyTimeoutMs: timeout,
+        pendingJoinTimeoutMs: joinTimeout,
+        bindTimeoutMs: 4000,
+        maxPendingJoiners: 3,
+        maxPendingJoinsPerIdentity: 2,
+        maxGroupStreamsPerIdentity: 2,
+        maxMembers: 3,
+        maxStreams: 2,
+      })
       const open = new Set<number>()
-      const streamOf = new Map<number, string>() // each conn's stream once bound, to aim epochs
+      const peerOf = new Map<number, string>()
+      const streamOf = new Map<number, StreamKey>() // each conn's stream once bound, to aim epochs
       const lastEpoch = new Map<string, bigint>()
+      const lastLeaves = new Map<string, ReadonlyMap<string, number>>()
+      const committerConn = new Map<string, number>()
       const lastReady = new Map<number, bigint>() // per open conn: the last EpochReady it got
       let now = 0
       let nextId = 1n
       for (const s of steps) {
         let actions: GroupAction[]
         if (s.kind === 'opened') {
-          if (!open.has(s.conn)) { streamOf.delete(s.conn); lastReady.delete(s.conn) }
+          if (!open.has(s.conn)) { streamOf.delete(s.conn); lastReady.delete(s.conn); peerOf.set(s.conn, s.peer) }
+          const fresh = !open.has(s.conn)
           open.add(s.conn)
           actions = core.handle({ kind: 'opened', conn: s.conn, peer: s.peer }, now)
-          expect(actions).toEqual([])
+          // Nothing, or (a fresh conn over its peer's bound) a refusal and a close.
+          if (actions.length > 0) {
+            expect(fresh).toBe(true)
+            expect(actions).toEqual([
+              { kind: 'send', conn: s.conn, message: expect.objectContaining({ error: expect.objectContaining({ code: 'QUOTA_EXCEEDED' }) }) },
+              { kind: 'close', conn: s.conn },
+            ])
+          }
         } else if (s.kind === 'closed') {
           open.delete(s.conn)
           actions = core.handle({ kind: 'closed', conn: s.conn }, now)
@@ -661,7 +1226,7 @@ describe('GroupServiceCore: property', () => {
           actions = core.handle({ kind: 'tick' }, now)
         } else {
           const requestId = s.withId ? nextId++ : 0n
-          const message: GroupClientMessage = { version: s.version, requestId, ...toMessage(core, streamOf, s.conn, s.body) }
+          const message: GroupClientMessage = { version: s.version, requestId, ...toMessage(core, streamOf, peerOf, s.conn, s.body) }
           actions = core.handle({ kind: 'message', conn: s.conn, message }, now)
           const replies = actions.flatMap(a => a.kind === 'send' && a.message.requestId !== 0n ? [a] : [])
           if (!open.has(s.conn)) {
@@ -675,8 +1240,9 @@ describe('GroupServiceCore: property', () => {
             expect(reply.message.requestId).toBe(requestId)
             expect((reply.message.ok !== undefined) !== (reply.message.error !== undefined)).toBe(true)
             if (s.body.kind === 'commit') commitOutcomes.add(reply.message.error?.code ?? 'ok')
+            if (s.body.kind === 'deny') denyOutcomes.add(reply.message.error?.code ?? 'ok')
             if (reply.message.ok !== undefined) {
-              if (s.body.kind === 'create' || s.body.kind === 'join') streamOf.set(s.conn, s.body.stream)
+              if (s.body.kind === 'join') streamOf.set(s.conn, streamKey(s.body.owner, s.body.stream))
               if (s.body.kind === 'commit') acceptedCommits++
             }
           }
@@ -695,28 +1261,56 @@ describe('GroupServiceCore: property', () => {
               lastReady.set(a.conn, ready.epoch)
               readies++
             }
+            if (a.message.joinWithdrawn !== undefined) withdrawn++
+            const code = a.message.error?.code
+            if (a.message.requestId === 0n && (code === 'NOT_ADMITTED' || code === 'TIMEOUT')) ended++
           } else if (a.kind === 'close') {
             expect(open.has(a.conn)).toBe(true)
           } else if (a.kind === 'roster') {
             const previous = lastEpoch.get(a.stream)
             if (previous !== undefined) expect(a.epoch).toBeGreaterThan(previous)
             lastEpoch.set(a.stream, a.epoch)
+            lastLeaves.set(a.stream, a.leaves)
+            // A create (silent ones included) is the only way to epoch 0: its conn is the committer's.
+            if (a.epoch === 0n && s.kind === 'message') {
+              expect(s.body.kind).toBe('create')
+              expect(a.stream).toBe(streamKey(peerOf.get(s.conn)!, (s.body as { stream: string }).stream))
+              committerConn.set(a.stream, s.conn)
+              streamOf.set(s.conn, a.stream)
+            }
             expect(a.members[0]).toBe(core.roster(a.stream)?.committer)
           } else {
             lastEpoch.delete(a.stream)
+            lastLeaves.delete(a.stream)
+            committerConn.delete(a.stream)
           }
         }
         expect(new Set(lastEpoch.keys())).toEqual(new Set(core.streams()))
-        for (const name of core.streams()) {
-          const roster = core.roster(name)!
+        let pending = 0
+        for (const key of core.streams()) {
+          const roster = core.roster(key)!
           expect(roster.members).toContain(roster.committer)
-          expect(roster.epoch).toBe(lastEpoch.get(name))
+          expect(roster.epoch).toBe(lastEpoch.get(key))
+          expect(roster.members.length).toBeLessThanOrEqual(3)
+          expect(roster.pending).toBeLessThanOrEqual(3)
+          pending += roster.pending
+          // The last roster action's leaves are the core's, one distinct leaf per member, the committer's 0.
+          const leaves = lastLeaves.get(key)!
+          expect([...leaves.keys()]).toEqual(roster.members)
+          for (const m of roster.members) expect(core.leafIndexOf(key, m)).toBe(leaves.get(m))
+          expect(new Set(leaves.values()).size).toBe(leaves.size)
+          expect(leaves.get(roster.committer)).toBe(0)
+          expect(core.frameBoundOf(committerConn.get(key)!)).toBe(MAX_CONTROL_FRAME)
         }
+        expect(core.load().pendingJoins).toBe(pending)
       }
     }), { numRuns: 300 })
     // The generators must reach the interesting paths, not only refusals.
     expect(acceptedCommits).toBeGreaterThan(100)
     expect(readies).toBeGreaterThan(50)
-    for (const code of ['ok', 'STALE_EPOCH', 'MALFORMED', 'ALREADY_EXISTS', 'NOT_MEMBER', 'INVALID_STATE']) expect(commitOutcomes).toContain(code)
+    expect(withdrawn).toBeGreaterThan(20)
+    expect(ended).toBeGreaterThan(20)
+    for (const code of ['ok', 'STALE_EPOCH', 'MALFORMED', 'ALREADY_EXISTS', 'NOT_MEMBER', 'INVALID_STATE', 'QUOTA_EXCEEDED']) expect(commitOutcomes).toContain(code)
+    for (const code of ['ok', 'NOT_FOUND', 'NOT_MEMBER', 'INVALID_STATE']) expect(denyOutcomes).toContain(code)
   })
 })
