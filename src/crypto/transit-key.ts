@@ -4,7 +4,7 @@
  * ephemeral keys, then HKDF-SHA256 (RFC 5869) with
  *
  *   salt = "fabric link seal v1"
- *   info = "fabric/link/1" || subscriber public (32) || relay public (32) || stream (UTF-8)
+ *   info = "fabric/link/1" || subscriber public (32) || relay public (32) || stream address (UTF-8)
  *
  * giving 28 bytes: AES-128-GCM key (16) || nonce salt (12). Both public keys
  * and the stream are in the info, so a key is bound to one subscription.
@@ -53,7 +53,7 @@ export interface TransitKeyInput {
   readonly subscriberPublicKey: Uint8Array
   /** Relay's raw 32-byte public key (the other side). */
   readonly relayPublicKey: Uint8Array
-  /** Stream name the subscription is for. */
+  /** Address of the stream the subscription is for: owner "/" name (wire/stream-tag.ts streamKey). */
   readonly stream: string
 }
 

@@ -49,7 +49,7 @@ export interface ChunkMeta {
   spatialLayer: number
   /** Temporal (frame-rate) layer, 0..15; 0 is the base layer. */
   temporalLayer: number
-  /** streamTag(stream name), an unsigned 64-bit value. */
+  /** streamTag(stream address), an unsigned 64-bit value (stream-tag.ts). */
   streamTag: bigint
   /** u32: (sender MLS leaf index << 8) | context (track.ts). */
   track: number
