@@ -82,6 +82,14 @@ export class Committer {
   private joins = new Map<string, QueuedJoin>()
   private removals = new Set<string>()
   private readonly knocks = new Set<string>()
+  /**
+   * Joins withdrawn while a flush is under way (it already took them off
+   * `joins`): the Commit it builds, and its retry, must leave them out, or
+   * they would be added with nobody to receive the Welcome. Kept only
+   * during a flush, so it stays as small as the batch.
+   */
+  private readonly gone = new Set<string>()
+  private flushing = false
   private timer: NodeJS.Timeout | undefined
   private chain: Promise<void> = Promise.resolve()
   private stopped = false
@@ -125,6 +133,7 @@ export class Committer {
   withdrawn (identity: string): void {
     this.joins.delete(identity)
     this.knocks.delete(identity)
+    if (this.flushing) this.gone.add(identity)
   }
 
   /** Queues a removal (a leave, or the app's decision). */
@@ -144,13 +153,17 @@ export class Committer {
     return await result
   }
 
-  /** Resolves when every queued request has been committed or has failed. */
+  /**
+   * Resolves when every queued request has been committed or has failed
+   * (including those a refused Commit queued again), or once stopped.
+   */
   async idle (): Promise<void> {
-    while (this.timer !== undefined || this.joins.size > 0 || this.removals.size > 0) {
-      await new Promise((resolve) => setTimeout(resolve, this.batchWindowMs))
+    for (;;) {
+      // A flush in flight may queue its requests again (a stale refusal), so look after it ends.
       await this.chain
+      if (this.stopped || (this.timer === undefined && this.joins.size === 0 && this.removals.size === 0)) return
+      await new Promise((resolve) => setTimeout(resolve, this.batchWindowMs))
     }
-    await this.chain
   }
 
   /** Stops committing. */
@@ -206,7 +219,15 @@ export class Committer {
       this.timer = undefined
       // A throw that escapes flush (e.g. from the host's `applied`) is
       // reported; left in the chain it would skip every later flush.
-      this.chain = this.chain.then(async () => { await this.flush() }).catch((err: unknown) => {
+      this.chain = this.chain.then(async () => {
+        this.flushing = true
+        try {
+          await this.flush()
+        } finally {
+          this.flushing = false
+          this.gone.clear()
+        }
+      }).catch((err: unknown) => {
         try { this.host.failed([], err instanceof Error ? err : new Error(String(err))) } catch {}
       })
     }, this.batchWindowMs)
@@ -222,6 +243,7 @@ export class Committer {
 
     const queued = [...this.joins].filter(([id]) => session.leafIndexOf(id) === undefined)
     this.joins.clear()
+    this.gone.clear()
     if (queued.length === 0) return
     // Re-check presented invitations together: two joiners may be redeeming
     // the same invitation, and only its remaining uses may be granted.
@@ -265,7 +287,7 @@ export class Committer {
     const kept: Array<[string, QueuedJoin]> = []
     admitted.forEach(([identity, join, admission], i) => {
       const kp = fetched[i]
-      if (kp === undefined) return
+      if (kp === undefined || this.gone.has(identity)) return
       keyPackages.push(kp)
       identities.push(identity)
       kept.push([identity, join])
@@ -275,7 +297,7 @@ export class Committer {
     await this.commit(
       () => session.prepareAdd(keyPackages, { nowMs: Date.now(), expectedIdentities: identities, admissions }),
       identities,
-      () => { for (const [id, join] of kept) this.joins.set(id, join) },
+      () => { for (const [id, join] of kept) if (!this.gone.has(id)) this.joins.set(id, join) },
     )
   }
 

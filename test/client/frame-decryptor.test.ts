@@ -4,9 +4,9 @@ import { decodeSFrameHeader } from '../../src/crypto/sframe/index.js'
 import { FabricError } from '../../src/errors.js'
 import { decodeKid } from '../../src/session/kid.js'
 import { CHUNK_META_LENGTH, decodeChunkMeta } from '../../src/wire/chunk.js'
-import { streamTag } from '../../src/wire/stream-tag.js'
+import { streamKey, streamTag } from '../../src/wire/stream-tag.js'
 import { makeTrack, TrackContext } from '../../src/wire/track.js'
-import { capturingTrack, commitAndDeliver, copy, groupOf, makeJoiner, peer, TAG } from './helpers.js'
+import { capturingTrack, commitAndDeliver, copy, groupOf, makeJoiner, OWNER, peer, STREAM, TAG } from './helpers.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -97,7 +97,7 @@ describe('TrackPublisher -> FrameDecryptor with real MLS sessions', () => {
     const v = capturingTrack(alice, TrackContext.video)
     await v.track.sendFrame(text('e1'), { keyframe: true })
     await v.track.sendFrame(text('e1'), { keyframe: false })
-    const joiner = await makeJoiner(peer(7))
+    const joiner = await makeJoiner(7)
     await commitAndDeliver(alice, await alice.prepareAdd([joiner.keyPackage], { nowMs: Date.now() }), [bob])
     await v.track.sendFrame(text('e2'), { keyframe: true })
     const headers = v.sent.map((c) => decodeSFrameHeader(c.subarray(CHUNK_META_LENGTH)))
@@ -175,11 +175,15 @@ describe('FrameDecryptor refuses altered chunks and says who they came from', ()
     const [alice, bob] = await groupOf(1)
     const v = capturingTrack(alice, TrackContext.video)
     await v.track.sendFrame(text('x'), { keyframe: true })
-    const dec = new FrameDecryptor(bob, streamTag('another-stream'))
+    const dec = new FrameDecryptor(bob, streamTag(streamKey(OWNER, 'another-stream')))
     expect(notOk(dec.decrypt(v.sent[0])).error.code).toBe('MALFORMED')
     expect(notOk(dec.decrypt(v.sent[0].slice(0, 10))).error.code).toBe('MALFORMED')
     expect(dec.malformed).toBe(2)
     expect(dec.bySender.size).toBe(0)
+    // The same name under another owner is another stream, with another tag.
+    const sameName = new FrameDecryptor(bob, streamTag(streamKey(peer(1), STREAM)))
+    expect(notOk(sameName.decrypt(v.sent[0])).error.code).toBe('MALFORMED')
+    expect(sameName.malformed).toBe(1)
   })
 })
 
@@ -189,7 +193,7 @@ describe('FrameDecryptor across epochs', () => {
     const v = capturingTrack(alice, TrackContext.video)
     await v.track.sendFrame(text('before dave'), { keyframe: true })
     await v.track.sendFrame(text('before dave 2'), { keyframe: false })
-    const dave = await makeJoiner(peer(9))
+    const dave = await makeJoiner(9)
     const add = await alice.prepareAdd([dave.keyPackage], { nowMs: Date.now() })
     await commitAndDeliver(alice, add, [bob])
     const daveSession = await dave.join(add.welcome!)
@@ -246,7 +250,7 @@ describe('FrameDecryptor across epochs', () => {
     const [alice, bob] = await groupOf(1)
     const v = capturingTrack(alice, TrackContext.video)
     // Alice moves to epoch 2, but its Commit never reaches Bob.
-    const fake = await alice.prepareAdd([(await makeJoiner(peer(5))).keyPackage], { nowMs: Date.now() })
+    const fake = await alice.prepareAdd([(await makeJoiner(5)).keyPackage], { nowMs: Date.now() })
     await alice.applyPending(fake, Date.now())
     await v.track.sendFrame(text('orphan'), { keyframe: true })
     const dec = new FrameDecryptor(bob, TAG)
