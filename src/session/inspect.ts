@@ -61,8 +61,8 @@ export interface CommitInfo {
  * @param bytes MLSMessage(mls_public_message), at most 1 MiB
  * @throws TooLargeError above 1 MiB
  * @throws MalformedError when it does not decode, is not a PublicMessage (a
- *         PrivateMessage hides its content), or adds a KeyPackage whose
- *         credential fabric would not accept
+ *         PrivateMessage hides its content), is not a Commit, or adds a
+ *         KeyPackage whose credential fabric would not accept
  */
 export function inspectCommit (bytes: Uint8Array): CommitInfo {
   checkSize('Commit', bytes, MAX_COMMIT_BYTES)
@@ -71,6 +71,9 @@ export function inspectCommit (bytes: Uint8Array): CommitInfo {
     throw new MalformedError(`expected an MLSMessage PublicMessage, got ${msg.wireformat}`)
   }
   const content = msg.publicMessage.content
+  // The group service orders Commits only: a proposal or anything else
+  // passed off as one would move the stream's epoch with no group change.
+  if (content.contentType !== 'commit') throw new MalformedError(`expected a Commit, got ${content.contentType}`)
   const info: CommitInfo = {
     groupId: content.groupId,
     epoch: content.epoch,

@@ -1,4 +1,6 @@
+import { createProposal, encodeMlsMessage } from 'ts-mls'
 import { describe, it, expect } from 'vitest'
+import { RawMember } from './admission/raw.js'
 import fc from 'fast-check'
 import { AvSession, type PendingCommit } from '../../src/session/av-session.js'
 import { inspectCommit } from '../../src/session/inspect.js'
@@ -411,6 +413,10 @@ describe('inspectCommit', () => {
     const bob = await generateKeyPackage(peer(1), { nowMs: now })
     const add = await creator.prepareAdd([bob.keyPackage], { nowMs: now })
     expect(() => inspectCommit(add.welcome!)).toThrow(MalformedError)
+    // A PublicMessage proposal is not a Commit: the group service must not order it as one.
+    const raw = await RawMember.createGroup(peer(7), 'proposals', { admission: 'open' }, now)
+    const proposal = await createProposal(raw.state, true, { proposalType: 'remove', remove: { removed: 0 } }, raw.cs)
+    expect(() => inspectCommit(encodeMlsMessage(proposal.message))).toThrow(/expected a Commit, got proposal/)
     expect(() => inspectCommit(bob.keyPackage)).toThrow(MalformedError)
     expectCodeSync(() => inspectCommit(new Uint8Array(1024 * 1024 + 1)), 'TOO_LARGE')
     fc.assert(fc.property(
