@@ -62,6 +62,18 @@ const DELIVERED_SHARE = 0.98
 const PER_LOAD_PROCESS = 100
 const PROBES = 2
 const CLIP = join(REPO_ROOT, 'fixtures', 'media', 'alice.ivf')
+/**
+ * Flags of every bench node. A node cuts a peer that leaves a liveness ping
+ * unanswered for 5 s by default; under this bench's load (hundreds of
+ * subscriptions, unpaced and overload phases) the node's own event loop and
+ * the load processes' can stall for seconds, and a late pong reads as a dead
+ * peer. 30 s is what members' hosts allow and what nodes allowed before the
+ * 5 s default. No other quota is hit here: the load processes subscribe as
+ * trusted relays (4096 subscriptions per stream, exempt from the 4
+ * connections per identity), the publisher and each probe member are
+ * identities of their own with one connection and one subscription.
+ */
+const NODE_ARGS = ['--liveness-timeout-ms', '30000']
 
 interface RunFigures {
   phase: Phase
@@ -137,7 +149,7 @@ async function setup (target: Server, n: number): Promise<Rig> {
     if (target === 'relay') {
       const trusted = await Promise.all(labels.map(benchPeerId))
       for (const id of trusted) loadIds.add(id)
-      const node = await startNodeProcess({ extra: trusted.flatMap((id) => ['--trusted-relay', id]) })
+      const node = await startNodeProcess({ extra: [...NODE_ARGS, ...trusted.flatMap((id) => ['--trusted-relay', id])] })
       server = node.proc
       addr = node.addr
       admin = node
@@ -149,14 +161,15 @@ async function setup (target: Server, n: number): Promise<Rig> {
     const mode = target === 'relay' ? 'relay' : 'raw'
     const publisher = spawnTs('publisher', 'bench/lib/publisher.ts', ['--addr', addr, '--stream', stream, '--mode', mode, '--clip', CLIP])
     procs.push(publisher)
-    await waitReady(publisher, 'publisher')
+    // The stream is addressed by its owner (the publisher's identity) and name.
+    const owner = (await waitReady(publisher, 'publisher')).owner as string
     const loaders = labels.map((label, i) => spawnTs(label, 'bench/lib/load-subscribers.ts', [
-      '--addr', addr, '--stream', stream, '--mode', mode, '--label', label,
+      '--addr', addr, '--stream', stream, '--owner', owner, '--mode', mode, '--label', label,
       '--count', String(Math.min(PER_LOAD_PROCESS, n - i * PER_LOAD_PROCESS)),
     ]))
     procs.push(...loaders)
     const probes = target === 'relay'
-      ? [spawnTs('probes', 'bench/lib/load-subscribers.ts', ['--addr', addr, '--stream', stream, '--mode', 'probe', '--count', String(PROBES)])]
+      ? [spawnTs('probes', 'bench/lib/load-subscribers.ts', ['--addr', addr, '--stream', stream, '--owner', owner, '--mode', 'probe', '--count', String(PROBES)])]
       : []
     procs.push(...probes)
     const ready = await Promise.all([...loaders, ...probes].map(async (p) => await waitReady(p, p.name)))
@@ -298,18 +311,18 @@ async function searchZeroLoss (rig: Rig): Promise<{ best: RunFigures | undefined
 async function idleMemory (n: number): Promise<{ perSubscriberKiB: number, heapPerSubscriberKiB: number }> {
   const labels = Array.from({ length: Math.ceil(n / PER_LOAD_PROCESS) }, (_, i) => `idle-${i}`)
   const trusted = await Promise.all(labels.map(benchPeerId))
-  const node = await startNodeProcess({ extra: trusted.flatMap((id) => ['--trusted-relay', id]) })
+  const node = await startNodeProcess({ extra: [...NODE_ARGS, ...trusted.flatMap((id) => ['--trusted-relay', id])] })
   const procs: Proc[] = [node.proc]
   try {
     const publisher = spawnTs('publisher', 'bench/lib/publisher.ts', ['--addr', node.addr, '--stream', 'idle', '--mode', 'relay', '--clip', CLIP])
     procs.push(publisher)
-    await waitReady(publisher, 'publisher')
+    const owner = (await waitReady(publisher, 'publisher')).owner as string
     // A baseline with the loaders' connections open but no subscriptions would
     // need another mode; connections are counted in, which only overstates.
     await sleep(1_000)
     const before = await nodeStats(node)
     const loaders = labels.map((label, i) => spawnTs(label, 'bench/lib/load-subscribers.ts', [
-      '--addr', node.addr, '--stream', 'idle', '--mode', 'relay', '--label', label, '--count', String(Math.min(PER_LOAD_PROCESS, n - i * PER_LOAD_PROCESS)),
+      '--addr', node.addr, '--stream', 'idle', '--owner', owner, '--mode', 'relay', '--label', label, '--count', String(Math.min(PER_LOAD_PROCESS, n - i * PER_LOAD_PROCESS)),
     ]))
     procs.push(...loaders)
     await Promise.all(loaders.map(async (p) => await waitReady(p, p.name)))

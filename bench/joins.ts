@@ -51,7 +51,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { sleep, spawnTs, startNodeProcess, type NodeProc, type Proc, type ProcEvent } from '../src/cli/processes.js'
 import { FabricClient } from '../src/client/client.js'
-import { DEFAULT_BATCH_WINDOW_MS } from '../src/client/committer.js'
+import { DEFAULT_BATCH_WINDOW_MS, type CommitterHost } from '../src/client/committer.js'
 import type { ReceivedFrame } from '../src/client/frame-decryptor.js'
 import { StreamMember } from '../src/client/stream-member.js'
 import type { TrackPublisher } from '../src/client/track-publisher.js'
@@ -98,6 +98,19 @@ const BATCH_WINDOW_MS = Number(process.env.BENCH_BATCH_WINDOW_MS ?? DEFAULT_BATC
 const PARTIAL = ['BENCH_SUITES', 'BENCH_MLS_SIZES', 'BENCH_E2E_SIZES', 'BENCH_BATCH_SIZES', 'BENCH_E2E_REPS', 'BENCH_PASSIVE_FROM', 'BENCH_WORKERS'].some((k) => process.env[k] !== undefined)
 const TAG = process.env.BENCH_TAG ?? `${BATCH_WINDOW_MS !== DEFAULT_BATCH_WINDOW_MS ? `-window${BATCH_WINDOW_MS}` : ''}${PARTIAL ? '-partial' : ''}`
 const FILL_BATCH_WINDOW_MS = 1500
+/**
+ * Flags of the bench node. A node cuts a peer that leaves a liveness ping
+ * unanswered for 5 s by default; here up to 64 members share each load
+ * process, whose event loop stalls for seconds while they process Welcomes
+ * and Commits of a big group (and the node's own, next to them), so a late
+ * pong reads as a dead peer. 30 s is what members' hosts allow and what
+ * nodes allowed before the 5 s default. The other bounds hold with their
+ * defaults: every member is an identity of its own with one connection, the
+ * creator owns one stream at a time (its leave closes it), 100 joiners are
+ * under the 256 pending joins per stream, and the committer fetches 8
+ * KeyPackages at once, the node's directory streams per connection.
+ */
+const NODE_ARGS = ['--liveness-timeout-ms', '30000']
 const STEADY_MS = 2000
 
 /** Wall-clock ms with µs resolution, comparable across processes of this machine. */
@@ -172,6 +185,13 @@ async function workerMain (): Promise<void> {
   loopDelay.enable()
   /** Members whose stream closed on an error (not the end of the stream). */
   const closedWithError: string[] = []
+  /**
+   * Streams the bench is ending (the creator leaves, which closes the
+   * stream): the node resets their members' media streams, which a member
+   * reports as an error ("the subscription ended: ... reset") that is no
+   * dropout.
+   */
+  const ending = new Set<string>()
   /** Members that stopped reading media and their group stream (see PASSIVE_FROM). */
   const passive = new WeakSet<StreamMember>()
   const rl = createInterface({ input: process.stdin })
@@ -202,7 +222,7 @@ async function workerMain (): Promise<void> {
           break
         }
         case 'join': {
-          // Joins `count` free clients to `stream` at once; answers when all
+          // Joins `count` free clients to `stream` of `owner` at once; answers when all
           // have joined (and, with waitKeyframe, decrypted a keyframe of
           // `publisher`) or failed.
           const free = clients.filter((c) => !membership.has(c)).slice(0, cmd.count as number)
@@ -210,7 +230,7 @@ async function workerMain (): Promise<void> {
           const results: JoinResult[] = await Promise.all(free.map(async (c) => {
             const r: JoinResult = { identity: c.identity, tCall: wall() }
             try {
-              const m = await c.joinStream(cmd.stream as string, { joinTimeoutMs: 120_000 })
+              const m = await c.joinStream(cmd.stream as string, { owner: cmd.owner as string, joinTimeoutMs: 120_000 })
               r.tJoined = wall()
               if (cmd.passive === true) {
                 m.pauseMedia()
@@ -220,7 +240,7 @@ async function workerMain (): Promise<void> {
               membership.set(c, m)
               m.once('closed', (err?: Error) => {
                 if (membership.get(c) === m) membership.delete(c)
-                if (err !== undefined && !/stream closed/.test(err.message)) closedWithError.push(`${c.identity.slice(-6)}: ${err.message.slice(0, 160)}`)
+                if (err !== undefined && !ending.has(m.stream) && !/stream closed/.test(err.message)) closedWithError.push(`${c.identity.slice(-6)}: ${err.message.slice(0, 160)}`)
               })
               if (cmd.waitKeyframe === true) {
                 await waitUntil(() => firstKeyframe.get(m)?.has(cmd.publisher as string) === true, 120_000, 'first keyframe', 5)
@@ -253,6 +273,12 @@ async function workerMain (): Promise<void> {
             for (const st of Object.values(m.stats().bySender)) failures += st.failures
           }
           out({ event: 'reply', id: cmd.id, failures })
+          break
+        }
+        case 'ending': {
+          // `stream` is about to end: its members' closes from now on are expected.
+          ending.add(cmd.stream as string)
+          out({ event: 'reply', id: cmd.id })
           break
         }
         case 'shutdown': {
@@ -469,10 +495,10 @@ interface CommitterLog {
 /** Wraps the committer's calls of one creator member to time them. */
 function instrumentCreator (m: StreamMember): CommitterLog {
   const log: CommitterLog = { joinRequests: new Map(), fetches: [], prepares: [], submits: [], epochs: [], sendSwitches: [], relayKeyframeRequests: [] }
-  const anyM = m as unknown as { committer: { requestJoin: (id: string) => void, host: { fetchKeyPackage: (id: string) => Promise<Uint8Array>, submit: (p: PendingCommit) => Promise<void> } }, switchSending: (e: bigint) => void }
+  const anyM = m as unknown as { committer: { requestJoin: (id: string, redemption?: Uint8Array, nowMs?: number) => void, host: CommitterHost }, switchSending: (e: bigint) => void }
   const c = anyM.committer
   const origRequestJoin = c.requestJoin.bind(c)
-  c.requestJoin = (id: string) => { if (!log.joinRequests.has(id)) log.joinRequests.set(id, wall()); origRequestJoin(id) }
+  c.requestJoin = (id: string, redemption?: Uint8Array, nowMs?: number) => { if (!log.joinRequests.has(id)) log.joinRequests.set(id, wall()); origRequestJoin(id, redemption, nowMs) }
   const origFetch = c.host.fetchKeyPackage
   c.host.fetchKeyPackage = async (id: string) => {
     const start = wall()
@@ -512,6 +538,8 @@ function instrumentCreator (m: StreamMember): CommitterLog {
     if (e.removed.length > 0) process.stderr.write(`[joins] epoch ${e.epoch}: removed ${e.removed.map((id) => id.slice(-6)).join(',')}\n`)
   })
   m.on('commit-failed', (e: { identities: string[], error: Error }) => { process.stderr.write(`commit failed for ${e.identities.length}: ${e.error.message}\n`) })
+  // The stream is open, so a denial means a bench bug or a node quota, never a measured outcome.
+  m.on('join-denied', (e: { identity: string, reason: string }) => { process.stderr.write(`[joins] join of ${e.identity.slice(-6)} denied: ${e.reason}\n`) })
   return log
 }
 
@@ -638,7 +666,8 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
   for (const n of E2E_SIZES) {
     await reconnect(env)
     const stream = `joins-e2e-${n}-${Date.now().toString(36)}`
-    const creator = await env.creatorClient.createStream(stream)
+    // Open admission: every joiner is a fresh identity, and admission is not what this measures.
+    const creator = await env.creatorClient.createStream(stream, { admission: { admission: 'open' } })
     const clog = instrumentCreator(creator)
     const pub = new SyntheticPublisher(creator)
     pub.start()
@@ -648,7 +677,7 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
       setBatchWindow(creator, FILL_BATCH_WINDOW_MS)
       const parts = split(n - 1, env.workers.length)
       const passive = n >= PASSIVE_FROM
-      const fill = await Promise.all(env.workers.map(async (w, i) => parts[i] === 0 ? [] : (await w.call('join', { stream, count: parts[i], passive }, 300_000)).results as JoinResult[]))
+      const fill = await Promise.all(env.workers.map(async (w, i) => parts[i] === 0 ? [] : (await w.call('join', { stream, owner: creator.owner, count: parts[i], passive }, 300_000)).results as JoinResult[]))
       const failed = fill.flat().filter((r) => r.error !== undefined)
       if (failed.length > 0) throw new Error(`fill joins failed: ${failed[0].error}`)
       setBatchWindow(creator, BATCH_WINDOW_MS)
@@ -689,7 +718,7 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
         const kfBefore = pub.keyframes.length
         const relayBefore = clog.relayKeyframeRequests.length
         const tCall = wall()
-        const joiner = await joinerClient.joinStream(stream)
+        const joiner = await joinerClient.joinStream(stream, { owner: creator.owner })
         const tJoined = wall()
         await waitUntil(() => firstKeyframe.get(joiner)?.has(creator.identity) === true, 30_000, 'first keyframe at the joiner')
         const tKf = firstKeyframe.get(joiner)!.get(creator.identity)!
@@ -758,6 +787,7 @@ async function suiteE2e (env: Env): Promise<{ rows: Array<Record<string, unknown
       }
     } finally {
       await pub.stop()
+      await Promise.all(env.workers.map(async (w) => await w.call('ending', { stream })))
       await creator.leave()
       await Promise.all(env.workers.map(async (w) => await w.call('shutdown', { stream })))
       await waitMembersGone(env)
@@ -829,7 +859,7 @@ async function suiteBatch (env: Env): Promise<BatchRep[]> {
       await reconnect(env)
       const stream = `joins-batch-${n}-${rep}-${Date.now().toString(36)}`
       const mode: SendSwitch = rep % 2 === 0 ? 'immediate' : 'ready'
-      const creator = await env.creatorClient.createStream(stream, { sendSwitch: mode, batchWindowMs: BATCH_WINDOW_MS })
+      const creator = await env.creatorClient.createStream(stream, { admission: { admission: 'open' }, sendSwitch: mode, batchWindowMs: BATCH_WINDOW_MS })
       const clog = instrumentCreator(creator)
       const pub = new SyntheticPublisher(creator)
       pub.start()
@@ -841,7 +871,7 @@ async function suiteBatch (env: Env): Promise<BatchRep[]> {
         const parts = split(n, env.workers.length)
         const results = (await Promise.all(env.workers.map(async (w, i) => parts[i] === 0
           ? []
-          : (await w.call('join', { stream, count: parts[i], waitKeyframe: true, publisher: creator.identity }, 300_000)).results as JoinResult[]))).flat()
+          : (await w.call('join', { stream, owner: creator.owner, count: parts[i], waitKeyframe: true, publisher: creator.identity }, 300_000)).results as JoinResult[]))).flat()
         const cpuBench = cpuSeconds() - cpuBench0
         const cpuNode = processCpuSeconds(env.node.proc.child.pid) - cpuNode0
         const cpuWorkers = await workersCpu(env) - cpuWorkers0
@@ -877,6 +907,7 @@ async function suiteBatch (env: Env): Promise<BatchRep[]> {
         if (row.failures > 0) log(`  first failure: ${results.find((r) => r.error !== undefined)?.error ?? 'no keyframe'}`)
       } finally {
         await pub.stop()
+        await Promise.all(env.workers.map(async (w) => await w.call('ending', { stream })))
         await creator.leave()
         await Promise.all(env.workers.map(async (w) => await w.call('shutdown', { stream })))
         await waitMembersGone(env)
@@ -899,7 +930,7 @@ async function main (): Promise<void> {
   const mlsRows = SUITES.has('mls') ? await suiteMls() : []
   log(`suite 1 done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 
-  const node = await startNodeProcess()
+  const node = await startNodeProcess({ extra: NODE_ARGS })
   const workers: Worker[] = []
   let creatorClient: FabricClient | undefined
   let e2e: Awaited<ReturnType<typeof suiteE2e>> | undefined

@@ -1,13 +1,15 @@
 /**
  * A load process: COUNT subscriptions to one stream over one libp2p host.
  *
- *   tsx bench/lib/load-subscribers.ts --addr MULTIADDR --stream NAME --count N
- *       --mode relay|raw|probe --label LABEL
+ *   tsx bench/lib/load-subscribers.ts --addr MULTIADDR --stream NAME --owner PEER_ID
+ *       --count N --mode relay|raw|probe --label LABEL
  *
  * relay: trusted-relay subscriptions to a fabric node (link seal opened,
  *        inner SFrame left alone, as a downstream relay would);
  * raw:   subscriptions to the baseline server (bench/lib/raw-server.ts);
  * probe: full members (MLS join, link seal, SFrame decrypt) — the app's path.
+ * relay and probe address the stream by its owner (the publisher's ready
+ * event names it) and name; raw ignores --owner.
  * Latency = receive time minus the chunk's capture timestamp (same clock).
  * stdin: "reset" starts a measurement window, "close" ends it, "report" prints
  * it, "quit". Frames published inside the window (by their capture time) are
@@ -29,6 +31,7 @@ import { chunkTimestampUs } from '../../src/wire/chunk.js'
 import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeOpenResult, encodeSubscribeOpen } from '../../src/wire/messages.js'
 import { AV_SUBSCRIBE_PROTOCOL } from '../../src/wire/protocol-ids.js'
+import { streamKey } from '../../src/wire/stream-tag.js'
 import { benchKey, nowUs } from './keys.js'
 import { RAW_SUBSCRIBE } from './raw-protocol.js'
 
@@ -38,6 +41,7 @@ const { values } = parseArgs({
   options: {
     addr: { type: 'string' },
     stream: { type: 'string' },
+    owner: { type: 'string' },
     count: { type: 'string' },
     mode: { type: 'string' },
     label: { type: 'string' },
@@ -45,8 +49,12 @@ const { values } = parseArgs({
 })
 const addr = multiaddr(values.addr!)
 const stream = values.stream!
+const owner = values.owner
 const count = Number(values.count)
 const mode = values.mode as 'relay' | 'raw' | 'probe'
+if (mode !== 'raw' && owner === undefined) throw new Error(`--mode ${mode} needs --owner (the publisher's identity)`)
+/** The stream's address (owner/name): the transit key is bound to it (protocol/link-seal.md). */
+const key = owner === undefined ? undefined : streamKey(owner, stream)
 
 let frames = 0
 let bytes = 0
@@ -70,7 +78,7 @@ const closers: Array<() => Promise<void>> = []
 if (mode === 'probe') {
   for (let i = 0; i < count; i++) {
     const client = await FabricClient.connect({ node: values.addr! })
-    const member = await client.joinStream(stream)
+    const member = await client.joinStream(stream, { owner })
     member.on('frame', (f: { payload: Uint8Array, timestampUs: bigint }) => { record(i, f.payload.byteLength, Number(f.timestampUs)) })
     closers.push(async () => { await client.close() })
   }
@@ -84,10 +92,10 @@ if (mode === 'probe') {
     let opener: LinkOpener | undefined
     if (mode === 'relay') {
       const own = generateLinkKeyPair()
-      await framed.send(encodeSubscribeOpen({ stream, subscriberPublicKey: own.publicKey, relay: true }))
+      await framed.send(encodeSubscribeOpen({ stream, owner: owner!, subscriberPublicKey: own.publicKey, relay: true }))
       const res = decodeOpenResult(await framed.next(30_000))
       if (res.error !== undefined) throw new Error(`subscribe refused: ${res.error.code} ${res.error.message}`)
-      opener = new LinkOpener(deriveTransitKey({ privateKey: own.privateKey, peerPublicKey: res.relayPublicKey, subscriberPublicKey: own.publicKey, relayPublicKey: res.relayPublicKey, stream }))
+      opener = new LinkOpener(deriveTransitKey({ privateKey: own.privateKey, peerPublicKey: res.relayPublicKey, subscriberPublicKey: own.publicKey, relayPublicKey: res.relayPublicKey, stream: key! }))
     }
     void (async () => {
       for await (const frame of framed.rest()) {

@@ -5,8 +5,13 @@
  *
  *   tsx bench/lib/publisher.ts --addr MULTIADDR --stream NAME --mode relay|raw [--clip PATH] [--bitrate BPS]
  *
- * relay: creates the stream on a fabric node as its committer and publishes;
+ * relay: creates the stream on a fabric node as its owner and committer, open
+ *        to anyone (admission is not what the benchmarks measure), and
+ *        publishes;
  * raw:   publishes the same kind of chunks to the baseline server.
+ * Prints {"event":"ready","owner"} once publishing can start: streams are
+ * addressed by owner and name, so subscribers and joiners need the owner's
+ * identity (peer id).
  * stdin: "paced SECONDS" (30 fps), "rate FPS SECONDS" (the same frames at
  * FPS) or "unpaced SECONDS" (as fast as the transport takes them); each
  * prints {"event":"done","sent","bytes","fps"}. "quit".
@@ -27,7 +32,7 @@ import { createHost } from '../../src/node/host.js'
 import { AvSession } from '../../src/session/av-session.js'
 import { generateIdentity, privateKeyOfIdentity } from '../../src/session/identity.js'
 import { MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
-import { streamTag } from '../../src/wire/stream-tag.js'
+import { streamKey, streamTag } from '../../src/wire/stream-tag.js'
 import { nowUs } from './keys.js'
 import { RAW_PUBLISH } from './raw-protocol.js'
 
@@ -52,22 +57,26 @@ const payloads = clip.frames.map((f) => ({ data: randomBytes(Math.max(16, Math.r
 
 let track: TrackPublisher
 let close: () => Promise<void>
+let owner: string
 if (values.mode === 'raw') {
   // The host runs as the member: its libp2p key is the MLS signature key.
   const identity = await generateIdentity()
+  owner = identity.peerId
   const host = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
   const framed = new FramedStream(await host.dialProtocol(multiaddr(values.addr!), RAW_PUBLISH), MAX_CONTROL_FRAME)
-  const session = await AvSession.create({ identity, stream, nowMs: Date.now() })
-  track = new TrackPublisher({ session, streamTag: streamTag(stream), sendEpoch: 0n, sendChunk: async (c) => { await framed.send(c) } }, 0)
+  const session = await AvSession.create({ identity, stream, admission: { admission: 'open' }, nowMs: Date.now() })
+  track = new TrackPublisher({ session, streamTag: streamTag(streamKey(owner, stream)), sendEpoch: 0n, sendChunk: async (c) => { await framed.send(c) } }, 0)
   close = async () => { await host.stop() }
 } else {
   const client = await FabricClient.connect({ node: values.addr! })
-  const member = await client.createStream(stream)
+  owner = client.identity
+  // Open: the probe members join by name and owner without an invitation.
+  const member = await client.createStream(stream, { admission: { admission: 'open' } })
   track = member.publishTrack(0)
   close = async () => { await client.close() }
 }
 
-process.stdout.write(JSON.stringify({ event: 'ready' }) + '\n')
+process.stdout.write(JSON.stringify({ event: 'ready', owner }) + '\n')
 
 /**
  * Sends frames for `seconds`: at `fps` frames per second when given (a
