@@ -17,6 +17,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ED25519_KEY_LENGTH, ed25519PublicKey, ed25519Sign, ed25519Verify } from '../crypto/ed25519.js'
 import { FabricError, MalformedError } from '../errors.js'
+import { equalBytes } from './bytes.js'
 
 /** A member's key pair and the peer id that names it. */
 export interface MemberIdentity {
@@ -96,10 +97,7 @@ export function peerIdHasKey (peerId: string, publicKey: Uint8Array): boolean {
   } catch {
     return false
   }
-  if (key.length !== publicKey.length) return false
-  let diff = 0
-  for (let i = 0; i < key.length; i++) diff |= key[i]! ^ publicKey[i]!
-  return diff === 0
+  return equalBytes(key, publicKey)
 }
 
 /**
