@@ -188,6 +188,35 @@ export class FramedStream {
     try { await this.stream.close() } catch { this.stream.abort(new Error('close failed')) }
   }
 
+  /**
+   * Stops taking bytes from the peer, for a stream this side will not read
+   * again but has not closed yet (answered, refused). The stream's async
+   * iterator queues, without bound, whatever arrives while nobody pulls
+   * from it, and yamux keeps granting window for what it queues; paused,
+   * the stream grants no more, so the peer can send at most its receive
+   * window (MAX_STREAM_WINDOW_BYTES) more. The remote's close and reset are
+   * still seen. Never throws.
+   */
+  stopReading (): void {
+    try {
+      if (this.stream.readStatus === 'readable') this.stream.pause()
+    } catch {}
+  }
+
+  /**
+   * Half-closes after queued bytes are written, and resets the stream if
+   * the peer has not closed its side within `graceMs` (or does not read
+   * what was queued): a close is only a half-close, and a peer that never
+   * closes its side would otherwise keep the stream for as long as its
+   * connection lives. Never throws.
+   */
+  closeOrReset (graceMs: number): void {
+    const timer = setTimeout(() => { this.abort(new FabricError('TIMEOUT', `the peer did not close its side within ${graceMs} ms`)) }, graceMs)
+    timer.unref()
+    this.stream.addEventListener('close', () => { clearTimeout(timer) }, { once: true })
+    void this.close()
+  }
+
   /** Resets the stream at once. */
   abort (err: Error): void {
     this.stream.abort(err)

@@ -38,6 +38,14 @@ export const MEDIA_FRAME_DEADLINE_MS = 30_000
 export const CONTROL_FRAME_DEADLINE_MS = 10_000
 
 /**
+ * How long a peer has to close its side of a media stream the node refused
+ * before the node resets it, ms. Until then the node takes no more of its
+ * bytes (FramedStream.stopReading): a refused non-member that kept sending
+ * on its stream made the node queue 150 MiB within a second.
+ */
+export const REFUSED_STREAM_GRACE_MS = 2_000
+
+/**
  * Media streams one connection may hold per protocol (libp2p's default is
  * 32): a downstream relay or a load generator multiplexes many
  * subscriptions over one connection.
@@ -369,7 +377,8 @@ export class AvService {
       try {
         framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: clipErrorText(String((err as Error).message)) } }))
       } catch {}
-      void framed.close()
+      framed.stopReading()
+      framed.closeOrReset(REFUSED_STREAM_GRACE_MS)
     } else {
       framed.abort(err instanceof Error ? err : new Error(String(err)))
     }

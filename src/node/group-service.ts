@@ -27,6 +27,15 @@ export const FRAME_DEADLINE_MS = 10_000
 /** Group streams one connection may have open at once (libp2p's per-connection stream bound). */
 export const MAX_GROUP_STREAMS_PER_CONNECTION = 32
 
+/**
+ * How long a peer has to close its side of a group stream the node has
+ * closed (after a bind timeout, a denied or expired join, the stream's end)
+ * before the node resets it, ms. Closing is only a half-close: without the
+ * reset, a peer that never closes its side kept the stream, and its slot in
+ * the core, for as long as its connection lived.
+ */
+export const CLOSE_GRACE_MS = 2_000
+
 /** Receives the membership decisions the media service must enforce. */
 export interface RosterListener {
   roster: (stream: StreamKey, epoch: bigint, members: readonly string[], added: readonly string[], removed: readonly string[], leaves: ReadonlyMap<string, number>) => void
@@ -119,7 +128,7 @@ export class GroupService {
           break
         }
         case 'close':
-          void this.conns.get(a.conn)?.close()
+          this.conns.get(a.conn)?.closeOrReset(CLOSE_GRACE_MS)
           break
         case 'roster':
           this.listener.roster(a.stream, a.epoch, a.members, a.added, a.removed, a.leaves)
