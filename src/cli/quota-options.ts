@@ -4,6 +4,7 @@
  * constant, so the help text never drifts from the code) and where it goes
  * in NodeConfig. docs/operator.md lists the same table.
  */
+import { DEFAULT_IN_FLIGHT_FRAME_BYTES } from '../dispatch/frame-budget.js'
 import { MAX_CONNECTIONS_PER_IDENTITY } from '../node/connection-quota.js'
 import {
   DEFAULT_MAX_BYTES_PER_IDENTITY, DEFAULT_MAX_KEY_PACKAGES_PER_IDENTITY, DEFAULT_MAX_TOTAL_BYTES,
@@ -43,6 +44,7 @@ export const QUOTA_OPTIONS: readonly QuotaOption[] = [
   { flag: 'pending-join-timeout-ms', help: 'a join the committer has not answered expires after this long', defaultValue: DEFAULT_PENDING_JOIN_TIMEOUT_MS, apply: group('pendingJoinTimeoutMs') },
   { flag: 'max-group-streams-per-identity', help: 'group streams one identity holds open', defaultValue: MAX_GROUP_STREAMS_PER_IDENTITY, apply: group('maxGroupStreamsPerIdentity') },
   { flag: 'max-members', help: 'members of one stream', defaultValue: MAX_MEMBERS_PER_STREAM, apply: group('maxMembers') },
+  { flag: 'group-frame-bytes-in-flight', help: 'bytes of group frames under way over all streams', defaultValue: DEFAULT_IN_FLIGHT_FRAME_BYTES, apply: group('inFlightFrameBytes') },
   { flag: 'directory-max-per-identity', help: 'one-use KeyPackages stored per identity', defaultValue: DEFAULT_MAX_KEY_PACKAGES_PER_IDENTITY, apply: directory('maxPerIdentity') },
   { flag: 'directory-bytes-per-identity', help: 'KeyPackage bytes stored per identity', defaultValue: DEFAULT_MAX_BYTES_PER_IDENTITY, apply: directory('maxBytesPerIdentity') },
   { flag: 'directory-bytes', help: 'KeyPackage bytes stored in all', defaultValue: DEFAULT_MAX_TOTAL_BYTES, apply: directory('maxTotalBytes') },

@@ -7,6 +7,7 @@ import type { Stream } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FabricError } from '../errors.js'
 import { FrameDecoder, framePrefix, type WireFrame } from '../wire/framing.js'
+import type { FrameBudget } from './frame-budget.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -19,14 +20,24 @@ export interface FramedStreamOptions {
    * half, and the stream, for as long as it likes. 0 or absent: no deadline.
    */
   frameDeadlineMs?: number
+  /**
+   * A budget shared with other streams: the declared length of this
+   * stream's frame under way is taken from it when the frame is announced
+   * and given back when it is whole or the stream ends; an announcement that
+   * does not fit resets the stream (FabricError QUOTA_EXCEEDED).
+   */
+  budget?: FrameBudget
 }
 
 export class FramedStream {
   readonly stream: Stream
   private readonly decoder: FrameDecoder
   private readonly frameDeadlineMs: number
+  private readonly budget: FrameBudget | undefined
   private iterator: AsyncIterator<Uint8Array> | undefined
   private deadline: NodeJS.Timeout | undefined
+  /** Bytes of the budget this stream holds now. */
+  private held = 0
 
   /**
    * @param stream an open libp2p stream
@@ -36,6 +47,7 @@ export class FramedStream {
     this.stream = stream
     this.decoder = new FrameDecoder(maxFrameLength)
     this.frameDeadlineMs = options.frameDeadlineMs ?? 0
+    this.budget = options.budget
   }
 
   /** Bound of inbound frames not yet announced, bytes; settable as a peer's role changes. */
@@ -53,10 +65,27 @@ export class FramedStream {
       for await (const chunk of this.stream) {
         const frames = this.decoder.push(chunk)
         if (this.frameDeadlineMs > 0) this.watchDeadline(frames.length > 0)
+        if (this.budget !== undefined) this.holdAnnounced(this.budget)
         for (const frame of frames) yield frame
       }
     } finally {
       this.clearDeadline()
+      if (this.budget !== undefined) this.budget.give(this.held)
+      this.held = 0
+    }
+  }
+
+  /** Holds exactly the declared length of the frame under way against the shared budget. */
+  private holdAnnounced (budget: FrameBudget): void {
+    const announced = this.decoder.announcedBytes
+    if (announced === this.held) return
+    if (announced < this.held) {
+      budget.give(this.held - announced)
+      this.held = announced
+    } else if (budget.take(announced - this.held)) {
+      this.held = announced
+    } else {
+      this.stream.abort(new FabricError('QUOTA_EXCEEDED', `a ${announced}-byte frame does not fit the node's budget of frames under way (${budget.capacity} bytes)`))
     }
   }
 

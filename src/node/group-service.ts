@@ -10,6 +10,7 @@
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isFabricError } from '../errors.js'
+import { FrameBudget } from '../dispatch/frame-budget.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { inspectCommit } from '../session/inspect.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
@@ -43,10 +44,20 @@ export interface RosterListener {
 }
 
 /** Options of the group service: the core's bounds and timeouts (inspectCommit is the node's). */
-export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'>
+export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'> & {
+  /**
+   * Bytes of frames announced but not yet whole, over all group streams;
+   * default DEFAULT_IN_FLIGHT_FRAME_BYTES (64 MiB). Committers may send 2 MiB
+   * frames and every identity may own streams, so a crowd of fresh
+   * identities could otherwise park gigabytes until the frame deadline.
+   */
+  inFlightFrameBytes?: number
+}
 
 export class GroupService {
   readonly core: GroupServiceCore
+  /** The budget of frames under way that every group stream shares (its `refused` counts resets). */
+  readonly frameBudget: FrameBudget
   /** Frames refused as malformed, across all members. */
   malformed = 0
   private readonly libp2p: Libp2p
@@ -58,7 +69,9 @@ export class GroupService {
   constructor (libp2p: Libp2p, listener: RosterListener, opts: GroupServiceShellOptions = {}) {
     this.libp2p = libp2p
     this.listener = listener
-    this.core = new GroupServiceCore({ ...opts, inspectCommit })
+    const { inFlightFrameBytes, ...core } = opts
+    this.core = new GroupServiceCore({ ...core, inspectCommit })
+    this.frameBudget = new FrameBudget(inFlightFrameBytes)
   }
 
   /** Registers the protocol handler and starts the tick timer. */
@@ -93,7 +106,7 @@ export class GroupService {
 
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
     const conn = this.nextConn++
-    const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: FRAME_DEADLINE_MS })
+    const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: FRAME_DEADLINE_MS, budget: this.frameBudget })
     this.conns.set(conn, framed)
     this.run(this.core.handle({ kind: 'opened', conn, peer: connection.remotePeer.toString() }, Date.now()))
     try {

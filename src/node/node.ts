@@ -98,6 +98,8 @@ export interface NodeStats {
     load: { conns: number, pendingJoins: number }
     /** Refusals by code, denied and expired joins, unbound and refused group streams. */
     counters: GroupServiceCore['counters']
+    /** Frame bytes announced but not yet whole on group streams, the budget, and streams reset for it. */
+    framesInFlight: { bytes: number, capacity: number, refused: number }
   }
   /** Connections closed at open for the per-identity bound. */
   connections: { refused: number, open: number }
@@ -162,6 +164,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       malformed: group.malformed,
       load: group.core.load(),
       counters: group.core.counters,
+      framesInFlight: { bytes: group.frameBudget.inFlight, capacity: group.frameBudget.capacity, refused: group.frameBudget.refused },
     },
     connections: { refused: connections.refused, open: libp2p.getConnections().length },
   })

@@ -95,6 +95,9 @@ export class FrameDecoder {
   /** Bytes held that do not yet form a whole frame. */
   get bufferedBytes (): number { return this.buffer.byteLength }
 
+  /** Declared length of the frame whose prefix has been read and whose payload has not all arrived; 0 otherwise. */
+  get announcedBytes (): number { return this.pending >= 0 ? this.pending : 0 }
+
   /** True while part of a frame (its prefix or payload) has arrived but not all of it. */
   get midFrame (): boolean { return this.pending >= 0 || this.buffer.byteLength > 0 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FrameBudget } from '../../src/dispatch/frame-budget.js'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
 import { FabricError, TooLargeError } from '../../src/errors.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js'
@@ -96,6 +97,38 @@ describe('FramedStream over real libp2p streams', () => {
     expect(err).toBeInstanceOf(FabricError)
     expect((err as FabricError).code).toBe('TIMEOUT')
     client.abort(new Error('test done'))
+  })
+
+  it('streams sharing a frame budget hold what their frames under way announce, and one that does not fit is reset', async () => {
+    const budget = new FrameBudget(1000)
+    const a = await hosts.open()
+    const b = await hosts.open()
+    const rxA = new FramedStream(a.server, 10_000, { budget })
+    const rxB = new FramedStream(b.server, 10_000, { budget })
+    const readA = collect(rxA, 20_000)
+    const readB = collect(rxB, 20_000).then(() => 'ended', (err: unknown) => err)
+    // A announces 800 bytes and sends half: it holds 800 until the frame is whole.
+    const frameA = new Uint8Array(800).fill(1)
+    const wireA = encodeFrame(frameA)
+    a.client.send(wireA.subarray(0, 402))
+    await until(() => budget.inFlight === 800, 5_000, 'A holding its frame')
+    // B announces 500 and sends part of it: it does not fit, so B is reset and holds nothing.
+    // (A frame that arrives whole in one read never counts: it is not parked.)
+    b.client.send(encodeFrame(new Uint8Array(500)).subarray(0, 100))
+    const errB = await readB
+    expect(errB).toBeInstanceOf(Error)
+    expect(budget.refused).toBe(1)
+    expect(budget.inFlight).toBe(800)
+    // A's frame completes: the bytes go back, and a frame of 900 fits again.
+    a.client.send(wireA.subarray(402))
+    await until(() => budget.inFlight === 0, 5_000, 'A giving back')
+    const frameA2 = new Uint8Array(900).fill(2)
+    const tx = new FramedStream(a.client, 10_000)
+    await tx.send(frameA2)
+    await tx.close()
+    const got = await readA
+    expect(got.map((f) => f.byteLength)).toEqual([800, 900])
+    expect(budget.inFlight).toBe(0)
   })
 
   it('refuses an inbound frame above its bound with TooLargeError', async () => {
