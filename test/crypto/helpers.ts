@@ -47,12 +47,12 @@ export interface SFrameVector {
 export interface VectorFile { header: HeaderVector[], aes_ctr_hmac: AeadVector[], aes_256_ctr_hmac: AeadVector[], sframe: SFrameVector[] }
 
 /**
- * Loads ../shared/vectors/sframe-rfc9605.json. KID and CTR go up to 2^64 - 1,
+ * Loads fixtures/vectors/sframe-rfc9605.json. KID and CTR go up to 2^64 - 1,
  * beyond what a JSON number holds exactly, so they are quoted in the raw text
  * before parsing and turned into bigint after.
  */
 export function loadVectors (): VectorFile {
-  const file = path.resolve(repoRoot, '..', 'shared', 'vectors', 'sframe-rfc9605.json')
+  const file = path.resolve(repoRoot, 'fixtures', 'vectors', 'sframe-rfc9605.json')
   const text = readFileSync(file, 'utf8').replace(/"(kid|ctr)"\s*:\s*(\d+)/g, '"$1":"$2"')
   return JSON.parse(text, (key, value: unknown) => (key === 'kid' || key === 'ctr') && typeof value === 'string' ? BigInt(value) : value) as VectorFile
 }

@@ -1,5 +1,5 @@
 /**
- * Every vector of ../shared/vectors/sframe-rfc9605.json (RFC 9605 appendix C
+ * Every vector of fixtures/vectors/sframe-rfc9605.json (RFC 9605 appendix C
  * plus the 256-bit CTR + HMAC variant), on both backends, with node and noble
  * required to produce identical bytes.
  */
