@@ -77,6 +77,29 @@ export function privateKeyOfIdentity (identity: MemberIdentity): PrivateKey {
  *         is not Ed25519 (RSA peer ids hash their key, so it cannot be read back)
  */
 export function publicKeyOfPeerId (peerId: string): Uint8Array {
+  return Uint8Array.from(keyOfPeerId(peerId))
+}
+
+/** The key `peerId` names, shared with the cache (callers must not change it). */
+function keyOfPeerId (peerId: string): Uint8Array {
+  const known = knownKeys.get(peerId)
+  if (known !== undefined) return known
+  const key = decodePeerIdKey(peerId)
+  if (knownKeys.size >= KNOWN_KEYS) knownKeys.delete(knownKeys.keys().next().value!)
+  knownKeys.set(peerId, key)
+  return key
+}
+
+/**
+ * Keys of peer ids decoded lately. A Welcome checks every leaf's key against
+ * its peer id and every Commit its sender's, the same few hundred peer ids
+ * over and over; decoding one (base58, multihash, protobuf) costs ~11 µs.
+ * Public values only, bounded, oldest dropped first.
+ */
+const knownKeys = new Map<string, Uint8Array>()
+const KNOWN_KEYS = 4096
+
+function decodePeerIdKey (peerId: string): Uint8Array {
   let parsed
   try {
     parsed = peerIdFromString(peerId)
@@ -93,7 +116,7 @@ export function publicKeyOfPeerId (peerId: string): Uint8Array {
 export function peerIdHasKey (peerId: string, publicKey: Uint8Array): boolean {
   let key: Uint8Array
   try {
-    key = publicKeyOfPeerId(peerId)
+    key = keyOfPeerId(peerId)
   } catch {
     return false
   }
@@ -139,7 +162,7 @@ export function verifyWithDomain (publicKey: Uint8Array, domain: SignatureDomain
 export function verifyByPeer (peerId: string, domain: SignatureDomain, content: Uint8Array, signature: Uint8Array): boolean {
   let key: Uint8Array
   try {
-    key = publicKeyOfPeerId(peerId)
+    key = keyOfPeerId(peerId)
   } catch {
     return false
   }
