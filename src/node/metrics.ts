@@ -60,6 +60,7 @@ export function createMetrics (stats: () => NodeStats): Registry {
   counter('fabric_group_frames_over_budget_total', 'Group streams reset because a frame did not fit the budget of frames under way.', [], (c, s) => { c.inc(s.group.framesInFlight.refused) })
   counter('fabric_connections_refused_total', 'Connections closed at open for the per-identity bound.', [], (c, s) => { c.inc(s.connections.refused) })
   gauge('fabric_connections', 'Open libp2p connections.', [], (g, s) => { g.set(s.connections.open) })
+  counter('fabric_connections_aborted_total', 'Connections that ended in error, by error name (TimeoutError: a missed liveness ping).', ['reason'], (c, s) => { for (const [k, v] of Object.entries(s.connections.aborted)) c.inc({ reason: k }, v) })
   gauge('fabric_relay_gop_cache_bytes', 'Chunk bytes held in GOP caches.', ['stream'], (g, s) => { for (const x of s.relay.streams) g.set({ stream: x.stream }, x.gopCacheBytes) })
   counter('fabric_relay_gop_evictions_total', 'GOP caches cleared to stay within a cache budget.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.gopEvictions) })
   counter('fabric_relay_quota_refusals_total', 'Tracks and subscriptions refused by a media cap (QUOTA_EXCEEDED).', ['stream', 'cap'], (c, s) => {

@@ -101,8 +101,8 @@ export interface NodeStats {
     /** Frame bytes announced but not yet whole on group streams, the budget, and streams reset for it. */
     framesInFlight: { bytes: number, capacity: number, refused: number }
   }
-  /** Connections closed at open for the per-identity bound. */
-  connections: { refused: number, open: number }
+  /** Connections closed at open for the per-identity bound, open now, and ended in error by error name (TimeoutError: liveness). */
+  connections: { refused: number, open: number, aborted: Record<string, number> }
 }
 
 /**
@@ -166,7 +166,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       counters: group.core.counters,
       framesInFlight: { bytes: group.frameBudget.inFlight, capacity: group.frameBudget.capacity, refused: group.frameBudget.refused },
     },
-    connections: { refused: connections.refused, open: libp2p.getConnections().length },
+    connections: { refused: connections.refused, open: libp2p.getConnections().length, aborted: connections.aborted },
   })
   let admin: AdminHttp | undefined
   let adminToken: string | undefined

@@ -312,6 +312,8 @@ describe('attacks on the group service, each beside a healthy stream', () => {
     expect(detectedMs).toBeLessThanOrEqual(15_000)
     expect(stream.members).not.toContain(dave.identity)
     expect(after.connections.open).toBeLessThan(connsBefore)
+    // The cut is counted as a liveness timeout.
+    expect(after.connections.aborted.TimeoutError ?? 0).toBeGreaterThan(before.connections.aborted.TimeoutError ?? 0)
     expect(after.memory.rss - before.memory.rss).toBeLessThan(32 * MIB)
     await dave.proc.stop('SIGKILL')
     await finish(h)
