@@ -10,6 +10,7 @@ import { FabricClient } from '../../src/client/client.js'
 import { FabricError } from '../../src/errors.js'
 import { startNode, type NodeHandle } from '../../src/node/node.js'
 import { MAX_CHUNK_PAYLOAD } from '../../src/wire/limits.js'
+import { codeOf } from '../codes.js'
 import { sleep } from '../timing.js'
 
 describe('client robustness', () => {
@@ -21,15 +22,6 @@ describe('client robustness', () => {
     const c = await FabricClient.connect({ node: node.multiaddrs[0]! })
     clients.push(c)
     return c
-  }
-  const codeOf = async (p: Promise<unknown>): Promise<string> => {
-    try {
-      await p
-    } catch (err) {
-      expect(err).toBeInstanceOf(FabricError)
-      return (err as FabricError).code
-    }
-    return 'resolved'
   }
 
   beforeAll(async () => {

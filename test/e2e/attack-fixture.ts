@@ -32,7 +32,6 @@ import {
 import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
 import { encodeSFrameHeader } from '../../src/crypto/sframe/index.js'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { isFabricError } from '../../src/errors.js'
 import { createHost } from '../../src/node/host.js'
 import { credentialFor } from '../../src/session/credentials.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
@@ -122,15 +121,7 @@ export function streamStats (stats: Stats, key: string): Stats {
   return stats.relay.streams.find((s: { stream: string }) => s.stream === key)
 }
 
-/** Resolves to the FabricError code `p` rejects with, or 'resolved'. */
-export async function codeOf (p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (err) {
-    return isFabricError(err) ? err.code : `other: ${String(err)}`
-  }
-}
+export { codeOf } from '../codes.js'
 
 // ---------------------------------------------------------------------------
 // The healthy stream: node, alice, bob (and any other admitted processes).

@@ -32,6 +32,7 @@ import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeOpenResult, encodePublishOpen, encodeSubscribeOpen } from '../../src/wire/messages.js'
 import { streamKey, streamTag } from '../../src/wire/stream-tag.js'
 import { makeTrack } from '../../src/wire/track.js'
+import { codeOf } from '../codes.js'
 
 type FrameLog = Array<[number, string, number, string]>
 const STREAM = 'attacked'
@@ -79,29 +80,19 @@ describe('bad input from one peer', () => {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   })
 
-  const refusedCode = async (p: Promise<unknown>): Promise<string> => {
-    try {
-      await p
-    } catch (err) {
-      expect(err).toBeInstanceOf(FabricError)
-      return (err as FabricError).code
-    }
-    throw new Error('expected a refusal')
-  }
-
   it('refuses a KeyPackage for someone else\'s identity and stores nothing', async () => {
     const before = (await nodeStats(node)).directory
     // Naming bob, signed with mallory's key.
-    expect(await refusedCode(publishKeyPackages(mallory.libp2p, mallory.node, [await forgedKeyPackage(bob.identity, mallory.memberIdentity)]))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(mallory.libp2p, mallory.node, [await forgedKeyPackage(bob.identity, mallory.memberIdentity)]))).toBe('IDENTITY_MISMATCH')
     // Validly signed by another identity whose key mallory holds, sent over mallory's connection.
     const other = await generateKeyPackage(await generateIdentity(), { nowMs: Date.now() })
-    expect(await refusedCode(publishKeyPackages(mallory.libp2p, mallory.node, [other.keyPackage]))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(mallory.libp2p, mallory.node, [other.keyPackage]))).toBe('IDENTITY_MISMATCH')
     const after = (await nodeStats(node)).directory
     expect(after.storedBytes).toBe(before.storedBytes)
     expect(after.published).toBe(before.published)
     expect(after.refused.IDENTITY_MISMATCH - (before.refused.IDENTITY_MISMATCH ?? 0)).toBe(2)
     // A third party may not fetch bob's KeyPackages at all: NOT_ADMITTED, nothing consumed.
-    expect(await refusedCode(fetchKeyPackage(mallory.libp2p, mallory.node, bob.identity))).toBe('NOT_ADMITTED')
+    expect(await codeOf(fetchKeyPackage(mallory.libp2p, mallory.node, bob.identity))).toBe('NOT_ADMITTED')
     expect((await nodeStats(node)).directory.fetched).toBe(after.fetched)
   })
 
@@ -126,7 +117,7 @@ describe('bad input from one peer', () => {
       const joiner = await generateKeyPackage(joinerId, { nowMs: Date.now() })
       await publishKeyPackages(joinerHost, addr, [joiner.keyPackage])
       // The committer may fetch only a KeyPackage of someone waiting to join its stream.
-      expect(await refusedCode(fetchKeyPackage(host, addr, joinerId.peerId))).toBe('NOT_ADMITTED')
+      expect(await codeOf(fetchKeyPackage(host, addr, joinerId.peerId))).toBe('NOT_ADMITTED')
       const joinerChannel = await GroupChannel.open(joinerHost, addr)
       await joinerChannel.request({ join: { stream: 'stale-check', owner: committerId.peerId, redemption: new Uint8Array(0) } })
       const kp = (await fetchKeyPackage(host, addr, joinerId.peerId)).keyPackage
@@ -145,11 +136,11 @@ describe('bad input from one peer', () => {
       expect(err?.code).toBe('STALE_EPOCH')
       expect(err?.currentEpoch).toBe(1n)
       // Lying about the epoch does not help: the service reads it from the Commit.
-      expect(await refusedCode(channel.request({ commit: { ...body(stale).commit!, epoch: 1n } }))).toBe('STALE_EPOCH')
+      expect(await codeOf(channel.request({ commit: { ...body(stale).commit!, epoch: 1n } }))).toBe('STALE_EPOCH')
 
       // A non-committer (the joiner, now a member) cannot commit at all:
       // not on its member stream, and not as the first message of a new one.
-      expect(await refusedCode(joinerChannel.request({ commit: { ...body(stale).commit!, epoch: 1n } }))).toBe('NOT_COMMITTER')
+      expect(await codeOf(joinerChannel.request({ commit: { ...body(stale).commit!, epoch: 1n } }))).toBe('NOT_COMMITTER')
       const unbound = await GroupChannel.open(joinerHost, addr)
       await expect(unbound.request({ commit: { ...body(stale).commit!, epoch: 1n } })).rejects.toMatchObject({ code: 'INVALID_STATE' })
       await unbound.close()

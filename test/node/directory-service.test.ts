@@ -7,7 +7,7 @@ import { defaultCapabilities, encodeMlsMessage, generateKeyPackageWithKey, type 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { countKeyPackages, fetchKeyPackage, publishKeyPackages } from '../../src/client/directory-client.js'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { isFabricError, type ErrorCode } from '../../src/errors.js'
+import type { ErrorCode } from '../../src/errors.js'
 import { openKeyPackageStore, type KeyPackageStore, type OpenKeyPackageStoreOptions } from '../../src/node/directory-store.js'
 import {
   DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS, DIRECTORY_PROTOCOL, registerDirectoryService,
@@ -22,6 +22,7 @@ import { encodeFrame, framePrefix } from '../../src/wire/framing.js'
 import { MAX_DIRECTORY_FRAME, MAX_KEY_PACKAGE } from '../../src/wire/limits.js'
 import { decodeDirectoryResponse } from '../../src/wire/messages.js'
 import { DirectoryRequest, type DirectoryResponse } from '../../src/wire/pb/directory.js'
+import { codeOf } from '../codes.js'
 import { hex } from '../crypto/helpers.js'
 
 /** A member: its identity and a dial-only host running with the identity's key. */
@@ -54,16 +55,6 @@ async function keyPackageWithExtensions (id: MemberIdentity, kpBytes: number, le
     credentialFor(id.peerId), capabilities, { notBefore: now - 300n, notAfter: now + 3600n }, ext(0xff01, kpBytes),
     { signKey: Uint8Array.from(id.seed), publicKey: Uint8Array.from(id.publicKey) }, cs, ext(0xff02, leafBytes))
   return encodeMlsMessage({ version: 'mls10', wireformat: 'mls_key_package', keyPackage: publicPackage })
-}
-
-/** Resolves to the code of the FabricError `p` rejects with. */
-async function codeOf (p: Promise<unknown>): Promise<ErrorCode | 'resolved' | 'other'> {
-  try {
-    await p
-    return 'resolved'
-  } catch (err) {
-    return isFabricError(err) ? err.code : 'other'
-  }
 }
 
 /** Opens a raw directory stream from `from` and writes `bytes` on it as they are. */

@@ -12,6 +12,7 @@ import {
   KeyPackageStore, openKeyPackageStore, type KeyPackageStoreOptions, type KeyPackageToStore,
 } from '../../src/node/directory-store.js'
 import { MAX_KEY_PACKAGE } from '../../src/wire/limits.js'
+import { codeOf } from '../codes.js'
 
 // The store is byte-level (parsing is the service's job), so tagged byte
 // strings stand in for KeyPackages here, with a notAfter far ahead unless
@@ -43,15 +44,6 @@ async function tempDir (): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fabric-dir-store-'))
   dirs.push(dir)
   return dir
-}
-
-async function codeOf (p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'resolved'
-  } catch (err) {
-    return isFabricError(err) ? err.code : `other: ${String(err)}`
-  }
 }
 
 /** Bytes of the KeyPackages stored in `ds`, per identity, read from the datastore itself. */
