@@ -10,11 +10,11 @@
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { checkDecodes } from '../media/ffmpeg-check.js'
+import { checkDecodes, FfmpegNotFoundError, findFfmpeg, type FfmpegTool } from '../media/ffmpeg-check.js'
 import { readIvfFile } from '../media/ivf-file.js'
 import { loadOrCreateIdentity } from './identity-file.js'
 import {
-  REPO_ROOT, inviteToken, nodeStats, sleep, startMember, startNodeProcess, startRefusedMember, type MemberProc, type ProcEvent,
+  REPO_ROOT, inviteToken, nodeStats, sleep, startMember, startNodeProcess, startRefusedMember, type MemberProc, type Proc, type ProcEvent,
 } from './processes.js'
 
 /** Frames a sender sent or a receiver got: [sequence, hash, keyframe 0/1, epoch]. */
@@ -35,7 +35,8 @@ export interface MemberRow {
   /** Per sender name: received, decrypted, before-keys, failures. */
   from: Record<string, { received: number, decrypted: number, beforeKeys: number, failures: number, firstKeyframeMs?: number }>
   failures: number
-  recordings: Array<{ sender: string, frames: number, decodes: boolean, decodedFrames: number, errors: string }>
+  /** Each recording of another member's video: its file, frames written, what ffmpeg decoded. */
+  recordings: Array<{ sender: string, path: string, frames: number, decodes: boolean, decodedFrames: number, errors: string }>
 }
 
 /** One refused attempt of the outsider. */
@@ -55,7 +56,10 @@ export interface ScenarioReport {
   refusals: Refusal[]
   checks: Check[]
   node: { peerId: string, captureBytes: number, stats: unknown }
+  /** Scratch directory: rec/NAME/ recordings, NAME-events.json, NAME.log (stderr), node-traffic.bin, keys.log. */
   workDir: string
+  /** The ffmpeg the recordings were checked with. */
+  ffmpeg: FfmpegTool
 }
 
 /** Options of the scenario. */
@@ -66,13 +70,21 @@ export interface ScenarioOptions {
   phaseSeconds?: number
   /** Progress lines. */
   log?: (line: string) => void
+  /** The ffmpeg to check recordings with; default {@link findFfmpeg}'s. */
+  ffmpeg?: FfmpegTool
 }
 
 const CLIPS = ['alice', 'bob', 'carol', 'dave'] as const
 
-/** Runs the whole scenario; always stops every process it started. */
+/**
+ * Runs the whole scenario; always stops every process it started.
+ * @throws FfmpegNotFoundError before starting anything when no ffmpeg runs
+ *   (the recordings could not be checked)
+ */
 export async function runScenario (opts: ScenarioOptions = {}): Promise<ScenarioReport> {
   const log = opts.log ?? (() => {})
+  const ffmpeg = opts.ffmpeg ?? await findFfmpeg()
+  if (ffmpeg === undefined) throw new FfmpegNotFoundError()
   const workDir = opts.workDir ?? join(REPO_ROOT, '.tmp', 'demo')
   const phaseMs = (opts.phaseSeconds ?? 3) * 1000
   await rm(workDir, { recursive: true, force: true })
@@ -114,9 +126,11 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     const eve = { name: 'eve', node: node.addr, identity: idFile('eve'), record: join(workDir, 'rec', 'eve') }
     const byName = await startRefusedMember({ ...eve, stream, owner: alicePeer })
     refusals.push({ attempt: 'by name', code: byName.code, exitCode: byName.exitCode })
+    await keepLogs(workDir, 'eve-by-name', byName.proc)
     const forged = await inviteToken({ identity: idFile('eve'), owner: alicePeer, stream })
     const withForged = await startRefusedMember({ ...eve, invite: forged })
     refusals.push({ attempt: 'with an invitation she signed herself', code: withForged.code, exitCode: withForged.exitCode })
+    await keepLogs(workDir, 'eve-forged', withForged.proc)
     statsAfterEve = await nodeStats(node)
     log(`eve was refused: ${refusals.map((r) => `${r.attempt} ${r.code}`).join(', ')}`)
 
@@ -147,13 +161,13 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     for (const [name, m] of members) {
       if (name !== 'carol') m.proc.send('stop')
     }
-    for (const [name, m] of members) {
-      summaries.set(name, await m.proc.waitFor((e) => e.event === 'summary', 30_000, 'summary'))
-      await writeFile(join(workDir, `${name}-events.json`), JSON.stringify(m.proc.events, null, 1))
-    }
+    for (const [name, m] of members) summaries.set(name, await m.proc.waitFor((e) => e.event === 'summary', 30_000, 'summary'))
   } finally {
     for (const m of members.values()) await m.proc.stop('SIGTERM')
     await node.proc.stop('SIGTERM')
+    // What each process printed, kept for a look afterwards (the demo says where).
+    for (const [name, m] of members) await keepLogs(workDir, name, m.proc)
+    await keepLogs(workDir, 'node', node.proc)
   }
 
   const identityOf = new Map([...members].map(([n, m]) => [m.identity, n]))
@@ -174,8 +188,8 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     }
     for (const r of s.recordings as Array<{ path: string, frames: number }>) {
       const sender = nameOf(r.path.split('/').pop()!.replace(/-\d+\.ivf$/, ''))
-      const d = await checkDecodes(r.path)
-      row.recordings.push({ sender, frames: r.frames, decodes: d.ok, decodedFrames: d.frames, errors: d.errors.slice(0, 200) })
+      const d = await checkDecodes(r.path, ffmpeg)
+      row.recordings.push({ sender, path: r.path, frames: r.frames, decodes: d.ok, decodedFrames: d.frames, errors: d.errors.slice(0, 200) })
     }
     rows.push(row)
   }
@@ -236,7 +250,7 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     check(`${r} continues after the removal`, afterRemoval > 0, `${afterRemoval} frames at epoch >= ${removalEpoch}`)
   }
 
-  // Every recording decodes with ffmpeg.
+  // Every recording decodes with ffmpeg (report.ffmpeg says which).
   for (const row of rows) {
     for (const rec of row.recordings) check(`${row.name}'s recording of ${rec.sender} decodes`, rec.decodes && rec.decodedFrames === rec.frames, `${rec.decodedFrames}/${rec.frames} frames ${rec.errors}`)
   }
@@ -272,5 +286,17 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
   check('alice, bob and dave show the same safety code', codes.size === 1 && !codes.has(undefined) && !codes.has(''),
     ['alice', 'bob', 'dave'].map((n) => `${n} epoch ${safetyCodes.get(n)?.epoch}: ${safetyCodes.get(n)?.safetyCode}`).join('; '))
 
-  return { rows, refusals, checks, node: { peerId: node.peerId, captureBytes: traffic.byteLength, stats: statsAfterRemoval }, workDir }
+  return { rows, refusals, checks, node: { peerId: node.peerId, captureBytes: traffic.byteLength, stats: statsAfterRemoval }, workDir, ffmpeg }
+}
+
+/**
+ * Writes a process's JSON events to NAME-events.json and its stderr to
+ * NAME.log in `dir`. Never throws: logs are an aid, and this runs in
+ * `finally` blocks whose own error matters more.
+ */
+async function keepLogs (dir: string, name: string, proc: Proc): Promise<void> {
+  try {
+    await writeFile(join(dir, `${name}-events.json`), JSON.stringify(proc.events, null, 1))
+    await writeFile(join(dir, `${name}.log`), proc.stderr)
+  } catch {}
 }
