@@ -32,10 +32,10 @@ import { FabricError, isFabricError } from '../errors.js'
 import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
 import { loadOrCreateIdentity } from './identity-file.js'
 import type { ReceivedFrame } from '../client/frame-decryptor.js'
-import type { StreamMember } from '../client/stream-member.js'
+import type { MemberStats, StreamMember } from '../client/stream-member.js'
 import type { TrackPublisher } from '../client/track-publisher.js'
 import { ClipSource } from '../media/clip-source.js'
-import { IvfFileWriter, readIvfFile } from '../media/ivf-file.js'
+import { ClipFileError, IvfFileWriter, readVp8Clip, vp8ConvertCommand } from '../media/ivf-file.js'
 import type { IvfHeader } from '../media/ivf.js'
 
 const USAGE = `usage: fabric id --identity FILE
@@ -137,15 +137,41 @@ async function main (argv: string[]): Promise<void> {
     return usageError('a join names the owner it expects (--owner PEER_ID) or uses an invitation (--invite TOKEN)')
   }
   const json = values.json === true
+  const human = json ? undefined : new HumanOutput()
   const say = (event: string, data: Record<string, unknown> = {}): void => {
     if (json) {
       process.stdout.write(JSON.stringify({ event, t: Date.now(), ...data }, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v) + '\n')
     } else {
-      process.stdout.write(`[${event}] ${Object.entries(data).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}\n`)
+      human!.event(event, data)
     }
   }
 
-  const clip = values.publish === undefined ? undefined : await readIvfFile(values.publish)
+  // The clip is checked before anything connects: a file that cannot be
+  // played is the user's to fix, said in one line with the fix (exit 2).
+  let source: ClipSource | undefined
+  let header: IvfHeader | undefined
+  if (values.publish !== undefined) {
+    try {
+      const clip = await readVp8Clip(values.publish)
+      source = ClipSource.fromIvf(clip, { loop: values.loop === true })
+      header = clip.header
+    } catch (err) {
+      let problem: string
+      let message: string
+      if (err instanceof ClipFileError) {
+        problem = err.problem
+        message = err.message
+      } else if (isFabricError(err)) {
+        problem = 'not-vp8'
+        message = `${values.publish} is not a playable VP8 clip (${err.message}); re-encode it with: ${vp8ConvertCommand(values.publish)}`
+      } else {
+        throw err
+      }
+      if (json) say('error', { code: problem === 'missing' || problem === 'unreadable' ? 'NOT_FOUND' : 'MALFORMED', problem, message })
+      else process.stderr.write(`fabric: --publish ${message}\n`)
+      process.exit(2)
+    }
+  }
   const identity = values.identity === undefined ? undefined : (await loadOrCreateIdentity(values.identity)).identity
   const client = await FabricClient.connect({ node: values.node, identity })
   const requestedAt = Date.now()
@@ -166,6 +192,7 @@ async function main (argv: string[]): Promise<void> {
     process.exit(3)
   }
   const joinedAt = Date.now()
+  human?.setSelf(client.identity)
   say('ready', {
     identity: client.identity,
     stream: member.stream,
@@ -177,15 +204,15 @@ async function main (argv: string[]): Promise<void> {
     fingerprint: member.fingerprint(),
   })
 
-  // Receiving: record per sender track, time to first keyframe, hashes.
+  // Receiving: record per sender track, time to first keyframe, and (for
+  // --json, whose summary proves byte identity across processes) hashes.
   const firstKeyframeMs = new Map<string, number>()
   const received: Record<string, Array<[number, string, number, string]>> = {}
   const recorders = new Map<number, Recorder>()
-  const header: IvfHeader | undefined = clip?.header
   let removed = false
   member.on('frame', (f: ReceivedFrame) => {
     const key = `${f.sender}/${f.context}`
-    ;(received[key] ??= []).push([f.sequence, frameHash(f.payload), f.keyframe ? 1 : 0, String(f.epoch)])
+    if (json) (received[key] ??= []).push([f.sequence, frameHash(f.payload), f.keyframe ? 1 : 0, String(f.epoch)])
     if (f.keyframe && !firstKeyframeMs.has(key)) {
       firstKeyframeMs.set(key, Date.now() - requestedAt)
       say('first-keyframe', { sender: f.sender, context: f.context, ms: Date.now() - requestedAt, epoch: f.epoch })
@@ -227,23 +254,23 @@ async function main (argv: string[]): Promise<void> {
   const sent: Array<[number, string, number, string]> = []
   let publishing: Promise<void> = Promise.resolve()
   let stopPublishing = false
-  if (clip !== undefined) {
-    const source = ClipSource.fromIvf(clip, { loop: values.loop === true })
+  if (source !== undefined) {
+    const clipSource = source
     const track: TrackPublisher = member.publishTrack(0)
     publishing = (async () => {
       const start = Date.now()
       let n = 0
       while (!stopPublishing && !removed) {
-        if (track.wantsKeyframe && source.framesUntilKeyframe() !== 0) source.requestKeyframe()
-        const frame = source.next()
+        if (track.wantsKeyframe && clipSource.framesUntilKeyframe() !== 0) clipSource.requestKeyframe()
+        const frame = clipSource.next()
         if (frame === undefined) break
-        const wait = start + n * source.frameIntervalMs - Date.now()
+        const wait = start + n * clipSource.frameIntervalMs - Date.now()
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
         n++
         if (stopPublishing || removed) break
         try {
           await track.sendFrame(frame.data, { keyframe: frame.keyframe })
-          sent.push([track.sent - 1, frameHash(frame.data), frame.keyframe ? 1 : 0, String(member.sendEpoch)])
+          if (json) sent.push([track.sent - 1, frameHash(frame.data), frame.keyframe ? 1 : 0, String(member.sendEpoch)])
         } catch (err) {
           say('publish-error', { error: (err as Error).message })
           break
@@ -252,6 +279,12 @@ async function main (argv: string[]): Promise<void> {
     })()
   }
 
+  // Without --json: one progress line a second instead of per-frame detail.
+  const progress = human === undefined
+    ? undefined
+    : setInterval(() => { human.progress(member.stats()) }, 1000)
+  progress?.unref()
+
   let finishing: Promise<void> | undefined
   const finish = async (reason: string): Promise<void> => {
     finishing ??= (async () => {
@@ -259,6 +292,7 @@ async function main (argv: string[]): Promise<void> {
       await publishing
       // Give in-flight frames a moment to arrive before the summary.
       await new Promise((resolve) => setTimeout(resolve, 300))
+      if (progress !== undefined) clearInterval(progress)
       const stats = member.stats()
       for (const r of recorders.values()) {
         await r.chain
@@ -327,6 +361,158 @@ async function main (argv: string[]): Promise<void> {
         say('stats', { stats: member.stats() })
       }
     })
+  }
+}
+
+/** The last 6 characters of a peer id: enough to tell members apart in a line. */
+function short (peerId: string): string {
+  return peerId.slice(-6)
+}
+
+const CONTEXTS: Record<number, string> = { 0: 'video', 1: 'audio', 2: 'screen' }
+
+const REASONS: Record<string, string> = {
+  duration: 'the --duration ran out',
+  signal: 'stopped by a signal',
+  stop: 'stopped',
+  leave: 'left the stream',
+  removed: 'removed from the stream',
+}
+
+/**
+ * `fabric join` without --json: every event as a readable line (peer ids
+ * shortened to their last 6 characters where only telling members apart
+ * matters, in full where the reader has to type one back), one progress line
+ * a second, and a short summary. No frame hashes: those are for --json.
+ */
+class HumanOutput {
+  private self = ''
+  private last: { at: number, sent: number, decrypted: Map<string, number> } | undefined
+
+  setSelf (peerId: string): void { this.self = peerId }
+
+  private name (peerId: string): string {
+    return peerId === this.self ? `${short(peerId)} (you)` : short(peerId)
+  }
+
+  private line (text: string): void {
+    process.stdout.write(text + '\n')
+  }
+
+  /** One event as one line (a few for ready and summary). */
+  event (event: string, d: Record<string, unknown>): void {
+    const s = (k: string): string => String(d[k] ?? '')
+    const ids = (k: string): string[] => (d[k] as string[] | undefined) ?? []
+    switch (event) {
+      case 'ready':
+        this.line(`${d.committer === true && d.owner === d.identity ? 'created' : 'joined'} stream "${s('stream')}" of owner ${this.name(s('owner'))} at epoch ${s('epoch')}, in ${s('joinMs')} ms`)
+        this.line(`  you are ${s('identity')} (fingerprint ${s('fingerprint')})`)
+        this.line(`  safety code ${s('safetyCode')}: compare it with the others out of band`)
+        break
+      case 'epoch': {
+        const changes = [
+          ...(ids('added').length > 0 ? [`added ${ids('added').map((x) => this.name(x)).join(', ')}`] : []),
+          ...(ids('removed').length > 0 ? [`removed ${ids('removed').map((x) => this.name(x)).join(', ')}`] : []),
+        ]
+        this.line(`epoch ${s('epoch')}${changes.length > 0 ? ` (${changes.join('; ')})` : ''}: safety code ${s('safetyCode')}`)
+        break
+      }
+      case 'roster':
+        this.line(`members (${ids('members').length}): ${ids('members').map((x) => this.name(x)).join(', ')}`)
+        break
+      case 'knock':
+        this.line(`knock: ${s('identity')} asks to join (fingerprint ${s('fingerprint')}); answer with: approve ${s('identity')}  or: deny ${s('identity')} [REASON]`)
+        break
+      case 'join-denied':
+        this.line(`join of ${s('identity')} denied${s('reason') === '' ? '' : `: ${s('reason')}`}`)
+        break
+      case 'commit-refused':
+        this.line(`refused a Commit (staying in epoch ${s('epoch')}): ${s('code')}: ${s('error')}`)
+        break
+      case 'commit-failed':
+        this.line(`commit for ${ids('identities').map((x) => this.name(x)).join(', ')} failed: ${s('error')}`)
+        break
+      case 'first-keyframe':
+        this.line(`${CONTEXTS[Number(d.context)] ?? `track ${s('context')}`} of ${this.name(s('sender'))}: first keyframe ${s('ms')} ms after the join request (epoch ${s('epoch')})`)
+        break
+      case 'removed':
+        this.line(`removed from the stream at epoch ${s('epoch')}: nothing more decrypts`)
+        break
+      case 'closed':
+        this.line(`connection to the node closed${s('error') === '' ? '' : `: ${s('error')}`}`)
+        break
+      case 'invitation':
+        this.line(`invitation: ${s('token')}`)
+        break
+      case 'allowed':
+        this.line(`allowed ${s('identity')} (epoch ${s('epoch')})`)
+        break
+      case 'removed-member':
+        this.line(`removed ${s('identity')} (epoch ${s('epoch')})`)
+        break
+      case 'paused':
+        this.line('media paused')
+        break
+      case 'resumed':
+        this.line('media resumed')
+        break
+      case 'publish-error':
+        this.line(`publishing stopped: ${s('error')}`)
+        break
+      case 'record-error':
+        this.line(`recording failed: ${s('error')}`)
+        break
+      case 'command-error':
+        this.line(`${s('cmd')}: ${s('error')}`)
+        break
+      case 'stats':
+        this.stats(d.stats as MemberStats)
+        break
+      case 'summary':
+        this.summary(d)
+        break
+      default:
+        this.line(`${event}: ${Object.entries(d).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')}`)
+    }
+  }
+
+  private static sentOf (stats: MemberStats): number {
+    return stats.tracks.reduce((n, t) => n + t.sent, 0)
+  }
+
+  /** The line printed each second: epoch, frames sent, frames decrypted per sender, frames per second. */
+  progress (stats: MemberStats): void {
+    const now = Date.now()
+    const sent = HumanOutput.sentOf(stats)
+    const last = this.last
+    const seconds = last === undefined ? 0 : (now - last.at) / 1000
+    const rate = (n: number, before: number | undefined): string => (seconds > 0 && before !== undefined ? ` (${((n - before) / seconds).toFixed(0)} fps)` : '')
+    const senders = Object.entries(stats.bySender).map(([id, st]) => `${this.name(id)} ${st.decrypted}${rate(st.decrypted, last?.decrypted.get(id))}`)
+    const failures = Object.values(stats.bySender).reduce((n, st) => n + st.failures, 0)
+    this.line(`epoch ${stats.epoch} | sent ${sent}${rate(sent, last?.sent)} | decrypted ${senders.length === 0 ? 'nothing yet' : senders.join(', ')}${failures > 0 ? ` | ${failures} decrypt failures` : ''}`)
+    this.last = { at: now, sent, decrypted: new Map(Object.entries(stats.bySender).map(([id, st]) => [id, st.decrypted])) }
+  }
+
+  private stats (stats: MemberStats): void {
+    const failures = Object.values(stats.bySender).reduce((n, st) => n + st.failures, 0)
+    this.line(`stats: epoch ${stats.epoch}, ${stats.members.length} members, sent ${HumanOutput.sentOf(stats)} frames, ${failures} decrypt failures, ` +
+      `link refusals ${stats.link.replay + stats.link.auth + stats.link.malformed}, refused Commits ${stats.refusedCommits}, safety code ${stats.safetyCode}`)
+    for (const [id, st] of Object.entries(stats.bySender)) {
+      this.line(`  from ${this.name(id)}: ${st.decrypted} decrypted of ${st.received} received, ${st.beforeKeys} from before we joined, ${st.failures} failures`)
+    }
+  }
+
+  private summary (d: Record<string, unknown>): void {
+    const stats = d.stats as MemberStats
+    const firstKf = d.firstKeyframeMs as Record<string, number>
+    const recordings = d.recordings as Array<{ path: string, frames: number }>
+    const reason = String(d.reason)
+    this.line(`done (${REASONS[reason] ?? reason}): sent ${HumanOutput.sentOf(stats)} frames, last epoch ${stats.epoch}`)
+    for (const [id, st] of Object.entries(stats.bySender)) {
+      const kf = firstKf[`${id}/0`]
+      this.line(`  from ${this.name(id)}: ${st.decrypted} frames decrypted of ${st.received} received, ${st.failures} decrypt failures${kf === undefined ? '' : `, first keyframe after ${kf} ms`}`)
+    }
+    for (const r of recordings) this.line(`  recorded ${r.frames} frames to ${r.path}`)
   }
 }
 
