@@ -22,6 +22,7 @@ import {
   decodeOpenResult, decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
   encodeOpenResult, encodePublisherNotice, encodeSubscribeOpen, toErrorCode,
 } from '../wire/messages.js'
+import { short, silentLogger, type Logger } from './log.js'
 import type { TrafficTap } from './traffic-tap.js'
 
 /** Time allowed for the first (open) frame of a media stream, ms. */
@@ -87,7 +88,12 @@ export interface AvServiceOptions {
    * subscribers. The inner bytes are identical at every hop.
    */
   upstream?: Multiaddr
+  /** Where the service logs (component "media"); default silent. */
+  log?: Logger
 }
+
+/** How often overloads and refused chunks are summed up in the log, ms (one line per subscriber or stream, not per chunk). */
+export const MEDIA_LOG_INTERVAL_MS = 1_000
 
 interface Subscription {
   readonly id: number
@@ -120,6 +126,11 @@ export class AvService {
   private readonly trustedRelays: ReadonlySet<string>
   private readonly upstream: Multiaddr | undefined
   private readonly pulls = new Map<string, Promise<void>>()
+  private readonly log: Logger
+  private logTimer: NodeJS.Timeout | undefined
+  /** Per subscriber id, the overflows already logged; and the refused chunks already logged. */
+  private readonly loggedOverflows = new Map<number, number>()
+  private loggedRejected = 0
 
   constructor (libp2p: Libp2p, relay: RelayNode, membership: Membership, opts: AvServiceOptions = {}) {
     this.libp2p = libp2p
@@ -128,6 +139,7 @@ export class AvService {
     this.tap = opts.tap
     this.trustedRelays = new Set(opts.trustedRelays ?? [])
     this.upstream = opts.upstream
+    this.log = opts.log ?? silentLogger()
   }
 
   /** Registers both protocol handlers. */
@@ -135,10 +147,15 @@ export class AvService {
     const limits = { maxInboundStreams: MAX_MEDIA_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_MEDIA_STREAMS_PER_CONNECTION }
     await this.libp2p.handle(PUBLISH_PROTOCOL, (stream, connection) => { void this.onPublish(stream, connection) }, limits)
     await this.libp2p.handle(SUBSCRIBE_PROTOCOL, (stream, connection) => { void this.onSubscribe(stream, connection) }, limits)
+    if (this.log.isLevelEnabled('info')) {
+      this.logTimer = setInterval(() => { this.logOverloads() }, MEDIA_LOG_INTERVAL_MS)
+      this.logTimer.unref()
+    }
   }
 
   /** Unregisters the handlers and closes every media stream. */
   async stop (): Promise<void> {
+    if (this.logTimer !== undefined) clearInterval(this.logTimer)
     await this.libp2p.unhandle(PUBLISH_PROTOCOL)
     await this.libp2p.unhandle(SUBSCRIBE_PROTOCOL)
     for (const p of this.publishers) p.framed.abort(new Error('node stopping'))
@@ -203,13 +220,14 @@ export class AvService {
       this.counters.publishStreams++
       framed.maxFrameLength = MAX_MEDIA_FRAME
       framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0) }))
+      this.log.info({ event: 'publish.open', peer: short(identity), stream: key, leaf }, 'publish stream open')
       for await (const chunk of framed.rest()) {
         this.tap?.record('in', chunk)
         this.onChunk(publisher, chunk)
       }
       await framed.close()
     } catch (err) {
-      this.refuse(framed, publisher === undefined, err)
+      this.refuse(framed, identity, 'publish', publisher === undefined, err)
     } finally {
       if (publisher !== undefined) this.publisherEnded(publisher)
     }
@@ -291,6 +309,7 @@ export class AvService {
         if (s !== undefined) this.dropSubscription(s, err)
       })
       sub = { id, identity, stream: key, framed, sender }
+      this.log.info({ event: 'subscribe.open', peer: short(identity), stream: key, trusted }, 'subscription open')
       this.subscriptions.set(id, sub)
       this.counters.subscribeStreams++
       this.scheduler.wake(sender)
@@ -303,7 +322,7 @@ export class AvService {
         }
       }
     } catch (err) {
-      this.refuse(framed, sub === undefined, err)
+      this.refuse(framed, identity, 'subscribe', sub === undefined, err)
     } finally {
       if (sub !== undefined) this.dropSubscription(sub)
     }
@@ -354,6 +373,7 @@ export class AvService {
     const p: Publisher = { stream, identity: `upstream:${upstream.toString()}`, framed, upstream: true }
     this.relay.addUpstream(stream, p.identity)
     this.publishers.add(p)
+    this.log.info({ event: 'upstream.pull', stream, upstream: upstream.toString() }, 'pulling a stream from the upstream node')
     void (async () => {
       try {
         for await (const sealed of framed.rest()) {
@@ -363,6 +383,7 @@ export class AvService {
           this.onChunk(p, chunk)
         }
       } catch {} finally {
+        this.log.info({ event: 'upstream.ended', stream, upstream: upstream.toString() }, 'upstream pull ended')
         this.publishers.delete(p)
         this.pulls.delete(stream)
         this.streamClosed(stream)
@@ -370,18 +391,42 @@ export class AvService {
     })()
   }
 
-  private refuse (framed: FramedStream, beforeOpen: boolean, err: unknown): void {
+  private refuse (framed: FramedStream, identity: string, kind: 'publish' | 'subscribe', beforeOpen: boolean, err: unknown): void {
     const code = isFabricError(err) ? err.code : 'INTERNAL'
+    const reason = clipErrorText(String((err as Error)?.message ?? err))
     if (beforeOpen) {
       this.counters.refusedOpens++
+      this.log.info({ event: 'refusal', peer: short(identity), open: kind, code, reason }, `${kind} refused`)
       try {
-        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: clipErrorText(String((err as Error).message)) } }))
+        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: reason } }))
       } catch {}
       framed.stopReading()
       framed.closeOrReset(REFUSED_STREAM_GRACE_MS)
     } else {
+      this.log.info({ event: 'stream.reset', peer: short(identity), open: kind, code, reason }, `${kind} stream reset`)
       framed.abort(err instanceof Error ? err : new Error(String(err)))
     }
+  }
+
+  /**
+   * Sums up, once per interval, the subscribers that started dropping (the
+   * slow-subscriber policy acted) and the chunks refused since the last line,
+   * so an overload costs one log line per subscriber, not one per chunk.
+   */
+  private logOverloads (): void {
+    if (this.counters.rejectedChunks > this.loggedRejected) {
+      this.log.info({ event: 'chunks.rejected', count: this.counters.rejectedChunks - this.loggedRejected, byCode: { ...this.counters.rejectedByCode } }, 'chunks refused')
+      this.loggedRejected = this.counters.rejectedChunks
+    }
+    if (this.subscriptions.size === 0) return
+    for (const sub of this.relay.stats().subscribers) {
+      const before = this.loggedOverflows.get(sub.id) ?? 0
+      if (sub.overflows > before) {
+        this.log.info({ event: 'subscriber.overflow', peer: short(sub.identity), stream: sub.stream, overflows: sub.overflows, dropped: sub.dropped, queuedBytes: sub.queuedBytes }, 'subscriber queue overflowed: dropping to the next keyframe')
+        this.loggedOverflows.set(sub.id, sub.overflows)
+      }
+    }
+    for (const id of this.loggedOverflows.keys()) if (!this.subscriptions.has(id)) this.loggedOverflows.delete(id)
   }
 
   private routeKeyframeRequest (r: KeyframeRequest): void {

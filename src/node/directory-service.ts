@@ -21,6 +21,7 @@ import { clipErrorText } from '../wire/message-codec.js'
 import { DIRECTORY_PROTOCOL, decodeDirectoryRequest, encodeDirectoryResponse, type Unversioned } from '../wire/messages.js'
 import type { DirectoryRequest, DirectoryResponse, PublishKeyPackages } from '../wire/pb/directory.js'
 import type { KeyPackageStore, KeyPackageToStore } from './directory-store.js'
+import { short, silentLogger, type Logger } from './log.js'
 
 export { DIRECTORY_PROTOCOL }
 
@@ -116,6 +117,11 @@ export interface DirectoryServiceOptions {
    * peer as INTERNAL without detail), so the node can log them.
    */
   onInternalError?: (err: unknown) => void
+  /**
+   * Where the service logs (component "directory"): publishes, fetches and
+   * refusals with their code, never a KeyPackage; default silent.
+   */
+  log?: Logger
 }
 
 /** A registered directory service. */
@@ -179,6 +185,7 @@ class DirectoryHandler {
   private readonly maxExtensionBytes: number
   private readonly authorizeFetch: (requester: string, identity: string) => boolean | Promise<boolean>
   private readonly onInternalError: (err: unknown) => void
+  private readonly log: Logger
   private readonly purgeIntervalMs: number
   private readonly active = new Map<Stream, Promise<void>>()
   private purgeTimer: NodeJS.Timeout | undefined
@@ -192,6 +199,7 @@ class DirectoryHandler {
     this.maxExtensionBytes = nonNegativeInteger('maxExtensionBytes', options.maxExtensionBytes ?? DEFAULT_MAX_KEY_PACKAGE_EXTENSION_BYTES)
     this.authorizeFetch = options.authorizeFetch ?? ((requester, identity) => requester === identity)
     this.onInternalError = options.onInternalError ?? (() => {})
+    this.log = options.log ?? silentLogger()
     this.purgeIntervalMs = nonNegativeInteger('purgeIntervalMs', options.purgeIntervalMs ?? DIRECTORY_PURGE_INTERVAL_MS)
     this.counters = {
       requests: 0,
@@ -262,7 +270,7 @@ class DirectoryHandler {
         this.counters.streamErrors++
         return
       }
-      response = this.refusal(err)
+      response = this.refusal(err, remotePeer)
     }
     // A refused request too: nothing more is read on this stream.
     framed.stopReading()
@@ -292,6 +300,7 @@ class DirectoryHandler {
       if (found === undefined) throw new FabricError('NO_KEY_PACKAGE', `no KeyPackage for ${identity}`)
       if (found.lastResort) this.counters.fetchedLastResort++
       else this.counters.fetched++
+      this.log.info({ event: 'keypackage.fetched', peer: short(remotePeer), identity: short(identity), lastResort: found.lastResort }, 'KeyPackage handed out')
       return { ...emptyResponse(), keyPackage: found.keyPackage, lastResort: found.lastResort }
     }
     if (request.count !== undefined) {
@@ -335,10 +344,11 @@ class DirectoryHandler {
     }
     this.counters.published += accepted
     if (lastResort !== undefined) this.counters.publishedLastResort++
+    this.log.info({ event: 'keypackages.published', peer: short(remotePeer), accepted, lastResort: lastResort !== undefined, replace: publish.replace }, 'KeyPackages published')
     return accepted
   }
 
-  private refusal (err: unknown): Reply {
+  private refusal (err: unknown, remotePeer: string): Reply {
     let code: string
     let message: string
     if (isFabricError(err) && err.code !== 'INTERNAL') {
@@ -351,6 +361,7 @@ class DirectoryHandler {
       message = 'internal error'
     }
     this.counters.refused[code] = (this.counters.refused[code] ?? 0) + 1
+    this.log.info({ event: 'refusal', peer: short(remotePeer), code, reason: clipErrorText(message, MAX_ERROR_MESSAGE_CHARS) }, 'directory request refused')
     return { ...emptyResponse(), error: { code, message: clipErrorText(message, MAX_ERROR_MESSAGE_CHARS) } }
   }
 

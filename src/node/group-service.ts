@@ -13,11 +13,14 @@ import { isFabricError } from '../errors.js'
 import { FrameBudget } from '../dispatch/frame-budget.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { inspectCommit } from '../session/inspect.js'
+import { clipErrorText } from '../wire/message-codec.js'
+import type { GroupClientMessage } from '../wire/pb/group.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import type { StreamKey } from '../wire/stream-tag.js'
 import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
 import { errorMessage } from './group/messages.js'
 import { GroupServiceCore, MAX_GROUP_REQUEST_FRAME, type GroupAction, type GroupServiceOptions } from './group-core.js'
+import { short, silentLogger, type Logger } from './log.js'
 
 /** How often the core's timers (EpochReady, pending joins, bind deadline) are driven, ms. */
 const TICK_MS = 200
@@ -45,6 +48,8 @@ export interface RosterListener {
 
 /** Options of the group service: the core's bounds and timeouts (inspectCommit is the node's). */
 export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'> & {
+  /** Where the service logs (component "group"); default silent. */
+  log?: Logger
   /**
    * Bytes of frames announced but not yet whole, over all group streams;
    * default DEFAULT_IN_FLIGHT_FRAME_BYTES (64 MiB). Committers may send 2 MiB
@@ -63,13 +68,17 @@ export class GroupService {
   private readonly libp2p: Libp2p
   private readonly listener: RosterListener
   private readonly conns = new Map<number, FramedStream>()
+  /** The authenticated peer of each conn, for log lines. */
+  private readonly peers = new Map<number, string>()
+  private readonly log: Logger
   private nextConn = 1
   private ticker: NodeJS.Timeout | undefined
 
   constructor (libp2p: Libp2p, listener: RosterListener, opts: GroupServiceShellOptions = {}) {
     this.libp2p = libp2p
     this.listener = listener
-    const { inFlightFrameBytes, ...core } = opts
+    const { inFlightFrameBytes, log, ...core } = opts
+    this.log = log ?? silentLogger()
     this.core = new GroupServiceCore({ ...core, inspectCommit })
     this.frameBudget = new FrameBudget(inFlightFrameBytes)
   }
@@ -107,8 +116,10 @@ export class GroupService {
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
     const conn = this.nextConn++
     const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: FRAME_DEADLINE_MS, budget: this.frameBudget })
+    const peer = connection.remotePeer.toString()
     this.conns.set(conn, framed)
-    this.run(this.core.handle({ kind: 'opened', conn, peer: connection.remotePeer.toString() }, Date.now()))
+    this.peers.set(conn, peer)
+    this.run(this.core.handle({ kind: 'opened', conn, peer }, Date.now()))
     try {
       for await (const frame of framed.rest()) {
         let message
@@ -117,23 +128,29 @@ export class GroupService {
         } catch (err) {
           if (!isFabricError(err)) throw err
           this.malformed++
+          this.log.warn({ event: 'refusal', peer: short(peer), code: err.code, reason: clipErrorText(err.message) }, 'undecodable group message')
           framed.write(encodeGroupServerMessage(errorMessage(0n, err.code, err.message, 0n)))
           continue
         }
+        this.log.debug({ event: 'request', peer: short(peer), kind: bodyOf(message) }, 'group request')
         this.run(this.core.handle({ kind: 'message', conn, message }, Date.now()))
         // A create makes this stream a committer's, which may send Commits.
         framed.maxFrameLength = this.core.frameBoundOf(conn)
       }
     } catch (err) {
+      // Framing broken, a frame deadline or the frame budget: only this stream goes.
+      this.log.info({ event: 'stream.reset', peer: short(peer), code: isFabricError(err) ? err.code : 'CONNECTION_LOST', reason: clipErrorText(String((err as Error)?.message ?? err)) }, 'group stream reset')
       framed.abort(err as Error)
     } finally {
       this.conns.delete(conn)
       this.run(this.core.handle({ kind: 'closed', conn }, Date.now()))
+      this.peers.delete(conn)
     }
   }
 
   private run (actions: GroupAction[]): void {
     for (const a of actions) {
+      this.logAction(a)
       switch (a.kind) {
         case 'send': {
           const f = this.conns.get(a.conn)
@@ -152,4 +169,34 @@ export class GroupService {
       }
     }
   }
+
+  /**
+   * One log line per action that says what happened: refusals (every error
+   * body the service sends, with its code), join requests, Welcomes,
+   * roster changes (a stream created, a Commit accepted) and streams ending.
+   */
+  private logAction (a: GroupAction): void {
+    if (a.kind === 'send') {
+      const m = a.message
+      const peer = short(this.peers.get(a.conn) ?? '?')
+      if (m.error !== undefined) {
+        this.log.info({ event: 'refusal', peer, code: m.error.code, reason: m.error.message, epoch: String(m.error.currentEpoch), reply: m.requestId !== 0n }, 'group refusal')
+      } else if (m.joinRequested !== undefined) {
+        this.log.info({ event: 'join.requested', joiner: short(m.joinRequested.identity), committer: peer, invitation: m.joinRequested.redemption.byteLength > 0 }, 'join requested')
+      } else if (m.welcome !== undefined) {
+        this.log.info({ event: 'welcome.sent', joiner: peer, epoch: String(m.welcome.epoch) }, 'Welcome sent')
+      }
+    } else if (a.kind === 'roster') {
+      const event = a.epoch === 0n ? 'stream.created' : 'commit.accepted'
+      this.log.info({ event, stream: a.stream, epoch: String(a.epoch), members: a.members.length, added: a.added.map((id) => short(id)), removed: a.removed.map((id) => short(id)) }, event === 'stream.created' ? 'stream created' : 'Commit accepted')
+    } else if (a.kind === 'streamClosed') {
+      this.log.info({ event: 'stream.closed', stream: a.stream }, 'stream closed')
+    }
+  }
+}
+
+/** The name of a client message's body, for log lines. */
+function bodyOf (m: GroupClientMessage): string {
+  for (const k of ['create', 'join', 'commit', 'ack', 'leave', 'deny'] as const) if (m[k] !== undefined) return k
+  return 'none'
 }
