@@ -87,6 +87,8 @@ export function hostStreamMuxer (): ReturnType<typeof yamux> {
 export interface HostOptions {
   /** Multiaddrs to listen on; [] for a dial-only member. */
   listen: string[]
+  /** Multiaddrs to tell peers instead of the bound ones (NAT, a proxy); default the bound ones. */
+  announce?: string[]
   /** Peer key; a fresh Ed25519 key when absent. */
   privateKey?: PrivateKey
   /**
@@ -103,7 +105,7 @@ export interface HostOptions {
 export async function createHost (opts: HostOptions): Promise<Libp2p> {
   const host = await createLibp2p({
     privateKey: opts.privateKey,
-    addresses: { listen: opts.listen },
+    addresses: { listen: opts.listen, ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [hostStreamMuxer()],

@@ -20,6 +20,8 @@ import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './con
 import type { GroupServiceCore } from './group-core.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from './host.js'
+import { logConnections } from './log-connections.js'
+import { silentLogger, type Logger } from './log.js'
 import { TrafficTap } from './traffic-tap.js'
 
 /** How to start a node. Every field is optional. */
@@ -57,6 +59,16 @@ export interface NodeConfig {
   trustedRelays?: string[]
   /** Upstream node multiaddr to pull streams this node lacks from (see AvService). */
   upstream?: string
+  /**
+   * Multiaddrs members are told to dial instead of the bound ones (a public
+   * address in front of NAT or a load balancer); default: the listen addresses.
+   */
+  announce?: string[]
+  /**
+   * Where the node logs (pino, log.ts `createLogger`): one child per
+   * component (host, group, media, directory, admin); default silent.
+   */
+  log?: Logger
 }
 
 /** A running node. */
@@ -119,7 +131,9 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   if (adminListen !== undefined) checkAdminAccess({ token: config.adminToken, hosts: config.adminHosts })
   const storedToken = adminListen !== undefined && config.adminToken === undefined && dataDir !== undefined ? await loadOrCreateAdminToken(dataDir) : undefined
   const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
-  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS })
+  const log = config.log ?? silentLogger()
+  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS })
+  logConnections(libp2p, log.child({ component: 'host' }))
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const store: KeyPackageStore = await openKeyPackageStore({
     dataDir,
@@ -138,12 +152,13 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       for (const identity of removed) relay.removeMember(stream, identity)
     },
     streamClosed: (stream) => { av?.streamClosed(stream) },
-  }, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs })
-  av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream) })
+  }, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
+  av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream), log: log.child({ component: 'media' }) })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
   const directory = await registerDirectoryService(libp2p, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
     maxExtensionBytes: config.directory?.maxExtensionBytes,
+    log: log.child({ component: 'directory' }),
   })
   await group.start()
   await av.start()
@@ -192,9 +207,13 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     }
   }
 
+  const nodeLog = log.child({ component: 'node' })
+  nodeLog.info({ event: 'node.started', peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()), admin: admin?.url, dataDir: dataDir ?? null, ms: Date.now() - started }, 'node started')
+
   let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
+      nodeLog.info({ event: 'node.stopping', connections: libp2p.getConnections().length }, 'node stopping')
       await admin?.close()
       await disposeToken?.()
       await av.stop()
@@ -203,6 +222,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       await libp2p.stop()
       await store.close()
       tap?.close()
+      nodeLog.info({ event: 'node.stopped' }, 'node stopped')
     })()
     await stopping
   }
