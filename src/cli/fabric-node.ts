@@ -14,6 +14,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startNode, type NodeConfig } from '../node/node.js'
+import { watchParent } from './parent-watch.js'
 import { QUOTA_OPTIONS, quotaUsage } from './quota-options.js'
 
 const USAGE = `usage: fabric-node start [options]
@@ -113,6 +114,8 @@ async function main (argv: string[]): Promise<void> {
   }
   process.on('SIGINT', () => { shutdown('SIGINT') })
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  // A signal to a wrapper (npx, a shell) that does not pass it on orphans us.
+  watchParent(() => { shutdown('parent-exit') })
 }
 
 main(process.argv.slice(2)).catch((err) => {

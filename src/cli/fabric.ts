@@ -31,6 +31,7 @@ import type { KnockRequest } from '../client/committer.js'
 import { FabricError, isFabricError } from '../errors.js'
 import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
 import { loadOrCreateIdentity } from './identity-file.js'
+import { watchParent } from './parent-watch.js'
 import type { ReceivedFrame } from '../client/frame-decryptor.js'
 import type { MemberStats, StreamMember } from '../client/stream-member.js'
 import type { TrackPublisher } from '../client/track-publisher.js'
@@ -326,6 +327,7 @@ async function main (argv: string[]): Promise<void> {
   if (values.duration !== undefined) setTimeout(() => { void finish('duration') }, Number(values.duration) * 1000)
   process.on('SIGINT', () => { void finish('signal') })
   process.on('SIGTERM', () => { void finish('signal') })
+  watchParent(() => { void finish('signal') })
   if (json || values.knock === true) {
     const rl = createInterface({ input: process.stdin })
     rl.on('line', (line) => {
