@@ -1,12 +1,12 @@
 /**
- * Admin HTTP endpoint of a node, for operators and tests: GET /healthz,
- * GET /api/v1/stats (JSON counters of every service) and GET /metrics
+ * Admin HTTP endpoint of a node, for operators and tests: GET or HEAD
+ * /healthz (the process answers) and /readyz (it takes members), GET /api/v1/stats (JSON counters of every service) and GET /metrics
  * (Prometheus text). Bound before `startNode` returns; loopback by default.
  *
  * Every request must name an allowed Host (loopback names, or those the
  * operator adds): a page on another origin that rebinds its DNS name to
  * 127.0.0.1 still has the browser send its own name as Host, so it is refused
- * before anything is read. Everything but GET /healthz also needs
+ * before anything is read. Everything but the two probes also needs
  * `Authorization: Bearer <token>`, since the stats name streams and members
  * and any local user or process could otherwise read them.
  */
@@ -105,10 +105,12 @@ export function checkAdminAccess (access: Partial<AdminAccess>): void {
 }
 
 /**
- * Starts the endpoint; resolves once it listens.
+ * Starts the endpoint; resolves once it listens. `readiness` says why the
+ * node cannot take members now (GET /readyz answers 503 with it), or
+ * undefined when it can (200).
  * @throws what `checkAdminAccess` throws, or when the address cannot be bound
  */
-export async function startAdminHttp (listen: { host: string, port: number }, access: AdminAccess, stats: () => unknown, metrics?: Registry): Promise<AdminHttp> {
+export async function startAdminHttp (listen: { host: string, port: number }, access: AdminAccess, stats: () => unknown, metrics?: Registry, readiness: () => string | undefined = () => undefined): Promise<AdminHttp> {
   checkAdminAccess(access)
   const token = Buffer.from(access.token, 'utf8')
   const extraHosts = allowedHosts(access.hosts ?? [])
@@ -120,8 +122,15 @@ export async function startAdminHttp (listen: { host: string, port: number }, ac
       text(res, 403, `fabric-node admin: ${named} refused; only loopback names are allowed unless --admin-host allows more\n`)
       return
     }
-    if (req.method === 'GET' && req.url === '/healthz') {
-      text(res, 200, 'ok\n')
+    // Probes carry no token (load balancers and orchestrators send none) and
+    // say nothing beyond up/ready; HEAD answers as GET without a body.
+    if (req.url === '/healthz' || req.url === '/readyz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        text(res, 405, 'GET or HEAD\n', { allow: 'GET, HEAD' })
+        return
+      }
+      const notReady = req.url === '/readyz' ? readiness() : undefined
+      text(res, notReady === undefined ? 200 : 503, notReady === undefined ? 'ok\n' : `not ready: ${notReady}\n`)
       return
     }
     if (!authorized(req.headers.authorization, token)) {

@@ -87,6 +87,8 @@ export interface NodeHandle {
   readonly adminTokenFile: string | undefined
   readonly libp2p: Libp2p
   readonly relay: RelayNode
+  /** Why the node cannot take members now ('stopping', ...), or undefined when it can (GET /readyz). */
+  readiness: () => string | undefined
   /** Counters of every service (the admin API's /api/v1/stats). */
   stats: () => NodeStats
   /** Stops accepting, closes every stream and the store; idempotent. */
@@ -183,6 +185,11 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     },
     connections: { refused: connections.refused, open: libp2p.getConnections().length, aborted: connections.aborted },
   })
+  // Declared before the admin endpoint, whose /readyz reads it: a stopping
+  // node is taken out of rotation before its listeners close.
+  let stopping: Promise<void> | undefined
+  const readiness = (): string | undefined =>
+    stopping !== undefined ? 'stopping' : libp2p.status !== 'started' ? `libp2p ${libp2p.status}` : undefined
   let admin: AdminHttp | undefined
   let adminToken: string | undefined
   let adminTokenFile: string | undefined
@@ -200,7 +207,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       disposeToken = made.dispose
     }
     try {
-      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats))
+      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats), readiness)
     } catch (err) {
       await disposeToken?.()
       throw err
@@ -210,7 +217,6 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const nodeLog = log.child({ component: 'node' })
   nodeLog.info({ event: 'node.started', peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()), admin: admin?.url, dataDir: dataDir ?? null, ms: Date.now() - started }, 'node started')
 
-  let stopping: Promise<void> | undefined
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       nodeLog.info({ event: 'node.stopping', connections: libp2p.getConnections().length }, 'node stopping')
@@ -236,6 +242,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     adminTokenFile,
     libp2p,
     relay,
+    readiness,
     stats,
     stop,
   }

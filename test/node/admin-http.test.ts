@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startAdminHttp } from '../../src/node/admin-http.js'
 import { startNode, type NodeConfig, type NodeHandle } from '../../src/node/node.js'
 
 const LOOPBACK: NodeConfig = { admin: { host: '127.0.0.1', port: 0 }, listen: ['/ip4/127.0.0.1/tcp/0'] }
@@ -17,10 +18,10 @@ const LOOPBACK: NodeConfig = { admin: { host: '127.0.0.1', port: 0 }, listen: ['
 interface Reply { status: number, headers: Record<string, string | string[] | undefined>, body: string }
 
 /** GET with headers fetch would refuse to set (Host). */
-async function get (node: NodeHandle, path: string, headers: Record<string, string> = {}): Promise<Reply> {
+async function get (node: { adminUrl?: string }, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
   const url = new URL(node.adminUrl!)
   return await new Promise<Reply>((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method: 'GET', headers }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
@@ -61,6 +62,45 @@ describe('admin endpoint of an ephemeral node', () => {
     const res = await get(node, '/healthz')
     expect(res.status).toBe(200)
     expect(res.body).toBe('ok\n')
+  })
+
+  it('answers HEAD /healthz, and GET and HEAD /readyz, without a token; other methods 405', async () => {
+    const head = await get(node, '/healthz', {}, 'HEAD')
+    expect(head.status).toBe(200)
+    expect(head.body).toBe('')
+    const ready = await get(node, '/readyz')
+    expect(ready.status).toBe(200)
+    expect(ready.body).toBe('ok\n')
+    expect((await get(node, '/readyz', {}, 'HEAD')).status).toBe(200)
+    const post = await get(node, '/healthz', {}, 'POST')
+    expect(post.status).toBe(405)
+    expect(post.headers.allow).toBe('GET, HEAD')
+    expect(node.readiness()).toBeUndefined()
+  })
+
+  it('a node is not ready from the moment stop() is called', async () => {
+    const other = await startNode(LOOPBACK)
+    expect(other.readiness()).toBeUndefined()
+    const stopped = other.stop()
+    expect(other.readiness()).toBe('stopping')
+    await stopped
+  })
+
+  it('/readyz answers 503 with the reason while the node cannot take members', async () => {
+    let reason: string | undefined = 'stopping'
+    const http = await startAdminHttp({ host: '127.0.0.1', port: 0 }, { token: 'a'.repeat(64) }, () => ({}), undefined, () => reason)
+    const admin = { adminUrl: http.url }
+    try {
+      const notReady = await get(admin, '/readyz')
+      expect(notReady.status).toBe(503)
+      expect(notReady.body).toBe('not ready: stopping\n')
+      expect((await get(admin, '/readyz', {}, 'HEAD')).status).toBe(503)
+      expect((await get(admin, '/healthz')).status).toBe(200)
+      reason = undefined
+      expect((await get(admin, '/readyz')).status).toBe(200)
+    } finally {
+      await http.close()
+    }
   })
 
   it('refuses /api/v1/stats and /metrics without the token, with 401 and a Bearer challenge', async () => {
