@@ -240,6 +240,7 @@ export class AvService {
    */
   private publisherEnded (p: Publisher): void {
     this.publishers.delete(p)
+    if (!p.upstream) this.log.info({ event: 'publish.closed', peer: short(p.identity), stream: p.stream }, 'publish stream closed')
     for (const other of this.publishers) if (other.stream === p.stream && other.identity === p.identity) return
     this.relay.releasePublisher(p.stream, p.identity)
   }
@@ -442,6 +443,7 @@ export class AvService {
   private dropSubscription (s: Subscription, err?: Error): void {
     if (this.subscriptions.get(s.id) !== s) return
     this.subscriptions.delete(s.id)
+    this.log.info({ event: 'subscribe.closed', peer: short(s.identity), stream: s.stream, ...(err === undefined ? {} : { error: err.name, reason: clipErrorText(err.message) }) }, 'subscription closed')
     s.sender.stop()
     this.relay.unsubscribe(s.id)
     if (err !== undefined) s.framed.abort(err)
