@@ -9,6 +9,7 @@
  */
 import '../polyfill.js'
 import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { delimiter, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FFMPEG_NPM_PACKAGE, findFfmpeg, type FfmpegTool } from '../media/ffmpeg-check.js'
@@ -61,7 +62,7 @@ function whereThingsAre (report: ScenarioReport): string {
   }
   lines.push(`events (JSON, one file per process): ${dir}/NAME-events.json; stderr logs: ${dir}/NAME.log`)
   lines.push(`  NAME: ${report.rows.map((r) => r.name).join(', ')}, eve-by-name, eve-forged, node`)
-  lines.push(`node traffic capture: ${dir}/node-traffic.bin; epoch key log: ${dir}/keys.log`)
+  lines.push(`node traffic capture: ${dir}/node-traffic.bin; epoch key log: ${dir}/keys.log; this report as JSON: ${dir}/report.json`)
   return lines.join('\n')
 }
 
@@ -115,6 +116,8 @@ async function main (): Promise<number> {
   for (const r of report.refusals) process.stdout.write(`  tried ${r.attempt}: refused ${r.code} (exit ${String(r.exitCode)}), decrypted 0 frames\n`)
   process.stdout.write(`\nnode ${report.node.peerId.slice(-10)} handled ${report.node.captureBytes} bytes of media\n\nchecks:\n`)
   for (const c of report.checks) process.stdout.write(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}${c.detail === '' ? '' : ` (${c.detail})`}\n`)
+  // The whole report, for scripts and tests that check the demo as a user runs it.
+  await writeFile(join(report.workDir, 'report.json'), JSON.stringify(report, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v, 1))
   process.stdout.write(whereThingsAre(report) + '\n')
   process.stdout.write(`recordings checked with ${describeTool(report.ffmpeg)}\n`)
   const failed = report.checks.filter((c) => !c.ok).length
