@@ -6,6 +6,9 @@
  * `finally` even when the test fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../src/cli/processes.js'
@@ -65,6 +68,30 @@ function cleanUp (s: Started, nodePid: number | undefined): void {
   if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL')
 }
 
+/** Every live descendant of `pid` (from /proc: Linux). */
+function descendants (pid: number): number[] {
+  const parentOf = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // Field 4 of stat is the parent; the command (field 2) may hold spaces, so read after its ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch {}
+  }
+  const out: number[] = []
+  const walk = (p: number): void => {
+    for (const [child, parent] of parentOf) {
+      if (parent === p) {
+        out.push(child)
+        walk(child)
+      }
+    }
+  }
+  walk(pid)
+  return out
+}
+
 describe('signals reach the node', () => {
   it('SIGTERM to `npx fabric-node start` stops the node it started, which says so', async () => {
     const s = start('npx', ['--no-install', 'fabric-node', 'start', '--ephemeral', '--json', '--listen', '/ip4/127.0.0.1/tcp/0', '--admin', '127.0.0.1:0'])
@@ -96,4 +123,29 @@ describe('signals reach the node', () => {
       cleanUp(s, nodePid)
     }
   })
+
+  it('SIGINT to the demo process alone (not its group, unlike Ctrl-C) leaves none of its processes behind', async () => {
+    const workDir = await mkdtemp(join(tmpdir(), 'fabric-demo-int-'))
+    const demo = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/demo.ts'), '--work-dir', workDir], {
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    })
+    let out = ''
+    demo.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+    let children: number[] = []
+    try {
+      const until = Date.now() + 60_000
+      while (!out.includes('bob and carol joined')) {
+        if (Date.now() > until || demo.exitCode !== null) throw new Error(`the demo did not get going: ${out.slice(-2000)}`)
+        await sleep(100)
+      }
+      children = descendants(demo.pid!)
+      // The node and alice, bob and carol at least, each a node process.
+      expect(children.length).toBeGreaterThanOrEqual(4)
+      demo.kill('SIGINT')
+      for (const pid of children) expect(await gone(pid, 10_000), `process ${pid} of the demo exited`).toBe(true)
+    } finally {
+      for (const pid of [demo.pid!, ...children]) if (alive(pid)) process.kill(pid, 'SIGKILL')
+      await rm(workDir, { recursive: true, force: true })
+    }
+  }, 90_000)
 })
