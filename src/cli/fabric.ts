@@ -539,6 +539,11 @@ function parsePositive (name: string, s: string): number {
 }
 
 main(process.argv.slice(2)).catch((err) => {
+  // An unknown option or a missing value is the user's to fix: one line and where to look.
+  if (typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS_')) {
+    process.stderr.write(`fabric: ${(err as Error).message}; see fabric --help\n`)
+    process.exit(2)
+  }
   // A FabricError says what went wrong in its code and text; a stack trace is for bugs.
   const text = isFabricError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? (err.stack ?? err.message) : String(err)
   process.stderr.write(`fabric: ${text}\n`)
