@@ -31,6 +31,7 @@ import { streamTag } from '../wire/stream-tag.js'
 import { MAX_TRACK_LEAF_INDEX, trackLeafIndex } from '../wire/track.js'
 import type { SealedFrame } from '../crypto/link-seal.js'
 import { KeyframeCache } from './keyframe-cache.js'
+import { LatencyHistogram, type HistogramSnapshot } from './latency-histogram.js'
 import { SubscriberQueue, type QueueCounters } from './subscriber-queue.js'
 
 /** Seals one chunk for one subscriber link (LinkSealer in src/crypto/link-seal.ts). */
@@ -162,6 +163,12 @@ export interface PublisherStats {
   gopCacheBytes: number
 }
 
+/** The relay's latency histograms as reported by `stats` (see `RelayNode.queueDelay` and `forwardLatency`). */
+export interface RelayLatency {
+  queueDelay: HistogramSnapshot
+  forwardLatency: HistogramSnapshot
+}
+
 /** Options of `subscribe`. */
 export interface SubscribeOptions {
   /**
@@ -222,6 +229,8 @@ interface Subscriber {
   readonly queue: SubscriberQueue<Uint8Array>
   forwarded: number
   forwardedBytes: number
+  /** True from a `take` that returned frames until `written` records their latencies. */
+  unwritten: boolean
 }
 
 interface TrackState {
@@ -253,6 +262,17 @@ interface StreamState {
 
 export class RelayNode {
   readonly config: RelayConfig
+  /**
+   * How long chunks waited in subscriber queues, ms: from `forward` (or
+   * `subscribe`, for a replayed GOP) to `written`. Node-wide, every
+   * subscriber together.
+   */
+  readonly queueDelay = new LatencyHistogram()
+  /**
+   * How long live chunks took through the node, ms: from their ingest time
+   * (`forward`'s `ingestMs`) to `written`. Replayed GOPs are left out.
+   */
+  readonly forwardLatency = new LatencyHistogram()
   private readonly streams = new Map<string, StreamState>()
   private readonly subscribers = new Map<number, Subscriber>()
   private nextId = 1
@@ -336,6 +356,7 @@ export class RelayNode {
       queue: new SubscriberQueue<Uint8Array>(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
       forwarded: 0,
       forwardedBytes: 0,
+      unwritten: false,
     }
     s.subscribers.set(sub.id, sub)
     this.subscribers.set(sub.id, sub)
@@ -349,7 +370,8 @@ export class RelayNode {
         this.maybeRequestKeyframe(s, t, nowMs, keyframeRequests)
         continue
       }
-      for (let i = 0; i < gop.length; i++) sub.queue.push(gop[i], t.track, i === 0)
+      // Queued now, but not live: how old a cached GOP is says nothing of the relay's latency.
+      for (let i = 0; i < gop.length; i++) sub.queue.push(gop[i], t.track, i === 0, nowMs, Number.NaN)
     }
     return { id: sub.id, keyframeRequests }
   }
@@ -472,8 +494,11 @@ export class RelayNode {
    *   leaf than the publisher's, or belongs to another publisher;
    *   QUOTA_EXCEEDED when a new track would pass maxTracksPerPublisher or
    *   maxTracksPerStream. A throw leaves every subscriber and cache untouched.
+   * @param nowMs now, ms, on the clock every time argument of this relay uses
+   * @param ingestMs when the chunk reached the node (its transport read), same
+   *   clock; default `nowMs`. Starts its forward latency.
    */
-  forward (stream: string, publisher: string, chunk: Uint8Array, nowMs: number): ForwardResult {
+  forward (stream: string, publisher: string, chunk: Uint8Array, nowMs: number, ingestMs = nowMs): ForwardResult {
     const s = this.requireStream(stream)
     try {
       validateChunk(chunk, s.tag)
@@ -493,7 +518,7 @@ export class RelayNode {
     let needKeyframe = false
     for (const sub of s.subscribers.values()) {
       if (sub.identity === publisher) continue
-      const outcome = sub.queue.push(chunk, track, keyframe)
+      const outcome = sub.queue.push(chunk, track, keyframe, nowMs, ingestMs)
       if (outcome === 'queued') {
         result.delivered.push(sub.id)
       } else {
@@ -526,6 +551,7 @@ export class RelayNode {
    * the drop policy discards is never sealed, queues hold references to the
    * one shared chunk instead of per-subscriber copies, and the seal work is
    * spread over the sender tasks instead of one burst per received chunk.
+   * Call `written` once the frames are written, for the latency histograms.
    */
   take (subscriberId: number, maxBytes = Infinity): SealedFrame[] {
     const sub = this.subscribers.get(subscriberId)
@@ -538,7 +564,27 @@ export class RelayNode {
       out[i] = f
     }
     sub.forwarded += chunks.length
+    sub.unwritten = chunks.length > 0
     return out
+  }
+
+  /**
+   * The frames the last `take` of a subscriber returned were written to its
+   * stream at `nowMs`: records their queue delay and, for live chunks,
+   * their forward latency. A second call for the same take, or one for an
+   * unknown subscriber, records nothing. Allocates nothing.
+   * @param nowMs the time of the write, on the clock `forward` was given
+   */
+  written (subscriberId: number, nowMs: number): void {
+    const sub = this.subscribers.get(subscriberId)
+    if (sub === undefined || !sub.unwritten) return
+    sub.unwritten = false
+    const queuedAt = sub.queue.lastTakenQueuedAt
+    const ingestAt = sub.queue.lastTakenIngestAt
+    for (let i = 0; i < queuedAt.length; i++) {
+      this.queueDelay.observe(nowMs - queuedAt[i])
+      if (!Number.isNaN(ingestAt[i])) this.forwardLatency.observe(nowMs - ingestAt[i])
+    }
   }
 
   /** Bytes queued for a subscriber (0 for unknown ids). */
@@ -552,8 +598,8 @@ export class RelayNode {
     return sub === undefined ? undefined : { stream: sub.stream.name, identity: sub.identity }
   }
 
-  /** Counters of every stream, publisher and subscriber, for metrics and the admin API. */
-  stats (): { streams: StreamStats[], publishers: PublisherStats[], subscribers: SubscriberStats[] } {
+  /** Counters of every stream, publisher and subscriber, and the latency histograms, for metrics and the admin API. */
+  stats (): { streams: StreamStats[], publishers: PublisherStats[], subscribers: SubscriberStats[], latency: RelayLatency } {
     const streams: StreamStats[] = []
     const publishers: PublisherStats[] = []
     for (const s of this.streams.values()) {
@@ -596,7 +642,7 @@ export class RelayNode {
         ...sub.queue.counters,
       })
     }
-    return { streams, publishers, subscribers }
+    return { streams, publishers, subscribers, latency: { queueDelay: this.queueDelay.snapshot(), forwardLatency: this.forwardLatency.snapshot() } }
   }
 
   /**

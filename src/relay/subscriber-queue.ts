@@ -8,8 +8,13 @@
  * evicts the queued frames of its own track first, since it supersedes them.
  * A subscriber that joins mid-GOP skips a track's deltas until its first
  * keyframe; those are counted apart (`skipped`), since nothing was lost.
- * Pure state machine: no timers, no I/O.
+ * Each queued frame carries two times the caller gave (when it was queued,
+ * and when its chunk reached the node) for the latency histograms.
+ * Pure state machine: no timers, no I/O, no clock.
  */
+
+/** The times of an empty take, shared. */
+const EMPTY_TIMES: readonly number[] = Object.freeze([])
 
 /** What became of one pushed frame. */
 export type PushOutcome = 'queued' | 'dropped' | 'skipped'
@@ -44,6 +49,12 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   readonly maxFrames: number
   private frames: T[] = []
   private tracks: number[] = []
+  /** Per queued frame, parallel to `frames`: when it was queued, and when its chunk reached the node (NaN: unknown), ms. */
+  private queuedAt: number[] = []
+  private ingestAt: number[] = []
+  /** The times of the frames the last `take` returned, index for index. */
+  private takenQueuedAt: readonly number[] = EMPTY_TIMES
+  private takenIngestAt: readonly number[] = EMPTY_TIMES
   private bytes = 0
   private readonly dropping = new Set<number>()
   /** Tracks this subscriber joined mid-GOP: skipped until their first keyframe. */
@@ -85,10 +96,21 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   }
 
   /**
+   * Queue times (ms, the caller's clock) of the frames the last `take`
+   * returned, index for index; valid until the next `take` or `clear`.
+   */
+  get lastTakenQueuedAt (): readonly number[] { return this.takenQueuedAt }
+  /** Ingest times (ms; NaN where unknown) of the frames the last `take` returned, as `lastTakenQueuedAt`. */
+  get lastTakenIngestAt (): readonly number[] { return this.takenIngestAt }
+
+  /**
    * Offers one sealed frame of `track`.
+   * @param queuedAtMs now, on the caller's clock (ms); kept with the frame
+   * @param ingestAtMs when the frame's chunk reached the node, same clock;
+   *   NaN when that is not this frame's live path (a cached GOP replayed)
    * @returns 'queued', or 'dropped' (counted; the track now waits for a keyframe)
    */
-  push (frame: T, track: number, keyframe: boolean): PushOutcome {
+  push (frame: T, track: number, keyframe: boolean, queuedAtMs = 0, ingestAtMs = queuedAtMs): PushOutcome {
     const size = frame.byteLength
     if (keyframe) {
       this.joining.delete(track)
@@ -105,6 +127,8 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
     }
     this.frames.push(frame)
     this.tracks.push(track)
+    this.queuedAt.push(queuedAtMs)
+    this.ingestAt.push(ingestAtMs)
     this.bytes += size
     this.counters.queued++
     return 'queued'
@@ -112,11 +136,15 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
 
   /**
    * Removes and returns queued frames, oldest first, up to `maxBytes` in
-   * total (at least one frame when any is queued, whatever its size).
+   * total (at least one frame when any is queued, whatever its size). Their
+   * times are then in `lastTakenQueuedAt` and `lastTakenIngestAt`.
    */
   take (maxBytes = Infinity): T[] {
     const all = this.frames.length
-    if (all === 0) return []
+    if (all === 0) {
+      this.takenQueuedAt = this.takenIngestAt = EMPTY_TIMES
+      return []
+    }
     let n = 0
     let total = 0
     while (n < all && (n === 0 || total + this.frames[n].byteLength <= maxBytes)) {
@@ -124,14 +152,24 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
       n++
     }
     const out = this.frames
+    const queuedAt = this.queuedAt
+    const ingestAt = this.ingestAt
     if (n === all) {
       this.frames = []
       this.tracks = []
+      this.queuedAt = []
+      this.ingestAt = []
     } else {
       this.frames = out.slice(n)
       this.tracks = this.tracks.slice(n)
+      this.queuedAt = queuedAt.slice(n)
+      this.ingestAt = ingestAt.slice(n)
       out.length = n
+      queuedAt.length = n
+      ingestAt.length = n
     }
+    this.takenQueuedAt = queuedAt
+    this.takenIngestAt = ingestAt
     this.bytes -= total
     return out
   }
@@ -140,6 +178,9 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   clear (): void {
     this.frames = []
     this.tracks = []
+    this.queuedAt = []
+    this.ingestAt = []
+    this.takenQueuedAt = this.takenIngestAt = EMPTY_TIMES
     this.bytes = 0
   }
 
@@ -150,6 +191,8 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   private evictTrack (track: number): void {
     const keptFrames: T[] = []
     const keptTracks: number[] = []
+    const keptQueuedAt: number[] = []
+    const keptIngestAt: number[] = []
     for (let i = 0; i < this.frames.length; i++) {
       if (this.tracks[i] === track) {
         this.count(this.frames[i].byteLength)
@@ -157,10 +200,14 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
       } else {
         keptFrames.push(this.frames[i])
         keptTracks.push(this.tracks[i])
+        keptQueuedAt.push(this.queuedAt[i])
+        keptIngestAt.push(this.ingestAt[i])
       }
     }
     this.frames = keptFrames
     this.tracks = keptTracks
+    this.queuedAt = keptQueuedAt
+    this.ingestAt = keptIngestAt
   }
 
   private drop (track: number, size: number): PushOutcome {
