@@ -27,6 +27,12 @@ export interface FramedStreamOptions {
    * does not fit resets the stream (FabricError QUOTA_EXCEEDED).
    */
   budget?: FrameBudget
+  /**
+   * A clock (ms) read once per transport read, into `lastReadAtMs`: when
+   * the frames that read delivered reached this node (the relay's ingest
+   * time). Absent: no clock is read.
+   */
+  clock?: () => number
 }
 
 export class FramedStream {
@@ -34,6 +40,9 @@ export class FramedStream {
   private readonly decoder: FrameDecoder
   private readonly frameDeadlineMs: number
   private readonly budget: FrameBudget | undefined
+  private readonly clock: (() => number) | undefined
+  /** When the transport read that delivered the latest frames happened, ms (FramedStreamOptions.clock); NaN without a clock. */
+  lastReadAtMs = Number.NaN
   private iterator: AsyncIterator<Uint8Array> | undefined
   private deadline: NodeJS.Timeout | undefined
   /** Bytes of the budget this stream holds now. */
@@ -48,6 +57,7 @@ export class FramedStream {
     this.decoder = new FrameDecoder(maxFrameLength)
     this.frameDeadlineMs = options.frameDeadlineMs ?? 0
     this.budget = options.budget
+    this.clock = options.clock
   }
 
   /** Bound of inbound frames not yet announced, bytes; settable as a peer's role changes. */
@@ -63,6 +73,7 @@ export class FramedStream {
   async * frames (): AsyncGenerator<Uint8Array> {
     try {
       for await (const chunk of this.stream) {
+        if (this.clock !== undefined) this.lastReadAtMs = this.clock()
         const frames = this.decoder.push(chunk)
         if (this.frameDeadlineMs > 0) this.watchDeadline(frames.length > 0)
         if (this.budget !== undefined) this.holdAnnounced(this.budget)

@@ -12,7 +12,7 @@ import { FabricError, isFabricError } from '../errors.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
 import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
-import { FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
+import { DEFAULT_BATCH_BYTES, FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { parseStreamKey, streamKey, type StreamKey } from '../wire/stream-tag.js'
@@ -24,6 +24,13 @@ import {
 } from '../wire/messages.js'
 import { short, silentLogger, type Logger } from './log.js'
 import type { TrafficTap } from './traffic-tap.js'
+
+/**
+ * The clock of every time the relay is given, ms: monotonic and
+ * sub-millisecond, for the latency histograms (RelayNode.queueDelay,
+ * forwardLatency) as much as for keyframe-request throttling.
+ */
+const relayClock = (): number => performance.now()
 
 /** Time allowed for the first (open) frame of a media stream, ms. */
 const OPEN_TIMEOUT_MS = 10_000
@@ -202,7 +209,7 @@ export class AvService {
   private async onPublish (stream: Stream, connection: Connection): Promise<void> {
     const identity = connection.remotePeer.toString()
     // Until the peer is known to be a member, its frames are bounded by the open message's size.
-    const framed = new FramedStream(stream, MAX_AV_MESSAGE, { frameDeadlineMs: MEDIA_FRAME_DEADLINE_MS })
+    const framed = new FramedStream(stream, MAX_AV_MESSAGE, { frameDeadlineMs: MEDIA_FRAME_DEADLINE_MS, clock: relayClock })
     let publisher: Publisher | undefined
     try {
       const open = decodePublishOpen(await framed.next(OPEN_TIMEOUT_MS))
@@ -250,7 +257,10 @@ export class AvService {
     if (!p.upstream && !this.membership.isMember(p.stream, p.identity)) throw new FabricError('NOT_MEMBER', 'no longer a member of the stream')
     let result: ForwardResult
     try {
-      result = this.relay.forward(p.stream, p.identity, chunk, Date.now())
+      const now = relayClock()
+      // Ingest: the transport read that delivered the chunk (not NaN, not after now, or else now).
+      const read = p.framed.lastReadAtMs
+      result = this.relay.forward(p.stream, p.identity, chunk, now, read <= now ? read : now)
     } catch (err) {
       // A bad chunk is refused and counted; framing is intact, so the
       // publisher's stream and everyone else's carry on.
@@ -298,7 +308,7 @@ export class AvService {
       // Admitted before the open result goes out, so that a refusal (a
       // quota) is the open's answer. The open result still precedes every
       // sealed frame: sender tasks only run on a later turn of the event loop.
-      const { id, keyframeRequests } = this.relay.subscribe(key, identity, sealing, Date.now(), { trusted })
+      const { id, keyframeRequests } = this.relay.subscribe(key, identity, sealing, relayClock(), { trusted })
       try {
         framed.write(encodeOpenResult({ version: 1, relayPublicKey: own.publicKey }))
       } catch (err) {
@@ -308,7 +318,7 @@ export class AvService {
       const sender = new SubscriberSender(framed, (max) => this.relay.take(id, max), (err) => {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.dropSubscription(s, err)
-      })
+      }, DEFAULT_BATCH_BYTES, { written: (now) => { this.relay.written(id, now) }, clock: relayClock })
       sub = { id, identity, stream: key, framed, sender }
       this.log.info({ event: 'subscribe.open', peer: short(identity), stream: key, trusted }, 'subscription open')
       this.subscriptions.set(id, sub)
@@ -318,7 +328,7 @@ export class AvService {
       for await (const frame of framed.rest()) {
         const notice = decodeSubscriberNotice(frame)
         if (notice.keyframeRequest !== undefined) {
-          const r = this.relay.requestKeyframe(id, notice.keyframeRequest.track, Date.now())
+          const r = this.relay.requestKeyframe(id, notice.keyframeRequest.track, relayClock())
           if (r !== undefined) this.routeKeyframeRequest(r)
         }
       }
@@ -359,7 +369,7 @@ export class AvService {
   private async openPull (upstream: Multiaddr, stream: StreamKey): Promise<void> {
     const own = generateLinkKeyPair()
     const { owner, name } = parseStreamKey(stream)
-    const framed = new FramedStream(await this.libp2p.dialProtocol(upstream, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+    const framed = new FramedStream(await this.libp2p.dialProtocol(upstream, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME, { clock: relayClock })
     await framed.send(encodeSubscribeOpen({ version: 1, stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
     const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
     if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `upstream refused ${stream}: ${result.error.message}`)
