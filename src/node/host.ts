@@ -11,8 +11,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Registry } from 'prom-client'
 import { gatherSocketWrites } from './socket-writes.js'
 
 /** File name of the peer key inside a data directory (libp2p protobuf encoding). */
@@ -99,6 +101,15 @@ export interface HostOptions {
   gatherWrites?: boolean
   /** Longest a connection may go without answering a liveness ping, ms; default MEMBER_LIVENESS_TIMEOUT_MS. */
   livenessTimeoutMs?: number
+  /**
+   * prom-client registry that receives libp2p's own metrics (connections,
+   * streams per protocol, transfer bytes; @libp2p/prometheus-metrics);
+   * default none, as members have no metrics endpoint. Process metrics are
+   * left to the registry's owner. libp2p keeps one name table per process,
+   * so with several metered hosts in one process the libp2p series are
+   * trustworthy only for the last one created.
+   */
+  metrics?: Registry
 }
 
 /** A started libp2p host with TCP, noise, yamux and identify. */
@@ -110,6 +121,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [hostStreamMuxer()],
     services: { identify: identify() },
+    ...(opts.metrics !== undefined ? { metrics: prometheusMetrics({ registry: opts.metrics, collectDefaultMetrics: false }) } : {}),
     connectionMonitor: livenessSettings(opts.livenessTimeoutMs ?? MEMBER_LIVENESS_TIMEOUT_MS),
     connectionManager: {
       maxConnections: 4096,

@@ -3,14 +3,41 @@
  * endpoint), built with prom-client on a registry of the node's own. Values
  * are read from the services' counters at scrape time, so the media path
  * never touches the metrics library. Per-stream labels only: per-subscriber
- * series would grow without bound.
+ * series would grow without bound. The latency histograms are the relay's
+ * own bucket counters (LatencyHistogram), exposed as they stand at the
+ * scrape. Every family lints under `promtool check metrics`: those whose
+ * names the node does not choose (process and libp2p metrics) are fixed in
+ * the text (prometheus-lint.ts).
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type MetricValueWithName } from 'prom-client'
+import type { HistogramSnapshot } from '../relay/latency-histogram.js'
 import type { NodeStats } from './node.js'
+import { applyLintFixes, lintFixes } from './prometheus-lint.js'
 
-/** A registry whose metrics reflect `stats()` at every scrape. */
-export function createMetrics (stats: () => NodeStats): Registry {
-  const registry = new Registry()
+/**
+ * Registers a histogram family whose buckets, sum and count are read from
+ * a LatencyHistogram snapshot (ms) at each scrape, in seconds. prom-client's
+ * Histogram only learns values through observe(); the registry itself needs
+ * nothing but `get()`.
+ */
+function snapshotHistogram (registry: Registry, name: string, help: string, read: () => HistogramSnapshot): void {
+  const get = async (): Promise<{ name: string, help: string, type: 'histogram', aggregator: 'sum', values: Array<MetricValueWithName<string>> }> => {
+    const h = read()
+    const values: Array<MetricValueWithName<string>> = h.boundsMs.map((b, i) => ({ metricName: `${name}_bucket`, labels: { le: b / 1000 }, value: h.cumulative[i] }))
+    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: h.count })
+    values.push({ metricName: `${name}_sum`, labels: {}, value: h.sumMs / 1000 })
+    values.push({ metricName: `${name}_count`, labels: {}, value: h.count })
+    return { name, help, type: 'histogram', aggregator: 'sum', values }
+  }
+  registry.registerMetric({ name, help, type: 'histogram', aggregator: 'sum', get, reset () {} } as unknown as Metric)
+}
+
+/**
+ * Registers the node's metrics on `registry` (a fresh one by default) and
+ * returns it; they reflect `stats()` at every scrape.
+ */
+export function createMetrics (stats: () => NodeStats, registry: Registry = new Registry()): Registry {
+  // CPU, resident memory, heap, event-loop lag, GC; the misnamed *_total gauges are left out at scrape (prometheus-lint.ts).
   collectDefaultMetrics({ register: registry, prefix: 'fabric_node_' })
   let snapshot: NodeStats | undefined
   // One stats() call per scrape, shared by every metric's collect().
@@ -70,10 +97,17 @@ export function createMetrics (stats: () => NodeStats): Registry {
     for (const x of s.relay.streams) for (const [k, v] of Object.entries(x.ownershipRefusals)) c.inc({ stream: x.stream, reason: k }, v)
   })
 
+  snapshotHistogram(registry, 'fabric_relay_queue_delay_seconds', 'Time chunks waited in subscriber queues, from arrival (or subscription, for a cached GOP) to the write to the subscriber\'s stream.', () => current().relay.latency.queueDelay)
+  snapshotHistogram(registry, 'fabric_relay_forward_latency_seconds', 'Time live chunks took through the node, from the transport read that delivered them to the write to the subscriber\'s stream.', () => current().relay.latency.forwardLatency)
+
   // Drop the per-scrape snapshot once every collect() of this scrape ran.
   const metrics = registry.metrics.bind(registry)
   registry.metrics = async () => {
-    try { return await metrics() } finally { snapshot = undefined }
+    try {
+      return applyLintFixes(await metrics(), lintFixes(registry.getMetricsAsArray().map((m) => ({ name: m.name, type: String(m.type) }))))
+    } finally {
+      snapshot = undefined
+    }
   }
   return registry
 }

@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
+import { Registry } from 'prom-client'
 import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
 import { AvService } from './av-service.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
@@ -134,7 +135,9 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const storedToken = adminListen !== undefined && config.adminToken === undefined && dataDir !== undefined ? await loadOrCreateAdminToken(dataDir) : undefined
   const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
   const log = config.log ?? silentLogger()
-  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS })
+  // Made before the host so libp2p's own metrics land on the node's /metrics; none without the admin endpoint.
+  const metricsRegistry = adminListen === undefined ? undefined : new Registry()
+  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: metricsRegistry })
   logConnections(libp2p, log.child({ component: 'host' }))
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const store: KeyPackageStore = await openKeyPackageStore({
@@ -207,7 +210,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       disposeToken = made.dispose
     }
     try {
-      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats), readiness)
+      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats, metricsRegistry), readiness)
     } catch (err) {
       await disposeToken?.()
       throw err
