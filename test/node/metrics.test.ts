@@ -1,10 +1,58 @@
 /**
  * The admin endpoint's Prometheus text reflects the node's counters at each
- * scrape (a real node and a real member over libp2p, in this process).
+ * scrape (a real node and real members over libp2p, in this process), holds
+ * libp2p's own metrics and the relay's latency histograms, and passes
+ * `promtool check metrics` (Debian's prometheus package; .ci/run installs it).
  */
+import { spawn } from 'node:child_process'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FabricClient } from '../../src/client/client.js'
 import { startNode, type NodeHandle } from '../../src/node/node.js'
+
+/** GET /metrics of `node`, as text. */
+async function scrapeText (node: NodeHandle): Promise<string> {
+  const res = await fetch(`${node.adminUrl!}/metrics`, { headers: { authorization: `Bearer ${node.adminToken!}` } })
+  expect(res.status).toBe(200)
+  return await res.text()
+}
+
+/**
+ * Pipes `text` to `promtool check metrics`.
+ * @returns its exit code and everything it printed (lint problems)
+ * @throws when promtool is not on PATH, saying how to get it
+ */
+async function promtoolCheck (text: string): Promise<{ code: number | null, output: string }> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d: Buffer) => { output += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { output += d.toString() })
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT'
+        ? new Error('promtool is not on PATH: install Debian\'s prometheus package (apt-get install --no-install-recommends prometheus), as .ci/run does')
+        : err)
+    })
+    child.on('close', (code) => { resolve({ code, output }) })
+    // promtool may exit before reading everything; its exit code says what went wrong.
+    child.stdin.on('error', () => {})
+    child.stdin.end(text)
+  })
+}
+
+/** The value of the sample line `series` (name and labels exactly as exposed), or undefined. */
+function sample (text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(series + ' '))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+/** Polls `check` every 50 ms until it holds, failing with `what` after `ms`. */
+async function until (check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
 
 describe('GET /metrics', () => {
   let node: NodeHandle | undefined
@@ -52,4 +100,59 @@ describe('GET /metrics', () => {
     const second = await scrape()
     expect(value(second.text, `fabric_relay_chunks_in_total{stream="${stream}"}`)).toBe(4)
   })
+})
+
+describe('GET /metrics: lint, libp2p metrics, latency histograms', () => {
+  let node: NodeHandle | undefined
+  const clients: FabricClient[] = []
+  afterAll(async () => {
+    for (const c of clients) await c.close()
+    await node?.stop()
+  })
+
+  it('passes promtool check metrics with media flowing, and the histograms count what reached a subscriber', async () => {
+    node = await startNode()
+    const owner = await FabricClient.connect({ node: node.multiaddrs[0] })
+    clients.push(owner)
+    const member = await owner.createStream('lint', { admission: { admission: 'open' } })
+    const viewerClient = await FabricClient.connect({ node: node.multiaddrs[0] })
+    clients.push(viewerClient)
+    const viewer = await viewerClient.joinStream('lint', { owner: owner.identity })
+    let received = 0
+    viewer.on('frame', () => { received++ })
+    const relayed = (): boolean => node!.stats().relay.subscribers.some((s) => s.identity === viewerClient.identity && s.stream === member.key)
+    await until(relayed, 'the viewer\'s subscription at the node')
+
+    const count = (text: string, family: string): number => sample(text, `${family}_count`) ?? Number.NaN
+    const before = await scrapeText(node)
+    const video = member.publishTrack(0)
+    for (let i = 0; i < 10; i++) await video.sendFrame(new Uint8Array(800).fill(i), { keyframe: i === 0 })
+    await until(() => received >= 10, 'the viewer to decrypt 10 frames')
+    const after = await scrapeText(node)
+
+    for (const family of ['fabric_relay_queue_delay_seconds', 'fabric_relay_forward_latency_seconds']) {
+      expect(after).toContain(`# TYPE ${family} histogram`)
+      expect(sample(after, `${family}_bucket{le="0.0005"}`), `${family} first bucket`).toBeDefined()
+      expect(sample(after, `${family}_bucket{le="2"}`), `${family} last finite bucket`).toBeDefined()
+      expect(sample(after, `${family}_sum`), `${family}_sum`).toBeGreaterThan(0)
+      expect(sample(after, `${family}_bucket{le="+Inf"}`)).toBe(count(after, family))
+      expect(count(after, family) - count(before, family), `${family}_count grew by the frames forwarded`).toBeGreaterThanOrEqual(10)
+    }
+    // The JSON stats carry the same histograms.
+    expect(node.stats().relay.latency.forwardLatency.count).toBeGreaterThanOrEqual(10)
+
+    // libp2p's own metrics, on the same endpoint.
+    expect(after).toContain('# TYPE libp2p_connection_manager_connections gauge')
+    expect(sample(after, 'libp2p_connection_manager_connections{libp2p_connection_manager_connections="inbound"}'), 'inbound libp2p connections').toBeGreaterThanOrEqual(2)
+    expect(after).toContain('# TYPE libp2p_data_transfer_bytes_total counter')
+    expect(after).toMatch(/^libp2p_protocol_streams\{protocol="inbound \/fabric\/av\/subscribe\/1"\} [1-9]/m)
+    // Process metrics that lint.
+    expect(after).toContain('# TYPE fabric_node_process_resident_memory_bytes gauge')
+    expect(after).toContain('# TYPE fabric_node_nodejs_eventloop_lag_seconds gauge')
+    expect(after).toContain('# TYPE fabric_node_nodejs_gc_duration_seconds histogram')
+
+    const lint = await promtoolCheck(after)
+    expect(lint.output, 'promtool check metrics output').toBe('')
+    expect(lint.code, 'promtool check metrics exit code').toBe(0)
+  }, 60_000)
 })
