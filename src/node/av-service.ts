@@ -315,10 +315,10 @@ export class AvService {
         this.relay.unsubscribe(id)
         throw err
       }
-      const sender = new SubscriberSender(framed, (max) => this.relay.take(id, max), (err) => {
+      const sender = new SubscriberSender(framed, (max, now) => this.relay.take(id, max, now), (err) => {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.dropSubscription(s, err)
-      }, DEFAULT_BATCH_BYTES, { written: (now) => { this.relay.written(id, now) }, clock: relayClock })
+      }, DEFAULT_BATCH_BYTES, { clock: relayClock })
       sub = { id, identity, stream: key, framed, sender }
       this.log.info({ event: 'subscribe.open', peer: short(identity), stream: key, trusted }, 'subscription open')
       this.subscriptions.set(id, sub)

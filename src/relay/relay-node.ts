@@ -32,7 +32,7 @@ import { MAX_TRACK_LEAF_INDEX, trackLeafIndex } from '../wire/track.js'
 import type { SealedFrame } from '../crypto/link-seal.js'
 import { KeyframeCache } from './keyframe-cache.js'
 import { LatencyHistogram, type HistogramSnapshot } from './latency-histogram.js'
-import { SubscriberQueue, type QueueCounters } from './subscriber-queue.js'
+import { SubscriberQueue, type QueueCounters, type TakenFrameTimes } from './subscriber-queue.js'
 
 /** Seals one chunk for one subscriber link (LinkSealer in src/crypto/link-seal.ts). */
 export interface ChunkSealer {
@@ -229,8 +229,6 @@ interface Subscriber {
   readonly queue: SubscriberQueue<Uint8Array>
   forwarded: number
   forwardedBytes: number
-  /** True from a `take` that returned frames until `written` records their latencies. */
-  unwritten: boolean
 }
 
 interface TrackState {
@@ -260,19 +258,38 @@ interface StreamState {
   readonly ownershipRefusals: OwnershipRefusals
 }
 
+/** Records the frames a `take` removes into the relay's histograms: one per relay, reused, so a take allocates nothing for it. */
+class LatencyRecorder implements TakenFrameTimes {
+  /** The time of the take under way, ms. */
+  nowMs = 0
+  private readonly queueDelay: LatencyHistogram
+  private readonly forwardLatency: LatencyHistogram
+  constructor (queueDelay: LatencyHistogram, forwardLatency: LatencyHistogram) {
+    this.queueDelay = queueDelay
+    this.forwardLatency = forwardLatency
+  }
+
+  taken (queuedAtMs: number, ingestAtMs: number): void {
+    this.queueDelay.observe(this.nowMs - queuedAtMs)
+    if (!Number.isNaN(ingestAtMs)) this.forwardLatency.observe(this.nowMs - ingestAtMs)
+  }
+}
+
 export class RelayNode {
   readonly config: RelayConfig
   /**
    * How long chunks waited in subscriber queues, ms: from `forward` (or
-   * `subscribe`, for a replayed GOP) to `written`. Node-wide, every
-   * subscriber together.
+   * `subscribe`, for a replayed GOP) to the `take` that writes them.
+   * Node-wide, every subscriber together.
    */
   readonly queueDelay = new LatencyHistogram()
   /**
    * How long live chunks took through the node, ms: from their ingest time
-   * (`forward`'s `ingestMs`) to `written`. Replayed GOPs are left out.
+   * (`forward`'s `ingestMs`) to the `take` that writes them. Replayed GOPs
+   * are left out.
    */
   readonly forwardLatency = new LatencyHistogram()
+  private readonly latency = new LatencyRecorder(this.queueDelay, this.forwardLatency)
   private readonly streams = new Map<string, StreamState>()
   private readonly subscribers = new Map<number, Subscriber>()
   private nextId = 1
@@ -356,7 +373,6 @@ export class RelayNode {
       queue: new SubscriberQueue<Uint8Array>(this.config.subscriberQueueBytes, this.config.subscriberQueueFrames),
       forwarded: 0,
       forwardedBytes: 0,
-      unwritten: false,
     }
     s.subscribers.set(sub.id, sub)
     this.subscribers.set(sub.id, sub)
@@ -551,12 +567,20 @@ export class RelayNode {
    * the drop policy discards is never sealed, queues hold references to the
    * one shared chunk instead of per-subscriber copies, and the seal work is
    * spread over the sender tasks instead of one burst per received chunk.
-   * Call `written` once the frames are written, for the latency histograms.
+   * @param nowMs the time the frames are written (the caller seals and
+   *   writes them at once), on the clock `forward` was given: records their
+   *   queue delay and forward latency; absent, nothing is recorded
    */
-  take (subscriberId: number, maxBytes = Infinity): SealedFrame[] {
+  take (subscriberId: number, maxBytes = Infinity, nowMs?: number): SealedFrame[] {
     const sub = this.subscribers.get(subscriberId)
     if (sub === undefined) return []
-    const chunks = sub.queue.take(maxBytes)
+    let chunks: Uint8Array[]
+    if (nowMs === undefined) {
+      chunks = sub.queue.take(maxBytes)
+    } else {
+      this.latency.nowMs = nowMs
+      chunks = sub.queue.take(maxBytes, this.latency)
+    }
     const out: SealedFrame[] = new Array(chunks.length)
     for (let i = 0; i < chunks.length; i++) {
       const f = sub.sealer.sealFrame(chunks[i])
@@ -564,27 +588,7 @@ export class RelayNode {
       out[i] = f
     }
     sub.forwarded += chunks.length
-    sub.unwritten = chunks.length > 0
     return out
-  }
-
-  /**
-   * The frames the last `take` of a subscriber returned were written to its
-   * stream at `nowMs`: records their queue delay and, for live chunks,
-   * their forward latency. A second call for the same take, or one for an
-   * unknown subscriber, records nothing. Allocates nothing.
-   * @param nowMs the time of the write, on the clock `forward` was given
-   */
-  written (subscriberId: number, nowMs: number): void {
-    const sub = this.subscribers.get(subscriberId)
-    if (sub === undefined || !sub.unwritten) return
-    sub.unwritten = false
-    const queuedAt = sub.queue.lastTakenQueuedAt
-    const ingestAt = sub.queue.lastTakenIngestAt
-    for (let i = 0; i < queuedAt.length; i++) {
-      this.queueDelay.observe(nowMs - queuedAt[i])
-      if (!Number.isNaN(ingestAt[i])) this.forwardLatency.observe(nowMs - ingestAt[i])
-    }
   }
 
   /** Bytes queued for a subscriber (0 for unknown ids). */

@@ -13,8 +13,14 @@
  * Pure state machine: no timers, no I/O, no clock.
  */
 
-/** The times of an empty take, shared. */
-const EMPTY_TIMES: readonly number[] = Object.freeze([])
+/** Told the times of each frame `take` removes, oldest first (the relay's latency histograms). */
+export interface TakenFrameTimes {
+  /**
+   * @param queuedAtMs when the frame was queued (`push`'s `queuedAtMs`)
+   * @param ingestAtMs when its chunk reached the node; NaN when not live
+   */
+  taken: (queuedAtMs: number, ingestAtMs: number) => void
+}
 
 /** What became of one pushed frame. */
 export type PushOutcome = 'queued' | 'dropped' | 'skipped'
@@ -49,12 +55,14 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   readonly maxFrames: number
   private frames: T[] = []
   private tracks: number[] = []
-  /** Per queued frame, parallel to `frames`: when it was queued, and when its chunk reached the node (NaN: unknown), ms. */
-  private queuedAt: number[] = []
-  private ingestAt: number[] = []
-  /** The times of the frames the last `take` returned, index for index. */
-  private takenQueuedAt: readonly number[] = EMPTY_TIMES
-  private takenIngestAt: readonly number[] = EMPTY_TIMES
+  /**
+   * Per queued frame, index for index with `frames` (entries past
+   * `frames.length` are stale): when it was queued, and when its chunk
+   * reached the node (NaN: not live), ms. Reused, never swapped or shrunk,
+   * so keeping times allocates nothing once a queue has reached its usual depth.
+   */
+  private readonly queuedAt: number[] = []
+  private readonly ingestAt: number[] = []
   private bytes = 0
   private readonly dropping = new Set<number>()
   /** Tracks this subscriber joined mid-GOP: skipped until their first keyframe. */
@@ -96,14 +104,6 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   }
 
   /**
-   * Queue times (ms, the caller's clock) of the frames the last `take`
-   * returned, index for index; valid until the next `take` or `clear`.
-   */
-  get lastTakenQueuedAt (): readonly number[] { return this.takenQueuedAt }
-  /** Ingest times (ms; NaN where unknown) of the frames the last `take` returned, as `lastTakenQueuedAt`. */
-  get lastTakenIngestAt (): readonly number[] { return this.takenIngestAt }
-
-  /**
    * Offers one sealed frame of `track`.
    * @param queuedAtMs now, on the caller's clock (ms); kept with the frame
    * @param ingestAtMs when the frame's chunk reached the node, same clock;
@@ -125,10 +125,11 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
     } else if (!this.fits(size)) {
       return this.drop(track, size)
     }
+    const at = this.frames.length
     this.frames.push(frame)
     this.tracks.push(track)
-    this.queuedAt.push(queuedAtMs)
-    this.ingestAt.push(ingestAtMs)
+    this.queuedAt[at] = queuedAtMs
+    this.ingestAt[at] = ingestAtMs
     this.bytes += size
     this.counters.queued++
     return 'queued'
@@ -136,40 +137,31 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
 
   /**
    * Removes and returns queued frames, oldest first, up to `maxBytes` in
-   * total (at least one frame when any is queued, whatever its size). Their
-   * times are then in `lastTakenQueuedAt` and `lastTakenIngestAt`.
+   * total (at least one frame when any is queued, whatever its size).
+   * @param times told each removed frame's times, oldest first
    */
-  take (maxBytes = Infinity): T[] {
+  take (maxBytes = Infinity, times?: TakenFrameTimes): T[] {
     const all = this.frames.length
-    if (all === 0) {
-      this.takenQueuedAt = this.takenIngestAt = EMPTY_TIMES
-      return []
-    }
+    if (all === 0) return []
     let n = 0
     let total = 0
     while (n < all && (n === 0 || total + this.frames[n].byteLength <= maxBytes)) {
       total += this.frames[n].byteLength
       n++
     }
+    if (times !== undefined) for (let i = 0; i < n; i++) times.taken(this.queuedAt[i], this.ingestAt[i])
     const out = this.frames
-    const queuedAt = this.queuedAt
-    const ingestAt = this.ingestAt
     if (n === all) {
       this.frames = []
       this.tracks = []
-      this.queuedAt = []
-      this.ingestAt = []
     } else {
       this.frames = out.slice(n)
       this.tracks = this.tracks.slice(n)
-      this.queuedAt = queuedAt.slice(n)
-      this.ingestAt = ingestAt.slice(n)
       out.length = n
-      queuedAt.length = n
-      ingestAt.length = n
+      // Rare (a batch bound reached): the remaining times move to the front.
+      this.queuedAt.copyWithin(0, n, all)
+      this.ingestAt.copyWithin(0, n, all)
     }
-    this.takenQueuedAt = queuedAt
-    this.takenIngestAt = ingestAt
     this.bytes -= total
     return out
   }
@@ -178,9 +170,6 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   clear (): void {
     this.frames = []
     this.tracks = []
-    this.queuedAt = []
-    this.ingestAt = []
-    this.takenQueuedAt = this.takenIngestAt = EMPTY_TIMES
     this.bytes = 0
   }
 
@@ -191,23 +180,20 @@ export class SubscriberQueue<T extends Sized = Uint8Array> {
   private evictTrack (track: number): void {
     const keptFrames: T[] = []
     const keptTracks: number[] = []
-    const keptQueuedAt: number[] = []
-    const keptIngestAt: number[] = []
     for (let i = 0; i < this.frames.length; i++) {
       if (this.tracks[i] === track) {
         this.count(this.frames[i].byteLength)
         this.bytes -= this.frames[i].byteLength
       } else {
+        // Compacted in place: the kept frame's index is never past its old one.
+        this.queuedAt[keptFrames.length] = this.queuedAt[i]
+        this.ingestAt[keptFrames.length] = this.ingestAt[i]
         keptFrames.push(this.frames[i])
         keptTracks.push(this.tracks[i])
-        keptQueuedAt.push(this.queuedAt[i])
-        keptIngestAt.push(this.ingestAt[i])
       }
     }
     this.frames = keptFrames
     this.tracks = keptTracks
-    this.queuedAt = keptQueuedAt
-    this.ingestAt = keptIngestAt
   }
 
   private drop (track: number, size: number): PushOutcome {

@@ -85,9 +85,9 @@ describe('SubscriberQueue times', () => {
           q.push({ byteLength: o.size, at: now, live: o.live }, o.track, o.keyframe, now, o.live ? now - 0.5 : Number.NaN)
           continue
         }
-        const out = q.take(o.max)
-        expect(q.lastTakenQueuedAt).toEqual(out.map((f) => f.at))
-        expect(q.lastTakenIngestAt.map((t) => Number.isNaN(t) ? 'replay' : t)).toEqual(out.map((f) => f.live ? f.at - 0.5 : 'replay'))
+        const told: Array<[number, number | 'replay']> = []
+        const out = q.take(o.max, { taken: (queuedAt, ingestAt) => { told.push([queuedAt, Number.isNaN(ingestAt) ? 'replay' : ingestAt]) } })
+        expect(told).toEqual(out.map((f) => [f.at, f.live ? f.at - 0.5 : 'replay']))
       }
     }))
   })
@@ -104,32 +104,29 @@ describe('RelayNode latency histograms', () => {
     return r
   }
 
-  it('records queue delay from forward and forward latency from ingest, both up to the write', () => {
+  it('records queue delay from forward and forward latency from ingest, both up to the take that writes', () => {
     const r = relay()
     const { id } = r.subscribe(S, 'bob', makeLink(S).sealer, 0)
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 0, keyframe: true }), 10, 7)
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 1 }), 12, 12)
-    expect(r.take(id)).toHaveLength(2)
-    expect(r.queueDelay.count).toBe(0)
-    r.written(id, 13)
+    expect(r.take(id, Infinity, 13)).toHaveLength(2)
     // queue delay: 13-10 and 13-12; forward latency: 13-7 and 13-12.
     expect(r.queueDelay.snapshot()).toMatchObject({ count: 2, sumMs: 4 })
     expect(r.forwardLatency.snapshot()).toMatchObject({ count: 2, sumMs: 7 })
     expect(r.stats().latency.forwardLatency.count).toBe(2)
   })
 
-  it('records a take once however often written is called, and nothing for an empty take or an unknown id', () => {
+  it('records nothing for a take without a time, an empty take or an unknown id', () => {
     const r = relay()
     const { id } = r.subscribe(S, 'bob', makeLink(S).sealer, 0)
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 0, keyframe: true }), 1)
-    r.take(id)
-    r.written(id, 2)
-    r.written(id, 3)
-    expect(r.take(id)).toEqual([])
-    r.written(id, 4)
-    r.written(999, 5)
-    expect(r.queueDelay.count).toBe(1)
-    expect(r.forwardLatency.count).toBe(1)
+    r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 1 }), 1)
+    expect(r.take(id, 1)).toHaveLength(1)
+    expect(r.take(id, Infinity, 2)).toHaveLength(1)
+    expect(r.take(id, Infinity, 3)).toEqual([])
+    expect(r.take(999, Infinity, 4)).toEqual([])
+    expect(r.queueDelay.snapshot()).toMatchObject({ count: 1, sumMs: 1 })
+    expect(r.forwardLatency.snapshot()).toMatchObject({ count: 1, sumMs: 1 })
   })
 
   it('counts a replayed GOP in the queue delay from the subscription, not in the forward latency', () => {
@@ -138,8 +135,7 @@ describe('RelayNode latency histograms', () => {
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 1 }), 1)
     const { id } = r.subscribe(S, 'bob', makeLink(S).sealer, 1000)
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 2 }), 1001)
-    expect(r.take(id)).toHaveLength(3)
-    r.written(id, 1002)
+    expect(r.take(id, Infinity, 1002)).toHaveLength(3)
     expect(r.queueDelay.snapshot()).toMatchObject({ count: 3, sumMs: 2 + 2 + 1 })
     expect(r.forwardLatency.snapshot()).toMatchObject({ count: 1, sumMs: 1 })
   })
@@ -155,11 +151,9 @@ describe('RelayNode latency histograms', () => {
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 1 }), 3)
     // Full: the video keyframe evicts video's queued frames (times 2 and 3) and takes their place.
     r.forward(S, 'alice', makeChunk(S, { track: VIDEO, sequence: 2, keyframe: true }), 4)
-    expect(r.take(id, 1)).toHaveLength(1)
-    r.written(id, 10)
+    expect(r.take(id, 1, 10)).toHaveLength(1)
     expect(r.queueDelay.snapshot()).toMatchObject({ count: 1, sumMs: 9 })
-    expect(r.take(id)).toHaveLength(1)
-    r.written(id, 10)
+    expect(r.take(id, Infinity, 10)).toHaveLength(1)
     expect(r.queueDelay.snapshot()).toMatchObject({ count: 2, sumMs: 9 + 6 })
   })
 })
