@@ -1,111 +1,165 @@
 /**
  * `fabric-node`: the operator's relay process.
  *
- *   fabric-node start [--listen MULTIADDR]... [--data-dir DIR | --ephemeral]
- *                     [--admin HOST:PORT | --no-admin] [--admin-host NAME]...
- *                     [--queue-bytes N] [--traffic-capture FILE] [--json]
+ *   fabric-node start [--config FILE] [options]    run a node
+ *   fabric-node config [--config FILE] [options]   print the effective configuration
+ *   fabric-node --version | --help
  *
- * Prints the node's peer id, multiaddrs, admin URL and admin token file once
- * every listener is bound (with --json, one JSON line `{"event":"ready",...}`
- * for scripts), and stops cleanly on SIGINT/SIGTERM.
+ * Options come from flags, FABRIC_* variables and a config file, merged in
+ * that order of precedence over the defaults (node-options.ts, which holds
+ * the logic; this file only reads files and the process, and prints). Prints
+ * the node's peer id, multiaddrs, admin URL and admin token file once every
+ * listener is bound (with --json, one JSON line `{"event":"ready",...}` for
+ * scripts), and stops cleanly on SIGINT/SIGTERM. A refused configuration is
+ * one line `fabric-node: ...` on stderr and exit code 2, before anything binds.
  */
 import '../polyfill.js'
+import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { startNode, type NodeConfig } from '../node/node.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ConfigError } from '../node/config-checks.js'
+import { createLogger } from '../node/log.js'
+import { startNode, type NodeHandle } from '../node/node.js'
+import {
+  configFileOf, effectiveConfigJson, effectiveConfigYaml, optionsUsage, parseNodeArgs, resolveNodeOptions,
+  UsageError, type NodeArgs, type ResolvedNodeOptions,
+} from './node-options.js'
 import { watchParent } from './parent-watch.js'
-import { QUOTA_OPTIONS, quotaUsage } from './quota-options.js'
+import { versionText } from './version.js'
 
-const USAGE = `usage: fabric-node start [options]
-  --listen MULTIADDR      libp2p listen address (repeatable; default /ip4/127.0.0.1/tcp/0)
-  --data-dir DIR          peer key and KeyPackage store (default ~/.fabric/node)
-  --ephemeral             keep everything in memory, fresh peer id each start
-  --admin HOST:PORT       admin HTTP endpoint (default 127.0.0.1:0); its bearer token is in
-                          <data dir>/admin-token, or for --ephemeral a temp file (printed at start)
-  --no-admin              no admin HTTP endpoint
-  --admin-host NAME       Host name the admin endpoint accepts besides localhost, 127.x.y.z
-                          and [::1] (repeatable)
-  --traffic-capture FILE  record every media frame handled (audits)
-  --trusted-relay PEER_ID downstream relay allowed to subscribe without membership (repeatable)
-  --upstream MULTIADDR    pull streams this node lacks from that node (which must trust this one)
-  --json                  print machine-readable JSON lines
-quotas and bounds (each refuses with QUOTA_EXCEEDED beyond it; see docs/operator.md):
-${quotaUsage()}`
+const USAGE = `usage: fabric-node start [--config FILE] [options]     run a node
+       fabric-node config [--config FILE] [options]    print the effective configuration and where
+                                                       each value came from (YAML; --json for JSON)
+       fabric-node --version | --help
+  --config FILE                        YAML or JSON file of options (keys: the flags in camelCase,
+                                       e.g. queueBytes); env FABRIC_CONFIG
+  --json                               machine-readable JSON lines (start) or JSON (config)
+  -V, --version                        print the version
+options (each also FABRIC_<FLAG> in the environment, e.g. FABRIC_DATA_DIR, FABRIC_QUEUE_BYTES;
+lists comma-separated; precedence flag > environment > file > default):
+${optionsUsage()}`
 
-/** Parses "host:port" (IPv6 hosts in brackets). */
-function parseHostPort (s: string): { host: string, port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(s)
-  if (m === null) throw new Error(`--admin wants HOST:PORT, got ${s}`)
-  return { host: m[1], port: Number(m[2]) }
+/** How long the upstream may take to answer the dial made at start. */
+const UPSTREAM_CHECK_MS = 5_000
+
+/** NodeConfig fields whose ConfigError the shell renames to the option that set them. */
+const FIELD_FLAGS: Record<string, string> = {
+  'NodeConfig.listen': 'listen',
+  'NodeConfig.announce': 'announce',
+  'NodeConfig.dataDir': 'data-dir',
+  'NodeConfig.upstream': 'upstream',
+  'NodeConfig.trustedRelays': 'trusted-relay',
+  'NodeConfig.admin': 'admin',
 }
 
-/** The NodeConfig fields the quota flags given set. */
-function quotaConfig (values: Record<string, unknown>): NodeConfig {
-  const config: NodeConfig = {}
-  for (const o of QUOTA_OPTIONS) {
-    const v = values[o.flag]
-    if (typeof v === 'string') o.apply(config, parsePositive(`--${o.flag}`, v))
+/** A ConfigError of startNode, renamed to the option as the operator gave it (`--data-dir`, `FABRIC_DATA_DIR`, `dataDir` in the file). */
+function asOptionError (err: unknown, resolved: ResolvedNodeOptions): unknown {
+  if (!(err instanceof ConfigError)) return err
+  const flag = FIELD_FLAGS[err.field]
+  const setting = resolved.settings.find((s) => s.option.flag === flag)
+  if (setting === undefined) return err
+  const problem = err.message.slice(err.field.length + 2)
+  return setting.source === 'default' ? new ConfigError(`--${flag}`, problem) : new ConfigError(setting.name, problem, setting.file)
+}
+
+/** The config file's text. @throws ConfigError naming --config or FABRIC_CONFIG */
+async function readConfigFile (args: NodeArgs, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    const why = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err))
+    throw new ConfigError(args.configFile !== undefined ? '--config' : 'FABRIC_CONFIG', `cannot read ${path} (${why}); give an existing YAML or JSON file`)
   }
-  return config
 }
 
-/** Parses a positive integer option. */
-function parsePositive (name: string, s: string): number {
-  const n = Number(s)
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} wants a positive integer, got ${s}`)
-  return n
+/**
+ * Dials the upstream once, so a dead or wrong address fails at start and
+ * not at the first member's subscribe.
+ * @throws ConfigError naming the upstream option, with libp2p's reason
+ */
+async function checkUpstream (node: NodeHandle, resolved: ResolvedNodeOptions): Promise<void> {
+  const setting = resolved.settings.find((s) => s.option.flag === 'upstream')!
+  const addr = setting.value as string
+  try {
+    await node.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(UPSTREAM_CHECK_MS) })
+  } catch (err) {
+    const e = err as { name?: string, message?: string }
+    const why = e.name === 'TimeoutError' || e.name === 'AbortError'
+      ? `no answer within ${UPSTREAM_CHECK_MS / 1000} s`
+      : (e.message ?? String(err)).replace(/^connection error \S+: /, '').split('\n')[0]
+    throw new ConfigError(setting.name, `cannot reach ${addr} (${why}); start that node first or fix the address`, setting.file)
+  }
+}
+
+/** The start banner for people (stdout a terminal, or no --json). */
+function banner (node: NodeHandle, resolved: ResolvedNodeOptions, version: string): string {
+  const row = (label: string, value: string): string => `  ${label.padEnd(14)}${value}\n`
+  let out = `${version} started\n`
+  out += row('peer id', node.peerId)
+  out += row('members dial', node.multiaddrs[0] ?? '(no address)')
+  for (const a of node.multiaddrs.slice(1)) out += row('', a)
+  out += row('admin', node.adminUrl === undefined ? 'off' : `${node.adminUrl}/api/v1/stats  (also /metrics, /healthz, /readyz)`)
+  if (node.adminTokenFile !== undefined) out += row('token file', node.adminTokenFile)
+  out += row('data dir', node.dataDir ?? '(ephemeral: in memory, gone at stop)')
+  out += row('log', `${resolved.logLevel} (${resolved.logFormat}, on stderr)`)
+  out += row('config file', resolved.configFile ?? '(none)')
+  return out + 'Ctrl-C stops it.\n'
 }
 
 async function main (argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      listen: { type: 'string', multiple: true },
-      'data-dir': { type: 'string' },
-      ephemeral: { type: 'boolean' },
-      admin: { type: 'string' },
-      'no-admin': { type: 'boolean' },
-      'admin-host': { type: 'string', multiple: true },
-      'traffic-capture': { type: 'string' },
-      ...Object.fromEntries(QUOTA_OPTIONS.map((o) => [o.flag, { type: 'string' as const }])),
-      'trusted-relay': { type: 'string', multiple: true },
-      upstream: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  })
-  if (values.help === true || positionals[0] !== 'start') {
+  if (argv.length === 0) {
     process.stdout.write(USAGE)
-    process.exitCode = values.help === true ? 0 : 2
+    process.exitCode = 2
     return
   }
-  const node = await startNode({
-    listen: values.listen,
-    dataDir: values.ephemeral === true ? undefined : (values['data-dir'] ?? join(homedir(), '.fabric', 'node')),
-    admin: values['no-admin'] === true ? false : values.admin === undefined ? undefined : parseHostPort(values.admin),
-    adminHosts: values['admin-host'],
-    trafficCapture: values['traffic-capture'],
-    trustedRelays: values['trusted-relay'],
-    upstream: values.upstream,
-    ...quotaConfig(values as Record<string, unknown>),
-  })
-  if (values.json === true) {
-    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, adminTokenFile: node.adminTokenFile, dataDir: node.dataDir, pid: process.pid }) + '\n')
+  const args = parseNodeArgs(argv)
+  if (args.command === 'help') {
+    process.stdout.write(USAGE)
+    return
+  }
+  if (args.command === 'version') {
+    process.stdout.write(await versionText('fabric-node'))
+    return
+  }
+  const path = configFileOf(args, process.env)
+  const file = path === undefined ? undefined : { name: path, text: await readConfigFile(args, path) }
+  const resolved = resolveNodeOptions({ args, env: process.env, file, context: { homeDir: homedir(), stderrIsTTY: process.stderr.isTTY === true } })
+  for (const w of resolved.warnings) process.stderr.write(`fabric-node: warning: ${w}\n`)
+  if (args.command === 'config') {
+    process.stdout.write(args.json ? JSON.stringify(effectiveConfigJson(resolved), null, 2) + '\n' : effectiveConfigYaml(resolved))
+    return
+  }
+
+  const log = createLogger({ level: resolved.logLevel, pretty: resolved.logFormat === 'pretty' })
+  let node: NodeHandle
+  try {
+    node = await startNode({ ...resolved.config, log })
+  } catch (err) {
+    throw asOptionError(err, resolved)
+  }
+  if (resolved.config.upstream !== undefined) {
+    try {
+      await checkUpstream(node, resolved)
+    } catch (err) {
+      await node.stop()
+      throw err
+    }
+  }
+  const version = (await versionText('fabric-node')).split('\n')[0]
+  if (args.json) {
+    process.stdout.write(JSON.stringify({
+      event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, adminTokenFile: node.adminTokenFile,
+      dataDir: node.dataDir, pid: process.pid, version: version.split(' ')[1], configFile: resolved.configFile, logLevel: resolved.logLevel,
+    }) + '\n')
   } else {
-    process.stdout.write(`fabric-node ${node.peerId}\n`)
-    for (const a of node.multiaddrs) process.stdout.write(`  listening ${a}\n`)
-    if (node.adminUrl !== undefined) process.stdout.write(`  admin     ${node.adminUrl}/api/v1/stats\n`)
-    if (node.adminTokenFile !== undefined) process.stdout.write(`  admin token file ${node.adminTokenFile}\n`)
-    process.stdout.write(`  data dir  ${node.dataDir ?? '(ephemeral)'}\n`)
+    process.stdout.write(banner(node, resolved, version))
   }
   let stopping = false
   const shutdown = (signal: string): void => {
     if (stopping) return
     stopping = true
     node.stop().then(() => {
-      if (values.json === true) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
+      if (args.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       process.exit(0)
     }, (err) => {
       process.stderr.write(`fabric-node: stop failed: ${String(err)}\n`)
@@ -119,6 +173,11 @@ async function main (argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
+  // A configuration the operator can fix: one line, exit 2, no stack.
+  if (err instanceof ConfigError || err instanceof UsageError) {
+    process.stderr.write(`fabric-node: ${err.message}\n`)
+    process.exit(2)
+  }
   process.stderr.write(`fabric-node: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 })

@@ -32,6 +32,7 @@ import { FabricError, isFabricError } from '../errors.js'
 import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
 import { loadOrCreateIdentity } from './identity-file.js'
 import { watchParent } from './parent-watch.js'
+import { versionText } from './version.js'
 import type { ReceivedFrame } from '../client/frame-decryptor.js'
 import type { MemberStats, StreamMember } from '../client/stream-member.js'
 import type { TrackPublisher } from '../client/track-publisher.js'
@@ -60,6 +61,7 @@ const USAGE = `usage: fabric id --identity FILE
   --duration SECONDS  leave after this long (default: until stdin says stop / SIGINT)
   --key-log FILE      append epoch keys (debugging, like SSLKEYLOGFILE)
   --json              JSON events on stdout, commands on stdin
+  -V, --version       print the version
 `
 
 /** Short content hash of a frame, to prove byte identity across processes. */
@@ -101,8 +103,13 @@ async function main (argv: string[]): Promise<void> {
       expires: { type: 'string' },
       uses: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   })
+  if (values.version === true) {
+    process.stdout.write(await versionText('fabric'))
+    return
+  }
   const command = positionals[0]
   if (values.help === true || (command !== 'join' && command !== 'id' && command !== 'invite')) {
     process.stdout.write(USAGE)
