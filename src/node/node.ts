@@ -7,15 +7,18 @@
  * group state or SFrame.
  */
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Registry } from 'prom-client'
 import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
 import { AvService } from './av-service.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
+import { checkNodeConfig, ConfigError } from './config-checks.js'
+import { lockHolder } from './data-dir-lock.js'
 import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token.js'
 import { createMetrics } from './metrics.js'
-import { openKeyPackageStore, type KeyPackageStore, type KeyPackageStoreOptions } from './directory-store.js'
+import { KEY_PACKAGE_DB_DIR, openKeyPackageStore, type KeyPackageStore, type KeyPackageStoreOptions } from './directory-store.js'
 import { registerDirectoryService, type DirectoryCounters, type DirectoryServiceOptions } from './directory-service.js'
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
 import type { GroupServiceCore } from './group-core.js'
@@ -122,11 +125,16 @@ export interface NodeStats {
 
 /**
  * Starts a node and returns once every listener is bound.
- * @throws when a listen address cannot be bound, the data dir is unusable,
- *   its admin-token file is malformed, or `adminToken` / `adminHosts` are invalid
+ * @throws ConfigError (before anything binds) naming the NodeConfig field:
+ *   a listen, announce or upstream address that is not a TCP multiaddr, an
+ *   upstream without its peer id, a trusted relay that is not a peer id, a
+ *   bad admin address, or a data dir another process holds (`NodeConfig.dataDir`)
+ * @throws when a listen address cannot be bound, the data dir is otherwise
+ *   unusable, its admin-token file is malformed, or `adminToken` / `adminHosts` are invalid
  */
 export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const started = Date.now()
+  checkNodeConfig(config)
   const dataDir = config.dataDir
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true })
   // Bad admin settings or a malformed token file fail here, before any listener is bound.
@@ -137,15 +145,17 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const log = config.log ?? silentLogger()
   // Made before the host so libp2p's own metrics land on the node's /metrics; none without the admin endpoint.
   const metricsRegistry = adminListen === undefined ? undefined : new Registry()
-  const libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: metricsRegistry })
+  // Opened before the host binds: a data dir another node holds is refused with nothing bound.
+  const store = await openStore(config)
+  let libp2p: Libp2p
+  try {
+    libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: metricsRegistry })
+  } catch (err) {
+    await store.close()
+    throw err
+  }
   logConnections(libp2p, log.child({ component: 'host' }))
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
-  const store: KeyPackageStore = await openKeyPackageStore({
-    dataDir,
-    maxPerIdentity: config.directory?.maxPerIdentity,
-    maxBytesPerIdentity: config.directory?.maxBytesPerIdentity,
-    maxTotalBytes: config.directory?.maxTotalBytes,
-  })
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const relay = new RelayNode(config.relay)
   let av: AvService | undefined
@@ -248,5 +258,30 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     readiness,
     stats,
     stop,
+  }
+}
+
+/**
+ * Opens the node's KeyPackage store.
+ * @throws ConfigError `NodeConfig.dataDir` when another process holds the
+ *   data dir's database (with its pid where the platform tells), else what
+ *   openKeyPackageStore throws
+ */
+async function openStore (config: NodeConfig): Promise<KeyPackageStore> {
+  const dataDir = config.dataDir
+  try {
+    return await openKeyPackageStore({
+      dataDir,
+      maxPerIdentity: config.directory?.maxPerIdentity,
+      maxBytesPerIdentity: config.directory?.maxBytesPerIdentity,
+      maxTotalBytes: config.directory?.maxTotalBytes,
+    })
+  } catch (err) {
+    // LevelDB's own reason (the lock) does not survive datastore-level's wrapping.
+    if (dataDir === undefined || (err as { name?: string }).name !== 'OpenFailedError') throw err
+    const holder = await lockHolder(join(dataDir, KEY_PACKAGE_DB_DIR, 'LOCK'))
+    if (holder === 'free') throw err
+    const who = holder === 'unknown' ? 'another process' : `pid ${holder}`
+    throw new ConfigError('NodeConfig.dataDir', `${dataDir} is in use by another fabric-node (${who}); stop it or use another data directory`)
   }
 }
