@@ -5,6 +5,9 @@
  * `promtool check metrics` (Debian's prometheus package; .ci/run installs it).
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { REPO_ROOT } from '../../src/cli/processes.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FabricClient } from '../../src/client/client.js'
 import { startNode, type NodeHandle } from '../../src/node/node.js'
@@ -150,6 +153,17 @@ describe('GET /metrics: lint, libp2p metrics, latency histograms', () => {
     expect(after).toContain('# TYPE fabric_node_process_resident_memory_bytes gauge')
     expect(after).toContain('# TYPE fabric_node_nodejs_eventloop_lag_seconds gauge')
     expect(after).toContain('# TYPE fabric_node_nodejs_gc_duration_seconds histogram')
+
+    // Every family the Grafana dashboard queries is on the endpoint.
+    const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'grafana', 'fabric-node.json'), 'utf8')) as {
+      templating: { list: Array<{ name: string, type: string, query: unknown }> }
+      panels: Array<{ targets?: Array<{ expr: string }> }>
+    }
+    expect(dashboard.templating.list.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' })
+    const queried = new Set(dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => t.expr.match(/\b(?:fabric|libp2p)_[a-z0-9_]+/g) ?? []))
+    expect(queried.size).toBeGreaterThan(20)
+    const exposed = new Set([...after.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap(([, name, type]) => type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name]))
+    expect([...queried].filter((name) => !exposed.has(name)), 'dashboard queries of families /metrics lacks').toEqual([])
 
     const lint = await promtoolCheck(after)
     expect(lint.output, 'promtool check metrics output').toBe('')
