@@ -88,13 +88,14 @@ export class Proc {
  * Starts `node --import tsx <script> ...args` from the repo root. Extra Node
  * flags for every child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, which
  * NODE_OPTIONS refuses) come from FABRIC_CHILD_NODE_ARGS, space-separated.
+ * `env` is added to this process's environment (a value undefined removes the variable).
  */
-export function spawnTs (name: string, script: string, args: string[]): Proc {
+export function spawnTs (name: string, script: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
   const nodeArgs = (process.env.FABRIC_CHILD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    env: Object.fromEntries(Object.entries({ ...process.env, NODE_NO_WARNINGS: '1', ...env }).filter(([, v]) => v !== undefined)),
   })
   return new Proc(name, child)
 }
