@@ -139,3 +139,23 @@ export function checkNodeConfig (config: {
     throw new ConfigError('NodeConfig.admin', `${JSON.stringify(admin)} is not a host and a port 0..65535; write one such as { host: '127.0.0.1', port: 4100 }`)
   }
 }
+
+/**
+ * The problem a libp2p "Some configured addresses failed to be listened on"
+ * error describes, as a fix: the first address that failed, the system's
+ * reason and what to do about it.
+ * @returns the problem, or undefined when `message` names no failed address
+ */
+export function listenFailure (message: string): string | undefined {
+  const m = /^\s+(\/\S+): (?:Error: )?(.*)$/m.exec(message)
+  if (m === null) return undefined
+  const [, addr, reason] = m
+  const fix = /EADDRINUSE/.test(reason)
+    ? 'another process holds that port; stop it or listen on another port'
+    : /EADDRNOTAVAIL/.test(reason)
+      ? 'this machine has no such address; listen on one of its addresses, or /ip4/0.0.0.0 for all'
+      : /EACCES/.test(reason)
+        ? 'ports below 1024 need privileges; listen on a port above 1023'
+        : 'fix or remove that listen address'
+  return `${addr} cannot be bound (${reason}); ${fix}`
+}

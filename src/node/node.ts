@@ -14,7 +14,7 @@ import { Registry } from 'prom-client'
 import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
 import { AvService } from './av-service.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
-import { checkNodeConfig, ConfigError } from './config-checks.js'
+import { checkNodeConfig, ConfigError, listenFailure } from './config-checks.js'
 import { lockHolder } from './data-dir-lock.js'
 import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token.js'
 import { createMetrics } from './metrics.js'
@@ -152,7 +152,8 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: metricsRegistry })
   } catch (err) {
     await store.close()
-    throw err
+    const problem = (err as { name?: string }).name === 'UnsupportedListenAddressesError' ? listenFailure((err as Error).message) : undefined
+    throw problem === undefined ? err : new ConfigError('NodeConfig.listen', problem)
   }
   logConnections(libp2p, log.child({ component: 'host' }))
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))

@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { ConfigError } from '../../src/node/config-checks.js'
+import { ConfigError, listenFailure } from '../../src/node/config-checks.js'
 import {
   closest, effectiveConfigJson, effectiveConfigYaml, envName, fileKey, NODE_OPTIONS, parseConfigFile, parseNodeArgs,
   resolveNodeOptions, SOURCES, UsageError, type NodeOption, type OptionValue, type ResolvedNodeOptions, type Source,
@@ -271,6 +271,14 @@ describe('command line', () => {
   it('closest suggests only near names', () => {
     expect(closest('strat', ['start', 'config'])).toBe('start')
     expect(closest('zzz', ['start', 'config'])).toBeUndefined()
+  })
+})
+
+describe('listenFailure', () => {
+  it('turns libp2p\'s listen error into the address, the reason and the fix', () => {
+    const message = 'Some configured addresses failed to be listened on, you may need to remove one or more listen addresses from your configuration or set `transportManager.faultTolerance` to NO_FATAL:\n\n  /ip4/127.0.0.1/tcp/80: Error: listen EACCES: permission denied 127.0.0.1:80\n      at Server.setupListenHandle (node:net:1908:16)\n'
+    expect(listenFailure(message)).toBe('/ip4/127.0.0.1/tcp/80 cannot be bound (listen EACCES: permission denied 127.0.0.1:80); ports below 1024 need privileges; listen on a port above 1023')
+    expect(listenFailure('something else')).toBeUndefined()
   })
 })
 

@@ -149,6 +149,14 @@ describe('refusals name the fix, exit 2, leave nothing running', () => {
     expect(res.status).toBe(200)
   })
 
+  it('a listen port another process holds', async () => {
+    first ??= await startNodeProcess()
+    const taken = first.addr.replace(/\/p2p\/.*$/, '')
+    const line = await refused(['start', '--ephemeral', '--listen', taken, '--admin', '127.0.0.1:0'])
+    expect(line).toContain(`fabric-node: --listen: ${taken} cannot be bound (listen EADDRINUSE`)
+    expect(line).toContain('another process holds that port; stop it or listen on another port')
+  })
+
   it('a dead upstream: dialled once at start, then the node stops', async () => {
     const gone = await startNodeProcess()
     await gone.proc.stop()
