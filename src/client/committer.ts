@@ -6,7 +6,8 @@
  * approves or denies. Requests arriving within `batchWindowMs` of each other
  * go into one Commit with one Welcome; Commits go out one at a time, and a
  * Commit the group service refuses as stale is discarded and retried after
- * the group catches up (design.md "Join").
+ * the group catches up (protocol/sequences.md sections 4 and 5,
+ * docs/architecture.md section 4).
  */
 import { FabricError, isFabricError } from '../errors.js'
 import type { NewAdmission } from '../session/admission/index.js'

@@ -1,7 +1,8 @@
 /**
  * A member of one fabric stream: its MLS session (AvSession), its group
  * channel to the node's delivery service, its publish stream and
- * subscription, and the epoch transition rules of design.md:
+ * subscription, and the epoch transition rules of protocol/sequences.md
+ * section 3:
  * - receivers keep old epoch keys for a bounded window (the key ring);
  * - senders switch to a new epoch's key as soon as they are in it (members
  *   still processing that Commit hold such frames briefly), or with
@@ -74,7 +75,7 @@ export interface MemberOptions {
    *   failing them, and a joiner sees video one keyframe after its Welcome.
    * - 'ready': keep the old key until the node reports every member has the
    *   new epoch (EpochReady) or DEFAULT_SEND_SWITCH_TIMEOUT_MS passes
-   *   (design.md's conservative rule; joins then wait for the slowest member).
+   *   (protocol/sequences.md section 3; joins then wait for the slowest member).
    * A removal always switches at once.
    */
   sendSwitch?: 'immediate' | 'ready'

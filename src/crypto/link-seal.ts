@@ -1,5 +1,5 @@
 /**
- * The link seal (design.md "Outer seal"): one AES-128-GCM seal per chunk per
+ * The link seal (protocol/link-seal.md sections 4 and 5): one AES-128-GCM seal per chunk per
  * subscriber, under that subscription's transit key.
  *
  *   sealed = link header (12) || ciphertext || tag (16)

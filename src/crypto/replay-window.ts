@@ -10,7 +10,7 @@
 import { MalformedError, ReplayError } from '../errors.js'
 import { MAX_UINT64 } from './bytes.js'
 
-/** Default window width in sequences (design.md "Outer seal"). */
+/** Default window width in sequences (protocol/link-seal.md section 6). */
 export const DEFAULT_REPLAY_WINDOW = 1024
 
 /** Largest width accepted, to bound the bitmap at 128 KiB. */

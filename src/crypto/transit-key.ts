@@ -1,6 +1,6 @@
 /**
- * The per-subscription transit key of the link seal (design.md "Outer
- * seal"): X25519 (RFC 7748) between the subscriber's and the relay's
+ * The per-subscription transit key of the link seal (protocol/link-seal.md
+ * section 2): X25519 (RFC 7748) between the subscriber's and the relay's
  * ephemeral keys, then HKDF-SHA256 (RFC 5869) with
  *
  *   salt = "fabric link seal v1"

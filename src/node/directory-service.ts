@@ -3,8 +3,8 @@
  * shell around a KeyPackageStore. Each stream carries one DirectoryRequest
  * frame in and one DirectoryResponse frame out, then closes. A publish is
  * accepted only when every KeyPackage in it names, as its credential
- * identity, the peer that noise authenticated on the connection (design.md
- * "MLS"), so no peer can plant KeyPackages for another; and only within the
+ * identity, the peer that noise authenticated on the connection
+ * (protocol/mls.md section 3.2), so no peer can plant KeyPackages for another; and only within the
  * store's quotas, with no duplicate, and with small extensions, so no peer
  * can fill the node. A fetch is served only to a requester `authorizeFetch`
  * admits (by default the identity itself; the node admits the committer of

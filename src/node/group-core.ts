@@ -1,12 +1,12 @@
 /**
  * GroupServiceCore: the sans-IO core of the group service, the MLS delivery
- * service of design.md (protocol id /fabric/group/1, protocol/group.proto).
+ * service of protocol/control.md section 3 (protocol id /fabric/group/1, protocol/group.proto).
  * Per fabric stream it keeps the MLS epoch, the roster with each member's
  * leaf index, the committer and the pending joiners; it orders Commits (the
  * first valid Commit for the current epoch wins, RFC 9420 section 12.4),
  * fans them out with the Welcomes of the joiners (section 12.4.3.1), and
  * tells members when every one of them has moved to the new epoch
- * (design.md "Transition").
+ * (protocol/sequences.md section 3).
  *
  * Streams are addressed by owner and name (StreamKey, wire/stream-tag.ts):
  * `create` makes the stream of the sender's own identity, so no one can take
@@ -88,7 +88,7 @@ export type ConnId = number
 /**
  * An input to the core.
  * - `opened`: a conn was accepted; `peer` is the authenticated libp2p peer id,
- *   which is the member's MLS credential identity (design.md "MLS").
+ *   which is the member's MLS credential identity (protocol/mls.md section 2).
  * - `message`: a decoded, size-checked client message arrived on `conn`.
  * - `closed`: `conn` is gone (either side closed it or it reset). Also sent
  *   after the shell carried out a `close` action, so the core can forget it.

@@ -1,6 +1,6 @@
 /**
  * libp2p host construction shared by nodes and members: TCP, noise, yamux,
- * identify (toolchain.md pins). A node's Ed25519 peer key lives in its data
+ * identify (protocol/control.md section 1.1; versions pinned in package.json). A node's Ed25519 peer key lives in its data
  * directory so its peer id, and the KeyPackages stored for it, survive a
  * restart.
  */

@@ -1,7 +1,7 @@
 /**
  * Per-track GOP cache: the chunks of a track since its last keyframe, so a
  * late subscriber starts at a keyframe instead of waiting for the next one
- * (design.md "Late subscribers"). Holds references to the received chunks,
+ * (protocol/sequences.md section 7.2). Holds references to the received chunks,
  * never copies. Bounded in bytes and chunks: a GOP that outgrows the bound is
  * discarded whole until the next keyframe, since a partial GOP is useless.
  */

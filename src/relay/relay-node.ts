@@ -1,5 +1,5 @@
 /**
- * RelayNode: the sans-IO media relay core (design.md "relay" layer). Per
+ * RelayNode: the sans-IO media relay core (docs/architecture.md section 1, "relay"). Per
  * stream it holds the admitted subscribers, each with its own link sealer
  * (transit key and link sequence) and bounded queue, and per track a GOP
  * cache. `forward` validates one chunk from a publisher and queues a

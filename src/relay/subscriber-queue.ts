@@ -1,7 +1,7 @@
 /**
  * Per-subscriber bounded queue of frames (the relay queues references to
  * shared chunks) with the slow-subscriber
- * policy of design.md. Capacity is shared by all tracks, but the policy is per
+ * policy of protocol/sequences.md section 7.3. Capacity is shared by all tracks, but the policy is per
  * track: once a frame of track T is dropped, every later frame of T is dropped
  * until T's next keyframe (a delta frame without its references only decodes
  * to garbage), while other tracks carry on. A keyframe that does not fit

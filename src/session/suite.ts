@@ -7,7 +7,7 @@ import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersu
 import { FabricError } from '../errors.js'
 import { withNodeCrypto } from './node-suite.js'
 
-/** MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, the default suite (design: "MLS default ciphersuite 1"). */
+/** MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, the default suite (protocol/mls.md section 1). */
 export const DEFAULT_CIPHER_SUITE = 1
 
 // A suite implementation holds no secrets and needs async set-up, so one per

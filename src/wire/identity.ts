@@ -1,7 +1,7 @@
 /**
  * Member identities on the wire: the canonical string form of a libp2p peer
  * id (base58btc, as PeerId.toString() yields), which is also the MLS
- * credential identity (design.md "MLS"). The wire checks only shape and size;
+ * credential identity (protocol/mls.md section 2). The wire checks only shape and size;
  * whether the string is a real peer id, and whose, is the services' check.
  */
 import { MalformedError, TooLargeError } from '../errors.js'

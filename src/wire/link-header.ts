@@ -1,5 +1,5 @@
 /**
- * The link-seal header, version 1 (design.md "Outer seal"): 12 bytes in front
+ * The link-seal header, version 1 (protocol/link-seal.md section 3): 12 bytes in front
  * of every relay-to-subscriber packet, sent in the clear and authenticated as
  * the AEAD's AAD.
  *

@@ -1,4 +1,4 @@
-/** Link header v1 codec (design.md "Outer seal"): layout, round trips, hostile bytes. */
+/** Link header v1 codec (protocol/link-seal.md section 3): layout, round trips, hostile bytes. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FabricError, isFabricError, MalformedError } from '../../src/errors.js'

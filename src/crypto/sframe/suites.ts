@@ -19,7 +19,7 @@ export const SFrameSuiteId = Object.freeze({
   AES_256_GCM_SHA512_128: 0x0005
 } as const)
 
-/** fabric's default suite (design.md "Wire decisions"): AES_128_GCM_SHA256_128. */
+/** fabric's default suite (protocol/sframe.md section 1): AES_128_GCM_SHA256_128. */
 export const DEFAULT_SFRAME_SUITE = SFrameSuiteId.AES_128_GCM_SHA256_128
 
 /** One cipher suite's parameters, named as in RFC 9605 section 4.5. */

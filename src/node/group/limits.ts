@@ -1,6 +1,6 @@
 /**
  * Bounds and defaults of the group service core (the MLS delivery service of
- * design.md). Each bound caps what one peer, or one stream, can make a node
+ * protocol/control.md section 3). Each bound caps what one peer, or one stream, can make a node
  * hold; a request that would cross one is refused with code QUOTA_EXCEEDED
  * and changes nothing. Byte bounds on names, identities and MLS messages are
  * the wire layer's (src/wire/limits.ts).
