@@ -6,7 +6,7 @@
  * always says which participant and which key.
  */
 import { AuthenticationError, FabricError, UnknownKidError, isFabricError } from '../errors.js'
-import { nodeBackend } from '../crypto/backend-node.js'
+import { nodeBackend } from '../platform/node/backend-node.js'
 import { SFrameReceiver, decodeSFrameHeader, type SFrameHeader } from '../crypto/sframe/index.js'
 import type { AvSession, KidKey } from '../session/av-session.js'
 import { decodeKid } from '../session/kid.js'

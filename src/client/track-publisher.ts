@@ -4,7 +4,7 @@
  * section 5.2), and hands the chunk to the publish stream. A new epoch gets
  * a new KID, hence a new key and a fresh CTR space.
  */
-import { nodeBackend } from '../crypto/backend-node.js'
+import { nodeBackend } from '../platform/node/backend-node.js'
 import { SFrameSender } from '../crypto/sframe/index.js'
 import { FabricError, TooLargeError } from '../errors.js'
 import type { AvSession } from '../session/av-session.js'

@@ -8,20 +8,23 @@
  *
  * The sequence travels in the header, so a dropped packet never
  * desynchronises the link; the opener's replay window refuses duplicates
- * and stale packets. Runs on node:crypto: this is the relay's per-subscriber
- * hot path.
+ * and stale packets. The AES-GCM is the backend's (backend.ts `AesGcmKey`):
+ * node:crypto on the relay's per-subscriber hot path, noble in browsers.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type CipherGCM, type KeyObject } from 'node:crypto'
 import { AuthenticationError, FabricError, MalformedError } from '../errors.js'
 import { decodeLinkHeader, LINK_HEADER_LENGTH, LINK_HEADER_VERSION, LINK_TAG_LENGTH, LinkKind } from '../wire/link-header.js'
 import { varintLength, writeVarint, type WireFrame } from '../wire/framing.js'
 import { LINK_SEAL_OVERHEAD } from '../wire/limits.js'
-import { MAX_UINT64, plainView, requireLength } from './bytes.js'
+import type { AesGcmKey, CryptoBackend, GcmDetached } from './backend.js'
+import { concatBytes, MAX_UINT64, plainView, requireLength } from './bytes.js'
+import { defaultCryptoBackend } from './default-backend.js'
 import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js'
 import { TRANSIT_KEY_LENGTH, TRANSIT_SALT_LENGTH, type TransitKey } from './transit-key.js'
 
 
 export { LINK_SEAL_OVERHEAD, LINK_TAG_LENGTH }
+
+const EMPTY = new Uint8Array(0)
 
 /** A sealed packet in three pieces, for gather writes (e.g. a Uint8ArrayList) that skip the final copy. */
 export interface LinkSealedParts {
@@ -37,42 +40,49 @@ export interface LinkSealedParts {
   readonly byteLength: number
 }
 
-/** Node objects made once per transit key: a KeyObject and a reusable nonce. */
+/** What a sealer or opener makes once per transit key: the imported key and a reusable nonce. */
 class NonceState {
-  readonly key: KeyObject
-  readonly nonce: Buffer
+  readonly key: AesGcmKey
+  readonly nonce: Uint8Array
   private readonly view: DataView
   private readonly saltTail: bigint
   private readonly saltHi: number
   private readonly saltLo: number
 
-  constructor (transit: TransitKey) {
+  constructor (transit: TransitKey, backend: CryptoBackend) {
     requireLength('transit key', transit.key, TRANSIT_KEY_LENGTH)
     requireLength('transit salt', transit.salt, TRANSIT_SALT_LENGTH)
-    this.key = createSecretKey(transit.key)
+    this.key = backend.aesGcmKey(transit.key)
     // The first 4 nonce bytes are the salt's and never change; only the tail is rewritten.
-    this.nonce = Buffer.from(transit.salt)
+    this.nonce = Uint8Array.from(transit.salt)
     this.view = new DataView(this.nonce.buffer, this.nonce.byteOffset, 12)
     this.saltTail = this.view.getBigUint64(4, false)
-    this.saltHi = this.nonce.readUInt32BE(4)
-    this.saltLo = this.nonce.readUInt32BE(8)
+    this.saltHi = this.view.getUint32(4, false)
+    this.saltLo = this.view.getUint32(8, false)
   }
 
   /**
    * The same for a sequence given as two u32 halves, without BigInt: the
    * sealer's per-chunk path.
    */
-  atHalves (hi: number, lo: number): Buffer {
-    this.nonce.writeUInt32BE((this.saltHi ^ hi) >>> 0, 4)
-    this.nonce.writeUInt32BE((this.saltLo ^ lo) >>> 0, 8)
+  atHalves (hi: number, lo: number): Uint8Array {
+    this.view.setUint32(4, (this.saltHi ^ hi) >>> 0, false)
+    this.view.setUint32(8, (this.saltLo ^ lo) >>> 0, false)
     return this.nonce
   }
 
-  /** Sets the nonce to salt XOR sequence and returns it; createCipheriv copies it, so reuse is safe. */
-  at (sequence: bigint): Buffer {
+  /** Sets the nonce to salt XOR sequence and returns it; the backend copies it per packet, so reuse is safe. */
+  at (sequence: bigint): Uint8Array {
     this.view.setBigUint64(4, this.saltTail ^ sequence, false)
     return this.nonce
   }
+}
+
+function writeUint32BE (out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24
+  out[offset + 1] = value >>> 16
+  out[offset + 2] = value >>> 8
+  out[offset + 3] = value
 }
 
 /** How to build a LinkSealer. */
@@ -82,6 +92,8 @@ export interface LinkSealerOptions {
    * earlier sequences are known to be spent; reusing one reuses a nonce.
    */
   readonly firstSequence?: bigint
+  /** The AES-GCM's backend; default: the process default (crypto/default-backend.ts). */
+  readonly backend?: CryptoBackend
 }
 
 /**
@@ -99,7 +111,7 @@ export type SealedFrame = WireFrame
  * and audits; the send path never joins the pieces.
  */
 export function sealedPacket (frame: SealedFrame): Uint8Array {
-  return plainView(Buffer.concat([frame.head.subarray(frame.head.byteLength - LINK_HEADER_LENGTH), frame.body, frame.tail]))
+  return concatBytes(frame.head.subarray(frame.head.byteLength - LINK_HEADER_LENGTH), frame.body, frame.tail)
 }
 
 /**
@@ -110,6 +122,9 @@ export function sealedPacket (frame: SealedFrame): Uint8Array {
  */
 export class LinkSealer {
   private readonly state: NonceState
+  private readonly backend: CryptoBackend
+  /** Reused result holder of the detached seals: no result object per packet. */
+  private readonly detached: GcmDetached = { ciphertext: EMPTY, tag: EMPTY }
   private hi: number
   private lo: number
   private exhausted = false
@@ -118,7 +133,8 @@ export class LinkSealer {
    * @throws MalformedError when the transit key or salt has the wrong length, or firstSequence is outside [0, 2^64 - 1].
    */
   constructor (transit: TransitKey, options: LinkSealerOptions = {}) {
-    this.state = new NonceState(transit)
+    this.backend = options.backend ?? defaultCryptoBackend()
+    this.state = new NonceState(transit, this.backend)
     const first = options.firstSequence ?? 0n
     if (first < 0n || first > MAX_UINT64) throw new MalformedError(`first link sequence ${first} is outside [0, 2^64 - 1]`)
     this.hi = Number(first >> 32n)
@@ -133,9 +149,9 @@ export class LinkSealer {
   /**
    * Writes the link header for the next sequence into `out` at `offset`,
    * points the nonce at it, and consumes the sequence.
-   * @returns the cipher, AAD already set
+   * @returns the nonce for the sequence (the header is the AAD)
    */
-  private begin (out: Buffer, offset: number): CipherGCM {
+  private begin (out: Uint8Array, offset: number): Uint8Array {
     if (this.exhausted) throw new FabricError('CTR_EXHAUSTED', 'link sequence space exhausted; derive a new transit key')
     const hi = this.hi
     const lo = this.lo
@@ -143,8 +159,8 @@ export class LinkSealer {
     out[offset + 1] = LinkKind.MediaChunk
     out[offset + 2] = 0
     out[offset + 3] = 0
-    out.writeUInt32BE(hi, offset + 4)
-    out.writeUInt32BE(lo, offset + 8)
+    writeUint32BE(out, offset + 4, hi)
+    writeUint32BE(out, offset + 8, lo)
     if (lo === 0xffffffff) {
       this.lo = 0
       if (hi === 0xffffffff) this.exhausted = true
@@ -152,9 +168,7 @@ export class LinkSealer {
     } else {
       this.lo = lo + 1
     }
-    const cipher = createCipheriv('aes-128-gcm', this.state.key, this.state.atHalves(hi, lo))
-    cipher.setAAD(out.subarray(offset, offset + LINK_HEADER_LENGTH))
-    return cipher
+    return this.state.atHalves(hi, lo)
   }
 
   /**
@@ -165,12 +179,13 @@ export class LinkSealer {
   sealFrame (chunk: Uint8Array): SealedFrame {
     const length = LINK_SEAL_OVERHEAD + chunk.byteLength
     const prefix = varintLength(length)
-    const head = Buffer.allocUnsafe(prefix + LINK_HEADER_LENGTH)
+    const head = this.backend.allocUnsafe(prefix + LINK_HEADER_LENGTH)
     writeVarint(length, head, 0)
-    const cipher = this.begin(head, prefix)
-    const body = cipher.update(chunk)
-    cipher.final()
-    const tail = cipher.getAuthTag()
+    const nonce = this.begin(head, prefix)
+    const detached = this.detached
+    this.state.key.sealDetached(nonce, head.subarray(prefix), chunk, detached)
+    const body = detached.ciphertext
+    const tail = detached.tag
     return { head, body, tail, byteLength: head.byteLength + body.byteLength + tail.byteLength }
   }
 
@@ -182,11 +197,9 @@ export class LinkSealer {
    * @throws FabricError('CTR_EXHAUSTED') once sequence 2^64 - 1 was used.
    */
   seal (chunk: Uint8Array): Uint8Array {
-    const out = Buffer.allocUnsafe(LINK_SEAL_OVERHEAD + chunk.byteLength)
-    const cipher = this.begin(out, 0)
-    out.set(cipher.update(chunk), LINK_HEADER_LENGTH)
-    cipher.final()
-    out.set(cipher.getAuthTag(), LINK_HEADER_LENGTH + chunk.byteLength)
+    const out = this.backend.allocUnsafe(LINK_SEAL_OVERHEAD + chunk.byteLength)
+    const nonce = this.begin(out, 0)
+    this.state.key.sealInto(nonce, out.subarray(0, LINK_HEADER_LENGTH), chunk, out, LINK_HEADER_LENGTH)
     return plainView(out)
   }
 
@@ -196,11 +209,12 @@ export class LinkSealer {
    */
   sealParts (chunk: Uint8Array): LinkSealedParts {
     const sequence = this.nextSequence
-    const header = Buffer.allocUnsafe(LINK_HEADER_LENGTH)
-    const cipher = this.begin(header, 0)
-    const ciphertext = cipher.update(chunk)
-    cipher.final()
-    const tag = cipher.getAuthTag()
+    const header = this.backend.allocUnsafe(LINK_HEADER_LENGTH)
+    const nonce = this.begin(header, 0)
+    const detached = this.detached
+    this.state.key.sealDetached(nonce, header, chunk, detached)
+    const ciphertext = detached.ciphertext
+    const tag = detached.tag
     return { sequence, header: plainView(header), ciphertext: plainView(ciphertext), tag: plainView(tag), byteLength: LINK_SEAL_OVERHEAD + ciphertext.byteLength }
   }
 }
@@ -209,6 +223,8 @@ export class LinkSealer {
 export interface LinkOpenerOptions {
   /** Replay window width in sequences, [1, 2^20]; default 1024. */
   readonly windowSize?: number
+  /** The AES-GCM's backend; default: the process default (crypto/default-backend.ts). */
+  readonly backend?: CryptoBackend
 }
 
 /**
@@ -226,7 +242,7 @@ export class LinkOpener {
    * @throws RangeError when windowSize is outside [1, 2^20].
    */
   constructor (transit: TransitKey, options: LinkOpenerOptions = {}) {
-    this.state = new NonceState(transit)
+    this.state = new NonceState(transit, options.backend ?? defaultCryptoBackend())
     this.window = new ReplayWindow(options.windowSize ?? DEFAULT_REPLAY_WINDOW)
   }
 
@@ -252,13 +268,9 @@ export class LinkOpener {
     if (sealed.byteLength < LINK_SEAL_OVERHEAD) throw new MalformedError(`link packet is ${sealed.byteLength} bytes, shorter than header + tag (${LINK_SEAL_OVERHEAD})`)
     // Refuse replays before spending an AES pass on them.
     this.window.check(sequence)
-    const tagAt = sealed.byteLength - LINK_TAG_LENGTH
-    const decipher = createDecipheriv('aes-128-gcm', this.state.key, this.state.at(sequence), { authTagLength: LINK_TAG_LENGTH })
-    decipher.setAAD(sealed.subarray(0, LINK_HEADER_LENGTH))
-    decipher.setAuthTag(sealed.subarray(tagAt))
-    const chunk = decipher.update(sealed.subarray(LINK_HEADER_LENGTH, tagAt))
+    let chunk: Uint8Array
     try {
-      decipher.final()
+      chunk = this.state.key.open(this.state.at(sequence), sealed.subarray(0, LINK_HEADER_LENGTH), sealed.subarray(LINK_HEADER_LENGTH))
     } catch (cause) {
       throw new AuthenticationError('link seal tag did not verify', { cause })
     }

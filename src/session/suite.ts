@@ -4,15 +4,17 @@
  */
 import { getCiphersuiteImpl, ciphersuites, type CiphersuiteImpl, type CiphersuiteName } from 'ts-mls'
 import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js'
+import type { CryptoBackend } from '../crypto/backend.js'
+import { defaultCryptoBackend } from '../crypto/default-backend.js'
 import { FabricError } from '../errors.js'
-import { withNodeCrypto } from './node-suite.js'
+import { withBackendCrypto } from './mls-crypto.js'
 
 /** MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, the default suite (protocol/mls.md section 1). */
 export const DEFAULT_CIPHER_SUITE = 1
 
 // A suite implementation holds no secrets and needs async set-up, so one per
-// suite is built lazily and shared by every session.
-const impls = new Map<number, Promise<CiphersuiteImpl>>()
+// suite and backend is built lazily and shared by every session.
+const impls = new WeakMap<CryptoBackend, Map<number, Promise<CiphersuiteImpl>>>()
 
 /**
  * The ts-mls name of a suite id.
@@ -42,9 +44,11 @@ export function checkFabricSuite (id: number): void {
 }
 
 /**
- * The ts-mls implementation of suite `id`, built once and cached, with its
- * hash, KDF and signature on node:crypto where the suite allows
- * (node-suite.ts).
+ * The ts-mls implementation of suite `id`, built once per backend and
+ * cached: ts-mls's default provider, with its hash, KDF and signature on
+ * `backend` (default: the process default, crypto/default-backend.ts) when
+ * the backend asks for it (node:crypto does, session/mls-crypto.ts) and the
+ * suite allows.
  * Some suites need optional packages (e.g. the X-Wing ones need
  * @hpke/hybridkem-x-wing); without them this fails.
  *
@@ -52,15 +56,21 @@ export function checkFabricSuite (id: number): void {
  *         sign with Ed25519 (checkFabricSuite), or its optional dependencies
  *         are not installed
  */
-export async function suiteImpl (id: number): Promise<CiphersuiteImpl> {
+export async function suiteImpl (id: number, backend: CryptoBackend = defaultCryptoBackend()): Promise<CiphersuiteImpl> {
   checkFabricSuite(id)
-  let p = impls.get(id)
+  let perBackend = impls.get(backend)
+  if (perBackend === undefined) {
+    perBackend = new Map()
+    impls.set(backend, perBackend)
+  }
+  const cache = perBackend
+  let p = cache.get(id)
   if (p === undefined) {
-    p = getCiphersuiteImpl(getCiphersuiteFromId(id as CiphersuiteId)).then((impl) => withNodeCrypto(impl, id), (err: unknown) => {
-      impls.delete(id)
+    p = getCiphersuiteImpl(getCiphersuiteFromId(id as CiphersuiteId)).then((impl) => backend.replacesMlsCrypto ? withBackendCrypto(impl, id, backend) : impl, (err: unknown) => {
+      cache.delete(id)
       throw new FabricError('UNSUPPORTED_SUITE', `MLS cipher suite ${id} is not available: ${(err as Error)?.message ?? String(err)}`, { cause: err })
     })
-    impls.set(id, p)
+    cache.set(id, p)
   }
   return await p
 }

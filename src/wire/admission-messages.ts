@@ -19,6 +19,7 @@ import {
   AdmissionLedger, AdmissionPolicy, Invitation, InvitationToken, Redemption, SignedInvitation, SignedPolicy,
 } from './pb/admission.js'
 import { validateStreamName } from './stream-tag.js'
+import { toHex } from './text.js'
 
 export { AdmissionLedger, AdmissionPolicy, Invitation, InvitationToken, Redemption, SignedInvitation, SignedPolicy }
 export type { Admission, Spent } from './pb/admission.js'
@@ -232,7 +233,7 @@ function checkLedger (l: AdmissionLedger): void {
   const ids = new Set<string>()
   for (const s of l.spent) {
     checkBytes('ledger.spent.invitation_id', s.invitationId, INVITATION_ID_LENGTH, INVITATION_ID_LENGTH)
-    const key = Buffer.from(s.invitationId).toString('hex')
+    const key = toHex(s.invitationId)
     if (ids.has(key)) throw new MalformedError(`ledger counts invitation ${key} twice`)
     ids.add(key)
     if (s.uses < 1) throw new MalformedError(`ledger counts invitation ${key} with no use`)

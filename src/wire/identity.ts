@@ -6,6 +6,7 @@
  */
 import { MalformedError, TooLargeError } from '../errors.js'
 import { MAX_IDENTITY } from './limits.js'
+import { utf8ByteLength } from './text.js'
 
 // base58btc and the CID multibase forms libp2p prints are all alphanumeric;
 // anything else cannot be a canonical peer id string.
@@ -18,7 +19,7 @@ const IDENTITY = /^[A-Za-z0-9]+$/
  */
 export function validateIdentity (identity: string): void {
   if (typeof identity !== 'string') throw new MalformedError('identity is not a string')
-  if (identity.length > MAX_IDENTITY) throw new TooLargeError('identity', Buffer.byteLength(identity, 'utf8'), MAX_IDENTITY)
+  if (identity.length > MAX_IDENTITY) throw new TooLargeError('identity', utf8ByteLength(identity), MAX_IDENTITY)
   if (!IDENTITY.test(identity)) {
     throw new MalformedError(identity.length === 0 ? 'identity is empty' : 'identity must be [A-Za-z0-9]+')
   }

@@ -6,6 +6,7 @@
  */
 import { reader as createReader } from 'protons-runtime'
 import type { DecodeOptions, Reader } from 'protons-runtime'
+import { utf8ByteLength } from './text.js'
 import { FabricError, MalformedError, TooLargeError } from '../errors.js'
 import { MAX_ERROR_CODE, MAX_ERROR_MESSAGE } from './limits.js'
 
@@ -130,9 +131,9 @@ export function checkCount (what: string, values: readonly unknown[], max: numbe
  * @throws TooLargeError | MalformedError
  */
 export function checkWireError (what: string, err: WireError): void {
-  if (err.code.length > MAX_ERROR_CODE) throw new TooLargeError(`${what}.code`, Buffer.byteLength(err.code, 'utf8'), MAX_ERROR_CODE)
+  if (err.code.length > MAX_ERROR_CODE) throw new TooLargeError(`${what}.code`, utf8ByteLength(err.code), MAX_ERROR_CODE)
   if (!ERROR_CODE.test(err.code)) throw new MalformedError(`${what}.code must be [A-Z][A-Z0-9_]*`)
-  const messageBytes = Buffer.byteLength(err.message, 'utf8')
+  const messageBytes = utf8ByteLength(err.message)
   if (messageBytes > MAX_ERROR_MESSAGE) throw new TooLargeError(`${what}.message`, messageBytes, MAX_ERROR_MESSAGE)
 }
 

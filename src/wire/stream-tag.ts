@@ -9,20 +9,28 @@
  * fixed-size; the MLS group id is a hash of the same address, so a joiner
  * can check it landed in the group it asked for.
  */
-import { createHash } from 'node:crypto'
+import { defaultCryptoBackend } from '../crypto/default-backend.js'
 import { MalformedError, TooLargeError } from '../errors.js'
 import { validateIdentity } from './identity.js'
 import { MAX_STREAM_NAME } from './limits.js'
+import { utf8ByteLength } from './text.js'
 
 // A leading letter or digit keeps names from reading as CLI options ("-x")
 // or path segments ("." and ".."), since names appear in both.
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 /** "fabric stream v2" || 0x00: domain separation, so no other hash of an address collides with a tag. */
-const TAG_DOMAIN = Buffer.from('fabric stream v2\x00', 'latin1')
+const TAG_DOMAIN = new TextEncoder().encode('fabric stream v2\x00')
 
 /** "fabric group v1" || 0x00: the group id's domain. */
-const GROUP_DOMAIN = Buffer.from('fabric group v1\x00', 'latin1')
+const GROUP_DOMAIN = new TextEncoder().encode('fabric group v1\x00')
+
+const UTF8 = new TextEncoder()
+
+/** SHA-256(domain || UTF-8(key)) on the default crypto backend: 32 bytes. */
+function streamDigest (domain: Uint8Array, key: StreamKey): Uint8Array {
+  return defaultCryptoBackend().digest('sha256', domain, UTF8.encode(key))
+}
 
 /**
  * Checks a stream name: 1..128 characters of [A-Za-z0-9._-], the first a
@@ -32,7 +40,7 @@ const GROUP_DOMAIN = Buffer.from('fabric group v1\x00', 'latin1')
  */
 export function validateStreamName (name: string): void {
   if (typeof name !== 'string') throw new MalformedError('stream name is not a string')
-  if (name.length > MAX_STREAM_NAME) throw new TooLargeError('stream name', Buffer.byteLength(name, 'utf8'), MAX_STREAM_NAME)
+  if (name.length > MAX_STREAM_NAME) throw new TooLargeError('stream name', utf8ByteLength(name), MAX_STREAM_NAME)
   if (!STREAM_NAME.test(name)) {
     throw new MalformedError(name.length === 0 ? 'stream name is empty' : 'stream name must be [A-Za-z0-9][A-Za-z0-9._-]*')
   }
@@ -78,7 +86,8 @@ export function parseStreamKey (key: StreamKey): { owner: string, name: string }
  */
 export function streamTag (key: StreamKey): bigint {
   parseStreamKey(key)
-  return createHash('sha256').update(TAG_DOMAIN).update(key, 'utf8').digest().readBigUInt64BE(0)
+  const digest = streamDigest(TAG_DOMAIN, key)
+  return new DataView(digest.buffer, digest.byteOffset, 8).getBigUint64(0, false)
 }
 
 /**
@@ -89,5 +98,5 @@ export function streamTag (key: StreamKey): bigint {
  */
 export function streamGroupId (key: StreamKey): Uint8Array {
   parseStreamKey(key)
-  return new Uint8Array(createHash('sha256').update(GROUP_DOMAIN).update(key, 'utf8').digest())
+  return Uint8Array.from(streamDigest(GROUP_DOMAIN, key))
 }

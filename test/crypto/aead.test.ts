@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { AuthenticationError, MalformedError } from '../../src/errors.js'
 import { AEAD_AES_128_GCM, AEAD_AES_256_GCM, ALL_AEAD_ALGORITHMS } from '../../src/crypto/aead.js'
 import { createNobleAead } from '../../src/crypto/aead-noble.js'
-import { createNodeAead } from '../../src/crypto/aead-node.js'
+import { createNodeAead } from '../../src/platform/node/aead-node.js'
 import { fromHex, hex } from './helpers.js'
 
 describe('AES-GCM known answers (GCM spec test cases 1-2)', () => {

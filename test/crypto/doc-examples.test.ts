@@ -7,8 +7,8 @@
 import { x25519 } from '@noble/curves/ed25519.js'
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
-import { nodeBackend } from '../../src/crypto/backend-node.js'
-import { hkdfExpand, hkdfExtract } from '../../src/crypto/hkdf.js'
+import { nodeBackend } from '../../src/platform/node/backend-node.js'
+import { hkdfExpand, hkdfExtract } from '../../src/platform/node/hkdf.js'
 import { LinkOpener, LinkSealer } from '../../src/crypto/link-seal.js'
 import {
   deriveSFrameKeyMaterial, SFrameSender, sframeKeyLabel, sframeNonce, sframeSaltLabel, sframeSecret, sframeSuite, sframeUnprotect,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { nobleBackend } from '../../src/crypto/backend-noble.js'
-import { nodeBackend } from '../../src/crypto/backend-node.js'
+import { nodeBackend } from '../../src/platform/node/backend-node.js'
 import type { CryptoBackend } from '../../src/crypto/backend.js'
 
 /** The project root (this file is test/crypto/helpers.ts). */

@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { TooLargeError } from '../../src/errors.js'
 import { nobleBackend } from '../../src/crypto/backend-noble.js'
-import { hkdf, hkdfExpand, hkdfExtract } from '../../src/crypto/hkdf.js'
+import { hkdf, hkdfExpand, hkdfExtract } from '../../src/platform/node/hkdf.js'
 import { fromHex, hex } from './helpers.js'
 
 describe('RFC 5869 appendix A', () => {

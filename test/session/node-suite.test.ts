@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { getCiphersuiteImpl, type CiphersuiteImpl } from 'ts-mls'
 import { getCiphersuiteFromId, type CiphersuiteId } from 'ts-mls/crypto/ciphersuite.js'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { withNodeCrypto } from '../../src/session/node-suite.js'
+import { withNodeCrypto } from '../../src/platform/node/node-suite.js'
 import { hex } from '../crypto/helpers.js'
 
 const bytes = (max: number) => fc.uint8Array({ maxLength: max })

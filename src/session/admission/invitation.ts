@@ -9,8 +9,9 @@
  * redemption sees everything in it and still cannot use it for anyone else,
  * and a forged invitation fails its issuer's signature at every member.
  */
-import { randomBytes } from 'node:crypto'
 import { FabricError, MalformedError } from '../../errors.js'
+import { defaultCryptoBackend } from '../../crypto/default-backend.js'
+import { fromBase64url, toBase64url, toHex } from '../../wire/text.js'
 import { ed25519PublicKey } from '../../crypto/ed25519.js'
 import {
   decodeInvitation, decodeInvitationToken, decodeRedemption, encodeInvitation, encodeInvitationToken, encodeRedemption,
@@ -78,7 +79,7 @@ export interface CheckedRedemption {
  * @throws RangeError on a max_uses or expiry out of range
  */
 export function createInvitation (issuer: MemberIdentity, owner: string, stream: string, options: InvitationOptions): ParsedToken {
-  const seed = new Uint8Array(randomBytes(32))
+  const seed = Uint8Array.from(defaultCryptoBackend().randomBytes(32))
   const invitationBytes = encodeInvitation({
     owner,
     stream,
@@ -88,14 +89,14 @@ export function createInvitation (issuer: MemberIdentity, owner: string, stream:
     key: ed25519PublicKey(seed),
     expiresAt: options.expiresAtSeconds,
     maxUses: options.maxUses ?? 1,
-    id: new Uint8Array(randomBytes(INVITATION_ID_LENGTH)),
+    id: Uint8Array.from(defaultCryptoBackend().randomBytes(INVITATION_ID_LENGTH)),
   })
   const signed: SignedInvitation = {
     invitation: invitationBytes as Uint8Array<ArrayBuffer>,
     signature: signWithDomain(issuer.seed, 'fabric invitation v1', invitationBytes) as Uint8Array<ArrayBuffer>,
   }
   const bytes = encodeInvitationToken({ invitation: signed, seed: seed as Uint8Array<ArrayBuffer> })
-  return parseInvitationToken(TOKEN_PREFIX + Buffer.from(bytes).toString('base64url'))
+  return parseInvitationToken(TOKEN_PREFIX + toBase64url(bytes))
 }
 
 /**
@@ -112,7 +113,7 @@ export function parseInvitationToken (text: string): ParsedToken {
   if (!trimmed.startsWith(TOKEN_PREFIX)) throw new MalformedError(`an invitation token starts with ${TOKEN_PREFIX}`)
   const body = trimmed.slice(TOKEN_PREFIX.length)
   if (!/^[A-Za-z0-9_-]+$/.test(body)) throw new MalformedError('an invitation token is base64url after its prefix')
-  const token: InvitationToken = decodeInvitationToken(new Uint8Array(Buffer.from(body, 'base64url')))
+  const token: InvitationToken = decodeInvitationToken(Uint8Array.from(fromBase64url(body)))
   const signed = token.invitation!
   const invitation = decodeInvitation(signed.invitation)
   if (!equalBytes(ed25519PublicKey(token.seed), invitation.key)) throw new MalformedError('the token\'s seed is not the invitation\'s key')
@@ -161,7 +162,7 @@ export function checkRedemption (redemption: Uint8Array | Redemption, policy: Ve
   if (!verifyWithDomain(invitation.key, 'fabric invitation redemption v1', redemptionContent(invitation.id, joiner), r.signature)) {
     refuse('the redemption is not signed with the invitation key')
   }
-  return { invitation, idHex: Buffer.from(invitation.id).toString('hex'), redemption: r }
+  return { invitation, idHex: toHex(invitation.id), redemption: r }
 }
 
 /**

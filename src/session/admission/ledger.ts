@@ -11,6 +11,7 @@ import {
   decodeAdmissionLedger, encodeAdmissionLedger, type Admission, type AdmissionLedger, type Spent,
 } from '../../wire/admission-messages.js'
 import { equalBytes } from '../bytes.js'
+import { toHex } from '../../wire/text.js'
 
 /** A decoded ledger with its lookups. */
 export interface LedgerState {
@@ -81,5 +82,5 @@ export function nextLedger (before: LedgerState, survivors: ReadonlySet<string>,
 }
 
 function hexOf (bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex')
+  return toHex(bytes)
 }

@@ -5,7 +5,7 @@
  * so a node that split the group or slipped in a member shows up as a
  * different code; the identity fingerprint names one member's key.
  */
-import { createHash } from 'node:crypto'
+import { defaultCryptoBackend } from '../../crypto/default-backend.js'
 import { publicKeyOfPeerId } from '../identity.js'
 
 /** Digits of an epoch code: 30, in six groups of five. */
@@ -13,6 +13,9 @@ export const EPOCH_CODE_DIGITS = 30
 
 /** Digits of an identity fingerprint: 20, in four groups of five. */
 export const FINGERPRINT_DIGITS = 20
+
+/** "fabric identity fingerprint v1" || 0x00: the fingerprint hash's domain. */
+const FINGERPRINT_DOMAIN = new TextEncoder().encode('fabric identity fingerprint v1\0')
 
 /**
  * Digits from bytes: each group of five digits is a 5-byte big-endian
@@ -47,6 +50,6 @@ export function epochCode (epochAuthenticator: Uint8Array): string {
  * @throws MalformedError when `peerId` is not an Ed25519 peer id
  */
 export function identityFingerprint (peerId: string): string {
-  const digest = createHash('sha256').update('fabric identity fingerprint v1\0', 'latin1').update(publicKeyOfPeerId(peerId)).digest()
+  const digest = defaultCryptoBackend().digest('sha256', FINGERPRINT_DOMAIN, publicKeyOfPeerId(peerId))
   return digitGroups(digest, FINGERPRINT_DIGITS / 5)
 }

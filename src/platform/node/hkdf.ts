@@ -4,9 +4,9 @@
  * twice, which node's one-shot hkdfSync cannot express.
  */
 import { createHmac } from 'node:crypto'
-import { TooLargeError } from '../errors.js'
-import { plainView } from './bytes.js'
-import { HASH_LENGTH, type HashName } from './hash.js'
+import { TooLargeError } from '../../errors.js'
+import { plainView } from '../../crypto/bytes.js'
+import { HASH_LENGTH, type HashName } from '../../crypto/hash.js'
 
 /**
  * HKDF-Extract(salt, IKM) -> PRK (RFC 5869 section 2.2). An empty salt

@@ -5,10 +5,10 @@
  * output allocation for the sealed bytes, inputs passed as views, never copied.
  */
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
-import { AuthenticationError } from '../errors.js'
-import { checkKeyAndNonce, type Aead, type AeadAlgorithm, type AesCtrHmacAlgorithm, type AesGcmAlgorithm } from './aead.js'
-import { plainView } from './bytes.js'
-import { ctrHmacAuthHead, ctrInitialCounter, splitCtrHmacKey } from './ctr-hmac.js'
+import { AuthenticationError } from '../../errors.js'
+import { checkKeyAndNonce, type Aead, type AeadAlgorithm, type AesCtrHmacAlgorithm, type AesGcmAlgorithm } from '../../crypto/aead.js'
+import { plainView } from '../../crypto/bytes.js'
+import { ctrHmacAuthHead, ctrInitialCounter, splitCtrHmacKey } from '../../crypto/ctr-hmac.js'
 
 const EMPTY = new Uint8Array(0)
 
