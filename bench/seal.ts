@@ -50,7 +50,9 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AEAD_AES_128_GCM } from '../src/crypto/aead.js'
 import { createNobleAead } from '../src/crypto/aead-noble.js'
-import { nodeBackend } from '../src/platform/node/backend-node.js'
+// The Node platform: makes node:crypto the default backend, as every Node
+// entry point does (the relay's and the subscriber's link seals use it).
+import { nodeBackend } from '../src/platform/node/index.js'
 import { LinkOpener, LinkSealer, sealedPacket } from '../src/crypto/link-seal.js'
 import { SFrameReceiver, SFrameSender } from '../src/crypto/sframe/index.js'
 import { sframeHeaderLength } from '../src/crypto/sframe/header.js'
