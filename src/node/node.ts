@@ -6,6 +6,10 @@
  * The node holds no MLS or SFrame key: nothing here imports the session's
  * group state or SFrame.
  */
+// Node 20's missing Promise.withResolvers for libp2p, and node:crypto as the
+// crypto backend: an embedder that imports only this module still gets the
+// relay's link seal on OpenSSL (the portable default is 10x slower).
+import '../polyfill.js'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p } from '@libp2p/interface'
