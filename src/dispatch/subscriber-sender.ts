@@ -23,22 +23,11 @@ export const DEFAULT_BATCH_BYTES = 256 * 1024
  */
 export const TRANSPORT_LOW_WATER_BYTES = 64 * 1024
 
-/** Options of a SubscriberSender. */
-export interface SubscriberSenderOptions {
-  /**
-   * A clock (ms) read once per batch, just before the batch is taken, sealed
-   * and written, and passed to `take` as the time of the write (the relay's
-   * latency histograms). Absent: no clock is read.
-   */
-  clock?: () => number
-}
-
 export class SubscriberSender {
   private readonly framed: FramedStream
-  private readonly take: (maxBytes: number, nowMs?: number) => WireFrame[]
+  private readonly take: (maxBytes: number) => WireFrame[]
   private readonly onFailed: (err: Error) => void
   private readonly batchBytes: number
-  private readonly clock: (() => number) | undefined
   private running = false
   private stopped = false
   /** Transport writes issued (one per batch). */
@@ -48,17 +37,16 @@ export class SubscriberSender {
 
   /**
    * @param framed the subscriber's stream
-   * @param take removes up to `maxBytes` of queued wire frames, to be written
-   *   at `nowMs` (given when `options.clock` is) (RelayNode.take)
+   * @param take removes up to `maxBytes` of queued wire frames, which are
+   *   written at once (RelayNode.take)
    * @param onFailed called once when the stream fails; the task stops
    * @param batchBytes largest batch of frames taken per write, bytes
    */
-  constructor (framed: FramedStream, take: (maxBytes: number, nowMs?: number) => WireFrame[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES, options: SubscriberSenderOptions = {}) {
+  constructor (framed: FramedStream, take: (maxBytes: number) => WireFrame[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES) {
     this.framed = framed
     this.take = take
     this.onFailed = onFailed
     this.batchBytes = batchBytes
-    this.clock = options.clock
   }
 
   /** True while the task waits for the stream to drain or is writing. */
@@ -85,7 +73,7 @@ export class SubscriberSender {
           await this.framed.drained(TRANSPORT_LOW_WATER_BYTES)
           continue
         }
-        const frames = this.clock === undefined ? this.take(this.batchBytes) : this.take(this.batchBytes, this.clock())
+        const frames = this.take(this.batchBytes)
         if (frames.length === 0) break
         this.writes++
         this.framed.writeWire(frames)

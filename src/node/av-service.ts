@@ -12,7 +12,7 @@ import { FabricError, isFabricError } from '../errors.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
 import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
-import { DEFAULT_BATCH_BYTES, FlushScheduler, SubscriberSender } from '../dispatch/subscriber-sender.js'
+import { FlushScheduler, SubscriberSender, type WireFrame } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { parseStreamKey, streamKey, type StreamKey } from '../wire/stream-tag.js'
@@ -315,10 +315,13 @@ export class AvService {
         this.relay.unsubscribe(id)
         throw err
       }
-      const sender = new SubscriberSender(framed, (max, now) => this.relay.take(id, max, now), (err) => {
+      // The clock is read once per batch, as it is taken, sealed and written,
+      // and not for the empty take that ends each flush.
+      const take = (max: number): WireFrame[] => this.relay.queuedBytes(id) === 0 ? [] : this.relay.take(id, max, relayClock())
+      const sender = new SubscriberSender(framed, take, (err) => {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.dropSubscription(s, err)
-      }, DEFAULT_BATCH_BYTES, { clock: relayClock })
+      })
       sub = { id, identity, stream: key, framed, sender }
       this.log.info({ event: 'subscribe.open', peer: short(identity), stream: key, trusted }, 'subscription open')
       this.subscriptions.set(id, sub)
