@@ -16,9 +16,9 @@
  *     + SFrame), transit key from a real X25519 + HKDF agreement.
  *   - forward: RelayNode with one stream and S subscribers (S = 1, 100), each
  *     with its own LinkSealer; per chunk forward() then take() for every
- *     delivered subscriber, each given a fresh performance.now() as the
- *     node's shell does (take records the latency histograms); time per
- *     call / S = cost per subscriber-chunk.
+ *     delivered subscriber, given the times the node's shell gives (take
+ *     records the latency histograms); time per call / S = cost per
+ *     subscriber-chunk.
  *     Also with S = 100 and a sealer that returns the chunk as is: the
  *     relay's own bookkeeping (validate, GOP cache, queues, take).
  *   - noble AES-128-GCM (reference; the browser-shared backend).
@@ -60,6 +60,7 @@ import { sframeHeaderLength } from '../src/crypto/sframe/header.js'
 import { deriveTransitKey, generateLinkKeyPair, type TransitKey } from '../src/crypto/transit-key.js'
 import { REPO_ROOT } from '../src/cli/processes.js'
 import { readIvfFile } from '../src/media/ivf-file.js'
+import { BatchClock } from '../src/dispatch/subscriber-sender.js'
 import { RelayNode, type ChunkSealer } from '../src/relay/relay-node.js'
 import { CHUNK_META_LENGTH, encodeChunk, encodeChunkMeta, makeTrack, TrackContext, type ChunkMeta } from '../src/wire/chunk.js'
 import { streamTag } from '../src/wire/stream-tag.js'
@@ -249,8 +250,10 @@ async function main (): Promise<void> {
   const EMPTY = new Uint8Array(0)
   const identity: ChunkSealer = { sealFrame: (chunk: Uint8Array) => ({ head: EMPTY, body: chunk, tail: EMPTY, byteLength: chunk.byteLength }) }
   for (let i = 0; i < 100; i++) bookkeeping.subscribe(STREAM, `subscriber-${i}`, identity, 0)
-  // The node's relay clock (av-service.ts): read once per chunk forwarded and once per batch taken.
+  // The node's relay clock (av-service.ts): read once per chunk forwarded, and
+  // for the batches taken through a BatchClock, as the FlushScheduler's senders do.
   const clock = (): number => performance.now()
+  const batchClock = new BatchClock(clock)
   let forwardDropped = 0
   let forwardKeyframeRequests = 0
 
@@ -296,26 +299,31 @@ async function main (): Promise<void> {
       }
       let g = 1
       add(`forward S=${s} (per sub-chunk)`, () => {
-        const r = relay.forward(STREAM, PUBLISHER, gop[g], clock())
+        const chunk = gop[g]
+        const r = relay.forward(STREAM, PUBLISHER, chunk, clock())
         g = g + 1 === GOP ? 0 : g + 1
         forwardDropped += r.dropped
         forwardKeyframeRequests += r.keyframeRequests.length
+        // One scheduler run: every delivered subscriber's batch, back to back.
+        batchClock.beginRun()
         for (const id of r.delivered) {
-          const frames = relay.take(id, Infinity, clock())
+          const frames = relay.take(id, Infinity, batchClock.now(chunk.byteLength))
           sink ^= frames.length
         }
+        batchClock.endRun()
       }, s)
     }
 
     {
       let g = 1
       add('forward S=100, no seal (relay only)', () => {
-        const r = bookkeeping.forward(STREAM, PUBLISHER, gop[g], clock())
+        const chunk = gop[g]
+        const r = bookkeeping.forward(STREAM, PUBLISHER, chunk, clock())
         g = g + 1 === GOP ? 0 : g + 1
         forwardDropped += r.dropped
-        for (const id of r.delivered) {
-          sink ^= bookkeeping.take(id, Infinity, clock()).length
-        }
+        batchClock.beginRun()
+        for (const id of r.delivered) sink ^= bookkeeping.take(id, Infinity, batchClock.now(chunk.byteLength)).length
+        batchClock.endRun()
       }, 100)
     }
 
@@ -413,7 +421,7 @@ async function main (): Promise<void> {
     `payload bytes: ${pool.source}; N bytes encrypted per op (link/forward: N-byte chunk = 28 metadata + SFrame; SFrame: N-byte frame)`,
     `µs/op = process CPU µs per op (or per subscriber-chunk), best of ${ROUNDS} interleaved rounds of ${MS} ms, median beside it; x raw128 seal = best / best raw AES-128-GCM seal of the same size; paired x = median over rounds of the ratio to a raw seal of the same size measured just before it; wall µs = median wall-clock round (harness timePerCall); MB/s = 10^6 bytes per best CPU second`,
     'raw = createCipheriv per call with a KeyObject key, fresh nonce, 12-byte AAD, update + final + getAuthTag, outputs not joined: the node:crypto minimum per chunk',
-    'forward = RelayNode.forward(stream, publisher, chunk, now) then take(id, Infinity, now) per delivered subscriber, now = performance.now() read each time as the node does (per chunk forwarded, per batch taken: a batch is one chunk here), so the latency histograms are recorded, GOP of 30 chunks (1 keyframe), divided by S',
+    'forward = RelayNode.forward(stream, publisher, chunk, now) then take(id, Infinity, now) per delivered subscriber, with the clocks the node uses (performance.now per chunk forwarded; for the takes a BatchClock run per chunk, as the senders of one FlushScheduler run share one read per 16 batches or 64 KiB), so the latency histograms are recorded, GOP of 30 chunks (1 keyframe), divided by S',
   ]
   const fixed = ops.find((o) => o.size === 0)
   const base1k = find(1024, 'raw AES-128-GCM seal')

@@ -93,8 +93,15 @@ export class SubscriberSender {
  * per subscriber instead of one per chunk.
  */
 export class FlushScheduler {
+  /** The time senders flushed by this scheduler give their batches (the relay's latency histograms). */
+  readonly clock: BatchClock
   private readonly pending = new Set<SubscriberSender>()
   private scheduled = false
+
+  /** @param clock told where each run starts and ends; default one on performance.now */
+  constructor (clock = new BatchClock()) {
+    this.clock = clock
+  }
 
   /** Marks `sender` for the next flush. */
   wake (sender: SubscriberSender): void {
@@ -107,7 +114,71 @@ export class FlushScheduler {
 
   private readonly run = (): void => {
     this.scheduled = false
-    for (const s of this.pending) s.flush()
+    this.clock.beginRun()
+    try {
+      for (const s of this.pending) s.flush()
+    } finally {
+      this.clock.endRun()
+    }
     this.pending.clear()
+  }
+}
+
+/** Batches that may share one clock read within a run (BatchClock). */
+export const BATCH_CLOCK_BATCHES = 16
+/** Chunk bytes that may share one clock read within a run (BatchClock): about 40 µs of sealing. */
+export const BATCH_CLOCK_BYTES = 64 * 1024
+
+/**
+ * The time of a batch about to be taken, sealed and written, for the
+ * relay's latency histograms. A clock read (performance.now, ~40 ns) per
+ * batch would cost about 1 % of a 1 KiB chunk's forward path at one chunk
+ * per batch, so within one FlushScheduler run, where the senders write
+ * their batches back to back synchronously, one read serves up to
+ * BATCH_CLOCK_BATCHES batches or BATCH_CLOCK_BYTES chunk bytes: a time is
+ * then at most the sealing of those late (well under the smallest bucket,
+ * 0.5 ms). Outside a run (a sender resuming after a drain) every call reads
+ * the clock.
+ */
+export class BatchClock {
+  private readonly read: () => number
+  private inRun = false
+  /** A reading is being shared: set by a read inside a run, cleared at each run's start and end. */
+  private shared = false
+  private at = 0
+  private batches = 0
+  private bytes = 0
+
+  /** @param read the clock, ms; default performance.now */
+  constructor (read: () => number = () => performance.now()) {
+    this.read = read
+  }
+
+  /**
+   * @param bytes about how many chunk bytes the batch holds
+   * @returns the time, ms, on the `read` clock
+   */
+  now (bytes: number): number {
+    if (!this.shared || this.batches >= BATCH_CLOCK_BATCHES || this.bytes >= BATCH_CLOCK_BYTES) {
+      this.at = this.read()
+      this.shared = this.inRun
+      this.batches = 0
+      this.bytes = 0
+    }
+    this.batches++
+    this.bytes += bytes
+    return this.at
+  }
+
+  /** A scheduler run starts: the senders' first batches follow back to back. */
+  beginRun (): void {
+    this.inRun = true
+    this.shared = false
+  }
+
+  /** The run ended: later calls come from other turns of the event loop. */
+  endRun (): void {
+    this.inRun = false
+    this.shared = false
   }
 }

@@ -12,7 +12,7 @@ import { FabricError, isFabricError } from '../errors.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
 import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
-import { FlushScheduler, SubscriberSender, type WireFrame } from '../dispatch/subscriber-sender.js'
+import { BatchClock, FlushScheduler, SubscriberSender, type WireFrame } from '../dispatch/subscriber-sender.js'
 import type { RelayNode, KeyframeRequest, ForwardResult } from '../relay/relay-node.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { parseStreamKey, streamKey, type StreamKey } from '../wire/stream-tag.js'
@@ -127,7 +127,7 @@ export class AvService {
   private readonly libp2p: Libp2p
   private readonly membership: Membership
   private readonly tap: TrafficTap | undefined
-  private readonly scheduler = new FlushScheduler()
+  private readonly scheduler = new FlushScheduler(new BatchClock(relayClock))
   private readonly publishers = new Set<Publisher>()
   private readonly subscriptions = new Map<number, Subscription>()
   private readonly trustedRelays: ReadonlySet<string>
@@ -315,9 +315,13 @@ export class AvService {
         this.relay.unsubscribe(id)
         throw err
       }
-      // The clock is read once per batch, as it is taken, sealed and written,
-      // and not for the empty take that ends each flush.
-      const take = (max: number): WireFrame[] => this.relay.queuedBytes(id) === 0 ? [] : this.relay.take(id, max, relayClock())
+      // The time a batch is taken, sealed and written (a clock read shared
+      // by the batches of one scheduler run: BatchClock); none for the
+      // empty take that ends each flush.
+      const take = (max: number): WireFrame[] => {
+        const queued = this.relay.queuedBytes(id)
+        return queued === 0 ? [] : this.relay.take(id, max, this.scheduler.clock.now(Math.min(queued, max)))
+      }
       const sender = new SubscriberSender(framed, take, (err) => {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.dropSubscription(s, err)
