@@ -128,7 +128,8 @@ const firstKeyframe = new WeakMap<StreamMember, Map<string, number>>()
 const welcomeTimes = new Map<string, { start: number, end: number }>()
 
 function installHooks (): void {
-  const origEmit = StreamMember.prototype.emit
+  // The untyped emit: this hook sees every event, whatever its arguments.
+  const origEmit = StreamMember.prototype.emit as (this: StreamMember, event: string | symbol, ...args: unknown[]) => boolean
   // Frames are recorded at emission, so none is missed before the caller of
   // joinStream has attached a listener.
   StreamMember.prototype.emit = function (this: StreamMember, event: string | symbol, ...args: unknown[]): boolean {
@@ -141,7 +142,7 @@ function installHooks (): void {
       }
     }
     return origEmit.call(this, event, ...args)
-  } as typeof origEmit
+  } as typeof StreamMember.prototype.emit
   const origJoin = AvSession.joinFromWelcome.bind(AvSession)
   AvSession.joinFromWelcome = async (o: JoinSessionOptions): Promise<AvSession> => {
     const start = wall()

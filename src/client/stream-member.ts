@@ -114,7 +114,35 @@ export interface MemberStats {
   safetyCode: string
 }
 
-export class StreamMember extends EventEmitter {
+/**
+ * The events a StreamMember emits, each with its listener's arguments:
+ * `m.on('frame', (f) => ...)` is typed, and an unknown event or field does
+ * not compile.
+ */
+export interface StreamMemberEvents {
+  /** A frame of another member, decrypted and checked (SFrame, RFC 9605). */
+  frame: [frame: ReceivedFrame]
+  /** This member entered a new epoch: who was added and removed, the new safety code. */
+  epoch: [change: { epoch: bigint, added: string[], removed: string[], safetyCode: string }]
+  /** The group service's roster (peer ids, creator first, then in order of addition). */
+  roster: [members: string[]]
+  /** Committer: someone knocks (admission policy `knock`); call `approve()` or `deny()`. */
+  knock: [request: KnockRequest]
+  /** Committer: a join it denied, with the reason sent to the joiner. */
+  'join-denied': [denial: { identity: string, reason: string }]
+  /** Committer: a Commit for these identities failed (they stay out; the error says why). */
+  'commit-failed': [failure: { identities: string[], error: Error }]
+  /** A Commit this member refused (e.g. one whose Add the admission policy does not admit); it stays in `epoch`. */
+  'commit-refused': [refusal: { epoch: bigint, error: Error }]
+  /** A track must send a keyframe next (a new epoch, or the node asked). */
+  'keyframe-needed': [track: TrackPublisher]
+  /** This member was removed from the group: nothing later decrypts. */
+  removed: []
+  /** Every stream of this member closed; `error` when the node or the network cut it. */
+  closed: [error: Error | undefined]
+}
+
+export class StreamMember extends EventEmitter<StreamMemberEvents> {
   /** The stream's name. */
   readonly stream: string
   /** The stream's owner (peer id). */
@@ -442,7 +470,7 @@ export class StreamMember extends EventEmitter {
       outcome = await this.session.processCommit(commit, Date.now())
     } catch (err) {
       this.refusedCommits++
-      this.emit('commit-refused', { epoch: this.session.epoch, error: err })
+      this.emit('commit-refused', { epoch: this.session.epoch, error: err instanceof Error ? err : new Error(String(err)) })
       return
     }
     if (outcome.removedSelf) {
