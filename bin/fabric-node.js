@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader (Node 20 cannot run .ts itself).
-import { register } from 'tsx/esm/api'
-register()
-await import('../src/cli/fabric-node.ts')
+// The operator's relay process: runs the built JavaScript directly, in this
+// process (no wrapper child), so a signal to the command reaches the node.
+await import('../dist/cli/fabric-node.js')

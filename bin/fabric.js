@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader (Node 20 cannot run .ts itself).
-import { register } from 'tsx/esm/api'
-register()
-await import('../src/cli/fabric.ts')
+// The member tool: runs the built JavaScript directly, in this process.
+await import('../dist/cli/fabric.js')
