@@ -136,8 +136,8 @@ export const BATCH_CLOCK_BYTES = 64 * 1024
  * per batch, so within one FlushScheduler run, where the senders write
  * their batches back to back synchronously, one read serves up to
  * BATCH_CLOCK_BATCHES batches or BATCH_CLOCK_BYTES chunk bytes: a time is
- * then at most the sealing of those late (well under the smallest bucket,
- * 0.5 ms). Outside a run (a sender resuming after a drain) every call reads
+ * then early by at most the sealing of those (well under the smallest
+ * bucket, 0.5 ms). Outside a run (a sender resuming after a drain) every call reads
  * the clock.
  */
 export class BatchClock {
