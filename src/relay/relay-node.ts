@@ -28,7 +28,8 @@
 import { FabricError } from '../errors.js'
 import { chunkIsKeyframe, chunkTrack, splitStreamTag, validateChunk, type StreamTagHalves } from '../wire/chunk.js'
 import { streamTag } from '../wire/stream-tag.js'
-import { MAX_TRACK_LEAF_INDEX, trackLeafIndex } from '../wire/track.js'
+import { MAX_LEAF_INDEX } from '../wire/limits.js'
+import { trackLeafIndex } from '../wire/track.js'
 import type { SealedFrame } from '../crypto/link-seal.js'
 import { KeyframeCache } from './keyframe-cache.js'
 import { LatencyHistogram, type HistogramSnapshot } from './latency-histogram.js'
@@ -209,7 +210,7 @@ const ANY_LEAF = -2
  */
 interface Participant {
   readonly identity: string
-  /** MLS leaf index (0..MAX_TRACK_LEAF_INDEX), NO_LEAF or ANY_LEAF. */
+  /** MLS leaf index (0..MAX_LEAF_INDEX), NO_LEAF or ANY_LEAF. */
   leaf: number
   tracks: number
   /** Chunk bytes in the GOP caches of its tracks. */
@@ -411,12 +412,12 @@ export class RelayNode {
    * first releases every track it held, caches included; so does giving the
    * leaf to `identity` while another identity held it (the group moved that
    * leaf, and the other holder's claim is stale).
-   * @param leafIndex 0..MAX_TRACK_LEAF_INDEX
+   * @param leafIndex 0..MAX_LEAF_INDEX (65 535)
    * @throws FabricError NOT_FOUND when the stream is not open; RangeError for a leaf out of range
    */
   setPublisherLeaf (stream: string, identity: string, leafIndex: number): void {
     const s = this.requireStream(stream)
-    if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex > MAX_TRACK_LEAF_INDEX) throw new RangeError(`leaf index out of range: ${leafIndex}`)
+    if (!Number.isInteger(leafIndex) || leafIndex < 0 || leafIndex > MAX_LEAF_INDEX) throw new RangeError(`leaf index out of range 0..${MAX_LEAF_INDEX}: ${leafIndex}`)
     const p = this.participant(s, identity)
     if (p.leaf === leafIndex) return
     const holder = s.leaves.get(leafIndex)

@@ -44,7 +44,8 @@ import { fabricClientConfig } from './credentials.js'
 import type { MemberIdentity } from './identity.js'
 import { EpochKeyRing, type EpochKey, type EpochKeyRingOptions } from './key-ring.js'
 import { decodePrivateState, generateKeyPackageObjects, validateKeyPackage } from './key-package.js'
-import { decodeKid, encodeKid, KID_MAX_SENDER_LEAF_INDEX } from './kid.js'
+import { decodeKid, encodeKid } from './kid.js'
+import { MAX_LEAF_INDEX } from '../wire/limits.js'
 import {
   checkSize,
   MAX_ADDS_PER_COMMIT,
@@ -781,7 +782,7 @@ export class AvSession {
     const { newState, commit, welcome } = result
     const members = membersOfTree(newState.ratchetTree)
     const widest = members.reduce((n, m) => Math.max(n, m.leafIndex), 0)
-    if (widest > KID_MAX_SENDER_LEAF_INDEX) {
+    if (widest > MAX_LEAF_INDEX) {
       throw new FabricError('INVALID_STATE', `leaf index ${widest} would not fit an SFrame KID`)
     }
     // The committer holds itself to the check every member will make, so it

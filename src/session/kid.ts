@@ -8,18 +8,22 @@
  * screen) so that each track has its own SFrame key and counter space.
  */
 import { MalformedError } from '../errors.js'
+import { MAX_LEAF_INDEX } from '../wire/limits.js'
 
 /** E: low bits of the MLS epoch carried in a KID. */
 export const KID_EPOCH_BITS = 8
-/** S: bits for the sender's MLS leaf index; groups are bounded to 2^16 leaves. */
+/**
+ * S: bits for the sender's MLS leaf index. They make the fabric's bound on
+ * leaf indices, MAX_LEAF_INDEX = 2^16 - 1 (wire/limits.ts), which the chunk's
+ * track and the relay check as well.
+ */
 export const KID_SENDER_BITS = 16
 /** Bits for the per-sender context (track kind). */
 export const KID_CONTEXT_BITS = 8
 
-/** Largest sender leaf index a KID can carry (2^16 - 1). */
-export const KID_MAX_SENDER_LEAF_INDEX = (1 << KID_SENDER_BITS) - 1
 /** Largest context value a KID can carry (2^8 - 1). */
 export const KID_MAX_CONTEXT = (1 << KID_CONTEXT_BITS) - 1
+const SENDER_MASK = (1n << BigInt(KID_SENDER_BITS)) - 1n
 /** Number of distinct epoch values a KID tells apart (2^8). */
 export const KID_EPOCH_MODULUS = 1n << BigInt(KID_EPOCH_BITS)
 /** Largest KID this layout produces (2^32 - 1). */
@@ -32,7 +36,7 @@ export { TrackContext } from '../wire/track.js'
 export interface KidFields {
   /** Track context, 0..255 (see TrackContext). */
   context: number
-  /** MLS leaf index of the sender, 0..65535. */
+  /** MLS leaf index of the sender, 0..MAX_LEAF_INDEX (65535). */
   senderLeafIndex: number
   /** Full MLS epoch (>= 0); only its low E bits go into the KID. */
   epoch: bigint
@@ -60,8 +64,8 @@ export function encodeKid (fields: KidFields): bigint {
   if (!Number.isInteger(context) || context < 0 || context > KID_MAX_CONTEXT) {
     throw new MalformedError(`KID context ${context} outside 0..${KID_MAX_CONTEXT}`)
   }
-  if (!Number.isInteger(senderLeafIndex) || senderLeafIndex < 0 || senderLeafIndex > KID_MAX_SENDER_LEAF_INDEX) {
-    throw new MalformedError(`KID sender leaf index ${senderLeafIndex} outside 0..${KID_MAX_SENDER_LEAF_INDEX}`)
+  if (!Number.isInteger(senderLeafIndex) || senderLeafIndex < 0 || senderLeafIndex > MAX_LEAF_INDEX) {
+    throw new MalformedError(`KID sender leaf index ${senderLeafIndex} outside 0..${MAX_LEAF_INDEX}`)
   }
   if (typeof epoch !== 'bigint' || epoch < 0n) {
     throw new MalformedError(`KID epoch ${String(epoch)} is not a non-negative bigint`)
@@ -84,7 +88,7 @@ export function decodeKid (kid: bigint): DecodedKid {
   }
   return {
     context: Number(kid >> BigInt(KID_SENDER_BITS + KID_EPOCH_BITS)),
-    senderLeafIndex: Number((kid >> BigInt(KID_EPOCH_BITS)) & BigInt(KID_MAX_SENDER_LEAF_INDEX)),
+    senderLeafIndex: Number((kid >> BigInt(KID_EPOCH_BITS)) & SENDER_MASK),
     epochLowBits: Number(kid % KID_EPOCH_MODULUS),
   }
 }

@@ -17,13 +17,13 @@ export {
   MAX_KEY_PACKAGE as MAX_KEY_PACKAGE_BYTES,
   MAX_IDENTITY as MAX_IDENTITY_BYTES,
   MAX_GROUP_ID as MAX_GROUP_ID_BYTES,
+  // Most KeyPackages one `prepareAdd` call takes (one Commit, one Welcome):
+  // the wire's bound on the identities a Commit adds, 256.
+  MAX_ADDED_PER_COMMIT as MAX_ADDS_PER_COMMIT,
 } from '../wire/limits.js'
 
 /** Largest serialised private KeyPackage state accepted, in bytes (4 KiB). */
 export const MAX_PRIVATE_STATE_BYTES = 4 * 1024
-
-/** Most KeyPackages one `prepareAdd` call takes (one Commit, one Welcome). */
-export const MAX_ADDS_PER_COMMIT = 256
 
 /**
  * Throws TooLargeError when `bytes` is longer than `limit`.

@@ -12,10 +12,11 @@
  */
 import { FabricError, MalformedError, TooLargeError } from '../errors.js'
 import { checkU32, checkU64 } from './integers.js'
-import { CHUNK_META_LENGTH, MAX_CHUNK_PAYLOAD } from './limits.js'
+import { CHUNK_META_LENGTH, MAX_CHUNK_PAYLOAD, MAX_LEAF_INDEX } from './limits.js'
+import { MAX_TRACK } from './track.js'
 
 export { CHUNK_META_LENGTH }
-export { TrackContext, MAX_TRACK_LEAF_INDEX, makeTrack, trackLeafIndex, trackContext } from './track.js'
+export { TrackContext, MAX_TRACK, makeTrack, trackLeafIndex, trackContext } from './track.js'
 
 /** The metadata version this code writes and accepts. */
 export const CHUNK_VERSION = 1
@@ -51,7 +52,7 @@ export interface ChunkMeta {
   temporalLayer: number
   /** streamTag(stream address), an unsigned 64-bit value (stream-tag.ts). */
   streamTag: bigint
-  /** u32: (sender MLS leaf index << 8) | context (track.ts). */
+  /** u32: (sender MLS leaf index << 8) | context (track.ts); the leaf at most MAX_LEAF_INDEX. */
   track: number
   /** u32 per-track chunk counter, +1 per chunk, wrapping at 2^32. */
   sequence: number
@@ -71,8 +72,9 @@ export interface ParsedChunk {
 /**
  * Writes the 28 metadata bytes of `meta` into `out` at `offset`.
  * @returns offset + 28
- * @throws RangeError when a field is out of range (layers 0..15, track and
- *   sequence u32, tag and timestamp u64, keyframe with discardable) or `out`
+ * @throws RangeError when a field is out of range (layers 0..15, track at
+ *   most MAX_TRACK, sequence u32, tag and timestamp u64, keyframe with
+ *   discardable) or `out`
  *   lacks 28 bytes at `offset`
  */
 export function encodeChunkMetaInto (meta: ChunkMeta, out: Uint8Array, offset = 0): number {
@@ -119,8 +121,8 @@ export function encodeChunk (meta: ChunkMeta, payload: Uint8Array): Uint8Array {
 /**
  * Decodes the metadata in the first 28 bytes of `bytes`; later bytes (the
  * payload) are ignored.
- * @throws MalformedError when shorter than 28 bytes, or flags or reserved
- *   byte are invalid
+ * @throws MalformedError when shorter than 28 bytes, flags or reserved
+ *   byte are invalid, or the track names a leaf above MAX_LEAF_INDEX
  * @throws FabricError('UNSUPPORTED_VERSION') when byte 0 is not 1
  */
 export function decodeChunkMeta (bytes: Uint8Array): ChunkMeta {
@@ -162,13 +164,15 @@ export function parseChunk (bytes: Uint8Array, expectedStreamTag?: bigint | Stre
 
 /**
  * Checks what a relay must check before forwarding a chunk: version, total
- * length 29..28+MAX_CHUNK_PAYLOAD, flags, reserved byte, and the stream tag.
+ * length 29..28+MAX_CHUNK_PAYLOAD, flags, reserved byte, the track's leaf
+ * index (at most MAX_LEAF_INDEX), and the stream tag.
  * Reads the bytes in place and allocates nothing unless it throws.
  * @param expectedStreamTag when given, the u64 tag the chunk must carry; pass
  *   it split (splitStreamTag, once per stream) to compare without allocating
  * @throws FabricError('UNSUPPORTED_VERSION') when byte 0 is not 1
- * @throws MalformedError when too short, flags or reserved invalid, or the
- *   stream tag differs from `expectedStreamTag`
+ * @throws MalformedError when too short, flags or reserved invalid, the
+ *   track names a leaf above MAX_LEAF_INDEX, or the stream tag differs from
+ *   `expectedStreamTag`
  * @throws TooLargeError when the payload exceeds MAX_CHUNK_PAYLOAD (1 MiB)
  */
 export function validateChunk (bytes: Uint8Array, expectedStreamTag?: bigint | StreamTagHalves): void {
@@ -264,13 +268,16 @@ function checkVersion (bytes: Uint8Array): never {
   throw new FabricError('UNSUPPORTED_VERSION', `chunk metadata version ${bytes[0]}, expected ${CHUNK_VERSION}`)
 }
 
-/** Flags and reserved byte; the caller has checked the length. */
+/** Flags, reserved byte and the track's leaf index; the caller has checked the length. */
 function checkHeaderBytes (bytes: Uint8Array): void {
   const flags = bytes[OFF_FLAGS]
   if ((flags & ~KNOWN_FLAGS) !== 0) throw new MalformedError(`chunk flags 0x${flags.toString(16)} set unknown bits`)
   // A keyframe is always referenced, so dropping it as discardable would break the track.
   if (flags === KNOWN_FLAGS) throw new MalformedError('chunk is both keyframe and discardable')
   if (bytes[OFF_RESERVED] !== 0) throw new MalformedError('chunk reserved byte is not 0')
+  // No SFrame KID names a leaf above MAX_LEAF_INDEX, so no member sends from one.
+  const track = readU32(bytes, OFF_TRACK)
+  if (track > MAX_TRACK) throw new MalformedError(`chunk track ${track} names leaf ${track >>> 8}, above ${MAX_LEAF_INDEX}`)
 }
 
 function requireMeta (bytes: Uint8Array): void {
@@ -302,6 +309,7 @@ function checkMeta (meta: ChunkMeta): void {
   checkNibble('spatialLayer', meta.spatialLayer)
   checkNibble('temporalLayer', meta.temporalLayer)
   checkU32('track', meta.track)
+  if (meta.track > MAX_TRACK) throw new RangeError(`track ${meta.track} names leaf ${meta.track >>> 8}, above ${MAX_LEAF_INDEX}`)
   checkU32('sequence', meta.sequence)
   checkU64('streamTag', meta.streamTag)
   checkU64('timestampUs', meta.timestampUs)

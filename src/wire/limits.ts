@@ -98,8 +98,25 @@ export const MAX_IDENTITY = 128
 /** Count: most members of one stream's group (and entries of a Roster). */
 export const MAX_ROSTER = 10_000
 
-/** Count: most identities one commit may add (and Welcome at once). */
-export const MAX_ADDED_PER_COMMIT = 1_000
+/**
+ * Largest MLS leaf index a sender may hold: 65 535 (2^16 - 1), the widest
+ * the SFrame KID's 16 sender bits carry (session/kid.ts, protocol/sframe.md
+ * section 3.1): a member at a wider leaf could get no SFrame key. The chunk's
+ * track field (track.ts) keeps 24 bits for the leaf on the wire, but a track
+ * naming a leaf above this is MALFORMED (protocol/chunk.md "Track"). Above
+ * MAX_ROSTER, so every group the wire allows fits.
+ */
+export const MAX_LEAF_INDEX = 0xffff
+
+/**
+ * Count: most identities one commit may add (and Welcome at once): 256.
+ * The one bound on Adds per Commit: the session's prepareAdd takes at most
+ * this many KeyPackages (session/limits.ts MAX_ADDS_PER_COMMIT), and a
+ * node's default pending joiners per stream equals it (node/group/limits.ts),
+ * so a committer can admit every waiting joiner in one Commit. (It was 1 000
+ * on the wire while the session made and the node queued at most 256.)
+ */
+export const MAX_ADDED_PER_COMMIT = 256
 
 /** Count: most identities one commit may remove; a commit may empty a full group. */
 export const MAX_REMOVED_PER_COMMIT = MAX_ROSTER

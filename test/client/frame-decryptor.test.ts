@@ -6,6 +6,7 @@ import { decodeKid } from '../../src/session/kid.js'
 import { CHUNK_META_LENGTH, decodeChunkMeta } from '../../src/wire/chunk.js'
 import { streamKey, streamTag } from '../../src/wire/stream-tag.js'
 import { makeTrack, TrackContext } from '../../src/wire/track.js'
+import { MAX_LEAF_INDEX } from '../../src/wire/limits.js'
 import { capturingTrack, commitAndDeliver, copy, groupOf, makeJoiner, OWNER, peer, STREAM, TAG } from './helpers.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -141,6 +142,13 @@ describe('FrameDecryptor refuses altered chunks and says who they came from', ()
     expect(otherLeaf.error.code).toBe('MALFORMED')
     expect(otherLeaf.senderLeafIndex).toBe(2)
     expect(dec.bySender.get(2)).toMatchObject({ received: 1, failures: 1, failuresByCode: { MALFORMED: 1 } })
+
+    // A track naming leaf 65 536, above what any KID carries: refused by the parse.
+    const tooWide = notOk(dec.decrypt(setU32(v.sent[0], 12, (MAX_LEAF_INDEX + 1) * 256)))
+    expect(tooWide.reason).toBe('failure')
+    expect(tooWide.error.code).toBe('MALFORMED')
+    expect(tooWide.error.message).toContain(`above ${MAX_LEAF_INDEX}`)
+    expect(dec.bySender.has(MAX_LEAF_INDEX + 1)).toBe(false)
 
     // The genuine chunk still decrypts.
     expect(new TextDecoder().decode(ok(dec.decrypt(v.sent[0])).payload)).toBe('frame')

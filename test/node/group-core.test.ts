@@ -3,11 +3,12 @@ import fc from 'fast-check'
 import {
   DEFAULT_BIND_TIMEOUT_MS, DEFAULT_PENDING_JOIN_TIMEOUT_MS, FETCHES_PER_PENDING_JOIN, GroupServiceCore,
   MAX_GROUP_REQUEST_FRAME, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_PENDING_JOINERS_PER_STREAM, MAX_PENDING_JOINS_PER_IDENTITY,
-  MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
+  MAX_MEMBERS_PER_STREAM, MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
   type CommitInfo, type ConnId, type GroupAction, type GroupServiceOptions,
 } from '../../src/node/group-core.js'
 import { decodeGroupServerMessage, encodeGroupServerMessage } from '../../src/wire/group-messages.js'
-import { MAX_ADDED_PER_COMMIT, MAX_CONTROL_FRAME, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_ROSTER } from '../../src/wire/limits.js'
+import { MAX_ADDED_PER_COMMIT, MAX_CONTROL_FRAME, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_LEAF_INDEX, MAX_ROSTER } from '../../src/wire/limits.js'
+import { MAX_ADDS_PER_COMMIT } from '../../src/session/limits.js'
 import type { GroupClientMessage, GroupServerMessage, JoinStream, SubmitCommit } from '../../src/wire/pb/group.js'
 import { streamKey, type StreamKey } from '../../src/wire/stream-tag.js'
 
@@ -716,6 +717,16 @@ describe('GroupServiceCore: deciding joins', () => {
     h.deny(3, CAROL)
     expect(to(h.join(15, BOB), 15)[0]?.ok).toBeDefined()
     expect(h.core.load().pendingJoins).toBe(3) // carol's on eve's and bob's, frank's on dave's
+  })
+
+  it('takes its group bounds from the wire: one Adds-per-Commit bound, members within the leaf-index bound', () => {
+    // A committer admits every waiting joiner in one Commit the session can build and the wire carries.
+    expect(MAX_PENDING_JOINERS_PER_STREAM).toBe(MAX_ADDED_PER_COMMIT)
+    expect(MAX_ADDS_PER_COMMIT).toBe(MAX_ADDED_PER_COMMIT)
+    // Adds fill the leftmost blank leaf, so n members never need a leaf above n - 1;
+    // the widest group an operator may allow (MAX_ROSTER) still fits an SFrame KID.
+    expect(MAX_MEMBERS_PER_STREAM).toBeLessThanOrEqual(MAX_LEAF_INDEX + 1)
+    expect(MAX_ROSTER).toBeLessThanOrEqual(MAX_LEAF_INDEX + 1)
   })
 
   it('bounds the pending joiners per stream (QUOTA_EXCEEDED)', () => {

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest'
 import { FabricError } from '../../src/errors.js'
 import { DEFAULT_RELAY_CONFIG, RelayNode, type ChunkSealer, type RelayConfig } from '../../src/relay/relay-node.js'
 import { chunkIsKeyframe, chunkSequence, chunkTrack } from '../../src/wire/chunk.js'
-import { MAX_CHUNK_PAYLOAD } from '../../src/wire/limits.js'
-import { makeTrack, MAX_TRACK_LEAF_INDEX, trackLeafIndex, TrackContext } from '../../src/wire/track.js'
+import { MAX_CHUNK_PAYLOAD, MAX_LEAF_INDEX } from '../../src/wire/limits.js'
+import { makeTrack, trackLeafIndex, TrackContext } from '../../src/wire/track.js'
 import { makeChunk, makeLink, unframe, type Link } from './helpers.js'
 
 const S = 'owner/room-q'
@@ -170,11 +170,31 @@ describe('RelayNode: track ownership by MLS leaf', () => {
 
   it('setPublisherLeaf refuses a leaf out of range and a stream that is not open', () => {
     const relay = relayWith()
-    for (const bad of [-1, 1.5, MAX_TRACK_LEAF_INDEX + 1, Number.NaN]) expect(() => { relay.setPublisherLeaf(S, 'alice', bad) }).toThrow(RangeError)
-    relay.setPublisherLeaf(S, 'alice', MAX_TRACK_LEAF_INDEX)
-    expect(relay.forward(S, 'alice', makeChunk(S, { track: makeTrack(MAX_TRACK_LEAF_INDEX, 2), sequence: 0, keyframe: true }), 0).delivered).toEqual([])
+    for (const bad of [-1, 1.5, MAX_LEAF_INDEX + 1, Number.NaN]) expect(() => { relay.setPublisherLeaf(S, 'alice', bad) }).toThrow(RangeError)
+    relay.setPublisherLeaf(S, 'alice', MAX_LEAF_INDEX)
+    expect(relay.forward(S, 'alice', makeChunk(S, { track: makeTrack(MAX_LEAF_INDEX, 2), sequence: 0, keyframe: true }), 0).delivered).toEqual([])
     expect(thrown(() => { relay.setPublisherLeaf('closed', 'alice', 0) }).code).toBe('NOT_FOUND')
     expect(thrown(() => { relay.addUpstream('closed', 'up') }).code).toBe('NOT_FOUND')
+  })
+})
+
+describe('RelayNode: leaf indices above MAX_LEAF_INDEX', () => {
+  it('refuses a track naming leaf 65 536 (MALFORMED), from a member and from an upstream, touching nothing', () => {
+    const relay = relayWith()
+    relay.setPublisherLeaf(S, 'alice', 0)
+    relay.addUpstream(S, 'upstream:a')
+    const sub = subscribe(relay, 'viewer')
+    const tooWide = (): Uint8Array => {
+      const chunk = makeChunk(S, { track: makeTrack(0, TrackContext.video), sequence: 0, keyframe: true })
+      new DataView(chunk.buffer, chunk.byteOffset).setUint32(12, (MAX_LEAF_INDEX + 1) * 256 + TrackContext.video)
+      return chunk
+    }
+    expect(trackLeafIndex(chunkTrack(tooWide()))).toBe(65_536)
+    for (const publisher of ['alice', 'upstream:a']) {
+      const err = expectRefusedUntouched(relay, [sub], () => relay.forward(S, publisher, tooWide(), 0), 'MALFORMED')
+      expect(err.message).toContain(`above ${MAX_LEAF_INDEX}`)
+    }
+    expect(streamStats(relay)).toMatchObject({ tracks: 0, chunksIn: 0, rejected: 2 })
   })
 })
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { FabricError } from '../../src/errors.js'
-import type { ChunkMeta } from '../../src/wire/chunk.js'
+import { MAX_TRACK, type ChunkMeta } from '../../src/wire/chunk.js'
 
 /** Any unsigned 64-bit value. */
 export const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
@@ -35,7 +35,7 @@ export const chunkMeta: fc.Arbitrary<ChunkMeta> = fc.record({
   spatialLayer: fc.integer({ min: 0, max: 15 }),
   temporalLayer: fc.integer({ min: 0, max: 15 }),
   streamTag: u64,
-  track: u32,
+  track: fc.integer({ min: 0, max: MAX_TRACK }),
   sequence: u32,
   timestampUs: u64
 }).map(m => m.keyframe && m.discardable ? { ...m, discardable: false } : m)

@@ -4,10 +4,10 @@ import { FabricError, MalformedError, TooLargeError, isFabricError } from '../..
 import {
   CHUNK_META_LENGTH, MIN_CHUNK_LENGTH, chunkIsDiscardable, chunkIsKeyframe, chunkSequence, chunkSpatialLayer,
   chunkStreamTag, chunkTemporalLayer, chunkTimestampUs, chunkTrack, decodeChunkMeta, encodeChunk,
-  encodeChunkMeta, encodeChunkMetaInto, makeTrack, parseChunk, trackContext, trackLeafIndex, TrackContext,
+  encodeChunkMeta, encodeChunkMetaInto, makeTrack, MAX_TRACK, parseChunk, trackContext, trackLeafIndex, TrackContext,
   validateChunk, type ChunkMeta
 } from '../../src/wire/chunk.js'
-import { MAX_CHUNK_PAYLOAD } from '../../src/wire/limits.js'
+import { MAX_CHUNK_PAYLOAD, MAX_LEAF_INDEX } from '../../src/wire/limits.js'
 import { streamTag } from '../../src/wire/stream-tag.js'
 import { bytes, chunkMeta, onlyFabricErrors, u64 } from './arbitraries.js'
 import { hex } from '../crypto/helpers.js'
@@ -56,7 +56,7 @@ describe('chunk metadata', () => {
   it('refuses out-of-range fields with RangeError', () => {
     const bad: Array<Partial<ChunkMeta>> = [
       { spatialLayer: 16 }, { spatialLayer: -1 }, { temporalLayer: 16 }, { temporalLayer: 1.5 },
-      { track: 2 ** 32 }, { track: -1 }, { sequence: 2 ** 32 }, { sequence: NaN },
+      { track: 2 ** 32 }, { track: -1 }, { track: MAX_TRACK + 1 }, { sequence: 2 ** 32 }, { sequence: NaN },
       { streamTag: 2n ** 64n }, { streamTag: -1n }, { timestampUs: 2n ** 64n }, { timestampUs: -1n },
       { keyframe: true, discardable: true }
     ]
@@ -66,15 +66,30 @@ describe('chunk metadata', () => {
   })
 
   it('builds tracks from leaf index and context', () => {
-    expect(makeTrack(0xffffff, 0xff)).toBe(0xffffffff)
+    expect(makeTrack(MAX_LEAF_INDEX, 0xff)).toBe(MAX_TRACK)
+    expect(MAX_TRACK).toBe(0x00ffffff)
     expect(trackLeafIndex(makeTrack(1234, TrackContext.screen))).toBe(1234)
     expect(trackContext(makeTrack(1234, TrackContext.screen))).toBe(2)
+    expect(() => makeTrack(MAX_LEAF_INDEX + 1, 0)).toThrow(RangeError)
     expect(() => makeTrack(2 ** 24, 0)).toThrow(RangeError)
     expect(() => makeTrack(0, 256)).toThrow(RangeError)
   })
 })
 
 describe('whole chunks', () => {
+  it('refuses a track naming a leaf above MAX_LEAF_INDEX (MALFORMED) when validating, parsing and decoding', () => {
+    const chunk = encodeChunk({ ...lobby, track: MAX_TRACK }, new Uint8Array(4))
+    expect(parseChunk(chunk, lobby.streamTag).meta.track).toBe(MAX_TRACK)
+    for (const leaf of [MAX_LEAF_INDEX + 1, 0xffffff]) {
+      const bad = Uint8Array.from(chunk)
+      new DataView(bad.buffer).setUint32(12, leaf * 256 + TrackContext.audio)
+      expect(() => validateChunk(bad, lobby.streamTag)).toThrow(MalformedError)
+      expect(() => validateChunk(bad)).toThrow(/names leaf/)
+      expect(() => parseChunk(bad, lobby.streamTag)).toThrow(MalformedError)
+      expect(() => decodeChunkMeta(bad)).toThrow(MalformedError)
+    }
+  })
+
   it('round-trips through encodeChunk and parseChunk with views', () => {
     fc.assert(fc.property(chunkMeta, bytes(1, 300), (meta, payload) => {
       const chunk = encodeChunk(meta, payload)

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { MAX_GROUP_REQUEST_FRAME } from '../../src/node/group/limits.js'
 import * as L from '../../src/wire/limits.js'
@@ -20,7 +21,8 @@ describe('limits', () => {
     expect(L.MAX_STREAM_NAME).toBe(128)
     expect(L.MAX_IDENTITY).toBe(128)
     expect(L.MAX_ROSTER).toBe(10_000)
-    expect(L.MAX_ADDED_PER_COMMIT).toBe(1_000)
+    expect(L.MAX_ADDED_PER_COMMIT).toBe(256)
+    expect(L.MAX_LEAF_INDEX).toBe(65_535)
     expect(L.MAX_REMOVED_PER_COMMIT).toBe(10_000)
     expect(L.MAX_GROUP_ID).toBe(256)
     expect(L.MAX_ERROR_CODE).toBe(32)
@@ -72,5 +74,23 @@ describe('limits', () => {
     expect(create.byteLength).toBeLessThanOrEqual(MAX_GROUP_REQUEST_FRAME)
     const deny = encodeGroupClientMessage({ requestId: 1n, deny: { identity: 'i'.repeat(L.MAX_IDENTITY), reason: 'é'.repeat(L.MAX_ERROR_MESSAGE / 2) } })
     expect(deny.byteLength).toBeLessThanOrEqual(MAX_GROUP_REQUEST_FRAME)
+  })
+
+  it('states in protocol/limits.md the value of every constant it tables', () => {
+    // Rows `| \`NAME\` | value | ... |`: the value is the number in parentheses
+    // when there is one, else a number with an optional KiB or MiB unit.
+    const doc = readFileSync(new URL('../../protocol/limits.md', import.meta.url), 'utf8')
+    const constants: Record<string, unknown> = { ...L, MAX_GROUP_REQUEST_FRAME }
+    const rows = [...doc.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| ([^|]+) \|/gm)]
+    expect(rows.length).toBeGreaterThan(30)
+    for (const [, name, text] of rows) {
+      const exact = /\(([\d ]+)\)/.exec(text)
+      const plain = /^(?:exactly )?([\d ]*\d)(?: (KiB|MiB))?/.exec(text.trim())
+      expect(exact ?? plain, `${name}: ${text}`).not.toBeNull()
+      const value = exact !== null
+        ? Number(exact[1].replaceAll(' ', ''))
+        : Number(plain![1].replaceAll(' ', '')) * (plain![2] === 'MiB' ? 1024 * 1024 : plain![2] === 'KiB' ? 1024 : 1)
+      expect(constants[name], `${name} in protocol/limits.md`).toBe(value)
+    }
   })
 })

@@ -5,6 +5,7 @@
  * and changes nothing. Byte bounds on names, identities and MLS messages are
  * the wire layer's (src/wire/limits.ts).
  */
+import { MAX_ADDED_PER_COMMIT } from '../../wire/limits.js'
 
 /** Protocol version carried by every GroupServerMessage and required of every GroupClientMessage. */
 export const GROUP_PROTOCOL_VERSION = 1
@@ -23,12 +24,12 @@ export const MAX_STREAMS_PER_NODE = 1024
 export const MAX_STREAMS_PER_IDENTITY = 8
 
 /**
- * Default bound on the pending joiners of one stream. Equal to the session
- * layer's MAX_ADDS_PER_COMMIT, so the committer can always admit every
+ * Default bound on the pending joiners of one stream: the wire's
+ * MAX_ADDED_PER_COMMIT (256), so the committer can always admit every
  * waiting joiner in one Commit. A committer denies a join it does not admit
  * at once, which frees the slot.
  */
-export const MAX_PENDING_JOINERS_PER_STREAM = 256
+export const MAX_PENDING_JOINERS_PER_STREAM = MAX_ADDED_PER_COMMIT
 
 /** Default bound on the joins one identity has pending across all streams. */
 export const MAX_PENDING_JOINS_PER_IDENTITY = 16
