@@ -84,7 +84,7 @@ export class GroupChannel {
       this.pending.set(requestId, { resolve, reject, timer })
     })
     try {
-      await this.framed.send(encodeGroupClientMessage({ ...body, version: 1, requestId }))
+      await this.framed.send(encodeGroupClientMessage({ ...body, requestId }))
     } catch (err) {
       const p = this.pending.get(requestId)
       this.pending.delete(requestId)
@@ -101,7 +101,7 @@ export class GroupChannel {
    */
   async notify (body: GroupRequestBody): Promise<void> {
     try {
-      await this.framed.send(encodeGroupClientMessage({ ...body, version: 1, requestId: 0n }))
+      await this.framed.send(encodeGroupClientMessage({ ...body, requestId: 0n }))
     } catch (err) {
       throw asTransportError(err, 'sending a group message')
     }

@@ -44,7 +44,7 @@ export class PublishStream {
     // Only the open result and keyframe notices come back on a publish stream.
     const framed = new FramedStream(await openStream(libp2p, node, PUBLISH_PROTOCOL), MAX_AV_MESSAGE)
     try {
-      await framed.send(encodePublishOpen({ version: 1, stream: name, owner }))
+      await framed.send(encodePublishOpen({ stream: name, owner }))
       checkOpen(decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS)))
     } catch (err) {
       framed.abort(err instanceof Error ? err : new Error(String(err)))
@@ -116,7 +116,7 @@ export class Subscription {
     const framed = new FramedStream(await openStream(libp2p, node, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
     let result: OpenResult
     try {
-      await framed.send(encodeSubscribeOpen({ version: 1, stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))
+      await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))
       result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
       checkOpen(result)
     } catch (err) {

@@ -226,7 +226,7 @@ export class AvService {
       this.publishers.add(publisher)
       this.counters.publishStreams++
       framed.maxFrameLength = MAX_MEDIA_FRAME
-      framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0) }))
+      framed.write(encodeOpenResult({ relayPublicKey: new Uint8Array(0) }))
       this.log.info({ event: 'publish.open', peer: short(identity), stream: key, leaf }, 'publish stream open')
       for await (const chunk of framed.rest()) {
         this.tap?.record('in', chunk)
@@ -310,7 +310,7 @@ export class AvService {
       // sealed frame: sender tasks only run on a later turn of the event loop.
       const { id, keyframeRequests } = this.relay.subscribe(key, identity, sealing, relayClock(), { trusted })
       try {
-        framed.write(encodeOpenResult({ version: 1, relayPublicKey: own.publicKey }))
+        framed.write(encodeOpenResult({ relayPublicKey: own.publicKey }))
       } catch (err) {
         this.relay.unsubscribe(id)
         throw err
@@ -377,7 +377,7 @@ export class AvService {
     const own = generateLinkKeyPair()
     const { owner, name } = parseStreamKey(stream)
     const framed = new FramedStream(await this.libp2p.dialProtocol(upstream, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME, { clock: relayClock })
-    await framed.send(encodeSubscribeOpen({ version: 1, stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
+    await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
     const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
     if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `upstream refused ${stream}: ${result.error.message}`)
     const opener = new LinkOpener(deriveTransitKey({
@@ -416,7 +416,7 @@ export class AvService {
       this.counters.refusedOpens++
       this.log.info({ event: 'refusal', peer: short(identity), open: kind, code, reason }, `${kind} refused`)
       try {
-        framed.write(encodeOpenResult({ version: 1, relayPublicKey: new Uint8Array(0), error: { code, message: reason } }))
+        framed.write(encodeOpenResult({ relayPublicKey: new Uint8Array(0), error: { code, message: reason } }))
       } catch {}
       framed.stopReading()
       framed.closeOrReset(REFUSED_STREAM_GRACE_MS)

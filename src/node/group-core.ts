@@ -60,9 +60,10 @@ import { MAX_ROSTER } from '../wire/limits.js'
 import type { AckEpoch, CreateStream, DenyJoin, GroupClientMessage, GroupServerMessage, JoinStream, SubmitCommit } from '../wire/pb/group.js'
 import { streamKey, type StreamKey } from '../wire/stream-tag.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
+import { PROTOCOL_VERSION } from '../wire/message-codec.js'
 import {
   DEFAULT_BIND_TIMEOUT_MS, DEFAULT_EPOCH_READY_TIMEOUT_MS, DEFAULT_PENDING_JOIN_TIMEOUT_MS, FETCHES_PER_PENDING_JOIN,
-  GROUP_PROTOCOL_VERSION, MAX_GROUP_REQUEST_FRAME, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_MEMBERS_PER_STREAM,
+  MAX_GROUP_REQUEST_FRAME, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_MEMBERS_PER_STREAM,
   MAX_PENDING_JOINERS_PER_STREAM, MAX_PENDING_JOINS_PER_IDENTITY, MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
 } from './group/limits.js'
 import {
@@ -74,7 +75,7 @@ import { Refusal, checkCommitShape, checkGroupId, checkStreamAddress, clientBody
 
 export {
   DEFAULT_BIND_TIMEOUT_MS, DEFAULT_EPOCH_READY_TIMEOUT_MS, DEFAULT_PENDING_JOIN_TIMEOUT_MS, FETCHES_PER_PENDING_JOIN,
-  GROUP_PROTOCOL_VERSION, MAX_GROUP_REQUEST_FRAME, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_MEMBERS_PER_STREAM,
+  MAX_GROUP_REQUEST_FRAME, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_MEMBERS_PER_STREAM,
   MAX_PENDING_JOINERS_PER_STREAM, MAX_PENDING_JOINS_PER_IDENTITY, MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
 } from './group/limits.js'
 
@@ -412,8 +413,8 @@ export class GroupServiceCore {
   private dispatch (conn: ConnId, state: ConnState, message: GroupClientMessage, nowMs: number, out: GroupAction[]): void {
     if (state.phase === 'closing') throw new Refusal('NOT_FOUND', 'this group stream is closing', state.epoch)
     const epoch = state.phase === 'bound' ? state.stream.epoch : 0n
-    if (message.version !== GROUP_PROTOCOL_VERSION) {
-      throw new Refusal('UNSUPPORTED_VERSION', `group protocol version ${message.version} unsupported, expected ${GROUP_PROTOCOL_VERSION}`, epoch)
+    if (message.version !== PROTOCOL_VERSION) {
+      throw new Refusal('UNSUPPORTED_VERSION', `group protocol version ${message.version} unsupported, expected ${PROTOCOL_VERSION}`, epoch)
     }
     const body = clientBody(message, epoch)
     const requestId = message.requestId

@@ -10,7 +10,11 @@ import { utf8ByteLength } from './text.js'
 import { FabricError, MalformedError, TooLargeError } from '../errors.js'
 import { MAX_ERROR_CODE, MAX_ERROR_MESSAGE } from './limits.js'
 
-/** The `version` every versioned v1 control message carries. */
+/**
+ * The `version` every versioned v1 control message carries: the one
+ * definition, which the encoders here stamp, the decoders check, and the
+ * group service core (node/group) stamps and checks too.
+ */
 export const PROTOCOL_VERSION = 1
 
 /**

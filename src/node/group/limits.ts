@@ -7,9 +7,6 @@
  */
 import { MAX_ADDED_PER_COMMIT } from '../../wire/limits.js'
 
-/** Protocol version carried by every GroupServerMessage and required of every GroupClientMessage. */
-export const GROUP_PROTOCOL_VERSION = 1
-
 /** Default wait, in ms, from the start of an epoch until EpochReady is sent without every ack. */
 export const DEFAULT_EPOCH_READY_TIMEOUT_MS = 2000
 
