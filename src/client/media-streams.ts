@@ -8,7 +8,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, type ErrorCode } from '../errors.js'
 import { LinkOpener } from '../crypto/link-seal.js'
-import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
+import { generateLinkKeyPair, linkTransitKey } from '../crypto/transit-key.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { parseStreamKey, type StreamKey } from '../wire/stream-tag.js'
@@ -123,14 +123,7 @@ export class Subscription {
       framed.abort(err instanceof Error ? err : new Error(String(err)))
       throw asTransportError(err, 'opening the subscription')
     }
-    const transit = deriveTransitKey({
-      privateKey: own.privateKey,
-      peerPublicKey: result.relayPublicKey,
-      subscriberPublicKey: own.publicKey,
-      relayPublicKey: result.relayPublicKey,
-      stream: key,
-    })
-    return new Subscription(framed, new LinkOpener(transit))
+    return new Subscription(framed, new LinkOpener(linkTransitKey('subscriber', own, result.relayPublicKey, key)))
   }
 
   /**

@@ -97,3 +97,29 @@ export function deriveTransitKey (input: TransitKeyInput, backend: CryptoBackend
   const okm = backend.hkdfExpand('sha256', backend.hkdfExtract('sha256', HKDF_SALT, shared), info, TRANSIT_KEY_LENGTH + TRANSIT_SALT_LENGTH)
   return { key: okm.slice(0, TRANSIT_KEY_LENGTH), salt: okm.slice(TRANSIT_KEY_LENGTH) }
 }
+
+/** Which end of a subscription derives: the subscriber (a member, or a node pulling from upstream) or the relay serving it. */
+export type LinkSide = 'subscriber' | 'relay'
+
+/**
+ * The handshake's key step for either end of a subscription (protocol/link-seal.md
+ * section 2), sans-IO: this end's ephemeral key pair and the raw public key
+ * the other end sent (a subscriber reads it from OpenResult.relay_public_key,
+ * a relay from SubscribeOpen.subscriber_public_key). `side` puts the two
+ * public keys in their slots of the info; deriveTransitKey checks the peer's
+ * key, builds the info and derives. Both ends of one subscription get the same key.
+ * @param stream the stream address, owner "/" name (wire/stream-tag.ts streamKey)
+ * @param backend as deriveTransitKey; default: the process default
+ * @throws MalformedError as deriveTransitKey: the peer's key is not 32 bytes
+ *   (an OpenResult without one, say) or is a small-order point
+ */
+export function linkTransitKey (side: LinkSide, own: LinkKeyPair, peerPublicKey: Uint8Array, stream: string, backend?: CryptoBackend): TransitKey {
+  const subscriber = side === 'subscriber'
+  return deriveTransitKey({
+    privateKey: own.privateKey,
+    peerPublicKey,
+    subscriberPublicKey: subscriber ? own.publicKey : peerPublicKey,
+    relayPublicKey: subscriber ? peerPublicKey : own.publicKey,
+    stream,
+  }, backend)
+}

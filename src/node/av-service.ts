@@ -9,7 +9,7 @@
 import type { Libp2p, Stream, Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, isFabricError } from '../errors.js'
-import { deriveTransitKey, generateLinkKeyPair } from '../crypto/transit-key.js'
+import { generateLinkKeyPair, linkTransitKey } from '../crypto/transit-key.js'
 import { LinkOpener, LinkSealer, sealedPacket } from '../crypto/link-seal.js'
 import { FramedStream } from '../dispatch/framed-stream.js'
 import { BatchClock, FlushScheduler, SubscriberSender, type WireFrame } from '../dispatch/subscriber-sender.js'
@@ -287,14 +287,7 @@ export class AvService {
       const trusted = this.checkMember(key, identity, open.relay)
       if (!this.relay.hasStream(key)) await this.pull(key)
       const own = generateLinkKeyPair()
-      const transit = deriveTransitKey({
-        privateKey: own.privateKey,
-        peerPublicKey: open.subscriberPublicKey,
-        subscriberPublicKey: open.subscriberPublicKey,
-        relayPublicKey: own.publicKey,
-        stream: key,
-      })
-      const sealer = new LinkSealer(transit)
+      const sealer = new LinkSealer(linkTransitKey('relay', own, open.subscriberPublicKey, key))
       const tap = this.tap
       const sealing = tap === undefined
         ? sealer
@@ -380,13 +373,7 @@ export class AvService {
     await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
     const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
     if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `upstream refused ${stream}: ${result.error.message}`)
-    const opener = new LinkOpener(deriveTransitKey({
-      privateKey: own.privateKey,
-      peerPublicKey: result.relayPublicKey,
-      subscriberPublicKey: own.publicKey,
-      relayPublicKey: result.relayPublicKey,
-      stream,
-    }))
+    const opener = new LinkOpener(linkTransitKey('subscriber', own, result.relayPublicKey, stream))
     this.relay.openStream(stream)
     const p: Publisher = { stream, identity: `upstream:${upstream.toString()}`, framed, upstream: true }
     this.relay.addUpstream(stream, p.identity)
