@@ -6,6 +6,7 @@
  */
 import { nodeBackend } from '../platform/node/backend-node.js'
 import { SFrameSender } from '../crypto/sframe/index.js'
+import { SFRAME_HEADER_MAX_LENGTH } from '../crypto/sframe/header.js'
 import { FabricError, TooLargeError } from '../errors.js'
 import type { AvSession } from '../session/av-session.js'
 import { encodeKid } from '../session/kid.js'
@@ -39,7 +40,7 @@ export interface TrackHost {
  * (section 4.5). Checking against this bound is exact enough: a frame within
  * 33 bytes of the limit is refused though it might just fit.
  */
-const SFRAME_MAX_OVERHEAD = 1 + 8 + 8 + 16
+const SFRAME_MAX_OVERHEAD = SFRAME_HEADER_MAX_LENGTH + 16
 
 export class TrackPublisher {
   /** Track context: 0 video, 1 audio, 2 screen. */

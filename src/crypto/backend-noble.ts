@@ -13,13 +13,13 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha256, sha512 } from '@noble/hashes/sha2.js'
 import { AuthenticationError, MalformedError, TooLargeError } from '../errors.js'
 import { createNobleAead } from './aead-noble.js'
-import { aeadCache, type AesGcmKey, type CryptoBackend, type GcmDetached, type X25519KeyPair, type X25519PrivateKey, type X25519PrivateKeyHandle } from './backend.js'
+import { ED25519_KEY_BYTES, ED25519_SIGNATURE_BYTES, X25519_PUBLIC_KEY_LENGTH } from '../wire/limits.js'
+import { aeadCache, GCM_TAG_LENGTH, type AesGcmKey, type CryptoBackend, type GcmDetached, type X25519KeyPair, type X25519PrivateKey, type X25519PrivateKeyHandle } from './backend.js'
 import { HASH_LENGTH, type HashName } from './hash.js'
 
 const HASHES = { sha256, sha512 } as const
-const GCM_TAG_LENGTH = 16
-const X25519_LENGTH = 32
-const ED25519_LENGTH = 32
+const X25519_LENGTH = X25519_PUBLIC_KEY_LENGTH
+const ED25519_LENGTH = ED25519_KEY_BYTES
 // DER head of an X25519 PKCS#8 private key (RFC 8410); the raw 32 bytes follow.
 const X25519_PKCS8_HEAD = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
 
@@ -147,7 +147,7 @@ export const nobleBackend: CryptoBackend = Object.freeze({
       return ed25519.sign(message, seed)
     },
     verify (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-      if (publicKey.length !== ED25519_LENGTH || signature.length !== 64) return false
+      if (publicKey.length !== ED25519_LENGTH || signature.length !== ED25519_SIGNATURE_BYTES) return false
       try {
         // RFC 8032 rules (not ZIP 215), as OpenSSL checks them on the node backend.
         return ed25519.verify(signature, message, publicKey, { zip215: false })

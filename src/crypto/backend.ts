@@ -23,6 +23,9 @@ export interface GcmDetached {
   tag: Uint8Array
 }
 
+/** Bytes of an AES-GCM tag, as every backend seals and opens it (RFC 5116). */
+export const GCM_TAG_LENGTH = 16
+
 /**
  * One AES-GCM key (RFC 5116 AEAD_AES_128_GCM / AEAD_AES_256_GCM, 12-byte
  * nonce, 16-byte tag) imported once, for a path that seals many packets

@@ -9,11 +9,10 @@
  */
 import { defaultCryptoBackend } from './default-backend.js'
 
-/** Length of an Ed25519 seed (private key) and of a public key, bytes. */
-export const ED25519_KEY_LENGTH = 32
-
-/** Length of an Ed25519 signature, bytes. */
-export const ED25519_SIGNATURE_LENGTH = 64
+// The lengths of an Ed25519 seed (private key) and public key (32 bytes) and
+// of a signature (64 bytes), as the wire states them (wire/limits.ts), under
+// the names the crypto and session code use.
+export { ED25519_KEY_BYTES as ED25519_KEY_LENGTH, ED25519_SIGNATURE_BYTES as ED25519_SIGNATURE_LENGTH } from '../wire/limits.js'
 
 /**
  * Signs `message` with the Ed25519 key whose seed is `seed`.

@@ -13,9 +13,10 @@ import { MalformedError } from '../errors.js'
 import type { CryptoBackend, X25519PrivateKey, X25519PrivateKeyHandle } from './backend.js'
 import { constantTimeEqual, requireLength } from './bytes.js'
 import { defaultCryptoBackend } from './default-backend.js'
+import { X25519_PUBLIC_KEY_LENGTH } from '../wire/limits.js'
 
-/** X25519 public and private key bytes. */
-export const X25519_KEY_LENGTH = 32
+/** X25519 public and private key bytes (RFC 7748): the wire's X25519_PUBLIC_KEY_LENGTH, 32. */
+export const X25519_KEY_LENGTH = X25519_PUBLIC_KEY_LENGTH
 /** Link-seal AES-128-GCM key bytes. */
 export const TRANSIT_KEY_LENGTH = 16
 /** Link-seal nonce salt bytes. */

@@ -5,15 +5,15 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, randomBytes, KeyObject } from 'node:crypto'
 import { AuthenticationError, MalformedError } from '../../errors.js'
-import { aeadCache, type AesGcmKey, type CryptoBackend, type GcmDetached, type X25519KeyPair, type X25519PrivateKey } from '../../crypto/backend.js'
+import { X25519_PUBLIC_KEY_LENGTH } from '../../wire/limits.js'
+import { aeadCache, GCM_TAG_LENGTH, type AesGcmKey, type CryptoBackend, type GcmDetached, type X25519KeyPair, type X25519PrivateKey } from '../../crypto/backend.js'
 import { plainView } from '../../crypto/bytes.js'
 import type { HashName } from '../../crypto/hash.js'
 import { createNodeAead } from './aead-node.js'
 import { ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.js'
 import { hkdfExpand, hkdfExtract } from './hkdf.js'
 
-const GCM_TAG_LENGTH = 16
-const X25519_LENGTH = 32
+const X25519_LENGTH = X25519_PUBLIC_KEY_LENGTH
 // DER heads of X25519 SubjectPublicKeyInfo / PKCS#8 (RFC 8410); the raw 32 bytes follow.
 const SPKI_HEAD = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00])
 const PKCS8_HEAD = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
