@@ -85,6 +85,7 @@ const BASE_OPTIONS: readonly NodeOption[] = [
   { flag: 'ephemeral', type: 'boolean', help: 'keep everything in memory, fresh peer id each start', defaultValue: false },
   { flag: 'admin', type: 'string', arg: 'HOST:PORT', help: 'admin HTTP endpoint; its bearer token is in <data dir>/admin-token (ephemeral: a temp file, printed at start)', defaultValue: '127.0.0.1:0', check: (s) => { const hp = parseHostPort(s); return typeof hp === 'string' ? hp : undefined } },
   { flag: 'no-admin', type: 'boolean', help: 'no admin HTTP endpoint', defaultValue: false },
+  { flag: 'no-libp2p-metrics', type: 'boolean', help: "leave libp2p's own metrics (connections, streams, bytes per protocol) off /metrics", defaultValue: false, apply: (c, v) => { if (v === true) c.libp2pMetrics = false } },
   { flag: 'admin-host', type: 'list', arg: 'NAME', help: 'Host name the admin endpoint accepts besides localhost, 127.x.y.z and [::1] (repeatable)', check: checkAdminHost, apply: (c, v) => { c.adminHosts = strings(v) } },
   { flag: 'trusted-relay', type: 'list', arg: 'PEER_ID', help: 'downstream relay allowed to subscribe without membership (repeatable)', check: checkPeerId, apply: (c, v) => { c.trustedRelays = strings(v) } },
   { flag: 'upstream', type: 'string', arg: 'MULTIADDR', help: 'pull streams this node lacks from that node (/p2p/<its peer id> at the end; it must trust this one)', check: checkUpstreamAddress, apply: (c, v) => { c.upstream = v as string } },

@@ -73,6 +73,13 @@ export interface NodeConfig {
    */
   announce?: string[]
   /**
+   * libp2p's own metrics (connections, streams and bytes per protocol) on
+   * the admin endpoint's /metrics; default true. They count bytes on every
+   * stream write, so a node tuned for the last percent of egress can leave
+   * them off (false).
+   */
+  libp2pMetrics?: boolean
+  /**
    * Where the node logs (pino, log.ts `createLogger`): one child per
    * component (host, group, media, directory, admin); default silent.
    */
@@ -149,11 +156,12 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const log = config.log ?? silentLogger()
   // Made before the host so libp2p's own metrics land on the node's /metrics; none without the admin endpoint.
   const metricsRegistry = adminListen === undefined ? undefined : new Registry()
+  const libp2pMetrics = metricsRegistry !== undefined && config.libp2pMetrics !== false
   // Opened before the host binds: a data dir another node holds is refused with nothing bound.
   const store = await openStore(config)
   let libp2p: Libp2p
   try {
-    libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: metricsRegistry })
+    libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: libp2pMetrics ? metricsRegistry : undefined })
   } catch (err) {
     await store.close()
     const problem = (err as { name?: string }).name === 'UnsupportedListenAddressesError' ? listenFailure((err as Error).message) : undefined

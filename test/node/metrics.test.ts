@@ -170,3 +170,18 @@ describe('GET /metrics: lint, libp2p metrics, latency histograms', () => {
     expect(lint.code, 'promtool check metrics exit code').toBe(0)
   }, 60_000)
 })
+
+describe('GET /metrics without libp2p metrics', () => {
+  it('libp2pMetrics: false leaves libp2p families off and keeps the node and process ones', async () => {
+    const node = await startNode({ libp2pMetrics: false })
+    try {
+      const res = await fetch(`${node.adminUrl!}/metrics`, { headers: { authorization: `Bearer ${node.adminToken!}` } })
+      const text = await res.text()
+      expect(text.split('\n').filter((l) => l.startsWith('libp2p_'))).toEqual([])
+      expect(text).toContain('# TYPE fabric_relay_queue_delay_seconds histogram')
+      expect(text).toContain('fabric_node_process_cpu_user_seconds_total')
+    } finally {
+      await node.stop()
+    }
+  })
+})
