@@ -56,7 +56,7 @@
  *   ends the stream for everyone.
  */
 import type { ErrorCode } from '../errors.js'
-import { MAX_ROSTER } from '../wire/limits.js'
+import { MAX_ADDED_PER_COMMIT, MAX_ROSTER } from '../wire/limits.js'
 import type { AckEpoch, CreateStream, DenyJoin, GroupClientMessage, GroupServerMessage, JoinStream, SubmitCommit } from '../wire/pb/group.js'
 import { streamKey, type StreamKey } from '../wire/stream-tag.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
@@ -155,7 +155,7 @@ export interface GroupServiceOptions {
   maxStreams?: number
   /** Bound on streams one identity owns at once; default MAX_STREAMS_PER_IDENTITY (8). */
   maxStreamsPerIdentity?: number
-  /** Bound on pending joiners per stream; default MAX_PENDING_JOINERS_PER_STREAM (256). */
+  /** Bound on pending joiners per stream; default MAX_PENDING_JOINERS_PER_STREAM (256), at most the wire's MAX_ADDED_PER_COMMIT. */
   maxPendingJoiners?: number
   /** Bound on joins one identity has pending across streams; default MAX_PENDING_JOINS_PER_IDENTITY (16). */
   maxPendingJoinsPerIdentity?: number
@@ -271,7 +271,8 @@ export class GroupServiceCore {
 
   /**
    * @param opts see GroupServiceOptions
-   * @throws RangeError when a bound or a timeout is not a positive number, or maxMembers exceeds MAX_ROSTER
+   * @throws RangeError when a bound or a timeout is not a positive number, maxMembers exceeds MAX_ROSTER,
+   *   or maxPendingJoiners exceeds MAX_ADDED_PER_COMMIT
    */
   constructor (opts: GroupServiceOptions) {
     this.inspectCommit = opts.inspectCommit
@@ -286,6 +287,8 @@ export class GroupServiceCore {
     this.maxMembers = positive('maxMembers', opts.maxMembers ?? MAX_MEMBERS_PER_STREAM)
     // A larger roster could not be encoded as one Roster message.
     if (this.maxMembers > MAX_ROSTER) throw new RangeError(`maxMembers ${this.maxMembers} exceeds the wire's MAX_ROSTER ${MAX_ROSTER}`)
+    // More waiting joiners than one Commit may add could not all be admitted at once.
+    if (this.maxPendingJoiners > MAX_ADDED_PER_COMMIT) throw new RangeError(`maxPendingJoiners ${this.maxPendingJoiners} exceeds the wire's MAX_ADDED_PER_COMMIT ${MAX_ADDED_PER_COMMIT}`)
   }
 
   /**

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Committer, MAX_PENDING_KNOCKS, type KnockRequest } from '../../src/client/committer.js'
+import { Committer, MAX_PENDING_KNOCKS, PARALLEL_FETCHES, type KnockRequest } from '../../src/client/committer.js'
+import { DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS } from '../../src/node/directory-service.js'
 import { FabricError } from '../../src/errors.js'
 import {
   parseInvitationToken, readAdmissionExtensions, readLedger, redeemInvitation, type AdmissionRules, type LedgerState,
@@ -97,6 +98,11 @@ async function closedStream (rules: AdmissionRules, ids: number[], o: Partial<Ha
 }
 
 describe('Committer with real MLS sessions', () => {
+  it('fetches over no more directory streams at once than a node accepts per connection by default', () => {
+    // The client cannot import the node's bound (docs/architecture.md section 2); this pins the two together.
+    expect(PARALLEL_FETCHES).toBeLessThanOrEqual(DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS)
+  })
+
   it('batches join requests arriving within the window into ONE Commit adding them all', async () => {
     const session = await createOwner()
     const joiners = await Promise.all([1, 2, 3].map(async (i) => await makeJoiner(i)))

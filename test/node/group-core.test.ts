@@ -985,7 +985,7 @@ describe('GroupServiceCore: robustness and bounds', () => {
     const bad: Array<Partial<GroupServiceOptions>> = [
       { epochReadyTimeoutMs: 0 }, { maxStreams: Number.NaN }, { maxMembers: MAX_ROSTER + 1 }, { maxStreamsPerIdentity: 0 },
       { maxPendingJoinsPerIdentity: -1 }, { pendingJoinTimeoutMs: Number.POSITIVE_INFINITY }, { bindTimeoutMs: 0 },
-      { maxGroupStreamsPerIdentity: Number.NaN }, { maxPendingJoiners: 0 },
+      { maxGroupStreamsPerIdentity: Number.NaN }, { maxPendingJoiners: 0 }, { maxPendingJoiners: MAX_ADDED_PER_COMMIT + 1 },
     ]
     for (const opts of bad) expect(() => new GroupServiceCore({ inspectCommit: inspectTestCommit, ...opts }), JSON.stringify(opts)).toThrow(RangeError)
   })
