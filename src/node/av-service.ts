@@ -23,6 +23,7 @@ import {
   encodeOpenResult, encodePublisherNotice, encodeSubscribeOpen, toErrorCode,
 } from '../wire/messages.js'
 import { short, silentLogger, type Logger } from './log.js'
+import { CLOSE_GRACE_MS, CONTROL_FRAME_DEADLINE_MS, OPEN_DEADLINE_MS } from './stream-deadlines.js'
 import type { TrafficTap } from './traffic-tap.js'
 
 /**
@@ -32,26 +33,12 @@ import type { TrafficTap } from './traffic-tap.js'
  */
 const relayClock = (): number => performance.now()
 
-/** Time allowed for the first (open) frame of a media stream, ms. */
-const OPEN_TIMEOUT_MS = 10_000
-
 /**
  * Longest time one media frame may take to arrive once begun, ms: a 1 MiB
  * keyframe over a 1 Mbit/s uplink takes ~8 s; a half-sent frame held
  * longer is parked memory, and the stream is reset.
  */
 export const MEDIA_FRAME_DEADLINE_MS = 30_000
-
-/** Longest time a control frame (open, notice) may take once begun, ms. */
-export const CONTROL_FRAME_DEADLINE_MS = 10_000
-
-/**
- * How long a peer has to close its side of a media stream the node refused
- * before the node resets it, ms. Until then the node takes no more of its
- * bytes (FramedStream.stopReading): a refused non-member that kept sending
- * on its stream made the node queue 150 MiB within a second.
- */
-export const REFUSED_STREAM_GRACE_MS = 2_000
 
 /**
  * Media streams one connection may hold per protocol (libp2p's default is
@@ -212,7 +199,7 @@ export class AvService {
     const framed = new FramedStream(stream, MAX_AV_MESSAGE, { frameDeadlineMs: MEDIA_FRAME_DEADLINE_MS, clock: relayClock })
     let publisher: Publisher | undefined
     try {
-      const open = decodePublishOpen(await framed.next(OPEN_TIMEOUT_MS))
+      const open = decodePublishOpen(await framed.next(OPEN_DEADLINE_MS))
       const key = streamKey(open.owner, open.stream)
       this.checkMember(key, identity, false)
       if (!this.relay.hasStream(key)) throw new FabricError('NOT_FOUND', `stream ${key} is not open`)
@@ -282,7 +269,7 @@ export class AvService {
     const framed = new FramedStream(stream, MAX_AV_MESSAGE, { frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS })
     let sub: Subscription | undefined
     try {
-      const open = decodeSubscribeOpen(await framed.next(OPEN_TIMEOUT_MS))
+      const open = decodeSubscribeOpen(await framed.next(OPEN_DEADLINE_MS))
       const key = streamKey(open.owner, open.stream)
       const trusted = this.checkMember(key, identity, open.relay)
       if (!this.relay.hasStream(key)) await this.pull(key)
@@ -371,7 +358,7 @@ export class AvService {
     const { owner, name } = parseStreamKey(stream)
     const framed = new FramedStream(await this.libp2p.dialProtocol(upstream, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME, { clock: relayClock })
     await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
-    const result = decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS))
+    const result = decodeOpenResult(await framed.next(OPEN_DEADLINE_MS))
     if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `upstream refused ${stream}: ${result.error.message}`)
     const opener = new LinkOpener(linkTransitKey('subscriber', own, result.relayPublicKey, stream))
     this.relay.openStream(stream)
@@ -406,7 +393,7 @@ export class AvService {
         framed.write(encodeOpenResult({ relayPublicKey: new Uint8Array(0), error: { code, message: reason } }))
       } catch {}
       framed.stopReading()
-      framed.closeOrReset(REFUSED_STREAM_GRACE_MS)
+      framed.closeOrReset(CLOSE_GRACE_MS)
     } else {
       this.log.info({ event: 'stream.reset', peer: short(identity), open: kind, code, reason }, `${kind} stream reset`)
       framed.abort(err instanceof Error ? err : new Error(String(err)))

@@ -22,11 +22,12 @@ import { DIRECTORY_PROTOCOL, decodeDirectoryRequest, encodeDirectoryResponse, ty
 import type { DirectoryRequest, DirectoryResponse, PublishKeyPackages } from '../wire/pb/directory.js'
 import type { KeyPackageStore, KeyPackageToStore } from './directory-store.js'
 import { short, silentLogger, type Logger } from './log.js'
+import { OPEN_DEADLINE_MS } from './stream-deadlines.js'
 
 export { DIRECTORY_PROTOCOL }
 
-/** Default time a peer has to send its request after opening a stream, ms. */
-export const DIRECTORY_READ_TIMEOUT_MS = 10_000
+/** Default time a peer has to send its request after opening a stream, ms: the node's OPEN_DEADLINE_MS. */
+export const DIRECTORY_READ_TIMEOUT_MS = OPEN_DEADLINE_MS
 
 /**
  * Default bound of concurrent directory streams per connection: 8. Each

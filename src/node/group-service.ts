@@ -5,8 +5,9 @@
  * the stream carries on (framing is intact); a framing error closes only
  * that member's stream. Each stream's frame bound is the one its role needs
  * (the core's frameBoundOf), and a frame must arrive whole within
- * FRAME_DEADLINE_MS of its first byte, so a peer that parks half-frames on
- * many streams holds neither memory nor streams for long.
+ * CONTROL_FRAME_DEADLINE_MS (stream-deadlines.ts) of its first byte, so a
+ * peer that parks half-frames on many streams holds neither memory nor
+ * streams for long.
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isFabricError } from '../errors.js'
@@ -21,24 +22,13 @@ import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/mess
 import { errorMessage } from './group/messages.js'
 import { GroupServiceCore, MAX_GROUP_REQUEST_FRAME, type GroupAction, type GroupServiceOptions } from './group-core.js'
 import { short, silentLogger, type Logger } from './log.js'
+import { CLOSE_GRACE_MS, CONTROL_FRAME_DEADLINE_MS } from './stream-deadlines.js'
 
 /** How often the core's timers (EpochReady, pending joins, bind deadline) are driven, ms. */
 const TICK_MS = 200
 
-/** Longest time one group frame may take to arrive once its first byte has, ms. */
-export const FRAME_DEADLINE_MS = 10_000
-
 /** Group streams one connection may have open at once (libp2p's per-connection stream bound). */
 export const MAX_GROUP_STREAMS_PER_CONNECTION = 32
-
-/**
- * How long a peer has to close its side of a group stream the node has
- * closed (after a bind timeout, a denied or expired join, the stream's end)
- * before the node resets it, ms. Closing is only a half-close: without the
- * reset, a peer that never closes its side kept the stream, and its slot in
- * the core, for as long as its connection lived.
- */
-export const CLOSE_GRACE_MS = 2_000
 
 /** Receives the membership decisions the media service must enforce. */
 export interface RosterListener {
@@ -115,7 +105,7 @@ export class GroupService {
 
   private async onStream (stream: Stream, connection: Connection): Promise<void> {
     const conn = this.nextConn++
-    const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: FRAME_DEADLINE_MS, budget: this.frameBudget })
+    const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS, budget: this.frameBudget })
     const peer = connection.remotePeer.toString()
     this.conns.set(conn, framed)
     this.peers.set(conn, peer)

@@ -9,7 +9,7 @@ import { countKeyPackages, fetchKeyPackage, publishKeyPackages } from '../../src
 import type { StreamMember } from '../../src/client/stream-member.js'
 import { nodeStats, type MemberProc } from '../../src/cli/processes.js'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { REFUSED_STREAM_GRACE_MS } from '../../src/node/av-service.js'
+import { CLOSE_GRACE_MS as REFUSED_STREAM_GRACE_MS } from '../../src/node/stream-deadlines.js'
 import { DEFAULT_RELAY_CONFIG } from '../../src/relay/relay-node.js'
 import { generateIdentity } from '../../src/session/identity.js'
 import { generateKeyPackage, generateKeyPackages } from '../../src/session/key-package.js'

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { MAX_GROUP_REQUEST_FRAME } from '../../src/node/group/limits.js'
+import { DEFAULT_MAX_BYTES_PER_IDENTITY } from '../../src/node/directory-store.js'
 import * as L from '../../src/wire/limits.js'
 import { encodeGroupClientMessage } from '../../src/wire/group-messages.js'
 
@@ -56,6 +57,9 @@ describe('limits', () => {
     // A directory frame holds the largest KeyPackage (a fetch answer, or a publish of one) with its envelope.
     expect(L.MAX_DIRECTORY_FRAME).toBeGreaterThan(L.MAX_KEY_PACKAGE + 64)
     expect(L.MAX_DIRECTORY_FRAME).toBeLessThan(L.MAX_CONTROL_FRAME)
+    // Sized to the node's default per-identity KeyPackage quota plus 64 KiB of envelope
+    // (the wire cannot import the node's constant, so this pins the two together).
+    expect(L.MAX_DIRECTORY_FRAME).toBe(DEFAULT_MAX_BYTES_PER_IDENTITY + 64 * 1024)
     // The admission messages nest: a policy in its signed envelope, an invitation in a redemption.
     expect(L.MAX_SIGNED_POLICY).toBeGreaterThan(L.MAX_ADMISSION_POLICY + L.ED25519_SIGNATURE_BYTES)
     expect(L.MAX_ADMISSION_POLICY).toBeGreaterThanOrEqual((L.MAX_POLICY_ALLOW + L.MAX_POLICY_INVITERS) * 54)

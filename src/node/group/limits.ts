@@ -6,6 +6,7 @@
  * the wire layer's (src/wire/limits.ts).
  */
 import { MAX_ADDED_PER_COMMIT } from '../../wire/limits.js'
+import { OPEN_DEADLINE_MS } from '../stream-deadlines.js'
 
 /** Default wait, in ms, from the start of an epoch until EpochReady is sent without every ack. */
 export const DEFAULT_EPOCH_READY_TIMEOUT_MS = 2000
@@ -38,8 +39,8 @@ export const MAX_PENDING_JOINS_PER_IDENTITY = 16
  */
 export const DEFAULT_PENDING_JOIN_TIMEOUT_MS = 120_000
 
-/** Default time a new group stream has to send its create or join, ms. */
-export const DEFAULT_BIND_TIMEOUT_MS = 10_000
+/** Default time a new group stream has to send its create or join, ms: the node's OPEN_DEADLINE_MS. */
+export const DEFAULT_BIND_TIMEOUT_MS = OPEN_DEADLINE_MS
 
 /**
  * Default bound on the group streams one identity holds open on one node
