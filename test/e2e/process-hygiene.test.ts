@@ -16,8 +16,19 @@ import { sleep } from '../timing.js'
 
 interface Started { child: ChildProcess, lines: Array<Record<string, unknown>>, stderr: () => string }
 
+/**
+ * The environment of an operator's shell: this process's, less what an npm
+ * script or `npx -p node@22` put there (npm_config_package would make the
+ * inner npx run that package instead of fabric-node).
+ */
+function shellEnv (): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NODE_NO_WARNINGS: '1' }
+  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_')) env[k] = v
+  return env
+}
+
 function start (command: string, args: string[]): Started {
-  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } })
+  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: shellEnv() })
   const lines: Array<Record<string, unknown>> = []
   let buf = ''
   let err = ''
