@@ -54,7 +54,9 @@ class NonceState {
     requireLength('transit salt', transit.salt, TRANSIT_SALT_LENGTH)
     this.key = backend.aesGcmKey(transit.key)
     // The first 4 nonce bytes are the salt's and never change; only the tail is rewritten.
-    this.nonce = Uint8Array.from(transit.salt)
+    // From the backend: node:crypto takes its own Buffer type without a conversion per cipher.
+    this.nonce = backend.allocUnsafe(12)
+    this.nonce.set(transit.salt)
     this.view = new DataView(this.nonce.buffer, this.nonce.byteOffset, 12)
     this.saltTail = this.view.getBigUint64(4, false)
     this.saltHi = this.view.getUint32(4, false)
