@@ -11,7 +11,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric, type MetricValueWithName } from 'prom-client'
 import type { HistogramSnapshot } from '../relay/latency-histogram.js'
-import type { NodeStats } from './node.js'
+import type { NodeStats } from './node-stats.js'
 import { applyLintFixes, lintFixes } from './prometheus-lint.js'
 
 /**

@@ -22,10 +22,10 @@ import { checkNodeConfig, ConfigError, listenFailure } from './config-checks.js'
 import { lockHolder } from './data-dir-lock.js'
 import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token.js'
 import { createMetrics } from './metrics.js'
+import type { NodeStats } from './node-stats.js'
 import { KEY_PACKAGE_DB_DIR, openKeyPackageStore, type KeyPackageStore, type KeyPackageStoreOptions } from './directory-store.js'
-import { registerDirectoryService, type DirectoryCounters, type DirectoryServiceOptions } from './directory-service.js'
+import { registerDirectoryService, type DirectoryServiceOptions } from './directory-service.js'
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
-import type { GroupServiceCore } from './group-core.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from './host.js'
 import { logConnections } from './log-connections.js'
@@ -86,6 +86,8 @@ export interface NodeConfig {
   log?: Logger
 }
 
+export type { NodeStats } from './node-stats.js'
+
 /** A running node. */
 export interface NodeHandle {
   /** The node's libp2p peer id. */
@@ -108,30 +110,6 @@ export interface NodeHandle {
   stats: () => NodeStats
   /** Stops accepting, closes every stream and the store; idempotent. */
   stop: () => Promise<void>
-}
-
-/** Snapshot of a node's counters. */
-export interface NodeStats {
-  peerId: string
-  uptimeMs: number
-  memory: NodeJS.MemoryUsage
-  /** Process CPU time, µs (user and system). */
-  cpu: NodeJS.CpuUsage
-  relay: ReturnType<RelayNode['stats']>
-  av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
-  directory: DirectoryCounters
-  group: {
-    streams: Array<{ stream: string, epoch: string, committer: string, members: string[], pendingJoins: number }>
-    malformed: number
-    /** Group streams open and joins pending now, over every stream. */
-    load: { conns: number, pendingJoins: number }
-    /** Refusals by code, denied and expired joins, unbound and refused group streams. */
-    counters: GroupServiceCore['counters']
-    /** Frame bytes announced but not yet whole on group streams, the budget, and streams reset for it. */
-    framesInFlight: { bytes: number, capacity: number, refused: number }
-  }
-  /** Connections closed at open for the per-identity bound, open now, and ended in error by error name (TimeoutError: liveness). */
-  connections: { refused: number, open: number, aborted: Record<string, number> }
 }
 
 /**

@@ -1,0 +1,33 @@
+/**
+ * The shape of a node's counters snapshot (the admin API's /api/v1/stats and
+ * the source of /metrics), in a module of its own so that the node and its
+ * metrics both import it without importing each other.
+ */
+import type { RelayNode } from '../relay/relay-node.js'
+import type { AvService } from './av-service.js'
+import type { DirectoryCounters } from './directory-service.js'
+import type { GroupServiceCore } from './group-core.js'
+
+/** Snapshot of a node's counters. */
+export interface NodeStats {
+  peerId: string
+  uptimeMs: number
+  memory: NodeJS.MemoryUsage
+  /** Process CPU time, µs (user and system). */
+  cpu: NodeJS.CpuUsage
+  relay: ReturnType<RelayNode['stats']>
+  av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
+  directory: DirectoryCounters
+  group: {
+    streams: Array<{ stream: string, epoch: string, committer: string, members: string[], pendingJoins: number }>
+    malformed: number
+    /** Group streams open and joins pending now, over every stream. */
+    load: { conns: number, pendingJoins: number }
+    /** Refusals by code, denied and expired joins, unbound and refused group streams. */
+    counters: GroupServiceCore['counters']
+    /** Frame bytes announced but not yet whole on group streams, the budget, and streams reset for it. */
+    framesInFlight: { bytes: number, capacity: number, refused: number }
+  }
+  /** Connections closed at open for the per-identity bound, open now, and ended in error by error name (TimeoutError: liveness). */
+  connections: { refused: number, open: number, aborted: Record<string, number> }
+}
