@@ -22,6 +22,7 @@ import {
   decodeOpenResult, decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
   encodeOpenResult, encodePublisherNotice, encodeSubscribeOpen, toErrorCode,
 } from '../wire/messages.js'
+import type { RosterEvent } from './group-service.js'
 import { short, silentLogger, type Logger } from './log.js'
 import { CLOSE_GRACE_MS, CONTROL_FRAME_DEADLINE_MS, OPEN_DEADLINE_MS } from './stream-deadlines.js'
 import type { TrafficTap } from './traffic-tap.js'
@@ -156,8 +157,21 @@ export class AvService {
     for (const s of [...this.subscriptions.values()]) this.dropSubscription(s, new Error('node stopping'))
   }
 
+  /**
+   * The group service's roster changed (GroupService 'roster'): the relay
+   * carries the stream, clears its GOP caches when members came or went,
+   * and the removed members lose their media streams and relay state.
+   */
+  onRoster (event: RosterEvent): void {
+    const { stream, added, removed } = event
+    this.relay.openStream(stream)
+    if (added.length > 0 || removed.length > 0) this.relay.epochChanged(stream)
+    if (removed.length > 0) this.membersRemoved(stream, removed)
+    for (const identity of removed) this.relay.removeMember(stream, identity)
+  }
+
   /** Membership changed: close the media streams of members who left. */
-  membersRemoved (stream: string, identities: readonly string[]): void {
+  private membersRemoved (stream: string, identities: readonly string[]): void {
     for (const identity of identities) {
       for (const p of this.publishers) {
         if (p.stream === stream && p.identity === identity) p.framed.abort(new FabricError('NOT_MEMBER', 'removed from the stream'))
@@ -168,7 +182,7 @@ export class AvService {
     }
   }
 
-  /** The stream ended: close all its media streams. */
+  /** The stream ended (GroupService 'streamClosed', or its upstream pull ended): close all its media streams. */
   streamClosed (stream: string): void {
     for (const p of this.publishers) if (p.stream === stream) p.framed.abort(new FabricError('NOT_FOUND', 'stream closed'))
     for (const s of [...this.subscriptions.values()]) {

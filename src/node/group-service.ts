@@ -8,7 +8,12 @@
  * CONTROL_FRAME_DEADLINE_MS (stream-deadlines.ts) of its first byte, so a
  * peer that parks half-frames on many streams holds neither memory nor
  * streams for long.
+ *
+ * Events (EventEmitter, GroupServiceEvents): 'roster' (RosterEvent) and
+ * 'streamClosed' (StreamClosedEvent), the membership decisions the media
+ * service enforces, emitted synchronously in the order the core decides them.
  */
+import { EventEmitter } from 'node:events'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isFabricError } from '../errors.js'
 import { FrameBudget } from '../dispatch/frame-budget.js'
@@ -30,10 +35,30 @@ const TICK_MS = 200
 /** Group streams one connection may have open at once (libp2p's per-connection stream bound). */
 export const MAX_GROUP_STREAMS_PER_CONNECTION = 32
 
-/** Receives the membership decisions the media service must enforce. */
-export interface RosterListener {
-  roster: (stream: StreamKey, epoch: bigint, members: readonly string[], added: readonly string[], removed: readonly string[], leaves: ReadonlyMap<string, number>) => void
-  streamClosed: (stream: StreamKey) => void
+/** The membership of a stream changed: it was created, or a Commit was accepted (the core's `roster` action). */
+export interface RosterEvent {
+  readonly stream: StreamKey
+  /** The new epoch (0 for a stream just created). */
+  readonly epoch: bigint
+  /** Member identities in roster order, committer first. */
+  readonly members: readonly string[]
+  readonly added: readonly string[]
+  readonly removed: readonly string[]
+  /** Each member's MLS leaf index. */
+  readonly leaves: ReadonlyMap<string, number>
+}
+
+/** A stream no longer exists (the core's `streamClosed` action). */
+export interface StreamClosedEvent {
+  readonly stream: StreamKey
+}
+
+/** The events of GroupService: the membership decisions the media service must enforce. */
+export interface GroupServiceEvents {
+  /** The membership of a stream changed. */
+  roster: [event: RosterEvent]
+  /** A stream ended. */
+  streamClosed: [event: StreamClosedEvent]
 }
 
 /** Options of the group service: the core's bounds and timeouts (inspectCommit is the node's). */
@@ -49,14 +74,13 @@ export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'
   inFlightFrameBytes?: number
 }
 
-export class GroupService {
+export class GroupService extends EventEmitter<GroupServiceEvents> {
   readonly core: GroupServiceCore
   /** The budget of frames under way that every group stream shares (its `refused` counts resets). */
   readonly frameBudget: FrameBudget
   /** Frames refused as malformed, across all members. */
   malformed = 0
   private readonly libp2p: Libp2p
-  private readonly listener: RosterListener
   private readonly conns = new Map<number, FramedStream>()
   /** The authenticated peer of each conn, for log lines. */
   private readonly peers = new Map<number, string>()
@@ -64,9 +88,9 @@ export class GroupService {
   private nextConn = 1
   private ticker: NodeJS.Timeout | undefined
 
-  constructor (libp2p: Libp2p, listener: RosterListener, opts: GroupServiceShellOptions = {}) {
+  constructor (libp2p: Libp2p, opts: GroupServiceShellOptions = {}) {
+    super()
     this.libp2p = libp2p
-    this.listener = listener
     const { inFlightFrameBytes, log, ...core } = opts
     this.log = log ?? silentLogger()
     this.core = new GroupServiceCore({ ...core, inspectCommit })
@@ -151,10 +175,10 @@ export class GroupService {
           this.conns.get(a.conn)?.closeOrReset(CLOSE_GRACE_MS)
           break
         case 'roster':
-          this.listener.roster(a.stream, a.epoch, a.members, a.added, a.removed, a.leaves)
+          this.emit('roster', { stream: a.stream, epoch: a.epoch, members: a.members, added: a.added, removed: a.removed, leaves: a.leaves })
           break
         case 'streamClosed':
-          this.listener.streamClosed(a.stream)
+          this.emit('streamClosed', { stream: a.stream })
           break
       }
     }

@@ -149,17 +149,11 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const relay = new RelayNode(config.relay)
-  let av: AvService | undefined
-  const group = new GroupService(libp2p, {
-    roster: (stream, _epoch, _members, added, removed, _leaves) => {
-      relay.openStream(stream)
-      if (added.length > 0 || removed.length > 0) relay.epochChanged(stream)
-      if (removed.length > 0) av?.membersRemoved(stream, removed)
-      for (const identity of removed) relay.removeMember(stream, identity)
-    },
-    streamClosed: (stream) => { av?.streamClosed(stream) },
-  }, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
-  av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream), log: log.child({ component: 'media' }) })
+  const group = new GroupService(libp2p, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
+  const av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream), log: log.child({ component: 'media' }) })
+  // The media service enforces the group service's membership decisions (before group.start, so none is missed).
+  group.on('roster', (event) => { av.onRoster(event) })
+  group.on('streamClosed', (event) => { av.streamClosed(event.stream) })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
   const directory = await registerDirectoryService(libp2p, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
