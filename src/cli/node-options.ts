@@ -59,6 +59,8 @@ export interface NodeOption {
   readonly defaultText?: string
   /** For `choice`: the accepted values. */
   readonly choices?: readonly string[]
+  /** For `int`: the largest value the node can honour (a bound of the protocol). */
+  readonly max?: number
   /** Checks one string value (each element of a list). @returns the problem, or undefined */
   readonly check?: (s: string) => string | undefined
   /** Writes the value into a NodeConfig (options handled together, such as data-dir and ephemeral, have none). */
@@ -98,7 +100,7 @@ const BASE_OPTIONS: readonly NodeOption[] = [
 export const NODE_OPTIONS: readonly NodeOption[] = [
   ...BASE_OPTIONS,
   ...QUOTA_OPTIONS.map((q): NodeOption => ({
-    flag: q.flag, type: 'int', arg: 'N', help: q.help, defaultValue: q.defaultValue, apply: (c, v) => { q.apply(c, v as number) },
+    flag: q.flag, type: 'int', arg: 'N', help: q.help, defaultValue: q.defaultValue, max: q.max, apply: (c, v) => { q.apply(c, v as number) },
   })),
 ]
 
@@ -432,6 +434,9 @@ function checked (s: Setting): Setting {
   const o = s.option
   if (o.type === 'choice' && !o.choices!.includes(s.value as string)) {
     throw new ConfigError(s.name, `expected ${expected(o)}, got ${JSON.stringify(s.value)}`, s.file)
+  }
+  if (o.type === 'int' && o.max !== undefined && (s.value as number) > o.max) {
+    throw new ConfigError(s.name, `expected at most ${o.max} (a bound of the protocol, protocol/limits.md), got ${String(s.value)}`, s.file)
   }
   if (o.check !== undefined) {
     for (const v of typeof s.value === 'string' ? [s.value] : Array.isArray(s.value) ? s.value : []) {

@@ -17,6 +17,7 @@ import {
 import { NODE_LIVENESS_TIMEOUT_MS } from '../node/host.js'
 import type { NodeConfig } from '../node/node.js'
 import { DEFAULT_RELAY_CONFIG } from '../relay/relay-node.js'
+import { MAX_ADDED_PER_COMMIT, MAX_ROSTER } from '../wire/limits.js'
 
 /** One numeric node option. */
 export interface QuotaOption {
@@ -25,6 +26,8 @@ export interface QuotaOption {
   /** What it bounds, for --help and the operator guide. */
   readonly help: string
   readonly defaultValue: number
+  /** The largest value the node honours, when a protocol bound caps it (the core refuses more at start). */
+  readonly max?: number
   /** Writes `value` into `config`. */
   readonly apply: (config: NodeConfig, value: number) => void
 }
@@ -39,11 +42,11 @@ export const QUOTA_OPTIONS: readonly QuotaOption[] = [
   { flag: 'liveness-timeout-ms', help: 'a peer that leaves a liveness ping unanswered this long is cut', defaultValue: NODE_LIVENESS_TIMEOUT_MS, apply: (c, v) => { c.livenessTimeoutMs = v } },
   { flag: 'max-streams', help: 'streams the node hosts at once', defaultValue: MAX_STREAMS_PER_NODE, apply: group('maxStreams') },
   { flag: 'max-streams-per-identity', help: 'streams one identity owns at once', defaultValue: MAX_STREAMS_PER_IDENTITY, apply: group('maxStreamsPerIdentity') },
-  { flag: 'max-pending-joins', help: 'joins waiting for the committer, per stream', defaultValue: MAX_PENDING_JOINERS_PER_STREAM, apply: group('maxPendingJoiners') },
+  { flag: 'max-pending-joins', help: 'joins waiting for the committer, per stream', defaultValue: MAX_PENDING_JOINERS_PER_STREAM, max: MAX_ADDED_PER_COMMIT, apply: group('maxPendingJoiners') },
   { flag: 'max-pending-joins-per-identity', help: 'joins one identity has waiting, over all streams', defaultValue: MAX_PENDING_JOINS_PER_IDENTITY, apply: group('maxPendingJoinsPerIdentity') },
   { flag: 'pending-join-timeout-ms', help: 'a join the committer has not answered expires after this long', defaultValue: DEFAULT_PENDING_JOIN_TIMEOUT_MS, apply: group('pendingJoinTimeoutMs') },
   { flag: 'max-group-streams-per-identity', help: 'group streams one identity holds open', defaultValue: MAX_GROUP_STREAMS_PER_IDENTITY, apply: group('maxGroupStreamsPerIdentity') },
-  { flag: 'max-members', help: 'members of one stream', defaultValue: MAX_MEMBERS_PER_STREAM, apply: group('maxMembers') },
+  { flag: 'max-members', help: 'members of one stream', defaultValue: MAX_MEMBERS_PER_STREAM, max: MAX_ROSTER, apply: group('maxMembers') },
   { flag: 'group-frame-bytes-in-flight', help: 'bytes of group frames under way over all streams', defaultValue: DEFAULT_IN_FLIGHT_FRAME_BYTES, apply: group('inFlightFrameBytes') },
   { flag: 'directory-max-per-identity', help: 'one-use KeyPackages stored per identity', defaultValue: DEFAULT_MAX_KEY_PACKAGES_PER_IDENTITY, apply: directory('maxPerIdentity') },
   { flag: 'directory-bytes-per-identity', help: 'KeyPackage bytes stored per identity', defaultValue: DEFAULT_MAX_BYTES_PER_IDENTITY, apply: directory('maxBytesPerIdentity') },

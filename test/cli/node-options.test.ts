@@ -47,7 +47,7 @@ function valueOf (o: NodeOption): fc.Arbitrary<OptionValue> {
     case 'data-dir': case 'traffic-capture': return fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z0-9]{1,8}){0,2}$/)
     default:
       if (o.type === 'choice') return fc.constantFrom(...o.choices!)
-      if (o.type === 'int') return fc.integer({ min: 1, max: 2 ** 40 })
+      if (o.type === 'int') return fc.integer({ min: 1, max: o.max ?? 2 ** 40 })
       if (o.type === 'boolean') return fc.boolean()
       throw new Error(`no generator for --${o.flag}`)
   }
@@ -155,6 +155,15 @@ describe('precedence', () => {
     expect(run([], { FABRIC_NO_ADMIN: 'yes' }, 'admin: 127.0.0.1:1\n').config.admin).toBe(false)
     expect(() => run(['--no-admin', '--admin', '127.0.0.1:1'], {}, '')).toThrow('--no-admin: excludes --admin; give one of them')
     expect(() => run([], {}, 'ephemeral: true\ndataDir: /x\n')).toThrow('f.yaml: ephemeral: excludes dataDir')
+  })
+
+  it('a quota above the protocol bound it stands for is refused from any source, naming it; the bound itself is accepted', () => {
+    const run = (argv: string[], env: Record<string, string>, text: string): ResolvedNodeOptions =>
+      resolveNodeOptions({ args: parseNodeArgs(['start', ...argv]), env, file: { name: 'f.yaml', text }, context: CONTEXT })
+    expect(() => run(['--max-pending-joins', '257'], {}, '')).toThrow('--max-pending-joins: expected at most 256 (a bound of the protocol, protocol/limits.md), got 257')
+    expect(() => run([], { FABRIC_MAX_MEMBERS: '10001' }, '')).toThrow('FABRIC_MAX_MEMBERS: expected at most 10000')
+    expect(() => run([], {}, 'maxPendingJoins: 1000\n')).toThrow('f.yaml: maxPendingJoins: expected at most 256')
+    expect(run(['--max-pending-joins', '256'], {}, '').config.group?.maxPendingJoiners).toBe(256)
   })
 })
 
