@@ -20,7 +20,7 @@ import { clipErrorText } from '../wire/message-codec.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
 import {
   decodeOpenResult, decodePublishOpen, decodeSubscribeOpen, decodeSubscriberNotice,
-  encodeOpenResult, encodePublisherNotice, encodeSubscribeOpen, toErrorCode,
+  encodeOpenResult, encodePublisherNotice, encodeSubscribeOpen, encodeSubscriberNotice, toErrorCode,
 } from '../wire/messages.js'
 import type { RosterEvent } from './group-service.js'
 import { short, silentLogger, type Logger } from './log.js'
@@ -47,6 +47,17 @@ export const MEDIA_FRAME_DEADLINE_MS = 30_000
  * subscriptions over one connection.
  */
 export const MAX_MEDIA_STREAMS_PER_CONNECTION = 1024
+
+/**
+ * A keyframe request for `track` as the stream to its publisher carries it:
+ * a PublisherNotice on a member's publish stream, and a SubscriberNotice on
+ * the subscribe stream to the upstream node, of which this node is a
+ * subscriber (protocol/control.md section 4.2).
+ */
+export function keyframeRequestFrame (toUpstream: boolean, track: number): Uint8Array {
+  const notice = { keyframeRequest: { track } }
+  return toUpstream ? encodeSubscriberNotice(notice) : encodePublisherNotice(notice)
+}
 
 /** Counters of the media service beyond RelayNode's own. */
 export interface AvCounters {
@@ -439,7 +450,7 @@ export class AvService {
     for (const p of this.publishers) {
       if (p.stream !== r.stream || (r.publisher !== undefined && p.identity !== r.publisher)) continue
       try {
-        p.framed.write(encodePublisherNotice({ keyframeRequest: { track: r.track } }))
+        p.framed.write(keyframeRequestFrame(p.upstream, r.track))
         this.counters.keyframeRequestsSent++
       } catch {}
     }
