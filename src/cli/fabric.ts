@@ -22,6 +22,7 @@
  */
 import '../polyfill.js'
 import { createHash } from 'node:crypto'
+import { appendFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -182,15 +183,18 @@ async function main (argv: string[]): Promise<void> {
   }
   const identity = values.identity === undefined ? undefined : (await loadOrCreateIdentity(values.identity)).identity
   const client = await FabricClient.connect({ node: values.node, identity })
+  // --key-log: the member hands each epoch key's line out; the file is this tool's.
+  const keyLogPath = values['key-log']
+  const keyLog = keyLogPath === undefined ? undefined : (line: string): void => { appendFileSync(keyLogPath, line) }
   const requestedAt = Date.now()
   let member: StreamMember
   try {
     member = values.create === true
       ? await client.createStream(values.stream!, {
-        keyLogFile: values['key-log'],
+        keyLog,
         admission: { admission: values.open === true ? 'open' : 'closed', allow: values.allow, inviters: values.inviter, knock: values.knock === true },
       })
-      : await client.joinStream(values.stream, { keyLogFile: values['key-log'], owner: values.owner, invitation: values.invite })
+      : await client.joinStream(values.stream, { keyLog, owner: values.owner, invitation: values.invite })
   } catch (err) {
     await client.close()
     if (!isFabricError(err)) throw err

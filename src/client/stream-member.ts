@@ -28,7 +28,6 @@
  * emitted for remote input: bad frames are counted in `stats()`.
  */
 import { EventEmitter } from 'node:events'
-import { appendFileSync } from 'node:fs'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, MalformedError } from '../errors.js'
@@ -37,6 +36,7 @@ import { AvSession, type CommitOutcome, type PendingCommit, type SessionInvitati
 import type { MemberIdentity } from '../session/identity.js'
 import { streamKey, streamTag, validateStreamName, type StreamKey } from '../wire/stream-tag.js'
 import { toErrorCode } from '../wire/error-codes.js'
+import { toHex } from '../wire/text.js'
 import type { GroupServerMessage } from '../wire/pb/group.js'
 import { Committer, type KnockRequest } from './committer.js'
 import { fetchKeyPackage } from './directory-client.js'
@@ -65,8 +65,13 @@ export interface MemberContext {
 export interface MemberOptions {
   /** Committer: how long join requests wait to share one Commit, ms. */
   batchWindowMs?: number
-  /** Append "identity epoch base-key-hex" lines here for every epoch key (debugging and audits, like SSLKEYLOGFILE). */
-  keyLogFile?: string
+  /**
+   * Called with one "identity epoch base-key-hex\n" line for every epoch
+   * key (debugging and audits, like SSLKEYLOGFILE); where it goes is the
+   * caller's (`fabric join --key-log FILE` appends to a file). The member
+   * does no file I/O itself. Never set it in production: it hands out keys.
+   */
+  keyLog?: (line: string) => void
   /**
    * When this member's tracks move to a new epoch's key:
    * - 'immediate' (default): as soon as this member is in the new epoch.
@@ -551,10 +556,10 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   }
 
   private logKey (): void {
-    const file = this.opts.keyLogFile
-    if (file === undefined || this.session.removed) return
+    const keyLog = this.opts.keyLog
+    if (keyLog === undefined || this.session.removed) return
     const cur = this.session.keyRing.current()
-    if (cur !== undefined) appendFileSync(file, `${this.identity} ${cur.epoch} ${Buffer.from(cur.baseKey).toString('hex')}\n`)
+    if (cur !== undefined) keyLog(`${this.identity} ${cur.epoch} ${toHex(cur.baseKey)}\n`)
   }
 }
 
