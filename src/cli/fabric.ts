@@ -37,6 +37,7 @@ import { versionText } from './version.js'
 import type { ReceivedFrame } from '../client/frame-decryptor.js'
 import type { MemberStats, StreamMember } from '../client/stream-member.js'
 import type { TrackPublisher } from '../client/track-publisher.js'
+import { TrackContext } from '../wire/track.js'
 import { ClipSource } from '../media/clip-source.js'
 import { ClipFileError, IvfFileWriter, readVp8Clip, vp8ConvertCommand } from '../media/ivf-file.js'
 import type { IvfHeader } from '../media/ivf.js'
@@ -382,7 +383,8 @@ function short (peerId: string): string {
   return peerId.slice(-6)
 }
 
-const CONTEXTS: Record<number, string> = { 0: 'video', 1: 'audio', 2: 'screen' }
+/** Track kind names by context value (TrackContext, read backwards). */
+const CONTEXTS: Record<number, string> = Object.fromEntries(Object.entries(TrackContext).map(([name, value]) => [value, name]))
 
 const REASONS: Record<string, string> = {
   duration: 'the --duration ran out',

@@ -4,8 +4,9 @@
  * path: one OpenSSL context per call (node cannot rekey a context), one
  * output allocation for the sealed bytes, inputs passed as views, never copied.
  */
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { AuthenticationError } from '../../errors.js'
+import { GCM_TAG_LENGTH } from '../../crypto/backend.js'
 import { checkKeyAndNonce, type Aead, type AeadAlgorithm, type AesCtrHmacAlgorithm, type AesGcmAlgorithm } from '../../crypto/aead.js'
 import { plainView } from '../../crypto/bytes.js'
 import { ctrHmacAuthHead, ctrInitialCounter, splitCtrHmacKey } from '../../crypto/ctr-hmac.js'
@@ -54,19 +55,28 @@ class NodeAesGcm implements Aead {
 
   open (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
     checkKeyAndNonce(this.algorithm, key, nonce)
-    if (sealed.byteLength < 16) throw new AuthenticationError('sealed input is shorter than the tag')
-    const split = sealed.byteLength - 16
-    const decipher = createDecipheriv(this.cipherName, key, nonce, { authTagLength: 16 })
-    if (aad.byteLength > 0) decipher.setAAD(aad)
-    decipher.setAuthTag(sealed.subarray(split))
-    const plaintext = decipher.update(sealed.subarray(0, split))
-    try {
-      decipher.final()
-    } catch (cause) {
-      throw new AuthenticationError(undefined, { cause })
-    }
-    return plainView(plaintext)
+    return openGcm(this.cipherName, key, nonce, aad, sealed)
   }
+}
+
+/**
+ * Opens `sealed` (ciphertext || 16-byte tag) with AES-GCM on node:crypto;
+ * the nonce and key lengths are the caller's to check.
+ * @throws AuthenticationError when the input is shorter than the tag or does not verify
+ */
+export function openGcm (cipherName: 'aes-128-gcm' | 'aes-256-gcm', key: Uint8Array | KeyObject, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  if (sealed.byteLength < GCM_TAG_LENGTH) throw new AuthenticationError('sealed input is shorter than the tag')
+  const split = sealed.byteLength - GCM_TAG_LENGTH
+  const decipher = createDecipheriv(cipherName, key, nonce, { authTagLength: GCM_TAG_LENGTH })
+  if (aad.byteLength > 0) decipher.setAAD(aad)
+  decipher.setAuthTag(sealed.subarray(split))
+  const plaintext = decipher.update(sealed.subarray(0, split))
+  try {
+    decipher.final()
+  } catch (cause) {
+    throw new AuthenticationError(undefined, { cause })
+  }
+  return plainView(plaintext)
 }
 
 class NodeAesCtrHmac implements Aead {

@@ -3,13 +3,13 @@
  * and the Node client's media path; OpenSSL's AES is about 10x noble's).
  * Lives outside src/crypto so the browser core never imports node:crypto.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, randomBytes, KeyObject } from 'node:crypto'
-import { AuthenticationError, MalformedError } from '../../errors.js'
+import { createCipheriv, createHash, createHmac, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, randomBytes, KeyObject } from 'node:crypto'
+import { MalformedError } from '../../errors.js'
 import { X25519_PUBLIC_KEY_LENGTH } from '../../wire/limits.js'
-import { aeadCache, GCM_TAG_LENGTH, type AesGcmKey, type CryptoBackend, type GcmDetached, type X25519KeyPair, type X25519PrivateKey } from '../../crypto/backend.js'
+import { aeadCache, type AesGcmKey, type CryptoBackend, type GcmDetached, type X25519KeyPair, type X25519PrivateKey } from '../../crypto/backend.js'
 import { plainView } from '../../crypto/bytes.js'
 import type { HashName } from '../../crypto/hash.js'
-import { createNodeAead } from './aead-node.js'
+import { createNodeAead, openGcm } from './aead-node.js'
 import { ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.js'
 import { hkdfExpand, hkdfExtract } from './hkdf.js'
 
@@ -57,18 +57,7 @@ class NodeGcmKey implements AesGcmKey {
 
   open (nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
     checkNonce(nonce)
-    if (sealed.byteLength < GCM_TAG_LENGTH) throw new AuthenticationError('sealed input is shorter than the tag')
-    const tagAt = sealed.byteLength - GCM_TAG_LENGTH
-    const decipher = createDecipheriv(this.cipherName, this.key, nonce, { authTagLength: GCM_TAG_LENGTH })
-    decipher.setAAD(aad)
-    decipher.setAuthTag(sealed.subarray(tagAt))
-    const plaintext = decipher.update(sealed.subarray(0, tagAt))
-    try {
-      decipher.final()
-    } catch (cause) {
-      throw new AuthenticationError(undefined, { cause })
-    }
-    return plainView(plaintext)
+    return openGcm(this.cipherName, this.key, nonce, aad, sealed)
   }
 }
 
