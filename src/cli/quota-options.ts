@@ -4,7 +4,7 @@
  * constant, so the help text never drifts from the code) and where it goes
  * in NodeConfig. docs/operator.md lists the same table.
  */
-import { DEFAULT_IN_FLIGHT_FRAME_BYTES } from '../dispatch/frame-budget.js'
+import { DEFAULT_IN_FLIGHT_FRAME_BYTES } from '../transport/frame-budget.js'
 import { MAX_CONNECTIONS_PER_IDENTITY } from '../node/connection-quota.js'
 import {
   DEFAULT_MAX_BYTES_PER_IDENTITY, DEFAULT_MAX_KEY_PACKAGES_PER_IDENTITY, DEFAULT_MAX_TOTAL_BYTES,

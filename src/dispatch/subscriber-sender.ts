@@ -1,13 +1,13 @@
 /**
  * Sender task of one subscriber: moves the frames its relay queue holds onto
- * its libp2p stream. Woken synchronously by the forward path (which never
+ * its channel (src/transport/channel.ts). Woken synchronously by the forward path (which never
  * awaits), it runs on the next turn of the event loop, writes everything
  * queued as one coalesced transport write, and when the stream reports
  * back-pressure waits for 'drain' while the relay queue (bounded, with the
  * drop policy) absorbs the backlog. A stalled subscriber therefore costs the
  * others nothing.
  */
-import type { FramedStream } from './framed-stream.js'
+import type { FrameChannel } from '../transport/channel.js'
 import type { WireFrame } from '../wire/framing.js'
 
 export type { WireFrame }
@@ -24,7 +24,7 @@ export const DEFAULT_BATCH_BYTES = 256 * 1024
 export const TRANSPORT_LOW_WATER_BYTES = 64 * 1024
 
 export class SubscriberSender {
-  private readonly framed: FramedStream
+  private readonly framed: FrameChannel
   private readonly take: (maxBytes: number) => WireFrame[]
   private readonly onFailed: (err: Error) => void
   private readonly batchBytes: number
@@ -42,7 +42,7 @@ export class SubscriberSender {
    * @param onFailed called once when the stream fails; the task stops
    * @param batchBytes largest batch of frames taken per write, bytes
    */
-  constructor (framed: FramedStream, take: (maxBytes: number) => WireFrame[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES) {
+  constructor (framed: FrameChannel, take: (maxBytes: number) => WireFrame[], onFailed: (err: Error) => void, batchBytes = DEFAULT_BATCH_BYTES) {
     this.framed = framed
     this.take = take
     this.onFailed = onFailed
@@ -68,7 +68,7 @@ export class SubscriberSender {
   private async loop (): Promise<void> {
     try {
       while (!this.stopped) {
-        if (this.framed.stream.writeBufferLength > TRANSPORT_LOW_WATER_BYTES || this.framed.stream.writableNeedsDrain) {
+        if (this.framed.bufferedBytes > TRANSPORT_LOW_WATER_BYTES || this.framed.needsDrain) {
           this.drainWaits++
           await this.framed.drained(TRANSPORT_LOW_WATER_BYTES)
           continue

@@ -12,9 +12,8 @@
  * member's KeyPackages; a count only to the identity itself. Expired
  * KeyPackages are purged on a timer (protocol/control.md section 2).
  */
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { FabricError, isFabricError } from '../errors.js'
-import { FramedStream } from '../dispatch/framed-stream.js'
+import type { ChannelListener, FrameChannel } from '../transport/channel.js'
 import { inspectKeyPackage } from '../session/inspect.js'
 import { MAX_DIRECTORY_FRAME } from '../wire/limits.js'
 import { clipErrorText } from '../wire/message-codec.js'
@@ -154,24 +153,25 @@ export interface DirectoryService {
  * unexpected); a handler never throws, and a bad stream affects no other
  * stream.
  *
- * @throws what libp2p.handle throws (e.g. the protocol is already handled)
+ * @throws what the listener throws (e.g. the protocol is already served)
  * @throws RangeError when maxExtensionBytes or purgeIntervalMs is not a non-negative integer
  */
 export async function registerDirectoryService (
-  libp2p: Pick<Libp2p, 'handle' | 'unhandle'>,
+  listener: ChannelListener,
   store: KeyPackageStore,
   options: DirectoryServiceOptions = {},
 ): Promise<DirectoryService> {
   const service = new DirectoryHandler(store, options)
-  await libp2p.handle(DIRECTORY_PROTOCOL, (stream, connection) => { service.accept(stream, connection) }, {
-    maxInboundStreams: options.maxInboundStreams ?? DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS,
+  // Sized to the largest publish the quotas allow, not to MAX_CONTROL_FRAME (wire/limits.ts).
+  await listener.listen(DIRECTORY_PROTOCOL, (channel) => { service.accept(channel) }, { maxFrameLength: MAX_DIRECTORY_FRAME }, {
+    maxInboundChannels: options.maxInboundStreams ?? DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS,
   })
   service.startPurging()
   return {
     counters: service.counters,
     purgeExpired: async () => await service.purge(),
     unregister: async () => {
-      await libp2p.unhandle(DIRECTORY_PROTOCOL)
+      await listener.unlisten(DIRECTORY_PROTOCOL)
       await service.stop()
     },
   }
@@ -188,7 +188,7 @@ class DirectoryHandler {
   private readonly onInternalError: (err: unknown) => void
   private readonly log: Logger
   private readonly purgeIntervalMs: number
-  private readonly active = new Map<Stream, Promise<void>>()
+  private readonly active = new Map<FrameChannel, Promise<void>>()
   private purgeTimer: NodeJS.Timeout | undefined
   private purging: Promise<number> | undefined
   private stopped = false
@@ -233,10 +233,10 @@ class DirectoryHandler {
     return await this.purging
   }
 
-  accept (stream: Stream, connection: Connection): void {
-    const done = this.serveStream(stream, connection.remotePeer.toString())
-      .finally(() => { this.active.delete(stream) })
-    this.active.set(stream, done)
+  accept (channel: FrameChannel): void {
+    const done = this.serveStream(channel, channel.remotePeer)
+      .finally(() => { this.active.delete(channel) })
+    this.active.set(channel, done)
   }
 
   async stop (): Promise<void> {
@@ -247,9 +247,7 @@ class DirectoryHandler {
     await this.purging
   }
 
-  private async serveStream (stream: Stream, remotePeer: string): Promise<void> {
-    // Sized to the largest publish the quotas allow, not to MAX_CONTROL_FRAME (wire/limits.ts).
-    const framed = new FramedStream(stream, MAX_DIRECTORY_FRAME)
+  private async serveStream (framed: FrameChannel, remotePeer: string): Promise<void> {
     let response: Reply
     try {
       let request: DirectoryRequest
@@ -267,7 +265,7 @@ class DirectoryHandler {
       }
       response = await this.serve(request, remotePeer)
     } catch (err) {
-      if (!isFabricError(err) && stream.status !== 'open') {
+      if (!isFabricError(err) && !framed.isOpen) {
         this.counters.streamErrors++
         return
       }
@@ -371,18 +369,15 @@ class DirectoryHandler {
    * its side open past the read timeout is reset, so a stream slot is never
    * held forever.
    */
-  private async closeGracefully (framed: FramedStream): Promise<void> {
+  private async closeGracefully (framed: FrameChannel): Promise<void> {
     await framed.close()
-    const stream = framed.stream
-    if (stream.status !== 'open') return
+    if (!framed.isOpen) return
     await new Promise<void>(resolve => {
-      const onClose = (): void => { clearTimeout(timer); resolve() }
       const timer = setTimeout(() => {
-        stream.removeEventListener('close', onClose)
-        stream.abort(new FabricError('TIMEOUT', 'peer kept the directory stream open'))
+        framed.abort(new FabricError('TIMEOUT', 'peer kept the directory stream open'))
         resolve()
       }, this.readTimeoutMs)
-      stream.addEventListener('close', onClose, { once: true })
+      framed.onClose(() => { clearTimeout(timer); resolve() })
     })
   }
 }

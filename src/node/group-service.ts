@@ -1,7 +1,7 @@
 /**
  * Group service shell (/fabric/group/1): feeds the sans-IO GroupServiceCore
- * with stream events and carries out its actions. One framed libp2p stream
- * per member per fabric stream; a malformed frame gets an error reply and
+ * with channel events and carries out its actions. One channel (the
+ * transport seam, src/transport/channel.ts) per member per fabric stream; a malformed frame gets an error reply and
  * the stream carries on (framing is intact); a framing error closes only
  * that member's stream. Each stream's frame bound is the one its role needs
  * (the core's frameBoundOf), and a frame must arrive whole within
@@ -14,10 +14,9 @@
  * service enforces, emitted synchronously in the order the core decides them.
  */
 import { EventEmitter } from 'node:events'
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isFabricError } from '../errors.js'
-import { FrameBudget } from '../dispatch/frame-budget.js'
-import { FramedStream } from '../dispatch/framed-stream.js'
+import { FrameBudget } from '../transport/frame-budget.js'
+import type { ChannelListener, FrameChannel } from '../transport/channel.js'
 import { inspectCommit } from '../session/inspect.js'
 import { clipErrorText } from '../wire/message-codec.js'
 import type { GroupClientMessage } from '../wire/pb/group.js'
@@ -80,17 +79,18 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
   readonly frameBudget: FrameBudget
   /** Frames refused as malformed, across all members. */
   malformed = 0
-  private readonly libp2p: Libp2p
-  private readonly conns = new Map<number, FramedStream>()
+  private readonly listener: ChannelListener
+  private readonly conns = new Map<number, FrameChannel>()
   /** The authenticated peer of each conn, for log lines. */
   private readonly peers = new Map<number, string>()
   private readonly log: Logger
   private nextConn = 1
   private ticker: NodeJS.Timeout | undefined
 
-  constructor (libp2p: Libp2p, opts: GroupServiceShellOptions = {}) {
+  /** @param listener where members open their group channels (the node's transport) */
+  constructor (listener: ChannelListener, opts: GroupServiceShellOptions = {}) {
     super()
-    this.libp2p = libp2p
+    this.listener = listener
     const { inFlightFrameBytes, log, ...core } = opts
     this.log = log ?? silentLogger()
     this.core = new GroupServiceCore({ ...core, inspectCommit })
@@ -99,9 +99,11 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
 
   /** Registers the protocol handler and starts the tick timer. */
   async start (): Promise<void> {
-    await this.libp2p.handle(GROUP_PROTOCOL, (stream, connection) => { void this.onStream(stream, connection) }, {
-      maxInboundStreams: MAX_GROUP_STREAMS_PER_CONNECTION,
-    })
+    await this.listener.listen(GROUP_PROTOCOL, (channel) => { void this.onChannel(channel) }, {
+      maxFrameLength: MAX_GROUP_REQUEST_FRAME,
+      frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS,
+      budget: this.frameBudget,
+    }, { maxInboundChannels: MAX_GROUP_STREAMS_PER_CONNECTION })
     this.ticker = setInterval(() => { this.run(this.core.handle({ kind: 'tick' }, Date.now())) }, TICK_MS)
     this.ticker.unref()
   }
@@ -109,7 +111,7 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
   /** Stops the handler and timer and closes every group stream. */
   async stop (): Promise<void> {
     if (this.ticker !== undefined) clearInterval(this.ticker)
-    await this.libp2p.unhandle(GROUP_PROTOCOL)
+    await this.listener.unlisten(GROUP_PROTOCOL)
     for (const f of this.conns.values()) f.abort(new Error('node stopping'))
     this.conns.clear()
   }
@@ -127,10 +129,9 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
     return this.core.leafIndexOf(stream, identity)
   }
 
-  private async onStream (stream: Stream, connection: Connection): Promise<void> {
+  private async onChannel (framed: FrameChannel): Promise<void> {
     const conn = this.nextConn++
-    const framed = new FramedStream(stream, MAX_GROUP_REQUEST_FRAME, { frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS, budget: this.frameBudget })
-    const peer = connection.remotePeer.toString()
+    const peer = framed.remotePeer
     this.conns.set(conn, framed)
     this.peers.set(conn, peer)
     this.run(this.core.handle({ kind: 'opened', conn, peer }, Date.now()))

@@ -28,6 +28,7 @@ import { registerDirectoryService, type DirectoryServiceOptions } from './direct
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from './host.js'
+import { libp2pListener } from '../transport/libp2p/listener.js'
 import { logConnections } from './log-connections.js'
 import { silentLogger, type Logger } from './log.js'
 import { TrafficTap } from './traffic-tap.js'
@@ -149,13 +150,14 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const relay = new RelayNode(config.relay)
-  const group = new GroupService(libp2p, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
+  const listener = libp2pListener(libp2p)
+  const group = new GroupService(listener, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
   const av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream), log: log.child({ component: 'media' }) })
   // The media service enforces the group service's membership decisions (before group.start, so none is missed).
   group.on('roster', (event) => { av.onRoster(event) })
   group.on('streamClosed', (event) => { av.streamClosed(event.stream) })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
-  const directory = await registerDirectoryService(libp2p, store, {
+  const directory = await registerDirectoryService(listener, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
     maxExtensionBytes: config.directory?.maxExtensionBytes,
     log: log.child({ component: 'directory' }),

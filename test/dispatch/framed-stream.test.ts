@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FrameBudget } from '../../src/dispatch/frame-budget.js'
+import { FrameBudget } from '../../src/transport/frame-budget.js'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
 import { FabricError, TooLargeError } from '../../src/errors.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js'

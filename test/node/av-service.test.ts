@@ -8,6 +8,7 @@
  * sees the member's identity), carrying hand-made chunks: the relay reads
  * clear metadata only, so the SFrame part is filler.
  */
+import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -64,7 +65,7 @@ async function startMediaNode (): Promise<MediaNode> {
   let store: KeyPackageStore | undefined
   let directory: DirectoryService | undefined
   const relay = new RelayNode()
-  const group = new GroupService(libp2p)
+  const group = new GroupService(libp2pListener(libp2p))
   const av = new AvService(libp2p, relay, group)
   group.on('roster', (event) => { av.onRoster(event) })
   group.on('streamClosed', (event) => { av.streamClosed(event.stream) })
@@ -77,7 +78,7 @@ async function startMediaNode (): Promise<MediaNode> {
   }
   try {
     store = await openKeyPackageStore()
-    directory = await registerDirectoryService(libp2p, store, { authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity) })
+    directory = await registerDirectoryService(libp2pListener(libp2p), store, { authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity) })
     await group.start()
     await av.start()
   } catch (err) {

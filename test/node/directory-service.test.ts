@@ -1,3 +1,4 @@
+import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,7 +102,7 @@ describe('directory service over libp2p', () => {
       newMember(),
     ])
     store = await openKeyPackageStore()
-    service = await registerDirectoryService(node, store, {
+    service = await registerDirectoryService(libp2pListener(node), store, {
       readTimeoutMs: 500,
       authorizeFetch: (requester, identity) => requester === identity || grants.has(`${requester}>${identity}`),
     })
@@ -275,7 +276,7 @@ describe('directory quotas, expiry and the fetch rule', () => {
   ): Promise<{ addr: Multiaddr, store: KeyPackageStore, service: DirectoryService, members: Member[] }> {
     const node = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     const store = await openKeyPackageStore(storeOptions)
-    const service = await registerDirectoryService(node, store, { readTimeoutMs: 1_000, ...options })
+    const service = await registerDirectoryService(libp2pListener(node), store, { readTimeoutMs: 1_000, ...options })
     const members = await Promise.all(Array.from({ length: count }, newMember))
     cleanups.push(async () => {
       await service.unregister()
@@ -469,7 +470,7 @@ describe('directory service on a persistent store', () => {
     const first = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     hosts.push(first)
     const firstStore = await openKeyPackageStore({ dataDir })
-    const firstService = await registerDirectoryService(first, firstStore)
+    const firstService = await registerDirectoryService(libp2pListener(first), firstStore)
     expect(await publishKeyPackages(member.host, first.getMultiaddrs()[0]!, kps, last)).toBe(3)
     expect(hex((await fetchKeyPackage(member.host, first.getMultiaddrs()[0]!, member.peer)).keyPackage)).toBe(hex(kps[0]!))
     const bytes = firstService.counters.storedBytes
@@ -481,7 +482,7 @@ describe('directory service on a persistent store', () => {
     const second = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     hosts.push(second)
     const secondStore = await openKeyPackageStore({ dataDir })
-    const secondService = await registerDirectoryService(second, secondStore)
+    const secondService = await registerDirectoryService(libp2pListener(second), secondStore)
     try {
       const to = second.getMultiaddrs()[0]!
       expect(secondService.counters).toMatchObject({ storedBytes: bytes, identities: 1 })
@@ -502,7 +503,7 @@ describe('directory service on a persistent store', () => {
     const member = await newMember()
     hosts.push(node, member.host)
     const store = await openKeyPackageStore()
-    const service = await registerDirectoryService(node, store, { readTimeoutMs: 60_000 })
+    const service = await registerDirectoryService(libp2pListener(node), store, { readTimeoutMs: 60_000 })
     const { framed } = await rawStream(member.host, node.getMultiaddrs()[0]!, Uint8Array.of(40))
     const reading = codeOf(framed.next(10_000))
     await new Promise(resolve => setTimeout(resolve, 100))
@@ -519,7 +520,7 @@ describe('directory service on a persistent store', () => {
     const member = await newMember()
     hosts.push(node, member.host)
     const store = await openKeyPackageStore({ maxPerIdentity: 3 })
-    const service = await registerDirectoryService(node, store)
+    const service = await registerDirectoryService(libp2pListener(node), store)
     try {
       const to = node.getMultiaddrs()[0]!
       const { kps } = await keyPackagesOf(member, 4)

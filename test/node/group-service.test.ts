@@ -6,6 +6,7 @@
  * test's). Covers what the shell itself decides: malformed frames, the
  * membership events, per-stream frame bounds, stop().
  */
+import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -73,7 +74,7 @@ describe('GroupService over libp2p (raw clients)', () => {
 
   beforeAll(async () => {
     [node, alice, bob] = await Promise.all([createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] }), newPeer(), newPeer()])
-    service = new GroupService(node)
+    service = new GroupService(libp2pListener(node))
     service.on('roster', (e) => { rosters.push(e) })
     service.on('streamClosed', (e) => { closed.push(e) })
     await service.start()
@@ -190,7 +191,7 @@ describe('GroupService over libp2p (raw clients)', () => {
 describe('GroupService.stop', () => {
   it('closes every group stream and removes the protocol handler', async () => {
     const [node, carol] = await Promise.all([createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] }), newPeer()])
-    const service = new GroupService(node)
+    const service = new GroupService(libp2pListener(node))
     try {
       await service.start()
       const addr = node.getMultiaddrs()[0]!

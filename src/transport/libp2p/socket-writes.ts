@@ -14,7 +14,7 @@
  * The hook reaches into two private fields of pinned releases (libp2p's
  * `Connection.maConn`, @libp2p/tcp's `socket`), so it checks their shapes and
  * leaves any other connection (another transport, another release) as it is;
- * test/node/socket-writes.test.ts fails if the pinned shapes change.
+ * test/transport/socket-writes.test.ts fails if the pinned shapes change.
  */
 import { Socket } from 'node:net'
 import type { Connection } from '@libp2p/interface'
