@@ -6,7 +6,8 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, TooLargeError } from '../errors.js'
-import { FramedStream } from '../dispatch/framed-stream.js'
+import type { FrameChannel } from '../transport/channel.js'
+import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { MAX_DIRECTORY_FRAME } from '../wire/limits.js'
 import {
   DIRECTORY_PROTOCOL, decodeDirectoryResponse, encodeDirectoryRequest, toErrorCode, type Unversioned,
@@ -17,7 +18,7 @@ import type { DirectoryRequest, DirectoryResponse } from '../wire/pb/directory.j
 export const DIRECTORY_CALL_TIMEOUT_MS = 10_000
 
 /** The part of a libp2p node the directory client uses. */
-export type DirectoryDialer = Pick<Libp2p, 'dialProtocol'>
+export type DirectoryDialer = Pick<Libp2p, 'dial'>
 
 /** Options of every directory call. */
 export interface DirectoryCallOptions {
@@ -135,18 +136,17 @@ async function call (
   // one would cost a stream and come back TOO_LARGE.
   if (frame.byteLength > MAX_DIRECTORY_FRAME) throw new TooLargeError('DirectoryRequest', frame.byteLength, MAX_DIRECTORY_FRAME)
   const timeoutMs = options.timeoutMs ?? DIRECTORY_CALL_TIMEOUT_MS
-  const deadline = Date.now() + timeoutMs
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
-  let stream
+  let framed: FrameChannel
   try {
-    stream = await libp2p.dialProtocol(node, DIRECTORY_PROTOCOL, { signal })
+    // A response carries at most one KeyPackage (64 KiB); the same bound as requests.
+    framed = await libp2pDialer(libp2p, node).open(DIRECTORY_PROTOCOL, { maxFrameLength: MAX_DIRECTORY_FRAME }, signal)
   } catch (err) {
     if (timeout.aborted) throw new FabricError('TIMEOUT', `directory dial took over ${timeoutMs} ms`, { cause: err })
     throw err
   }
-  // A response carries at most one KeyPackage (64 KiB); the same bound as requests.
-  const framed = new FramedStream(stream, MAX_DIRECTORY_FRAME)
+  // The signal bounds the whole call: aborting the channel ends the read below.
   const onAbort = (): void => { framed.abort(new FabricError('TIMEOUT', 'directory call aborted')) }
   signal.addEventListener('abort', onAbort, { once: true })
   let response: DirectoryResponse
@@ -154,10 +154,11 @@ async function call (
     await framed.send(frame)
     // Half-close: the node reads exactly one request, and learns at once that no more comes.
     await framed.close()
-    response = decodeDirectoryResponse(await framed.next(Math.max(1, deadline - Date.now())))
+    response = decodeDirectoryResponse(await framed.next())
   } catch (err) {
     framed.abort(err instanceof Error ? err : new Error(String(err)))
-    if (timeout.aborted && !(err instanceof FabricError)) throw new FabricError('TIMEOUT', `directory call took over ${timeoutMs} ms`, { cause: err })
+    // Whatever the aborted read ended with (a reset, an ended stream), the cause is the deadline.
+    if (timeout.aborted && !(err instanceof FabricError && err.code === 'TIMEOUT')) throw new FabricError('TIMEOUT', `directory call took over ${timeoutMs} ms`, { cause: err })
     throw err
   } finally {
     signal.removeEventListener('abort', onAbort)

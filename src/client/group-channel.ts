@@ -8,13 +8,14 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError } from '../errors.js'
-import { FramedStream } from '../dispatch/framed-stream.js'
+import type { FrameChannel } from '../transport/channel.js'
+import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupServerMessage, encodeGroupClientMessage } from '../wire/messages.js'
 import { toErrorCode } from '../wire/error-codes.js'
 import type { GroupClientMessage, GroupServerMessage } from '../wire/pb/group.js'
-import { asTransportError, openStream } from './transport-errors.js'
+import { asTransportError } from './transport-errors.js'
 
 
 /** Default bound on waiting for a reply, ms. */
@@ -26,11 +27,11 @@ export type GroupRequestBody = Omit<GroupClientMessage, 'version' | 'requestId'>
 interface Pending {
   resolve: (epoch: bigint) => void
   reject: (err: Error) => void
-  timer: NodeJS.Timeout
+  timer: ReturnType<typeof setTimeout>
 }
 
 export class GroupChannel {
-  private readonly framed: FramedStream
+  private readonly framed: FrameChannel
   private readonly pending = new Map<bigint, Pending>()
   private nextRequestId = 1n
   private chain: Promise<void> = Promise.resolve()
@@ -38,7 +39,7 @@ export class GroupChannel {
   private closedWith: Error | undefined
   private readonly closeListeners: Array<(err?: Error) => void> = []
 
-  private constructor (framed: FramedStream) {
+  private constructor (framed: FrameChannel) {
     this.framed = framed
   }
 
@@ -47,8 +48,7 @@ export class GroupChannel {
    * @throws FabricError UNREACHABLE when the node cannot be dialled or lacks the protocol
    */
   static async open (libp2p: Libp2p, node: Multiaddr): Promise<GroupChannel> {
-    const stream = await openStream(libp2p, node, GROUP_PROTOCOL)
-    const ch = new GroupChannel(new FramedStream(stream, MAX_CONTROL_FRAME))
+    const ch = new GroupChannel(await libp2pDialer(libp2p, node).open(GROUP_PROTOCOL, { maxFrameLength: MAX_CONTROL_FRAME }))
     void ch.readLoop()
     return ch
   }

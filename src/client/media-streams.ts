@@ -6,10 +6,11 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { FabricError, type ErrorCode } from '../errors.js'
+import { FabricError, isFabricError, type ErrorCode } from '../errors.js'
 import { LinkOpener } from '../crypto/link-seal.js'
 import { generateLinkKeyPair, linkTransitKey } from '../crypto/transit-key.js'
-import { FramedStream } from '../dispatch/framed-stream.js'
+import type { FrameChannel } from '../transport/channel.js'
+import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { parseStreamKey, type StreamKey } from '../wire/stream-tag.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
@@ -17,7 +18,7 @@ import {
   decodeOpenResult, decodePublisherNotice, encodePublishOpen, encodeSubscribeOpen, encodeSubscriberNotice,
 } from '../wire/messages.js'
 import type { OpenResult } from '../wire/pb/av.js'
-import { asTransportError, openStream } from './transport-errors.js'
+import { asTransportError } from './transport-errors.js'
 
 const OPEN_TIMEOUT_MS = 10_000
 
@@ -27,12 +28,16 @@ function checkOpen (result: OpenResult): void {
 
 /** The publish side: sends chunks, hears keyframe requests. */
 export class PublishStream {
-  private readonly framed: FramedStream
+  private readonly framed: FrameChannel
   private keyframeListener: (track: number) => void = () => {}
+  /** Why the node's side of the stream broke, once it has; the next send throws it. */
+  private failure: FabricError | undefined
   /** Chunks handed to the transport. */
   sent = 0
+  /** Notices from the node that did not decode (skipped; the stream carries on). */
+  malformedNotices = 0
 
-  private constructor (framed: FramedStream) { this.framed = framed }
+  private constructor (framed: FrameChannel) { this.framed = framed }
 
   /**
    * Opens a publish stream for stream `key` (owner/name).
@@ -42,7 +47,7 @@ export class PublishStream {
   static async open (libp2p: Libp2p, node: Multiaddr, key: StreamKey): Promise<PublishStream> {
     const { owner, name } = parseStreamKey(key)
     // Only the open result and keyframe notices come back on a publish stream.
-    const framed = new FramedStream(await openStream(libp2p, node, PUBLISH_PROTOCOL), MAX_AV_MESSAGE)
+    const framed = await libp2pDialer(libp2p, node).open(PUBLISH_PROTOCOL, { maxFrameLength: MAX_AV_MESSAGE })
     try {
       await framed.send(encodePublishOpen({ stream: name, owner }))
       checkOpen(decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS)))
@@ -63,6 +68,7 @@ export class PublishStream {
    * can take more, so a paced publisher never buffers without bound.
    */
   async send (chunk: Uint8Array): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
     this.sent++
     try {
       await this.framed.send(chunk)
@@ -80,10 +86,20 @@ export class PublishStream {
   private async readNotices (): Promise<void> {
     try {
       for await (const frame of this.framed.rest()) {
-        const notice = decodePublisherNotice(frame)
+        let notice
+        try {
+          notice = decodePublisherNotice(frame)
+        } catch (err) {
+          if (!isFabricError(err)) throw err
+          this.malformedNotices++
+          continue
+        }
         if (notice.keyframeRequest !== undefined) this.keyframeListener(notice.keyframeRequest.track)
       }
-    } catch {}
+    } catch (err) {
+      // Framing broke or the stream was reset: the member learns it from its next send.
+      this.failure = asTransportError(err, 'the publish stream ended')
+    }
   }
 }
 
@@ -92,14 +108,14 @@ export type LinkRefusal = 'replay' | 'auth' | 'malformed'
 
 /** The subscribe side: opens the link seal of every frame. */
 export class Subscription {
-  private readonly framed: FramedStream
+  private readonly framed: FrameChannel
   private readonly opener: LinkOpener
   /** Sealed frames refused, by reason. */
   readonly refused: Record<LinkRefusal, number> = { replay: 0, auth: 0, malformed: 0 }
   /** Sealed frames opened. */
   opened = 0
 
-  private constructor (framed: FramedStream, opener: LinkOpener) {
+  private constructor (framed: FrameChannel, opener: LinkOpener) {
     this.framed = framed
     this.opener = opener
   }
@@ -113,7 +129,7 @@ export class Subscription {
   static async open (libp2p: Libp2p, node: Multiaddr, key: StreamKey): Promise<Subscription> {
     const { owner, name } = parseStreamKey(key)
     const own = generateLinkKeyPair()
-    const framed = new FramedStream(await openStream(libp2p, node, SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+    const framed = await libp2pDialer(libp2p, node).open(SUBSCRIBE_PROTOCOL, { maxFrameLength: MAX_MEDIA_FRAME })
     let result: OpenResult
     try {
       await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))
@@ -150,14 +166,24 @@ export class Subscription {
    * Stops reading: inbound bytes stay in the transport, whose flow control
    * then pushes back on the node (which drops for this subscriber only).
    */
-  pause (): void { this.framed.stream.pause() }
+  pause (): void { this.framed.pause() }
 
   /** Resumes reading after `pause`. */
-  resume (): void { this.framed.stream.resume() }
+  resume (): void { this.framed.resume() }
 
-  /** Asks the node for a keyframe of `track`. */
-  requestKeyframe (track: number): void {
-    try { this.framed.write(encodeSubscriberNotice({ keyframeRequest: { track } })) } catch {}
+  /**
+   * Asks the node for a keyframe of `track`.
+   * @returns false when the subscription is closed for writing (the request was not sent)
+   */
+  requestKeyframe (track: number): boolean {
+    if (!this.framed.isOpen) return false
+    try {
+      this.framed.write(encodeSubscriberNotice({ keyframeRequest: { track } }))
+      return true
+    } catch {
+      // Closed for writing between the check and the write: nothing to ask any more.
+      return false
+    }
   }
 
   /** Ends the subscription. */
