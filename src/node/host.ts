@@ -99,6 +99,13 @@ export interface HostOptions {
    * fan-out bench's plain-libp2p baseline).
    */
   gatherWrites?: boolean
+  /**
+   * Called for each connection whose writes could not be gathered (not a
+   * TCP connection of the pinned @libp2p/tcp: another transport, or a
+   * release whose private shapes changed), with the connection's remote
+   * address; the node logs it, so a lost optimisation is never silent.
+   */
+  onWritesNotGathered?: (remoteAddr: string) => void
   /** Longest a connection may go without answering a liveness ping, ms; default MEMBER_LIVENESS_TIMEOUT_MS. */
   livenessTimeoutMs?: number
   /**
@@ -129,7 +136,11 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
       maxIncomingPendingConnections: MAX_PENDING_INBOUND_CONNECTIONS,
     },
   })
-  if (opts.gatherWrites !== false) host.addEventListener('connection:open', (evt) => { gatherSocketWrites(evt.detail) })
+  if (opts.gatherWrites !== false) {
+    host.addEventListener('connection:open', (evt) => {
+      if (!gatherSocketWrites(evt.detail)) opts.onWritesNotGathered?.(evt.detail.remoteAddr.toString())
+    })
+  }
   return host
 }
 
