@@ -250,7 +250,7 @@ async function main (): Promise<void> {
   const EMPTY = new Uint8Array(0)
   const identity: ChunkSealer = { sealFrame: (chunk: Uint8Array) => ({ head: EMPTY, body: chunk, tail: EMPTY, byteLength: chunk.byteLength }) }
   for (let i = 0; i < 100; i++) bookkeeping.subscribe(STREAM, `subscriber-${i}`, identity, 0)
-  // The node's relay clock (av-service.ts): read once per chunk forwarded, and
+  // The node's relay clock (media/counters.ts): read once per chunk forwarded, and
   // for the batches taken through a BatchClock, as the FlushScheduler's senders do.
   const clock = (): number => performance.now()
   const batchClock = new BatchClock(clock)

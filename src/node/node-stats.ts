@@ -4,9 +4,9 @@
  * metrics both import it without importing each other.
  */
 import type { RelayNode } from '../relay/relay-node.js'
-import type { AvService } from './av-service.js'
 import type { DirectoryCounters } from './directory-service.js'
 import type { GroupServiceCore } from './group-core.js'
+import type { MediaService } from './media/media-service.js'
 
 /** Snapshot of a node's counters. */
 export interface NodeStats {
@@ -16,7 +16,8 @@ export interface NodeStats {
   /** Process CPU time, µs (user and system). */
   cpu: NodeJS.CpuUsage
   relay: ReturnType<RelayNode['stats']>
-  av: AvService['counters'] & { live: ReturnType<AvService['streamCounts']> }
+  /** The media service's counters, and its live channels. */
+  av: MediaService['counters'] & { live: ReturnType<MediaService['streamCounts']> }
   directory: DirectoryCounters
   group: {
     streams: Array<{ stream: string, epoch: string, committer: string, members: string[], pendingJoins: number }>

@@ -15,8 +15,10 @@ import { join } from 'node:path'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Registry } from 'prom-client'
-import { RelayNode, type RelayConfig } from '../relay/relay-node.js'
-import { AvService } from './av-service.js'
+import type { RelayConfig, RelayNode } from '../relay/relay-node.js'
+import type { ChannelListener } from '../transport/channel.js'
+import { libp2pDialer } from '../transport/libp2p/dialer.js'
+import { MediaService } from './media/media-service.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
 import { checkNodeConfig, ConfigError, listenFailure } from './config-checks.js'
 import { lockHolder } from './data-dir-lock.js'
@@ -24,13 +26,14 @@ import { createEphemeralAdminToken, loadOrCreateAdminToken } from './admin-token
 import { createMetrics } from './metrics.js'
 import type { NodeStats } from './node-stats.js'
 import { KEY_PACKAGE_DB_DIR, openKeyPackageStore, type KeyPackageStore, type KeyPackageStoreOptions } from './directory-store.js'
-import { registerDirectoryService, type DirectoryServiceOptions } from './directory-service.js'
+import { registerDirectoryService, type DirectoryCounters, type DirectoryService, type DirectoryServiceOptions } from './directory-service.js'
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from './host.js'
 import { libp2pListener } from '../transport/libp2p/listener.js'
 import { logConnections } from './log-connections.js'
 import { silentLogger, type Logger } from './log.js'
+import { startInOrder, stopInReverse, type Startable } from './startable.js'
 import { TrafficTap } from './traffic-tap.js'
 
 /** How to start a node. Every field is optional. */
@@ -64,9 +67,9 @@ export interface NodeConfig {
   directory?: Pick<KeyPackageStoreOptions, 'maxPerIdentity' | 'maxBytesPerIdentity' | 'maxTotalBytes'> & Pick<DirectoryServiceOptions, 'maxExtensionBytes'>
   /** Record every media frame handled into this file (audits; off by default). */
   trafficCapture?: string
-  /** Peer ids of downstream relays allowed to subscribe to any stream (see AvService). */
+  /** Peer ids of downstream relays allowed to subscribe to any stream (see MediaServiceOptions). */
   trustedRelays?: string[]
-  /** Upstream node multiaddr to pull streams this node lacks from (see AvService). */
+  /** Upstream node multiaddr to pull streams this node lacks from (see MediaServiceOptions). */
   upstream?: string
   /**
    * Multiaddrs members are told to dial instead of the bound ones (a public
@@ -149,21 +152,39 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   logConnections(libp2p, log.child({ component: 'host' }))
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
-  const relay = new RelayNode(config.relay)
   const listener = libp2pListener(libp2p)
+  // Each service is built from what it depends on, in that order: the
+  // directory asks the group service who may fetch, and the media service
+  // enforces the group service's roster.
   const group = new GroupService(listener, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
-  const av = new AvService(libp2p, relay, group, { tap, trustedRelays: config.trustedRelays, upstream: config.upstream === undefined ? undefined : multiaddr(config.upstream), log: log.child({ component: 'media' }) })
-  // The media service enforces the group service's membership decisions (before group.start, so none is missed).
-  group.on('roster', (event) => { av.onRoster(event) })
-  group.on('streamClosed', (event) => { av.streamClosed(event.stream) })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
-  const directory = await registerDirectoryService(listener, store, {
+  const directory = new DirectoryStartable(listener, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
     maxExtensionBytes: config.directory?.maxExtensionBytes,
     log: log.child({ component: 'directory' }),
   })
-  await group.start()
-  await av.start()
+  const media = new MediaService({
+    listener,
+    membership: group,
+    relay: config.relay,
+    trustedRelays: config.trustedRelays,
+    upstream: config.upstream === undefined ? undefined : libp2pDialer(libp2p, multiaddr(config.upstream)),
+    tap,
+    log: log.child({ component: 'media' }),
+  })
+  const relay = media.relay
+  // Subscribed before group.start, so the media service misses no decision.
+  group.on('roster', (event) => { media.onRoster(event) })
+  group.on('streamClosed', (event) => { media.streamClosed(event.stream) })
+  const services: Startable[] = [directory, group, media]
+  try {
+    await startInOrder(services)
+  } catch (err) {
+    await libp2p.stop()
+    await store.close()
+    tap?.close()
+    throw err
+  }
 
   const stats = (): NodeStats => ({
     peerId: libp2p.peerId.toString(),
@@ -171,7 +192,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     memory: process.memoryUsage(),
     cpu: process.cpuUsage(),
     relay: relay.stats(),
-    av: { ...av.counters, live: av.streamCounts() },
+    av: { ...media.counters, live: media.streamCounts() },
     directory: directory.counters,
     group: {
       streams: group.core.streams().map((s) => {
@@ -222,9 +243,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       nodeLog.info({ event: 'node.stopping', connections: libp2p.getConnections().length }, 'node stopping')
       await admin?.close()
       await disposeToken?.()
-      await av.stop()
-      await group.stop()
-      await directory.unregister()
+      await stopInReverse(services)
       await libp2p.stop()
       await store.close()
       tap?.close()
@@ -270,5 +289,33 @@ async function openStore (config: NodeConfig): Promise<KeyPackageStore> {
     if (holder === 'free') throw err
     const who = holder === 'unknown' ? 'another process' : `pid ${holder}`
     throw new ConfigError('NodeConfig.dataDir', `${dataDir} is in use by another fabric-node (${who}); stop it or use another data directory`)
+  }
+}
+
+/** The directory as the node's other services are: its handler registered at start, unregistered at stop. */
+class DirectoryStartable implements Startable {
+  private readonly listener: ChannelListener
+  private readonly store: KeyPackageStore
+  private readonly options: DirectoryServiceOptions
+  private service: DirectoryService | undefined
+
+  constructor (listener: ChannelListener, store: KeyPackageStore, options: DirectoryServiceOptions) {
+    this.listener = listener
+    this.store = store
+    this.options = options
+  }
+
+  /** The directory's live counters. @throws Error before `start` */
+  get counters (): DirectoryCounters {
+    if (this.service === undefined) throw new Error('the directory service is not started')
+    return this.service.counters
+  }
+
+  async start (): Promise<void> {
+    this.service = await registerDirectoryService(this.listener, this.store, this.options)
+  }
+
+  async stop (): Promise<void> {
+    await this.service?.unregister()
   }
 }

@@ -5,7 +5,7 @@
  * nothing, sends half a frame, or never closes its side of a stream the node
  * closed would otherwise hold the stream, and what the node buffered for it,
  * for as long as it liked. The media frame deadline (30 s, a 1 MiB keyframe
- * over a slow uplink) is the media service's own: av-service.ts.
+ * over a slow uplink) is the media ingress's own: media/ingress.ts.
  */
 
 /**

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { keyframeRequestFrame } from '../../src/node/av-service.js'
+import { keyframeRequestFrame } from '../../src/node/media/keyframe-request.js'
 import * as W from '../../src/wire/messages.js'
 
 const track = fc.integer({ min: 0, max: 0xffff_ffff })

@@ -1,8 +1,8 @@
 /**
- * AvService, the media shell around RelayNode, over real libp2p in this
+ * MediaService, the media shell around RelayNode, over real libp2p in this
  * process. The node here is the media service's own neighbourhood and
  * nothing more: a host, the group service (membership), the directory (so
- * FabricClient members can join) and AvService over a real RelayNode, wired
+ * FabricClient members can join) and MediaService with its real RelayNode, wired
  * as startNode wires them. Members are FabricClients; the media streams the
  * tests look at are raw ones opened from the members' own hosts (so the node
  * sees the member's identity), carrying hand-made chunks: the relay reads
@@ -18,12 +18,12 @@ import type { StreamMember } from '../../src/client/stream-member.js'
 import { LinkOpener } from '../../src/crypto/link-seal.js'
 import { generateLinkKeyPair, linkTransitKey } from '../../src/crypto/transit-key.js'
 import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { AvService } from '../../src/node/av-service.js'
 import { registerDirectoryService, type DirectoryService } from '../../src/node/directory-service.js'
 import { openKeyPackageStore, type KeyPackageStore } from '../../src/node/directory-store.js'
 import { GroupService } from '../../src/node/group-service.js'
 import { createHost } from '../../src/node/host.js'
-import { DEFAULT_RELAY_CONFIG, RelayNode } from '../../src/relay/relay-node.js'
+import { MediaService } from '../../src/node/media/media-service.js'
+import { DEFAULT_RELAY_CONFIG, type RelayNode } from '../../src/relay/relay-node.js'
 import { generateIdentity, privateKeyOfIdentity } from '../../src/session/identity.js'
 import { encodeChunk, parseChunk } from '../../src/wire/chunk.js'
 import { LINK_SEAL_OVERHEAD, MAX_AV_MESSAGE, MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
@@ -56,7 +56,7 @@ interface MediaNode {
   addr: Multiaddr
   relay: RelayNode
   group: GroupService
-  av: AvService
+  av: MediaService
   stop: () => Promise<void>
 }
 
@@ -64,9 +64,10 @@ async function startMediaNode (): Promise<MediaNode> {
   const libp2p = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] })
   let store: KeyPackageStore | undefined
   let directory: DirectoryService | undefined
-  const relay = new RelayNode()
-  const group = new GroupService(libp2pListener(libp2p))
-  const av = new AvService(libp2p, relay, group)
+  const listener = libp2pListener(libp2p)
+  const group = new GroupService(listener)
+  const av = new MediaService({ listener, membership: group })
+  const relay = av.relay
   group.on('roster', (event) => { av.onRoster(event) })
   group.on('streamClosed', (event) => { av.streamClosed(event.stream) })
   const stop = async (): Promise<void> => {
@@ -78,7 +79,7 @@ async function startMediaNode (): Promise<MediaNode> {
   }
   try {
     store = await openKeyPackageStore()
-    directory = await registerDirectoryService(libp2pListener(libp2p), store, { authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity) })
+    directory = await registerDirectoryService(listener, store, { authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity) })
     await group.start()
     await av.start()
   } catch (err) {
@@ -132,7 +133,7 @@ function drain (sub: Subscription): { got: Uint8Array[], ended: Promise<'ended' 
   return { got, ended }
 }
 
-describe('AvService over libp2p with a real RelayNode', () => {
+describe('MediaService over libp2p with a real RelayNode', () => {
   let node: MediaNode
   let alice: FabricClient
   let bob: FabricClient
