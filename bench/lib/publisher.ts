@@ -65,7 +65,7 @@ if (values.mode === 'raw') {
   const host = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
   const framed = new FramedStream(await host.dialProtocol(multiaddr(values.addr!), RAW_PUBLISH), MAX_CONTROL_FRAME)
   const session = await AvSession.create({ identity, stream, admission: { admission: 'open' }, nowMs: Date.now() })
-  track = new TrackPublisher({ session, streamTag: streamTag(streamKey(owner, stream)), sendEpoch: 0n, sendChunk: async (c) => { await framed.send(c) } }, 0)
+  track = new TrackPublisher({ session, streamTag: streamTag(streamKey(owner, stream)), sendEpoch: 0n, sendChunk: async (c) => { await framed.send(c) }, now: Date.now }, 0)
   close = async () => { await host.stop() }
 } else {
   const client = await FabricClient.connect({ node: values.addr! })

@@ -12,6 +12,7 @@
 import { FabricError, isFabricError } from '../errors.js'
 import type { NewAdmission } from '../session/admission/index.js'
 import type { AvSession, PendingCommit } from '../session/av-session.js'
+import { toHex } from '../wire/text.js'
 
 /**
  * Stale refusals tolerated in a row before requests are reported failed: the
@@ -67,6 +68,11 @@ export interface CommitterHost {
   deny: (identity: string, reason: string) => Promise<void>
   /** Hands a knock to the app; false when nobody answers knocks (it is then denied). */
   knock: (request: KnockRequest) => boolean
+  /**
+   * The member's clock, ms since the Unix epoch (invitation expiry, KeyPackage
+   * and key lifetimes); the shell supplies it so the committer reads none.
+   */
+  now: () => number
 }
 
 /** A join admitted and waiting for its Commit. */
@@ -91,7 +97,7 @@ export class Committer {
    */
   private readonly gone = new Set<string>()
   private flushing = false
-  private timer: NodeJS.Timeout | undefined
+  private timer: ReturnType<typeof setTimeout> | undefined
   private chain: Promise<void> = Promise.resolve()
   private stopped = false
   private staleInARow = 0
@@ -111,8 +117,9 @@ export class Committer {
    * Commit, denies it, or hands it to the app as a knock.
    *
    * @param redemption the Redemption the joiner presented (empty or absent for none)
+   * @param nowMs ms since the Unix epoch; default the host's clock
    */
-  requestJoin (identity: string, redemption?: Uint8Array, nowMs = Date.now()): void {
+  requestJoin (identity: string, redemption?: Uint8Array, nowMs = this.host.now()): void {
     if (this.stopped || this.joins.has(identity) || this.knocks.has(identity)) return
     const given = redemption !== undefined && redemption.byteLength > 0 ? Uint8Array.from(redemption) : undefined
     const decision = this.host.session.decideJoin(identity, given, nowMs)
@@ -192,7 +199,7 @@ export class Committer {
         if (!answer()) return
         let admission: NewAdmission
         try {
-          admission = this.host.session.approveKnock(identity, Date.now())
+          admission = this.host.session.approveKnock(identity, this.host.now())
         } catch (err) {
           this.deny(identity, err instanceof Error ? err.message : String(err))
           return
@@ -248,7 +255,7 @@ export class Committer {
     if (queued.length === 0) return
     // Re-check presented invitations together: two joiners may be redeeming
     // the same invitation, and only its remaining uses may be granted.
-    const now = Date.now()
+    const now = this.host.now()
     const uses = new Map<string, number>()
     const admitted: Array<[string, QueuedJoin, NewAdmission | undefined]> = []
     for (const [identity, join] of queued) {
@@ -260,7 +267,7 @@ export class Committer {
       if (decision.kind === 'admit') {
         admitted.push([identity, join, undefined])
       } else if (decision.kind === 'evidence') {
-        const key = Buffer.from(decision.admission.invitationId).toString('hex')
+        const key = toHex(decision.admission.invitationId)
         uses.set(key, (uses.get(key) ?? 0) + 1)
         admitted.push([identity, join, decision.admission])
       } else {
@@ -296,7 +303,7 @@ export class Committer {
     })
     if (keyPackages.length === 0) return
     await this.commit(
-      () => session.prepareAdd(keyPackages, { nowMs: Date.now(), expectedIdentities: identities, admissions }),
+      () => session.prepareAdd(keyPackages, { nowMs: this.host.now(), expectedIdentities: identities, admissions }),
       identities,
       () => { for (const [id, join] of kept) if (!this.gone.has(id)) this.joins.set(id, join) },
     )
@@ -327,7 +334,7 @@ export class Committer {
       this.host.failed(identities, err instanceof Error ? err : new FabricError('INTERNAL', String(err)))
       return
     }
-    await session.applyPending(pending, Date.now())
+    await session.applyPending(pending, this.host.now())
     this.staleInARow = 0
     this.commits++
     this.added += pending.addedIdentities.length

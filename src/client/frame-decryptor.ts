@@ -3,10 +3,13 @@
  * is already open, checks that the SFrame KID agrees with the clear track
  * metadata, decrypts with the key the KID names (the session's epoch key
  * ring), and attributes every outcome to a sender, so a decrypt failure
- * always says which participant and which key.
+ * always says which participant and which key. Time enters as `nowMs`
+ * arguments (ms since the Unix epoch, the shell's clock): the key ring
+ * expires old epochs by it and held chunks age by it.
  */
 import { AuthenticationError, FabricError, UnknownKidError, isFabricError } from '../errors.js'
-import { nodeBackend } from '../platform/node/backend-node.js'
+import type { CryptoBackend } from '../crypto/backend.js'
+import { defaultCryptoBackend } from '../crypto/default-backend.js'
 import { SFrameReceiver, decodeSFrameHeader, type SFrameHeader } from '../crypto/sframe/index.js'
 import type { AvSession, KidKey } from '../session/av-session.js'
 import { decodeKid } from '../session/kid.js'
@@ -79,23 +82,27 @@ export class FrameDecryptor {
   private readonly names = new Map<number, string>()
   /** Chunks that did not even parse (no sender to blame). */
   malformed = 0
+  /** Held chunks in arrival order; `atMs` is when each first arrived, kept across retries. */
   private held: Array<{ chunk: Uint8Array, atMs: number }> = []
   /** The key the last lookup found: its epoch labels the frame without a second lookup. */
   private lastKey: KidKey | undefined
+  /** The time of the decrypt under way, for the receiver's key lookup (which takes no arguments of ours). */
+  private nowMs = 0
 
   /**
    * @param session the member's MLS session (its key ring supplies base keys)
    * @param streamTag tag of the stream, checked on every chunk
    * @param suite SFrame cipher suite id
+   * @param backend AEAD and HKDF provider; default the process's (defaultCryptoBackend)
    */
-  constructor (session: AvSession, streamTag: bigint, suite?: number) {
+  constructor (session: AvSession, streamTag: bigint, suite?: number, backend: CryptoBackend = defaultCryptoBackend()) {
     this.session = session
     this.tag = splitStreamTag(streamTag)
     this.receiver = new SFrameReceiver({
-      backend: nodeBackend,
+      backend,
       suite,
       lookup: (kid) => {
-        this.lastKey = session.baseKeyForKid(kid, Date.now())
+        this.lastKey = session.baseKeyForKid(kid, this.nowMs)
         return this.lastKey?.baseKey
       },
     })
@@ -110,9 +117,65 @@ export class FrameDecryptor {
 
   /**
    * Decrypts one chunk (clear metadata || SFrame). Never throws for bad
-   * input: the outcome says what went wrong and the counters record it.
+   * input: the outcome says what went wrong and the counters record it. A
+   * chunk of one of the next MAX_EPOCHS_AHEAD epochs is held (outcome
+   * 'held') for `retryHeld` or `expireHeld`.
+   *
+   * @param nowMs the current time, ms since the Unix epoch
    */
-  decrypt (chunk: Uint8Array, allowHold = true): DecryptOutcome {
+  decrypt (chunk: Uint8Array, nowMs: number): DecryptOutcome {
+    return this.attempt(chunk, nowMs, nowMs)
+  }
+
+  /**
+   * Retries held chunks after an epoch change; one held past its time gets
+   * a last try that counts it either way. Returns the outcomes in arrival order.
+   *
+   * @param nowMs the current time, ms since the Unix epoch
+   */
+  retryHeld (nowMs: number): DecryptOutcome[] {
+    const held = this.held
+    this.held = []
+    const out: DecryptOutcome[] = []
+    for (const h of held) out.push(this.attempt(h.chunk, nowMs, isExpired(h.atMs, nowMs) ? undefined : h.atMs))
+    return out
+  }
+
+  /**
+   * Gives the held chunks whose time is up (HELD_CHUNK_TTL_MS) their last
+   * try, which counts them either way; the others stay held. Returns the
+   * outcomes of the expired ones in arrival order.
+   *
+   * @param nowMs the current time, ms since the Unix epoch
+   */
+  expireHeld (nowMs: number): DecryptOutcome[] {
+    if (!this.held.some((h) => isExpired(h.atMs, nowMs))) return []
+    const held = this.held
+    this.held = []
+    const out: DecryptOutcome[] = []
+    for (const h of held) {
+      if (isExpired(h.atMs, nowMs)) out.push(this.attempt(h.chunk, nowMs, undefined))
+      else this.held.push(h)
+    }
+    return out
+  }
+
+  /**
+   * The earliest time (ms since the Unix epoch) at which `expireHeld` has
+   * something to do, or undefined when nothing is held.
+   */
+  heldDeadline (): number | undefined {
+    let first: number | undefined
+    for (const h of this.held) if (first === undefined || h.atMs < first) first = h.atMs
+    return first === undefined ? undefined : first + HELD_CHUNK_TTL_MS + 1
+  }
+
+  /**
+   * One decrypt. `heldSince` is when the chunk first arrived, and undefined
+   * for a last try, which may not hold the chunk again.
+   */
+  private attempt (chunk: Uint8Array, nowMs: number, heldSince: number | undefined): DecryptOutcome {
+    this.nowMs = nowMs
     let parsed
     let header: SFrameHeader
     try {
@@ -155,9 +218,9 @@ export class FrameDecryptor {
       }
     } catch (err) {
       const e = asFabric(err)
-      if (allowHold && e instanceof UnknownKidError && this.isComingEpoch(e.kid) && this.held.length < MAX_HELD_CHUNKS) {
+      if (heldSince !== undefined && e instanceof UnknownKidError && this.isComingEpoch(e.kid) && this.held.length < MAX_HELD_CHUNKS) {
         stats.received--
-        this.held.push({ chunk, atMs: Date.now() })
+        this.held.push({ chunk, atMs: heldSince })
         return { ok: false, reason: 'held', error: e, senderLeafIndex: leaf }
       }
       if (e instanceof UnknownKidError && !this.keyedTracks.has(track)) {
@@ -168,18 +231,6 @@ export class FrameDecryptor {
       stats.failuresByCode[e.code] = (stats.failuresByCode[e.code] ?? 0) + 1
       return { ok: false, reason: 'failure', error: e, senderLeafIndex: leaf }
     }
-  }
-
-  /**
-   * Retries held chunks after an epoch change; one held past its time gets
-   * a last try that counts it either way. Returns the outcomes in arrival order.
-   */
-  retryHeld (nowMs = Date.now()): DecryptOutcome[] {
-    const held = this.held
-    this.held = []
-    const out: DecryptOutcome[] = []
-    for (const h of held) out.push(this.decrypt(h.chunk, nowMs - h.atMs <= HELD_CHUNK_TTL_MS))
-    return out
   }
 
   /** True when a KID names one of the MAX_EPOCHS_AHEAD epochs after the session's current one. */
@@ -201,6 +252,11 @@ export class FrameDecryptor {
     }
     return s
   }
+}
+
+/** True when a chunk held since `atMs` has waited longer than HELD_CHUNK_TTL_MS at `nowMs`. */
+function isExpired (atMs: number, nowMs: number): boolean {
+  return nowMs - atMs > HELD_CHUNK_TTL_MS
 }
 
 function asFabric (err: unknown): FabricError {

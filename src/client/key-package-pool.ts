@@ -10,6 +10,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { welcomeKeyPackageRefs } from '../session/av-session.js'
 import type { MemberIdentity } from '../session/identity.js'
 import { generateKeyPackages, type KeyPackageBundle } from '../session/key-package.js'
+import { toHex } from '../wire/text.js'
 import { countKeyPackages, publishKeyPackages } from './directory-client.js'
 
 /** One-use KeyPackages kept published at once. */
@@ -35,10 +36,11 @@ export class KeyPackagePool {
    * one-use stock up to KEY_PACKAGE_STOCK and publishes a last-resort one
    * once. Concurrent calls share one round.
    *
+   * @param nowMs the caller's clock, ms since the Unix epoch: the new KeyPackages' lifetimes start here
    * @throws FabricError with the directory's code (QUOTA_EXCEEDED, ...) or a transport code
    */
-  async ensurePublished (): Promise<void> {
-    this.topUp ??= this.publishMissing().finally(() => { this.topUp = undefined })
+  async ensurePublished (nowMs: number): Promise<void> {
+    this.topUp ??= this.publishMissing(nowMs).finally(() => { this.topUp = undefined })
     await this.topUp
   }
 
@@ -50,7 +52,7 @@ export class KeyPackagePool {
    */
   bundleFor (welcome: Uint8Array): KeyPackageBundle | undefined {
     for (const ref of welcomeKeyPackageRefs(welcome)) {
-      const b = this.bundles.get(hex(ref))
+      const b = this.bundles.get(toHex(ref))
       if (b !== undefined) return b
     }
     return undefined
@@ -58,27 +60,23 @@ export class KeyPackagePool {
 
   /** Forgets a one-use bundle once a Welcome used it (the directory already handed it out). */
   used (bundle: KeyPackageBundle): void {
-    if (!bundle.lastResort) this.bundles.delete(hex(bundle.ref))
+    if (!bundle.lastResort) this.bundles.delete(toHex(bundle.ref))
   }
 
-  private async publishMissing (): Promise<void> {
+  private async publishMissing (nowMs: number): Promise<void> {
     // The first publish of a process replaces whatever an earlier process of
     // this identity left: their private halves died with it.
     const first = this.lastResort === undefined
     const held = first ? 0 : (await countKeyPackages(this.libp2p, this.node, this.identity.peerId)).count
     const wanted = Math.max(0, KEY_PACKAGE_STOCK - held)
     if (wanted === 0 && !first) return
-    const made = await generateKeyPackages(this.identity, { nowMs: Date.now(), count: Math.max(1, wanted), lastResort: first })
+    const made = await generateKeyPackages(this.identity, { nowMs, count: Math.max(1, wanted), lastResort: first })
     const fresh = wanted === 0 ? [] : made.keyPackages
     await publishKeyPackages(this.libp2p, this.node, fresh.map((b) => b.keyPackage), made.lastResort?.keyPackage, { replace: first })
-    for (const b of fresh) this.bundles.set(hex(b.ref), b)
+    for (const b of fresh) this.bundles.set(toHex(b.ref), b)
     if (made.lastResort !== undefined) {
       this.lastResort = made.lastResort
-      this.bundles.set(hex(made.lastResort.ref), made.lastResort)
+      this.bundles.set(toHex(made.lastResort.ref), made.lastResort)
     }
   }
-}
-
-function hex (bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex')
 }

@@ -26,23 +26,30 @@
  * ({ epoch, error }: a Commit this member refused, keeping its epoch),
  * 'commit-failed' ({ identities, error }, committer only). 'error' is never
  * emitted for remote input: bad frames are counted in `stats()`.
+ *
+ * This class is the shell (docs/architecture.md section 1): it opens the
+ * group channel and media streams, reads the clock (`MemberContext.now`),
+ * feeds what arrives to its sans-IO MemberCore (member-core.ts), carries
+ * out the actions that returns, arms the one timer of its deadline, and
+ * holds the Committer, which the core's join and leave actions reach.
  */
-import { EventEmitter } from 'node:events'
+import { EventEmitter } from 'eventemitter3'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, MalformedError } from '../errors.js'
 import { parseInvitationToken, redeemInvitation, type AdmissionRules } from '../session/admission/index.js'
-import { AvSession, type CommitOutcome, type PendingCommit, type SessionInvitationOptions } from '../session/av-session.js'
+import { AvSession, type PendingCommit, type SessionInvitationOptions } from '../session/av-session.js'
 import type { MemberIdentity } from '../session/identity.js'
 import { streamKey, streamTag, validateStreamName, type StreamKey } from '../wire/stream-tag.js'
 import { toErrorCode } from '../wire/error-codes.js'
-import { toHex } from '../wire/text.js'
 import type { GroupServerMessage } from '../wire/pb/group.js'
 import { Committer, type KnockRequest } from './committer.js'
 import { fetchKeyPackage } from './directory-client.js'
-import { FrameDecryptor, type DecryptOutcome, type ReceivedFrame, type SenderStats } from './frame-decryptor.js'
+import type { SenderStats } from './frame-decryptor.js'
 import { GroupChannel } from './group-channel.js'
 import type { KeyPackagePool } from './key-package-pool.js'
+import type { EmitAction, MemberAction, MemberInput, StreamMemberEvents } from './member-actions.js'
+import { MemberCore } from './member-core.js'
 import { PublishStream, Subscription } from './media-streams.js'
 import { TrackPublisher } from './track-publisher.js'
 import { asTransportError } from './transport-errors.js'
@@ -50,8 +57,8 @@ import { asTransportError } from './transport-errors.js'
 /** Default wait for a Welcome after asking to join, ms (a knock waits for a person). */
 export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
 
-/** Fallback: switch the sending key this long after an epoch change even without EpochReady, ms. */
-export const DEFAULT_SEND_SWITCH_TIMEOUT_MS = 3_000
+export { DEFAULT_SEND_SWITCH_TIMEOUT_MS } from './member-core.js'
+export type { StreamMemberEvents } from './member-actions.js'
 
 /** Where a member runs: its libp2p host, its identity, the node it uses and its KeyPackage stock there. */
 export interface MemberContext {
@@ -59,6 +66,12 @@ export interface MemberContext {
   readonly node: Multiaddr
   readonly identity: MemberIdentity
   readonly keyPackages: KeyPackagePool
+  /**
+   * The member's clock, ms since the Unix epoch; default Date.now. Only the
+   * shell reads it: the core, the committer, tracks and KeyPackages are handed
+   * its readings.
+   */
+  readonly now?: () => number
 }
 
 /** Options of create and join. */
@@ -119,34 +132,6 @@ export interface MemberStats {
   safetyCode: string
 }
 
-/**
- * The events a StreamMember emits, each with its listener's arguments:
- * `m.on('frame', (f) => ...)` is typed, and an unknown event or field does
- * not compile.
- */
-export interface StreamMemberEvents {
-  /** A frame of another member, decrypted and checked (SFrame, RFC 9605). */
-  frame: [frame: ReceivedFrame]
-  /** This member entered a new epoch: who was added and removed, the new safety code. */
-  epoch: [change: { epoch: bigint, added: string[], removed: string[], safetyCode: string }]
-  /** The group service's roster (peer ids, creator first, then in order of addition). */
-  roster: [members: string[]]
-  /** Committer: someone knocks (admission policy `knock`); call `approve()` or `deny()`. */
-  knock: [request: KnockRequest]
-  /** Committer: a join it denied, with the reason sent to the joiner. */
-  'join-denied': [denial: { identity: string, reason: string }]
-  /** Committer: a Commit for these identities failed (they stay out; the error says why). */
-  'commit-failed': [failure: { identities: string[], error: Error }]
-  /** A Commit this member refused (e.g. one whose Add the admission policy does not admit); it stays in `epoch`. */
-  'commit-refused': [refusal: { epoch: bigint, error: Error }]
-  /** A track must send a keyframe next (a new epoch, or the node asked). */
-  'keyframe-needed': [track: TrackPublisher]
-  /** This member was removed from the group: nothing later decrypts. */
-  removed: []
-  /** Every stream of this member closed; `error` when the node or the network cut it. */
-  closed: [error: Error | undefined]
-}
-
 export class StreamMember extends EventEmitter<StreamMemberEvents> {
   /** The stream's name. */
   readonly stream: string
@@ -157,20 +142,18 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   readonly identity: string
   readonly session: AvSession
   readonly streamTag: bigint
-  /** The epoch whose key this member's tracks use now. */
-  sendEpoch: bigint
-  /** Latest roster from the group service. */
-  roster: string[] = []
   private readonly ctx: MemberContext
   private readonly channel: GroupChannel
   private readonly opts: MemberOptions
-  private readonly decryptor: FrameDecryptor
+  private readonly now: () => number
+  private readonly core: MemberCore
   private readonly tracks = new Map<number, TrackPublisher>()
   private committer: Committer | undefined
   private publishStream: PublishStream | undefined
   private subscription: Subscription | undefined
-  private switchTimer: NodeJS.Timeout | undefined
-  private refusedCommits = 0
+  /** The one timer: fires at the core's deadline, `armedAt` (ms since the Unix epoch). */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  private armedAt: number | undefined
   private closed = false
 
   private constructor (ctx: MemberContext, session: AvSession, channel: GroupChannel, opts: MemberOptions) {
@@ -183,10 +166,9 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     this.session = session
     this.channel = channel
     this.opts = opts
+    this.now = clockOf(ctx)
     this.streamTag = streamTag(this.key)
-    this.sendEpoch = session.epoch
-    this.decryptor = new FrameDecryptor(session, this.streamTag)
-    this.logKey()
+    this.core = new MemberCore(session, this.streamTag, { sendSwitch: opts.sendSwitch, keyLog: opts.keyLog !== undefined })
   }
 
   /**
@@ -196,7 +178,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
    */
   static async create (ctx: MemberContext, name: string, opts: CreateOptions = {}): Promise<StreamMember> {
     validateStreamName(name)
-    const session = await AvSession.create({ identity: ctx.identity, stream: name, admission: opts.admission, nowMs: Date.now() })
+    const session = await AvSession.create({ identity: ctx.identity, stream: name, admission: opts.admission, nowMs: clockOf(ctx)() })
     const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
     try {
       await channel.request({ create: { stream: name, groupId: session.groupId as Uint8Array<ArrayBuffer> } })
@@ -205,6 +187,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       throw asTransportError(err, 'creating the stream')
     }
     const m = new StreamMember(ctx, session, channel, opts)
+    await m.feed({ kind: 'start' })
     m.becomeCommitter()
     m.listen()
     await m.openMediaOrClose()
@@ -228,13 +211,14 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   static async join (ctx: MemberContext, name: string | undefined, opts: JoinOptions): Promise<StreamMember> {
     const { owner, stream, redemption } = joinTarget(ctx.identity.peerId, name, opts)
     const identity = ctx.identity.peerId
-    await ctx.keyPackages.ensurePublished()
+    const now = clockOf(ctx)
+    await ctx.keyPackages.ensurePublished(now())
     const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
     const timeoutMs = opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
     // Messages after the Welcome (roster, the next Commit) can arrive before
     // the session exists; they are replayed in order once it does.
     const early: GroupServerMessage[] = []
-    let timer: NodeJS.Timeout | undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
     const welcome = new Promise<GroupServerMessage>((resolve, reject) => {
       timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no answer to the join of ${owner}/${stream} within ${timeoutMs} ms`)) }, timeoutMs)
       channel.onMessage((msg) => {
@@ -259,7 +243,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
         privateState: bundle.privateState,
         identity,
         expect: { owner, stream },
-        nowMs: Date.now(),
+        nowMs: now(),
       })
       ctx.keyPackages.used(bundle)
     } catch (err) {
@@ -269,7 +253,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       clearTimeout(timer)
     }
     const m = new StreamMember(ctx, session, channel, opts)
-    for (const msg of early) await m.onServerMessage(msg)
+    await m.feed({ kind: 'start' })
+    for (const message of early) await m.feed({ kind: 'server', message })
     m.listen()
     await channel.notify({ ack: { epoch: session.epoch } }).catch(() => {})
     await m.openMediaOrClose()
@@ -278,6 +263,12 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
 
   /** The current MLS epoch. */
   get epoch (): bigint { return this.session.epoch }
+
+  /** The epoch whose key this member's tracks use now. */
+  get sendEpoch (): bigint { return this.core.sendEpoch }
+
+  /** Latest roster from the group service. */
+  get roster (): string[] { return this.core.roster }
 
   /** True when this member created the stream and commits for it. */
   get isCommitter (): boolean { return this.committer !== undefined }
@@ -297,7 +288,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
    * @throws FabricError NOT_ADMITTED when this member may not invite
    */
   invite (options: Omit<SessionInvitationOptions, 'nowMs'> = {}): string {
-    return this.session.createInvitation({ ...options, nowMs: Date.now() }).text
+    return this.session.createInvitation({ ...options, nowMs: this.now() }).text
   }
 
   /**
@@ -316,15 +307,15 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       await committer.idle()
     }
     await committer.run(async () => {
-      const pending = await this.session.prepareUpdatePolicy(rules, Date.now())
+      const pending = await this.session.prepareUpdatePolicy(rules, this.now())
       try {
         await this.submitCommit(pending)
       } catch (err) {
         this.session.discardPending(pending)
         throw err
       }
-      const outcome = await this.session.applyPending(pending, Date.now())
-      this.epochChanged(outcome)
+      const outcome = await this.session.applyPending(pending, this.now())
+      await this.feed({ kind: 'applied', outcome })
     })
   }
 
@@ -341,9 +332,12 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
         streamTag: this.streamTag,
         get sendEpoch () { return member.sendEpoch },
         sendChunk: async (chunk) => { await member.sendChunk(chunk) },
+        now: this.now,
       }, context)
       t.requestKeyframe()
       this.tracks.set(context, t)
+      // The core takes a track without MLS work, so it knows it before this returns.
+      void this.feed({ kind: 'track', context })
     }
     return t
   }
@@ -369,8 +363,9 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
 
   /** Counters for the app and the demo table. */
   stats (): MemberStats {
+    const decryptor = this.core.decryptor
     const bySender: Record<string, SenderStats> = {}
-    for (const [leaf, s] of this.decryptor.bySender) bySender[this.decryptor.nameOf(leaf)] = { ...s }
+    for (const [leaf, s] of decryptor.bySender) bySender[decryptor.nameOf(leaf)] = { ...s }
     const link = this.subscription === undefined
       ? { opened: 0, replay: 0, auth: 0, malformed: 0 }
       : { opened: this.subscription.opened, ...this.subscription.refused }
@@ -379,11 +374,11 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       sendEpoch: String(this.sendEpoch),
       members: this.roster,
       bySender,
-      malformed: this.decryptor.malformed,
+      malformed: decryptor.malformed,
       link,
       tracks: [...this.tracks.values()].map((t) => ({ context: t.context, sent: t.sent, keyframes: t.keyframes, refused: t.refused })),
       commits: this.committer?.commits ?? 0,
-      refusedCommits: this.refusedCommits,
+      refusedCommits: this.core.refusedCommits,
       deniedJoins: this.committer?.denied ?? 0,
       safetyCode: this.session.removed ? '' : this.session.safetyCode(),
     }
@@ -401,9 +396,83 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     if (this.closed) return
     this.closed = true
     this.committer?.stop()
-    if (this.switchTimer !== undefined) clearTimeout(this.switchTimer)
+    this.disarm()
+    await this.core.handle({ kind: 'closed' }, this.now())
     await Promise.allSettled([this.publishStream?.close(), this.subscription?.close(), this.channel.close()])
     this.emit('closed', err)
+  }
+
+  /**
+   * Hands one input to the core at the current time, re-arms the deadline
+   * timer and carries out the actions in order. The deadline is armed
+   * before any action is awaited, so the newest output's deadline wins.
+   */
+  private async feed (input: MemberInput): Promise<void> {
+    const out = await this.core.handle(input, this.now())
+    this.arm(out.deadline)
+    for (const action of out.actions) {
+      const pending = this.carryOut(action)
+      if (pending !== undefined) await pending
+    }
+  }
+
+  /** Carries out one action; returns a promise only for those that do I/O. */
+  private carryOut (action: MemberAction): Promise<void> | undefined {
+    switch (action.kind) {
+      case 'emit':
+        this.emitAction(action)
+        return
+      case 'ack':
+        return this.channel.notify({ ack: { epoch: action.epoch } }).catch(() => {})
+      case 'keyframe-needed': {
+        const t = this.tracks.get(action.context)
+        if (t !== undefined) {
+          t.requestKeyframe()
+          this.emit('keyframe-needed', t)
+        }
+        return
+      }
+      case 'key-log':
+        this.opts.keyLog?.(action.line)
+        return
+      case 'join-requested':
+        this.committer?.requestJoin(action.identity, action.redemption, this.now())
+        return
+      case 'join-withdrawn':
+        this.committer?.withdrawn(action.identity)
+        return
+      case 'leave-requested':
+        this.committer?.requestRemoval(action.identity)
+        return
+      case 'shutdown':
+        return this.shutdown(action.error)
+    }
+  }
+
+  private emitAction (action: EmitAction): void {
+    // The union pairs each event with its own arguments; TypeScript cannot
+    // follow that pairing through a spread, so it is asserted here once.
+    (this.emit as (event: EmitAction['event'], ...args: EmitAction['args']) => boolean)(action.event, ...action.args)
+  }
+
+  /** Sets the one timer to fire at `deadline` (ms since the Unix epoch), or clears it. */
+  private arm (deadline: number | undefined): void {
+    if (this.closed || deadline === this.armedAt) return
+    this.disarm()
+    if (deadline === undefined) return
+    this.armedAt = deadline
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined
+      this.armedAt = undefined
+      void this.feed({ kind: 'tick' })
+    }, Math.max(0, deadline - this.now()))
+    unrefTimer(this.deadlineTimer)
+  }
+
+  private disarm (): void {
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer)
+    this.deadlineTimer = undefined
+    this.armedAt = undefined
   }
 
   private becomeCommitter (): void {
@@ -412,7 +481,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       fetchKeyPackage: async (identity) => (await fetchKeyPackage(this.ctx.libp2p, this.ctx.node, identity)).keyPackage,
       submit: async (p: PendingCommit) => { await this.submitCommit(p) },
       applied: async (p) => {
-        this.epochChanged({ epoch: p.epoch, removedSelf: false, added: [...p.addedIdentities], removed: [...p.removedIdentities] })
+        await this.feed({ kind: 'applied', outcome: { epoch: p.epoch, removedSelf: false, added: [...p.addedIdentities], removed: [...p.removedIdentities] } })
       },
       failed: (identities, err) => { this.emit('commit-failed', { identities, error: err }) },
       deny: async (identity, reason) => {
@@ -424,6 +493,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
         this.emit('knock', request)
         return true
       },
+      now: this.now,
     }, this.opts.batchWindowMs)
   }
 
@@ -440,74 +510,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   }
 
   private listen (): void {
-    this.channel.onMessage(async (msg) => { await this.onServerMessage(msg) })
+    this.channel.onMessage(async (message) => { await this.feed({ kind: 'server', message }) })
     this.channel.onClose((err) => { void this.shutdown(err === undefined ? undefined : asTransportError(err, 'the group stream closed')) })
-  }
-
-  private async onServerMessage (msg: GroupServerMessage): Promise<void> {
-    if (msg.commit !== undefined) {
-      await this.onCommit(msg.commit.commit)
-    } else if (msg.roster !== undefined) {
-      this.roster = msg.roster.members
-      this.emit('roster', this.roster)
-    } else if (msg.epochReady !== undefined) {
-      this.switchSending(msg.epochReady.epoch)
-    } else if (msg.joinRequested !== undefined) {
-      this.committer?.requestJoin(msg.joinRequested.identity, msg.joinRequested.redemption)
-    } else if (msg.joinWithdrawn !== undefined) {
-      this.committer?.withdrawn(msg.joinWithdrawn.identity)
-    } else if (msg.leaveRequested !== undefined) {
-      this.committer?.requestRemoval(msg.leaveRequested.identity)
-    } else if (msg.error !== undefined) {
-      await this.shutdown(new FabricError(toErrorCode(msg.error.code), `group service: ${msg.error.message}`))
-    }
-  }
-
-  /**
-   * Processes a delivered Commit. One this member refuses (it breaks the
-   * admission policy, does not verify, ...) changes nothing: the member
-   * stays in its epoch, keeps decrypting, does not ack, and says so.
-   */
-  private async onCommit (commit: Uint8Array): Promise<void> {
-    if (this.session.removed) return
-    let outcome: CommitOutcome
-    try {
-      outcome = await this.session.processCommit(commit, Date.now())
-    } catch (err) {
-      this.refusedCommits++
-      this.emit('commit-refused', { epoch: this.session.epoch, error: err instanceof Error ? err : new Error(String(err)) })
-      return
-    }
-    if (outcome.removedSelf) {
-      this.emit('removed')
-      await this.shutdown(new FabricError('REMOVED', 'removed from the stream'))
-      return
-    }
-    this.epochChanged(outcome)
-    await this.channel.notify({ ack: { epoch: outcome.epoch } }).catch(() => {})
-  }
-
-  /** A new epoch is in force for receiving; decide when senders follow. */
-  private epochChanged (outcome: CommitOutcome): void {
-    this.logKey()
-    this.deliver(this.decryptor.retryHeld())
-    this.emit('epoch', { epoch: outcome.epoch, added: outcome.added, removed: outcome.removed, safetyCode: this.session.safetyCode() })
-    if (outcome.removed.length > 0 || this.opts.sendSwitch !== 'ready') {
-      this.switchSending(outcome.epoch)
-      return
-    }
-    if (this.switchTimer !== undefined) clearTimeout(this.switchTimer)
-    this.switchTimer = setTimeout(() => { this.switchSending(outcome.epoch) }, DEFAULT_SEND_SWITCH_TIMEOUT_MS)
-    this.switchTimer.unref()
-  }
-
-  private switchSending (epoch: bigint): void {
-    if (epoch <= this.sendEpoch || epoch > this.session.epoch) return
-    this.sendEpoch = epoch
-    for (const t of this.tracks.values()) {
-      t.requestKeyframe()
-      this.emit('keyframe-needed', t)
-    }
   }
 
   /** Opens the media streams; on failure closes everything and rethrows. */
@@ -523,44 +527,34 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
 
   private async openMedia (): Promise<void> {
     this.publishStream = await PublishStream.open(this.ctx.libp2p, this.ctx.node, this.key)
-    this.publishStream.onKeyframeRequest((track) => {
-      for (const t of this.tracks.values()) {
-        if (t.track === track) {
-          t.requestKeyframe()
-          this.emit('keyframe-needed', t)
-        }
-      }
-    })
+    this.publishStream.onKeyframeRequest((track) => { void this.feed({ kind: 'keyframe-request', track }) })
     this.subscription = await Subscription.open(this.ctx.libp2p, this.ctx.node, this.key)
     void this.receiveLoop(this.subscription)
   }
 
   private async receiveLoop (sub: Subscription): Promise<void> {
     try {
-      for await (const chunk of sub.chunks()) {
-        this.deliver([this.decryptor.decrypt(chunk)])
-      }
+      for await (const chunk of sub.chunks()) await this.feed({ kind: 'chunk', chunk })
     } catch (err) {
       // The subscription broke (node gone, stream reset): the member is cut off from media.
       if (!this.closed) void this.shutdown(asTransportError(err, 'the subscription ended'))
     }
   }
 
-  private deliver (outcomes: DecryptOutcome[]): void {
-    for (const out of outcomes) if (out.ok) this.emit('frame', out.frame satisfies ReceivedFrame)
-  }
-
   private async sendChunk (chunk: Uint8Array): Promise<void> {
     if (this.publishStream === undefined || this.closed) throw new FabricError('INVALID_STATE', 'publish stream not open')
     await this.publishStream.send(chunk)
   }
+}
 
-  private logKey (): void {
-    const keyLog = this.opts.keyLog
-    if (keyLog === undefined || this.session.removed) return
-    const cur = this.session.keyRing.current()
-    if (cur !== undefined) keyLog(`${this.identity} ${cur.epoch} ${toHex(cur.baseKey)}\n`)
-  }
+/** The clock a member reads: the context's, or Date.now. */
+function clockOf (ctx: MemberContext): () => number {
+  return ctx.now ?? Date.now
+}
+
+/** Lets a Node timer not keep the process alive; browsers' timers are numbers and have no such notion. */
+function unrefTimer (timer: unknown): void {
+  if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref()
 }
 
 /**

@@ -4,7 +4,8 @@
  * section 5.2), and hands the chunk to the publish stream. A new epoch gets
  * a new KID, hence a new key and a fresh CTR space.
  */
-import { nodeBackend } from '../platform/node/backend-node.js'
+import type { CryptoBackend } from '../crypto/backend.js'
+import { defaultCryptoBackend } from '../crypto/default-backend.js'
 import { SFrameSender } from '../crypto/sframe/index.js'
 import { SFRAME_HEADER_MAX_LENGTH } from '../crypto/sframe/header.js'
 import { FabricError, TooLargeError } from '../errors.js'
@@ -20,7 +21,7 @@ export interface FrameOptions {
   keyframe: boolean
   /** No other frame references it. */
   discardable?: boolean
-  /** Capture time, µs since the Unix epoch; default now. */
+  /** Capture time, µs since the Unix epoch; default now by the host's clock. */
   timestampUs?: bigint
 }
 
@@ -32,6 +33,12 @@ export interface TrackHost {
   readonly sendEpoch: bigint
   /** Sends one chunk on the member's publish stream. */
   sendChunk: (chunk: Uint8Array) => Promise<void>
+  /**
+   * The member's clock, ms since the Unix epoch: it ages the key ring's old
+   * epochs and stamps frames sent without a capture time. The shell that
+   * makes the track supplies it, so this file reads no clock of its own.
+   */
+  now: () => number
 }
 
 /**
@@ -46,6 +53,7 @@ export class TrackPublisher {
   /** Track context: 0 video, 1 audio, 2 screen. */
   readonly context: number
   private readonly host: TrackHost
+  private readonly backend: CryptoBackend
   private sender: SFrameSender | undefined
   private senderEpoch = -1n
   private sequence = 0
@@ -57,9 +65,15 @@ export class TrackPublisher {
   /** Frames refused before sending (too large for a chunk). */
   refused = 0
 
-  constructor (host: TrackHost, context: number) {
+  /**
+   * @param host the member the track sends for
+   * @param context 0 video, 1 audio, 2 screen
+   * @param backend AEAD and HKDF provider for SFrame; default the process's (defaultCryptoBackend)
+   */
+  constructor (host: TrackHost, context: number, backend: CryptoBackend = defaultCryptoBackend()) {
     this.host = host
     this.context = context
+    this.backend = backend
   }
 
   /** The wire track number: (own leaf index << 8) | context. */
@@ -91,11 +105,12 @@ export class TrackPublisher {
       throw new TooLargeError('protected frame', protectedLength, MAX_CHUNK_PAYLOAD)
     }
     const epoch = this.host.sendEpoch
+    const nowMs = this.host.now()
     if (this.sender === undefined || this.senderEpoch !== epoch) {
-      const key = session.keyRing.baseKeyForEpoch(epoch, Date.now())
+      const key = session.keyRing.baseKeyForEpoch(epoch, nowMs)
       if (key === undefined) throw new FabricError('INVALID_STATE', `no key for sending epoch ${epoch}`)
       this.sender = new SFrameSender({
-        backend: nodeBackend,
+        backend: this.backend,
         kid: encodeKid({ context: this.context, senderLeafIndex: session.ownLeafIndex, epoch }),
         baseKey: key.baseKey,
       })
@@ -110,7 +125,7 @@ export class TrackPublisher {
       streamTag: this.host.streamTag,
       track: this.track,
       sequence: this.sequence,
-      timestampUs: opts.timestampUs ?? BigInt(Date.now()) * 1000n,
+      timestampUs: opts.timestampUs ?? BigInt(Math.floor(nowMs)) * 1000n,
     }, meta, 0)
     this.sequence = (this.sequence + 1) >>> 0
     const sframe = this.sender.protect(meta, payload)

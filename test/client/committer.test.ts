@@ -64,6 +64,7 @@ function harness (o: HarnessOptions): Harness {
       h.knocks.push(request)
       return o.knock?.(request) ?? false
     },
+    now: Date.now,
   }, o.batchWindowMs ?? 30)
   return h
 }

@@ -44,7 +44,7 @@ describe('TrackPublisher -> FrameDecryptor with real MLS sessions', () => {
 
     for (const receiver of [bob, carol]) {
       const dec = new FrameDecryptor(receiver, TAG)
-      const got = [...video.sent, ...audio.sent].map((c) => ok(dec.decrypt(copy(c))))
+      const got = [...video.sent, ...audio.sent].map((c) => ok(dec.decrypt(copy(c), Date.now())))
       const vid = got.slice(0, 3)
       const aud = got[3]
       expect(vid.map((f) => Buffer.from(f.payload).toString('hex'))).toEqual([frames[0], frames[1], frames[3]].map((f) => Buffer.from(f.payload).toString('hex')))
@@ -78,7 +78,7 @@ describe('TrackPublisher -> FrameDecryptor with real MLS sessions', () => {
     expect(screen.track.sent).toBe(3)
     expect(screen.track.keyframes).toBe(1)
     const dec = new FrameDecryptor(alice, TAG)
-    expect(screen.sent.map((c) => ok(dec.decrypt(c)).sender)).toEqual([peer(1), peer(1), peer(1)])
+    expect(screen.sent.map((c) => ok(dec.decrypt(c, Date.now())).sender)).toEqual([peer(1), peer(1), peer(1)])
   })
 
   it('wants a keyframe when asked, until it sends one', async () => {
@@ -107,7 +107,7 @@ describe('TrackPublisher -> FrameDecryptor with real MLS sessions', () => {
     // The chunk sequence is per track, not per key.
     expect(v.sent.map((c) => decodeChunkMeta(c).sequence)).toEqual([0, 1, 2])
     const dec = new FrameDecryptor(bob, TAG)
-    expect(v.sent.map((c) => ok(dec.decrypt(c)).epoch)).toEqual([1n, 1n, 2n])
+    expect(v.sent.map((c) => ok(dec.decrypt(c, Date.now())).epoch)).toEqual([1n, 1n, 2n])
   })
 
   it('refuses to send for an epoch it has no key for, and after its member was removed', async () => {
@@ -131,27 +131,27 @@ describe('FrameDecryptor refuses altered chunks and says who they came from', ()
     const dec = new FrameDecryptor(bob, TAG)
 
     // Same sender, another of its tracks (context).
-    const otherContext = notOk(dec.decrypt(setU32(v.sent[0], 12, makeTrack(0, TrackContext.audio))))
+    const otherContext = notOk(dec.decrypt(setU32(v.sent[0], 12, makeTrack(0, TrackContext.audio)), Date.now()))
     expect(otherContext.reason).toBe('failure')
     expect(otherContext.error.code).toBe('MALFORMED')
     expect(otherContext.senderLeafIndex).toBe(0)
     expect(dec.bySender.get(0)).toMatchObject({ received: 1, decrypted: 0, failures: 1, failuresByCode: { MALFORMED: 1 } })
 
     // Another sender's track: the failure goes to the leaf the clear track names.
-    const otherLeaf = notOk(dec.decrypt(setU32(v.sent[0], 12, makeTrack(2, TrackContext.video))))
+    const otherLeaf = notOk(dec.decrypt(setU32(v.sent[0], 12, makeTrack(2, TrackContext.video)), Date.now()))
     expect(otherLeaf.error.code).toBe('MALFORMED')
     expect(otherLeaf.senderLeafIndex).toBe(2)
     expect(dec.bySender.get(2)).toMatchObject({ received: 1, failures: 1, failuresByCode: { MALFORMED: 1 } })
 
     // A track naming leaf 65 536, above what any KID carries: refused by the parse.
-    const tooWide = notOk(dec.decrypt(setU32(v.sent[0], 12, (MAX_LEAF_INDEX + 1) * 256)))
+    const tooWide = notOk(dec.decrypt(setU32(v.sent[0], 12, (MAX_LEAF_INDEX + 1) * 256), Date.now()))
     expect(tooWide.reason).toBe('failure')
     expect(tooWide.error.code).toBe('MALFORMED')
     expect(tooWide.error.message).toContain(`above ${MAX_LEAF_INDEX}`)
     expect(dec.bySender.has(MAX_LEAF_INDEX + 1)).toBe(false)
 
     // The genuine chunk still decrypts.
-    expect(new TextDecoder().decode(ok(dec.decrypt(v.sent[0])).payload)).toBe('frame')
+    expect(new TextDecoder().decode(ok(dec.decrypt(v.sent[0], Date.now())).payload)).toBe('frame')
     expect(dec.bySender.get(0)).toMatchObject({ received: 2, decrypted: 1, failures: 1 })
   })
 
@@ -170,13 +170,13 @@ describe('FrameDecryptor refuses altered chunks and says who they came from', ()
     const flipKeyframe = copy(chunk)
     flipKeyframe[1] = 0
     for (const bad of [flipCipher, flipTag, otherSeq, flipKeyframe]) {
-      const r = notOk(dec.decrypt(bad))
+      const r = notOk(dec.decrypt(bad, Date.now()))
       expect(r.reason).toBe('failure')
       expect(r.error.code).toBe('AUTH_FAILED')
       expect(r.senderLeafIndex).toBe(0)
     }
     expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 0, beforeKeys: 0, failures: 4, failuresByCode: { AUTH_FAILED: 4 } })
-    expect(ok(dec.decrypt(chunk)).payload).toEqual(new Uint8Array(100).fill(1))
+    expect(ok(dec.decrypt(chunk, Date.now())).payload).toEqual(new Uint8Array(100).fill(1))
   })
 
   it('a chunk that does not parse, or is for another stream, counts as malformed with no sender to blame', async () => {
@@ -184,13 +184,13 @@ describe('FrameDecryptor refuses altered chunks and says who they came from', ()
     const v = capturingTrack(alice, TrackContext.video)
     await v.track.sendFrame(text('x'), { keyframe: true })
     const dec = new FrameDecryptor(bob, streamTag(streamKey(OWNER, 'another-stream')))
-    expect(notOk(dec.decrypt(v.sent[0])).error.code).toBe('MALFORMED')
-    expect(notOk(dec.decrypt(v.sent[0].slice(0, 10))).error.code).toBe('MALFORMED')
+    expect(notOk(dec.decrypt(v.sent[0], Date.now())).error.code).toBe('MALFORMED')
+    expect(notOk(dec.decrypt(v.sent[0].slice(0, 10), Date.now())).error.code).toBe('MALFORMED')
     expect(dec.malformed).toBe(2)
     expect(dec.bySender.size).toBe(0)
     // The same name under another owner is another stream, with another tag.
     const sameName = new FrameDecryptor(bob, streamTag(streamKey(peer(1), STREAM)))
-    expect(notOk(sameName.decrypt(v.sent[0])).error.code).toBe('MALFORMED')
+    expect(notOk(sameName.decrypt(v.sent[0], Date.now())).error.code).toBe('MALFORMED')
     expect(sameName.malformed).toBe(1)
   })
 })
@@ -209,7 +209,7 @@ describe('FrameDecryptor across epochs', () => {
     const dec = new FrameDecryptor(daveSession, TAG)
 
     for (const c of v.sent) {
-      const r = notOk(dec.decrypt(c))
+      const r = notOk(dec.decrypt(c, Date.now()))
       expect(r.reason).toBe('before-keys')
       expect(r.error.code).toBe('UNKNOWN_KID')
       expect(r.senderLeafIndex).toBe(0)
@@ -217,9 +217,9 @@ describe('FrameDecryptor across epochs', () => {
     expect(dec.bySender.get(0)).toEqual({ received: 2, decrypted: 0, beforeKeys: 2, failures: 0, failuresByCode: {} })
 
     await v.track.sendFrame(text('for dave'), { keyframe: true })
-    expect(new TextDecoder().decode(ok(dec.decrypt(v.sent[2])).payload)).toBe('for dave')
+    expect(new TextDecoder().decode(ok(dec.decrypt(v.sent[2], Date.now())).payload)).toBe('for dave')
     // Once the track decrypted, a frame under an unknown key is a real failure.
-    const late = notOk(dec.decrypt(v.sent[1]))
+    const late = notOk(dec.decrypt(v.sent[1], Date.now()))
     expect(late.reason).toBe('failure')
     expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 1, beforeKeys: 2, failures: 1, failuresByCode: { UNKNOWN_KID: 1 } })
   })
@@ -229,7 +229,7 @@ describe('FrameDecryptor across epochs', () => {
     const v = capturingTrack(alice, TrackContext.video)
     await v.track.sendFrame(text('epoch 1'), { keyframe: true })
     const dec = new FrameDecryptor(bob, TAG)
-    expect(ok(dec.decrypt(v.sent[0])).epoch).toBe(1n)
+    expect(ok(dec.decrypt(v.sent[0], Date.now())).epoch).toBe(1n)
 
     // Alice removes Carol and switches keys at once; the Commit has not reached Bob yet.
     const remove = await alice.prepareRemove([peer(2)])
@@ -237,20 +237,20 @@ describe('FrameDecryptor across epochs', () => {
     await v.track.sendFrame(text('epoch 2, first'), { keyframe: true })
     await v.track.sendFrame(text('epoch 2, second'), { keyframe: false })
     for (const c of v.sent.slice(1)) {
-      const r = notOk(dec.decrypt(c))
+      const r = notOk(dec.decrypt(c, Date.now()))
       expect(r.reason).toBe('held')
       expect(r.senderLeafIndex).toBe(0)
     }
     // Held frames are not counted yet, either way.
     expect(dec.bySender.get(0)).toEqual({ received: 1, decrypted: 1, beforeKeys: 0, failures: 0, failuresByCode: {} })
     // Without the epoch, a retry within the time limit holds them again.
-    expect(dec.retryHeld().map((r) => r.ok ? 'ok' : r.reason)).toEqual(['held', 'held'])
+    expect(dec.retryHeld(Date.now()).map((r) => r.ok ? 'ok' : r.reason)).toEqual(['held', 'held'])
 
     await bob.processCommit(copy(remove.commit), Date.now())
-    const retried = dec.retryHeld().map(ok)
+    const retried = dec.retryHeld(Date.now()).map(ok)
     expect(retried.map((f) => new TextDecoder().decode(f.payload))).toEqual(['epoch 2, first', 'epoch 2, second'])
     expect(retried.map((f) => f.epoch)).toEqual([2n, 2n])
-    expect(dec.retryHeld()).toEqual([])
+    expect(dec.retryHeld(Date.now())).toEqual([])
     expect(dec.bySender.get(0)).toEqual({ received: 3, decrypted: 3, beforeKeys: 0, failures: 0, failuresByCode: {} })
   })
 
@@ -262,10 +262,10 @@ describe('FrameDecryptor across epochs', () => {
     await alice.applyPending(fake, Date.now())
     await v.track.sendFrame(text('orphan'), { keyframe: true })
     const dec = new FrameDecryptor(bob, TAG)
-    expect(notOk(dec.decrypt(v.sent[0])).reason).toBe('held')
+    expect(notOk(dec.decrypt(v.sent[0], Date.now())).reason).toBe('held')
     const [last] = dec.retryHeld(Date.now() + HELD_CHUNK_TTL_MS + 1_000)
     expect(notOk(last).reason).toBe('before-keys')
-    expect(dec.retryHeld()).toEqual([])
+    expect(dec.retryHeld(Date.now())).toEqual([])
     expect(dec.bySender.get(0)).toMatchObject({ received: 1, decrypted: 0, beforeKeys: 1 })
   })
 
@@ -275,8 +275,8 @@ describe('FrameDecryptor across epochs', () => {
     await v.track.sendFrame(text('all three'), { keyframe: true })
     const carolDec = new FrameDecryptor(carol, TAG)
     const bobDec = new FrameDecryptor(bob, TAG)
-    expect(ok(carolDec.decrypt(v.sent[0])).sender).toBe(peer(0))
-    expect(ok(bobDec.decrypt(v.sent[0])).sender).toBe(peer(0))
+    expect(ok(carolDec.decrypt(v.sent[0], Date.now())).sender).toBe(peer(0))
+    expect(ok(bobDec.decrypt(v.sent[0], Date.now())).sender).toBe(peer(0))
 
     const remove = await alice.prepareRemove([peer(2)])
     await alice.applyPending(remove, Date.now())
@@ -285,12 +285,12 @@ describe('FrameDecryptor across epochs', () => {
     expect(outcome.removedSelf).toBe(true)
 
     await v.track.sendFrame(text('without carol'), { keyframe: true })
-    expect(new TextDecoder().decode(ok(bobDec.decrypt(v.sent[1])).payload)).toBe('without carol')
-    const refused = notOk(carolDec.decrypt(v.sent[1]))
+    expect(new TextDecoder().decode(ok(bobDec.decrypt(v.sent[1], Date.now())).payload)).toBe('without carol')
+    const refused = notOk(carolDec.decrypt(v.sent[1], Date.now()))
     expect(refused.reason).toBe('failure')
     expect(refused.error.code).toBe('UNKNOWN_KID')
     // Not even held as a next-epoch frame: the session is dead.
-    expect(carolDec.retryHeld()).toEqual([])
+    expect(carolDec.retryHeld(Date.now())).toEqual([])
     // Names outlive the roster the removed member can no longer read.
     expect(carolDec.nameOf(0)).toBe(peer(0))
     expect(carolDec.bySender.get(0)).toMatchObject({ decrypted: 1, failures: 1 })
@@ -305,9 +305,9 @@ describe('FrameDecryptor across epochs', () => {
     await v.track.sendFrame(text('secret'), { keyframe: true })
 
     const carolDec = new FrameDecryptor(carol, TAG)
-    expect(notOk(carolDec.decrypt(v.sent[0])).reason).toBe('held')
+    expect(notOk(carolDec.decrypt(v.sent[0], Date.now())).reason).toBe('held')
     expect((await carol.processCommit(copy(remove.commit), Date.now())).removedSelf).toBe(true)
-    const [retried] = carolDec.retryHeld()
+    const [retried] = carolDec.retryHeld(Date.now())
     expect(retried.ok).toBe(false)
     expect(carolDec.bySender.get(0)?.decrypted).toBe(0)
   })

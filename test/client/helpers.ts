@@ -108,6 +108,7 @@ export function capturingTrack (session: AvSession, context: number, sendEpoch?:
     get sendEpoch (): bigint { return pinned ?? session.epoch },
     set sendEpoch (e: bigint) { pinned = e },
     sendChunk: async (chunk: Uint8Array): Promise<void> => { sent.push(copy(chunk)) },
+    now: Date.now,
   }
   return { track: new TrackPublisher(host, context), sent, host }
 }
