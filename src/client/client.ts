@@ -9,6 +9,8 @@ import type { Libp2p } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { FabricError } from '../errors.js'
 import { createHost } from '../node/host.js'
+import type { ChannelDialer } from '../transport/channel.js'
+import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../session/identity.js'
 import { KeyPackagePool } from './key-package-pool.js'
 import { StreamMember, type CreateOptions, type JoinOptions, type MemberContext } from './stream-member.js'
@@ -24,6 +26,8 @@ export interface ConnectOptions {
 export class FabricClient {
   readonly libp2p: Libp2p
   readonly node: Multiaddr
+  /** Opens this member's channels to the node. */
+  private readonly dialer: ChannelDialer
   /** This member's identity: its key and the peer id that names it. */
   readonly memberIdentity: MemberIdentity
   private readonly keyPackages: KeyPackagePool
@@ -32,8 +36,9 @@ export class FabricClient {
   private constructor (libp2p: Libp2p, node: Multiaddr, identity: MemberIdentity) {
     this.libp2p = libp2p
     this.node = node
+    this.dialer = libp2pDialer(libp2p, node)
     this.memberIdentity = identity
-    this.keyPackages = new KeyPackagePool(libp2p, node, identity)
+    this.keyPackages = new KeyPackagePool(this.dialer, identity)
   }
 
   /**
@@ -88,7 +93,7 @@ export class FabricClient {
   }
 
   private context (): MemberContext {
-    return { libp2p: this.libp2p, node: this.node, identity: this.memberIdentity, keyPackages: this.keyPackages }
+    return { dialer: this.dialer, identity: this.memberIdentity, keyPackages: this.keyPackages }
   }
 
   private track (m: StreamMember): StreamMember {

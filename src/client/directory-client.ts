@@ -3,11 +3,8 @@
  * per call, one DirectoryRequest frame out, one DirectoryResponse frame in.
  * A node's refusal comes back as a FabricError with the node's error code.
  */
-import type { Libp2p, PeerId } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, TooLargeError } from '../errors.js'
-import type { FrameChannel } from '../transport/channel.js'
-import { libp2pDialer } from '../transport/libp2p/dialer.js'
+import type { ChannelDialer, FrameChannel } from '../transport/channel.js'
 import { MAX_DIRECTORY_FRAME } from '../wire/limits.js'
 import {
   DIRECTORY_PROTOCOL, decodeDirectoryResponse, encodeDirectoryRequest, toErrorCode, type Unversioned,
@@ -16,9 +13,6 @@ import type { DirectoryRequest, DirectoryResponse } from '../wire/pb/directory.j
 
 /** Default bound of one directory call (dial, request, response), ms. */
 export const DIRECTORY_CALL_TIMEOUT_MS = 10_000
-
-/** The part of a libp2p node the directory client uses. */
-export type DirectoryDialer = Pick<Libp2p, 'dial'>
 
 /** Options of every directory call. */
 export interface DirectoryCallOptions {
@@ -50,8 +44,7 @@ export interface KeyPackageCount {
  * credential identity, none is held already, and they fit the node's
  * quotas; otherwise it stores none (protocol/control.md section 2).
  *
- * @param node        the directory node: its peer id (already known to the
- *                    peer store) or a multiaddr including /p2p/<id>
+ * @param node        opens channels to the directory's node (libp2pDialer in Node)
  * @param keyPackages 0..64 MLSMessage(mls_key_package), each 1..64 KiB; the
  *                    whole request at most MAX_DIRECTORY_FRAME (320 KiB)
  * @param lastResort  replaces the identity's last-resort KeyPackage
@@ -64,11 +57,10 @@ export interface KeyPackageCount {
  *         node's), UNSUPPORTED_SUITE, ...
  * @throws MalformedError / TooLargeError before sending when the request
  *         breaks the wire bounds or is above MAX_DIRECTORY_FRAME
- * @throws FabricError TIMEOUT past timeoutMs; dial and stream errors as libp2p throws them
+ * @throws FabricError TIMEOUT past timeoutMs; UNREACHABLE when the node cannot be reached
  */
 export async function publishKeyPackages (
-  libp2p: DirectoryDialer,
-  node: PeerId | Multiaddr,
+  node: ChannelDialer,
   keyPackages: readonly Uint8Array[],
   lastResort?: Uint8Array,
   options: DirectoryCallOptions & { replace?: boolean } = {},
@@ -78,7 +70,7 @@ export async function publishKeyPackages (
     lastResort: toArrayBufferView(lastResort ?? new Uint8Array(0)),
     replace: options.replace === true,
   }
-  const response = await call(libp2p, node, { publish }, options)
+  const response = await call(node, { publish }, options)
   return response.accepted
 }
 
@@ -96,12 +88,11 @@ export async function publishKeyPackages (
  *         publishKeyPackages
  */
 export async function fetchKeyPackage (
-  libp2p: DirectoryDialer,
-  node: PeerId | Multiaddr,
+  node: ChannelDialer,
   identity: string,
   options: DirectoryCallOptions = {},
 ): Promise<FetchedKeyPackage> {
-  const response = await call(libp2p, node, { fetch: { identity } }, options)
+  const response = await call(node, { fetch: { identity } }, options)
   if (response.keyPackage.byteLength === 0) throw new FabricError('MALFORMED', 'directory fetch response carries no KeyPackage')
   // A copy, not slice() (a view on a Buffer): the frame may be far larger than the KeyPackage.
   return { keyPackage: new Uint8Array(response.keyPackage), lastResort: response.lastResort }
@@ -115,18 +106,16 @@ export async function fetchKeyPackage (
  *         others as publishKeyPackages
  */
 export async function countKeyPackages (
-  libp2p: DirectoryDialer,
-  node: PeerId | Multiaddr,
+  node: ChannelDialer,
   identity: string,
   options: DirectoryCallOptions = {},
 ): Promise<KeyPackageCount> {
-  const response = await call(libp2p, node, { count: { identity } }, options)
+  const response = await call(node, { count: { identity } }, options)
   return { count: response.count, hasLastResort: response.hasLastResort }
 }
 
 async function call (
-  libp2p: DirectoryDialer,
-  node: PeerId | Multiaddr,
+  node: ChannelDialer,
   request: Unversioned<DirectoryRequest>,
   options: DirectoryCallOptions,
 ): Promise<DirectoryResponse> {
@@ -141,7 +130,7 @@ async function call (
   let framed: FrameChannel
   try {
     // A response carries at most one KeyPackage (64 KiB); the same bound as requests.
-    framed = await libp2pDialer(libp2p, node).open(DIRECTORY_PROTOCOL, { maxFrameLength: MAX_DIRECTORY_FRAME }, signal)
+    framed = await node.open(DIRECTORY_PROTOCOL, { maxFrameLength: MAX_DIRECTORY_FRAME }, signal)
   } catch (err) {
     if (timeout.aborted) throw new FabricError('TIMEOUT', `directory dial took over ${timeoutMs} ms`, { cause: err })
     throw err

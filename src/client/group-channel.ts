@@ -5,11 +5,8 @@
  * single async handler strictly in arrival order, so MLS messages are
  * processed one at a time and in the order the delivery service sent them.
  */
-import type { Libp2p } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError } from '../errors.js'
-import type { FrameChannel } from '../transport/channel.js'
-import { libp2pDialer } from '../transport/libp2p/dialer.js'
+import type { ChannelDialer, FrameChannel } from '../transport/channel.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
 import { GROUP_PROTOCOL } from '../wire/protocol-ids.js'
 import { decodeGroupServerMessage, encodeGroupClientMessage } from '../wire/messages.js'
@@ -47,8 +44,8 @@ export class GroupChannel {
    * Opens the group stream to `node`.
    * @throws FabricError UNREACHABLE when the node cannot be dialled or lacks the protocol
    */
-  static async open (libp2p: Libp2p, node: Multiaddr): Promise<GroupChannel> {
-    const ch = new GroupChannel(await libp2pDialer(libp2p, node).open(GROUP_PROTOCOL, { maxFrameLength: MAX_CONTROL_FRAME }))
+  static async open (dialer: ChannelDialer): Promise<GroupChannel> {
+    const ch = new GroupChannel(await dialer.open(GROUP_PROTOCOL, { maxFrameLength: MAX_CONTROL_FRAME }))
     void ch.readLoop()
     return ch
   }

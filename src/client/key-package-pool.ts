@@ -5,8 +5,7 @@
  * section 16.8 advises a last-resort one so a member is never unreachable);
  * a Welcome names the one it was made for by KeyPackageRef.
  */
-import type { Libp2p } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import type { ChannelDialer } from '../transport/channel.js'
 import { welcomeKeyPackageRefs } from '../session/av-session.js'
 import type { MemberIdentity } from '../session/identity.js'
 import { generateKeyPackages, type KeyPackageBundle } from '../session/key-package.js'
@@ -17,17 +16,15 @@ import { countKeyPackages, publishKeyPackages } from './directory-client.js'
 export const KEY_PACKAGE_STOCK = 4
 
 export class KeyPackagePool {
-  private readonly libp2p: Libp2p
-  private readonly node: Multiaddr
+  private readonly dialer: ChannelDialer
   private readonly identity: MemberIdentity
   /** Bundles by hex KeyPackageRef: every one published from this process and not yet used. */
   private readonly bundles = new Map<string, KeyPackageBundle>()
   private lastResort: KeyPackageBundle | undefined
   private topUp: Promise<void> | undefined
 
-  constructor (libp2p: Libp2p, node: Multiaddr, identity: MemberIdentity) {
-    this.libp2p = libp2p
-    this.node = node
+  constructor (dialer: ChannelDialer, identity: MemberIdentity) {
+    this.dialer = dialer
     this.identity = identity
   }
 
@@ -67,12 +64,12 @@ export class KeyPackagePool {
     // The first publish of a process replaces whatever an earlier process of
     // this identity left: their private halves died with it.
     const first = this.lastResort === undefined
-    const held = first ? 0 : (await countKeyPackages(this.libp2p, this.node, this.identity.peerId)).count
+    const held = first ? 0 : (await countKeyPackages(this.dialer, this.identity.peerId)).count
     const wanted = Math.max(0, KEY_PACKAGE_STOCK - held)
     if (wanted === 0 && !first) return
     const made = await generateKeyPackages(this.identity, { nowMs, count: Math.max(1, wanted), lastResort: first })
     const fresh = wanted === 0 ? [] : made.keyPackages
-    await publishKeyPackages(this.libp2p, this.node, fresh.map((b) => b.keyPackage), made.lastResort?.keyPackage, { replace: first })
+    await publishKeyPackages(this.dialer, fresh.map((b) => b.keyPackage), made.lastResort?.keyPackage, { replace: first })
     for (const b of fresh) this.bundles.set(toHex(b.ref), b)
     if (made.lastResort !== undefined) {
       this.lastResort = made.lastResort

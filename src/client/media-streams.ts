@@ -4,13 +4,10 @@
  * every other member's chunks under a per-subscription link seal
  * (/fabric/av/subscribe/1). Transport only: SFrame lives in stream-member.ts.
  */
-import type { Libp2p } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import { FabricError, isFabricError, type ErrorCode } from '../errors.js'
 import { LinkOpener } from '../crypto/link-seal.js'
 import { generateLinkKeyPair, linkTransitKey } from '../crypto/transit-key.js'
-import type { FrameChannel } from '../transport/channel.js'
-import { libp2pDialer } from '../transport/libp2p/dialer.js'
+import type { ChannelDialer, FrameChannel } from '../transport/channel.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../wire/limits.js'
 import { parseStreamKey, type StreamKey } from '../wire/stream-tag.js'
 import { AV_PUBLISH_PROTOCOL as PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL as SUBSCRIBE_PROTOCOL } from '../wire/protocol-ids.js'
@@ -44,10 +41,10 @@ export class PublishStream {
    * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND,
    *         QUOTA_EXCEEDED), TIMEOUT, UNREACHABLE or CONNECTION_LOST
    */
-  static async open (libp2p: Libp2p, node: Multiaddr, key: StreamKey): Promise<PublishStream> {
+  static async open (dialer: ChannelDialer, key: StreamKey): Promise<PublishStream> {
     const { owner, name } = parseStreamKey(key)
     // Only the open result and keyframe notices come back on a publish stream.
-    const framed = await libp2pDialer(libp2p, node).open(PUBLISH_PROTOCOL, { maxFrameLength: MAX_AV_MESSAGE })
+    const framed = await dialer.open(PUBLISH_PROTOCOL, { maxFrameLength: MAX_AV_MESSAGE })
     try {
       await framed.send(encodePublishOpen({ stream: name, owner }))
       checkOpen(decodeOpenResult(await framed.next(OPEN_TIMEOUT_MS)))
@@ -126,10 +123,10 @@ export class Subscription {
    * @throws FabricError with the node's code (NOT_MEMBER, NOT_FOUND,
    *         QUOTA_EXCEEDED), TIMEOUT, UNREACHABLE or CONNECTION_LOST
    */
-  static async open (libp2p: Libp2p, node: Multiaddr, key: StreamKey): Promise<Subscription> {
+  static async open (dialer: ChannelDialer, key: StreamKey): Promise<Subscription> {
     const { owner, name } = parseStreamKey(key)
     const own = generateLinkKeyPair()
-    const framed = await libp2pDialer(libp2p, node).open(SUBSCRIBE_PROTOCOL, { maxFrameLength: MAX_MEDIA_FRAME })
+    const framed = await dialer.open(SUBSCRIBE_PROTOCOL, { maxFrameLength: MAX_MEDIA_FRAME })
     let result: OpenResult
     try {
       await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))

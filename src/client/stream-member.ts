@@ -34,8 +34,7 @@
  * holds the Committer, which the core's join and leave actions reach.
  */
 import { EventEmitter } from 'eventemitter3'
-import type { Libp2p } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
+import type { ChannelDialer } from '../transport/channel.js'
 import { FabricError, MalformedError } from '../errors.js'
 import { parseInvitationToken, redeemInvitation, type AdmissionRules } from '../session/admission/index.js'
 import { AvSession, type PendingCommit, type SessionInvitationOptions } from '../session/av-session.js'
@@ -60,10 +59,10 @@ export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
 export { DEFAULT_SEND_SWITCH_TIMEOUT_MS } from './member-core.js'
 export type { StreamMemberEvents } from './member-actions.js'
 
-/** Where a member runs: its libp2p host, its identity, the node it uses and its KeyPackage stock there. */
+/** Where a member runs: the channels to the node it uses, its identity, its KeyPackage stock there, its clock. */
 export interface MemberContext {
-  readonly libp2p: Libp2p
-  readonly node: Multiaddr
+  /** Opens channels to the member's node (the transport seam; libp2pDialer in Node). */
+  readonly dialer: ChannelDialer
   readonly identity: MemberIdentity
   readonly keyPackages: KeyPackagePool
   /**
@@ -179,7 +178,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   static async create (ctx: MemberContext, name: string, opts: CreateOptions = {}): Promise<StreamMember> {
     validateStreamName(name)
     const session = await AvSession.create({ identity: ctx.identity, stream: name, admission: opts.admission, nowMs: clockOf(ctx)() })
-    const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
+    const channel = await GroupChannel.open(ctx.dialer)
     try {
       await channel.request({ create: { stream: name, groupId: session.groupId as Uint8Array<ArrayBuffer> } })
     } catch (err) {
@@ -213,7 +212,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     const identity = ctx.identity.peerId
     const now = clockOf(ctx)
     await ctx.keyPackages.ensurePublished(now())
-    const channel = await GroupChannel.open(ctx.libp2p, ctx.node)
+    const channel = await GroupChannel.open(ctx.dialer)
     const timeoutMs = opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
     // Messages after the Welcome (roster, the next Commit) can arrive before
     // the session exists; they are replayed in order once it does.
@@ -478,7 +477,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   private becomeCommitter (): void {
     this.committer = new Committer({
       session: this.session,
-      fetchKeyPackage: async (identity) => (await fetchKeyPackage(this.ctx.libp2p, this.ctx.node, identity)).keyPackage,
+      fetchKeyPackage: async (identity) => (await fetchKeyPackage(this.ctx.dialer, identity)).keyPackage,
       submit: async (p: PendingCommit) => { await this.submitCommit(p) },
       applied: async (p) => {
         await this.feed({ kind: 'applied', outcome: { epoch: p.epoch, removedSelf: false, added: [...p.addedIdentities], removed: [...p.removedIdentities] } })
@@ -526,9 +525,9 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   }
 
   private async openMedia (): Promise<void> {
-    this.publishStream = await PublishStream.open(this.ctx.libp2p, this.ctx.node, this.key)
+    this.publishStream = await PublishStream.open(this.ctx.dialer, this.key)
     this.publishStream.onKeyframeRequest((track) => { void this.feed({ kind: 'keyframe-request', track }) })
-    this.subscription = await Subscription.open(this.ctx.libp2p, this.ctx.node, this.key)
+    this.subscription = await Subscription.open(this.ctx.dialer, this.key)
     void this.receiveLoop(this.subscription)
   }
 

@@ -6,6 +6,7 @@
  * stream's owner admits get in, every member enforces that, and no identity
  * can take a stream's name over.
  */
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -144,7 +145,7 @@ describe('admission, end to end', () => {
     const addr = multiaddr(node.addr)
     const stream = 'rogue'
     const raw = await RawMember.createGroup(owner, stream, { allow: [peer('bob'), peer('carol')] }, Date.now())
-    const channel = await GroupChannel.open(host, addr)
+    const channel = await GroupChannel.open(libp2pDialer(host, addr))
     const joins: string[] = []
     const waiting: Array<() => void> = []
     channel.onMessage((msg: GroupServerMessage) => {
@@ -159,7 +160,7 @@ describe('admission, end to end', () => {
     }
     /** Fetches the joiner's KeyPackage and commits its Add, whatever the policy says. */
     const add = async (identity: string): Promise<void> => {
-      const kp = (await fetchKeyPackage(host, addr, identity)).keyPackage
+      const kp = (await fetchKeyPackage(libp2pDialer(host, addr), identity)).keyPackage
       const c = await raw.commit([addOf(keyPackageOf(kp))])
       await channel.request({ commit: { epoch: raw.epoch, commit: c.commit as Uint8Array<ArrayBuffer>, welcome: c.welcome! as Uint8Array<ArrayBuffer>, added: [identity], removed: [] } })
       raw.adopt(c)

@@ -15,6 +15,7 @@
  *     byte-identical (alice's `sent` against bob's `received`).
  * Measured figures go to the test output (console.log) so they can be quoted.
  */
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -292,7 +293,7 @@ export async function closedWithin (stream: Stream, ms: number): Promise<number 
 
 /** A group channel of `host`, closed after the test. */
 export async function channel (host: Libp2p, node: Multiaddr): Promise<GroupChannel> {
-  const ch = await GroupChannel.open(host, node)
+  const ch = await GroupChannel.open(libp2pDialer(host, node))
   later(async () => { await ch.close() })
   return ch
 }

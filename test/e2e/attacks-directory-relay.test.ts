@@ -3,6 +3,7 @@
  * and drain, track squatting, many tracks, subscription flood), each beside
  * a healthy stream; see attack-fixture.ts for what every test asserts.
  */
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { describe, expect, it } from 'vitest'
 import { countKeyPackages, fetchKeyPackage, publishKeyPackages } from '../../src/client/directory-client.js'
@@ -34,10 +35,10 @@ describe('attacks on the directory and the relay, each beside a healthy stream',
     const xId = await generateIdentity()
     const x = await attackerHost(xId)
     const kp = await generateKeyPackage(xId, { nowMs: Date.now() })
-    expect(await publishKeyPackages(x, addr, [kp.keyPackage])).toBe(1)
-    expect(await codeOf(publishKeyPackages(x, addr, [kp.keyPackage]))).toBe('ALREADY_EXISTS')
+    expect(await publishKeyPackages(libp2pDialer(x, addr), [kp.keyPackage])).toBe(1)
+    expect(await codeOf(publishKeyPackages(libp2pDialer(x, addr), [kp.keyPackage]))).toBe('ALREADY_EXISTS')
     // Extensions inflated past 1 KiB: MALFORMED, nothing stored.
-    expect(await codeOf(publishKeyPackages(x, addr, [await inflatedKeyPackage(xId, 32 * KIB)]))).toBe('MALFORMED')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(x, addr), [await inflatedKeyPackage(xId, 32 * KIB)]))).toBe('MALFORMED')
     const afterDup = await nodeStats(h.node)
     expect(afterDup.directory.duplicatesRefused - before.directory.duplicatesRefused).toBe(1)
     expect((afterDup.directory.refused.MALFORMED ?? 0) - (before.directory.refused.MALFORMED ?? 0)).toBe(1)
@@ -52,7 +53,7 @@ describe('attacks on the directory and the relay, each beside a healthy stream',
       let bytes = 0
       for (let i = 0; i < 64; i++) {
         const one = await paddedKeyPackage(f.id, 6000)
-        const code = await codeOf(publishKeyPackages(f.host, addr, [one]))
+        const code = await codeOf(publishKeyPackages(libp2pDialer(f.host, addr), [one]))
         if (code !== 'resolved') return { accepted, bytes, code, size: one.byteLength }
         accepted++
         bytes += one.byteLength
@@ -77,15 +78,15 @@ describe('attacks on the directory and the relay, each beside a healthy stream',
     const victimId = await generateIdentity()
     const victim = await attackerHost(victimId)
     const stock = await generateKeyPackages(victimId, { nowMs: Date.now(), count: 8, lastResort: true })
-    expect(await publishKeyPackages(victim, addr, stock.keyPackages.map((b) => b.keyPackage), stock.lastResort!.keyPackage)).toBe(8)
+    expect(await publishKeyPackages(libp2pDialer(victim, addr), stock.keyPackages.map((b) => b.keyPackage), stock.lastResort!.keyPackage)).toBe(8)
     const thief = await attackerHost()
     const thefts = []
     const theftStarted = Date.now()
-    for (let i = 0; i < 64; i++) thefts.push(await codeOf(fetchKeyPackage(thief, addr, victimId.peerId)))
+    for (let i = 0; i < 64; i++) thefts.push(await codeOf(fetchKeyPackage(libp2pDialer(thief, addr), victimId.peerId)))
     const theftMs = Date.now() - theftStarted
     expect(thefts.every((c) => c === 'NOT_ADMITTED')).toBe(true)
-    expect(await codeOf(countKeyPackages(thief, addr, victimId.peerId))).toBe('NOT_ADMITTED')
-    expect(await countKeyPackages(victim, addr, victimId.peerId)).toEqual({ count: 8, hasLastResort: true })
+    expect(await codeOf(countKeyPackages(libp2pDialer(thief, addr), victimId.peerId))).toBe('NOT_ADMITTED')
+    expect(await countKeyPackages(libp2pDialer(victim, addr), victimId.peerId)).toEqual({ count: 8, hasLastResort: true })
     const afterTheft = await nodeStats(h.node)
     console.log(`  (b) third party: 64 fetches in ${theftMs} ms (${(64_000 / theftMs).toFixed(0)}/s) and a count, all NOT_ADMITTED; the victim still holds 8 + last resort`)
     expect(afterTheft.directory.fetched - afterFlood.directory.fetched).toBe(0)
@@ -114,7 +115,7 @@ describe('attacks on the directory and the relay, each beside a healthy stream',
     const poller = (async () => {
       await Promise.all(range(4).map(async () => {
         while (polling) {
-          polls.push(await codeOf(fetchKeyPackage(thief, addr, h.files.erin!.peerId)))
+          polls.push(await codeOf(fetchKeyPackage(libp2pDialer(thief, addr), h.files.erin!.peerId)))
           await sleep(10)
         }
       }))

@@ -4,6 +4,7 @@
  * bob recording) are separate OS processes; mallory is this test process,
  * speaking the real protocols over libp2p TCP with hand-made bad bytes.
  */
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -83,16 +84,16 @@ describe('bad input from one peer', () => {
   it('refuses a KeyPackage for someone else\'s identity and stores nothing', async () => {
     const before = (await nodeStats(node)).directory
     // Naming bob, signed with mallory's key.
-    expect(await codeOf(publishKeyPackages(mallory.libp2p, mallory.node, [await forgedKeyPackage(bob.identity, mallory.memberIdentity)]))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(mallory.libp2p, mallory.node), [await forgedKeyPackage(bob.identity, mallory.memberIdentity)]))).toBe('IDENTITY_MISMATCH')
     // Validly signed by another identity whose key mallory holds, sent over mallory's connection.
     const other = await generateKeyPackage(await generateIdentity(), { nowMs: Date.now() })
-    expect(await codeOf(publishKeyPackages(mallory.libp2p, mallory.node, [other.keyPackage]))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(mallory.libp2p, mallory.node), [other.keyPackage]))).toBe('IDENTITY_MISMATCH')
     const after = (await nodeStats(node)).directory
     expect(after.storedBytes).toBe(before.storedBytes)
     expect(after.published).toBe(before.published)
     expect(after.refused.IDENTITY_MISMATCH - (before.refused.IDENTITY_MISMATCH ?? 0)).toBe(2)
     // A third party may not fetch bob's KeyPackages at all: NOT_ADMITTED, nothing consumed.
-    expect(await codeOf(fetchKeyPackage(mallory.libp2p, mallory.node, bob.identity))).toBe('NOT_ADMITTED')
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(mallory.libp2p, mallory.node), bob.identity))).toBe('NOT_ADMITTED')
     expect((await nodeStats(node)).directory.fetched).toBe(after.fetched)
   })
 
@@ -112,15 +113,15 @@ describe('bad input from one peer', () => {
     const addr = multiaddr(node.addr)
     try {
       const committer = await AvSession.create({ identity: committerId, stream: 'stale-check', admission: { allow: [joinerId.peerId, mallory.identity] }, nowMs: Date.now() })
-      const channel = await GroupChannel.open(host, addr)
+      const channel = await GroupChannel.open(libp2pDialer(host, addr))
       await channel.request({ create: { stream: 'stale-check', groupId: committer.groupId as Uint8Array<ArrayBuffer> } })
       const joiner = await generateKeyPackage(joinerId, { nowMs: Date.now() })
-      await publishKeyPackages(joinerHost, addr, [joiner.keyPackage])
+      await publishKeyPackages(libp2pDialer(joinerHost, addr), [joiner.keyPackage])
       // The committer may fetch only a KeyPackage of someone waiting to join its stream.
-      expect(await codeOf(fetchKeyPackage(host, addr, joinerId.peerId))).toBe('NOT_ADMITTED')
-      const joinerChannel = await GroupChannel.open(joinerHost, addr)
+      expect(await codeOf(fetchKeyPackage(libp2pDialer(host, addr), joinerId.peerId))).toBe('NOT_ADMITTED')
+      const joinerChannel = await GroupChannel.open(libp2pDialer(joinerHost, addr))
       await joinerChannel.request({ join: { stream: 'stale-check', owner: committerId.peerId, redemption: new Uint8Array(0) } })
-      const kp = (await fetchKeyPackage(host, addr, joinerId.peerId)).keyPackage
+      const kp = (await fetchKeyPackage(libp2pDialer(host, addr), joinerId.peerId)).keyPackage
       // A Commit made at epoch 0 for someone else, which loses the epoch.
       const other = await generateKeyPackage(mallory.memberIdentity, { nowMs: Date.now() })
       const stale = await committer.prepareAdd([other.keyPackage], { nowMs: Date.now() })
@@ -141,7 +142,7 @@ describe('bad input from one peer', () => {
       // A non-committer (the joiner, now a member) cannot commit at all:
       // not on its member stream, and not as the first message of a new one.
       expect(await codeOf(joinerChannel.request({ commit: { ...body(stale).commit!, epoch: 1n } }))).toBe('NOT_COMMITTER')
-      const unbound = await GroupChannel.open(joinerHost, addr)
+      const unbound = await GroupChannel.open(libp2pDialer(joinerHost, addr))
       await expect(unbound.request({ commit: { ...body(stale).commit!, epoch: 1n } })).rejects.toMatchObject({ code: 'INVALID_STATE' })
       await unbound.close()
       await joinerChannel.close()

@@ -1,4 +1,5 @@
 import { libp2pListener } from '../../src/transport/libp2p/listener.js'
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -118,20 +119,20 @@ describe('directory service over libp2p', () => {
 
   it('publishes, counts, fetches FIFO, then hands out the last-resort KeyPackage repeatedly', async () => {
     const { kps, last } = await keyPackagesOf(alice, 3)
-    expect(await publishKeyPackages(alice.host, addr, kps, last)).toBe(3)
-    expect(await countKeyPackages(alice.host, addr, alice.peer)).toEqual({ count: 3, hasLastResort: true })
+    expect(await publishKeyPackages(libp2pDialer(alice.host, addr), kps, last)).toBe(3)
+    expect(await countKeyPackages(libp2pDialer(alice.host, addr), alice.peer)).toEqual({ count: 3, hasLastResort: true })
 
     for (const expected of kps) {
-      const got = await fetchKeyPackage(bob.host, addr, alice.peer)
+      const got = await fetchKeyPackage(libp2pDialer(bob.host, addr), alice.peer)
       expect(got.lastResort).toBe(false)
       expect(hex(got.keyPackage)).toBe(hex(expected))
     }
     for (let i = 0; i < 2; i++) {
-      const got = await fetchKeyPackage(bob.host, addr, alice.peer)
+      const got = await fetchKeyPackage(libp2pDialer(bob.host, addr), alice.peer)
       expect(got.lastResort).toBe(true)
       expect(hex(got.keyPackage)).toBe(hex(last))
     }
-    expect(await countKeyPackages(alice.host, addr, alice.peer)).toEqual({ count: 0, hasLastResort: true })
+    expect(await countKeyPackages(libp2pDialer(alice.host, addr), alice.peer)).toEqual({ count: 0, hasLastResort: true })
     expect(service.counters.fetched).toBeGreaterThanOrEqual(3)
     expect(service.counters.fetchedLastResort).toBeGreaterThanOrEqual(2)
     expect(service.counters.storedBytes).toBe(last.byteLength)
@@ -139,8 +140,8 @@ describe('directory service over libp2p', () => {
   })
 
   it('answers NO_KEY_PACKAGE for an identity with nothing stored', async () => {
-    expect(await codeOf(fetchKeyPackage(carol.host, addr, carol.peer))).toBe('NO_KEY_PACKAGE')
-    expect(await countKeyPackages(carol.host, addr, carol.peer)).toEqual({ count: 0, hasLastResort: false })
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(carol.host, addr), carol.peer))).toBe('NO_KEY_PACKAGE')
+    expect(await countKeyPackages(libp2pDialer(carol.host, addr), carol.peer)).toEqual({ count: 0, hasLastResort: false })
   })
 
   it('refuses a publish holding someone else\'s KeyPackage and stores none of it', async () => {
@@ -148,30 +149,30 @@ describe('directory service over libp2p', () => {
     const other = await keyPackagesOf(bob, 1)
     const before = service.counters.refused.IDENTITY_MISMATCH ?? 0
 
-    expect(await codeOf(publishKeyPackages(carol.host, addr, [...own.kps, ...other.kps], own.last))).toBe('IDENTITY_MISMATCH')
-    expect(await codeOf(publishKeyPackages(carol.host, addr, own.kps, other.last))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(carol.host, addr), [...own.kps, ...other.kps], own.last))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(carol.host, addr), own.kps, other.last))).toBe('IDENTITY_MISMATCH')
     // Publishing only bob's KeyPackages from carol's connection plants nothing for bob either.
-    expect(await codeOf(publishKeyPackages(carol.host, addr, other.kps))).toBe('IDENTITY_MISMATCH')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(carol.host, addr), other.kps))).toBe('IDENTITY_MISMATCH')
 
-    expect(await countKeyPackages(carol.host, addr, carol.peer)).toEqual({ count: 0, hasLastResort: false })
-    expect(await countKeyPackages(bob.host, addr, bob.peer)).toEqual({ count: 0, hasLastResort: false })
+    expect(await countKeyPackages(libp2pDialer(carol.host, addr), carol.peer)).toEqual({ count: 0, hasLastResort: false })
+    expect(await countKeyPackages(libp2pDialer(bob.host, addr), bob.peer)).toEqual({ count: 0, hasLastResort: false })
     expect(service.counters.refused.IDENTITY_MISMATCH).toBe(before + 3)
   })
 
   it('refuses garbage and expired KeyPackages as MALFORMED', async () => {
     const { kps } = await keyPackagesOf(carol, 1)
     const garbage = new Uint8Array(200).fill(0x5a)
-    expect(await codeOf(publishKeyPackages(carol.host, addr, [kps[0]!, garbage]))).toBe('MALFORMED')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(carol.host, addr), [kps[0]!, garbage]))).toBe('MALFORMED')
 
     const sixtyDaysAgo = Date.now() - 60 * 24 * 3600 * 1000
     const expired = await keyPackagesOf(carol, 1, sixtyDaysAgo)
-    expect(await codeOf(publishKeyPackages(carol.host, addr, expired.kps))).toBe('MALFORMED')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(carol.host, addr), expired.kps))).toBe('MALFORMED')
 
     const tampered = Uint8Array.from(kps[0]!)
     tampered[tampered.length - 5]! ^= 0x01
-    expect(await codeOf(publishKeyPackages(carol.host, addr, [tampered]))).toBe('MALFORMED')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(carol.host, addr), [tampered]))).toBe('MALFORMED')
 
-    expect(await countKeyPackages(carol.host, addr, carol.peer)).toEqual({ count: 0, hasLastResort: false })
+    expect(await countKeyPackages(libp2pDialer(carol.host, addr), carol.peer)).toEqual({ count: 0, hasLastResort: false })
   })
 
   it('answers oversize KeyPackages and frames with TOO_LARGE, and the client checks the frame bound before sending', async () => {
@@ -184,11 +185,11 @@ describe('directory service over libp2p', () => {
     const b = await rawStream(carol.host, addr, framePrefix(MAX_DIRECTORY_FRAME + 1))
     expect((await rawResponse(b.framed)).error?.code).toBe('TOO_LARGE')
 
-    await expect(publishKeyPackages(carol.host, addr, [new Uint8Array(MAX_KEY_PACKAGE + 1)])).rejects.toMatchObject({ code: 'TOO_LARGE' })
+    await expect(publishKeyPackages(libp2pDialer(carol.host, addr), [new Uint8Array(MAX_KEY_PACKAGE + 1)])).rejects.toMatchObject({ code: 'TOO_LARGE' })
     // Within every field bound (6 of 64 KiB), but above MAX_DIRECTORY_FRAME as a whole: never sent.
     const requests = service.counters.requests
     const six = Array.from({ length: 6 }, () => new Uint8Array(MAX_KEY_PACKAGE).fill(1))
-    await expect(publishKeyPackages(carol.host, addr, six)).rejects.toMatchObject({ code: 'TOO_LARGE' })
+    await expect(publishKeyPackages(libp2pDialer(carol.host, addr), six)).rejects.toMatchObject({ code: 'TOO_LARGE' })
     expect(service.counters.requests).toBe(requests)
   })
 
@@ -218,32 +219,32 @@ describe('directory service over libp2p', () => {
     const stalled = await rawStream(bob.host, addr, Uint8Array.of(40, 1))
     const broken = await rawStream(bob.host, addr, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff))
     const [accepted, brokenResponse] = await Promise.all([
-      publishKeyPackages(bob.host, addr, kps, last),
+      publishKeyPackages(libp2pDialer(bob.host, addr), kps, last),
       rawResponse(broken.framed),
     ])
     expect(brokenResponse.error?.code).toBe('MALFORMED')
     expect(accepted).toBe(4)
-    expect(await countKeyPackages(bob.host, addr, bob.peer)).toEqual({ count: 4, hasLastResort: true })
-    expect(hex((await fetchKeyPackage(alice.host, addr, bob.peer)).keyPackage)).toBe(hex(kps[0]!))
+    expect(await countKeyPackages(libp2pDialer(bob.host, addr), bob.peer)).toEqual({ count: 4, hasLastResort: true })
+    expect(hex((await fetchKeyPackage(libp2pDialer(alice.host, addr), bob.peer)).keyPackage)).toBe(hex(kps[0]!))
     expect((await rawResponse(stalled.framed)).error?.code).toBe('TIMEOUT')
     // Drain the rest so later tests see bob empty.
-    for (let i = 1; i < 4; i++) await fetchKeyPackage(alice.host, addr, bob.peer)
+    for (let i = 1; i < 4; i++) await fetchKeyPackage(libp2pDialer(alice.host, addr), bob.peer)
   })
 
   it('never hands the same KeyPackage to two concurrent fetches', async () => {
     const n = 24
     const { kps } = await keyPackagesOf(alice, n)
     // alice's last-resort KeyPackage from the first test is still held.
-    expect(await publishKeyPackages(alice.host, addr, kps)).toBe(n)
+    expect(await publishKeyPackages(libp2pDialer(alice.host, addr), kps)).toBe(n)
     const fetchers = [bob, carol]
     // Four in flight per connection: under the node's bound of 8 directory streams per connection.
     const results = await inPool(8, Array.from({ length: n }, (_, i) => async () =>
-      await fetchKeyPackage(fetchers[i % 2]!.host, addr, alice.peer)))
+      await fetchKeyPackage(libp2pDialer(fetchers[i % 2]!.host, addr), alice.peer)))
     const handed = results.map(r => hex(r.keyPackage))
     expect(results.every(r => !r.lastResort)).toBe(true)
     expect(new Set(handed).size).toBe(n)
     expect(new Set(handed)).toEqual(new Set(kps.map(hex)))
-    expect((await fetchKeyPackage(bob.host, addr, alice.peer)).lastResort).toBe(true)
+    expect((await fetchKeyPackage(libp2pDialer(bob.host, addr), alice.peer)).lastResort).toBe(true)
   })
 
   it('resets directory streams past 8 per connection, and serves again once they are gone', async () => {
@@ -251,13 +252,13 @@ describe('directory service over libp2p', () => {
     const stalled = await Promise.all(Array.from({ length: 8 }, async () => await rawStream(carol.host, addr, Uint8Array.of(40, 1))))
     // Let the node register all eight before the ninth arrives.
     await new Promise(resolve => setTimeout(resolve, 100))
-    expect(await codeOf(countKeyPackages(carol.host, addr, carol.peer, { timeoutMs: 2_000 }))).not.toBe('resolved')
+    expect(await codeOf(countKeyPackages(libp2pDialer(carol.host, addr), carol.peer, { timeoutMs: 2_000 }))).not.toBe('resolved')
     for (const s of stalled) {
       expect((await rawResponse(s.framed)).error?.code).toBe('TIMEOUT')
       await s.stream.close()
     }
     await new Promise(resolve => setTimeout(resolve, 100))
-    expect(await countKeyPackages(carol.host, addr, carol.peer)).toEqual({ count: 0, hasLastResort: false })
+    expect(await countKeyPackages(libp2pDialer(carol.host, addr), carol.peer)).toEqual({ count: 0, hasLastResort: false })
   })
 })
 
@@ -290,17 +291,17 @@ describe('directory quotas, expiry and the fetch rule', () => {
     const { addr, service, members: [alice] } = await directory(1)
     const { kps, last } = await keyPackagesOf(alice!, 2)
     // The measured attack, bounded: the same KeyPackage over and over.
-    expect(await codeOf(publishKeyPackages(alice!.host, addr, Array.from({ length: 64 }, () => kps[0]!)))).toBe('ALREADY_EXISTS')
-    expect(await publishKeyPackages(alice!.host, addr, [kps[0]!], last)).toBe(1)
-    for (let i = 0; i < 32; i++) expect(await codeOf(publishKeyPackages(alice!.host, addr, [kps[0]!]))).toBe('ALREADY_EXISTS')
-    expect(await codeOf(publishKeyPackages(alice!.host, addr, [kps[1]!, last]))).toBe('ALREADY_EXISTS')
-    expect(await countKeyPackages(alice!.host, addr, alice!.peer)).toEqual({ count: 1, hasLastResort: true })
+    expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), Array.from({ length: 64 }, () => kps[0]!)))).toBe('ALREADY_EXISTS')
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), [kps[0]!], last)).toBe(1)
+    for (let i = 0; i < 32; i++) expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), [kps[0]!]))).toBe('ALREADY_EXISTS')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), [kps[1]!, last]))).toBe('ALREADY_EXISTS')
+    expect(await countKeyPackages(libp2pDialer(alice!.host, addr), alice!.peer)).toEqual({ count: 1, hasLastResort: true })
     expect(service.counters.storedBytes).toBe(kps[0]!.byteLength + last.byteLength)
     expect(service.counters.duplicatesRefused).toBe(34)
     expect(service.counters.refused.ALREADY_EXISTS).toBe(34)
     // The held last-resort KeyPackage again, with a fresh one: a retry-safe no-op for the last-resort one.
-    expect(await publishKeyPackages(alice!.host, addr, [kps[1]!], last)).toBe(1)
-    expect(await countKeyPackages(alice!.host, addr, alice!.peer)).toEqual({ count: 2, hasLastResort: true })
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), [kps[1]!], last)).toBe(1)
+    expect(await countKeyPackages(libp2pDialer(alice!.host, addr), alice!.peer)).toEqual({ count: 2, hasLastResort: true })
   })
 
   it('refuses publishes crossing the per-identity and global byte quotas at the boundary, storing nothing', async () => {
@@ -311,15 +312,15 @@ describe('directory quotas, expiry and the fetch rule', () => {
     const sum = (xs: Uint8Array[]): number => xs.reduce((n, x) => n + x.byteLength, 0)
     // Quotas set exactly at what alice's three and one of bob's take.
     const { addr, service } = await directory(0, {}, { maxBytesPerIdentity: sum(a.kps.slice(0, 3)), maxTotalBytes: sum(a.kps.slice(0, 3)) + b.kps[0]!.byteLength })
-    expect(await publishKeyPackages(alice!.host, addr, a.kps.slice(0, 3))).toBe(3)
-    expect(await codeOf(publishKeyPackages(alice!.host, addr, [a.kps[3]!]))).toBe('QUOTA_EXCEEDED')
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), a.kps.slice(0, 3))).toBe(3)
+    expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), [a.kps[3]!]))).toBe('QUOTA_EXCEEDED')
     // Last-resort bytes count against the identity's quota too.
-    expect(await codeOf(publishKeyPackages(alice!.host, addr, [], a.last))).toBe('QUOTA_EXCEEDED')
-    expect(await publishKeyPackages(bob!.host, addr, [b.kps[0]!])).toBe(1)
-    expect(await codeOf(publishKeyPackages(bob!.host, addr, [b.kps[1]!], b.last))).toBe('QUOTA_EXCEEDED')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), [], a.last))).toBe('QUOTA_EXCEEDED')
+    expect(await publishKeyPackages(libp2pDialer(bob!.host, addr), [b.kps[0]!])).toBe(1)
+    expect(await codeOf(publishKeyPackages(libp2pDialer(bob!.host, addr), [b.kps[1]!], b.last))).toBe('QUOTA_EXCEEDED')
     expect(service.counters.storedBytes).toBe(sum(a.kps.slice(0, 3)) + b.kps[0]!.byteLength)
-    expect(await countKeyPackages(alice!.host, addr, alice!.peer)).toEqual({ count: 3, hasLastResort: false })
-    expect(await countKeyPackages(bob!.host, addr, bob!.peer)).toEqual({ count: 1, hasLastResort: false })
+    expect(await countKeyPackages(libp2pDialer(alice!.host, addr), alice!.peer)).toEqual({ count: 3, hasLastResort: false })
+    expect(await countKeyPackages(libp2pDialer(bob!.host, addr), bob!.peer)).toEqual({ count: 1, hasLastResort: false })
     expect(service.counters.refused.QUOTA_EXCEEDED).toBe(3)
   })
 
@@ -334,15 +335,15 @@ describe('directory quotas, expiry and the fetch rule', () => {
     const batches = await Promise.all(flooders.map(async m => (await keyPackagesOf(m, 12)).kps))
     const started = Date.now()
     const codes = await Promise.all(flooders.map(async (m, i) => [
-      await codeOf(publishKeyPackages(m.host, addr, batches[i]!.slice(0, 6))),
-      await codeOf(publishKeyPackages(m.host, addr, batches[i]!.slice(6, 12))),
+      await codeOf(publishKeyPackages(libp2pDialer(m.host, addr), batches[i]!.slice(0, 6))),
+      await codeOf(publishKeyPackages(libp2pDialer(m.host, addr), batches[i]!.slice(6, 12))),
     ]))
     expect(codes.every(([a, b]) => a === 'resolved' && b === 'QUOTA_EXCEEDED')).toBe(true)
     expect(service.counters.storedBytes).toBe(batches.reduce((n, b) => n + b.slice(0, 6).reduce((m, kp) => m + kp.byteLength, 0), 0))
     expect(service.counters.storedBytes).toBeLessThan(16 * perIdentity)
     expect(service.counters.identities).toBe(8)
     const { kps, last } = await keyPackagesOf(healthy, 2)
-    expect(await publishKeyPackages(healthy.host, addr, kps, last)).toBe(2)
+    expect(await publishKeyPackages(libp2pDialer(healthy.host, addr), kps, last)).toBe(2)
     expect(Date.now() - started).toBeLessThan(20_000)
   })
 
@@ -351,20 +352,20 @@ describe('directory quotas, expiry and the fetch rule', () => {
     const { addr, service, store, members: [alice, bob] } = await directory(2, { now: () => nowMs, purgeIntervalMs: 0 })
     const short = await keyPackagesOf(alice!, 2, nowMs, 60)
     const long = await keyPackagesOf(alice!, 1, nowMs, 3600)
-    expect(await publishKeyPackages(alice!.host, addr, short.kps, short.last)).toBe(2)
-    expect(await publishKeyPackages(alice!.host, addr, long.kps)).toBe(1)
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), short.kps, short.last)).toBe(2)
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), long.kps)).toBe(1)
     const bobs = await keyPackagesOf(bob!, 3, nowMs, 60)
-    expect(await publishKeyPackages(bob!.host, addr, bobs.kps, bobs.last)).toBe(3)
-    expect(await countKeyPackages(alice!.host, addr, alice!.peer)).toEqual({ count: 3, hasLastResort: true })
+    expect(await publishKeyPackages(libp2pDialer(bob!.host, addr), bobs.kps, bobs.last)).toBe(3)
+    expect(await countKeyPackages(libp2pDialer(alice!.host, addr), alice!.peer)).toEqual({ count: 3, hasLastResort: true })
 
     nowMs += 120_000
-    expect(await countKeyPackages(alice!.host, addr, alice!.peer)).toEqual({ count: 1, hasLastResort: false })
-    expect(hex((await fetchKeyPackage(alice!.host, addr, alice!.peer)).keyPackage)).toBe(hex(long.kps[0]!))
+    expect(await countKeyPackages(libp2pDialer(alice!.host, addr), alice!.peer)).toEqual({ count: 1, hasLastResort: false })
+    expect(hex((await fetchKeyPackage(libp2pDialer(alice!.host, addr), alice!.peer)).keyPackage)).toBe(hex(long.kps[0]!))
     // The expired last-resort KeyPackage is not handed out either.
-    expect(await codeOf(fetchKeyPackage(alice!.host, addr, alice!.peer))).toBe('NO_KEY_PACKAGE')
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(alice!.host, addr), alice!.peer))).toBe('NO_KEY_PACKAGE')
     expect(service.counters.expiredPurged).toBe(3)
     // A KeyPackage whose lifetime passed on the node's clock is refused at publish.
-    expect(await codeOf(publishKeyPackages(bob!.host, addr, [(await keyPackagesOf(bob!, 1, nowMs - 120_000, 60)).kps[0]!]))).toBe('MALFORMED')
+    expect(await codeOf(publishKeyPackages(libp2pDialer(bob!.host, addr), [(await keyPackagesOf(bob!, 1, nowMs - 120_000, 60)).kps[0]!]))).toBe('MALFORMED')
 
     // bob's four expired ones are still stored until the purge runs.
     expect(store.stats()).toMatchObject({ keyPackages: 4, identities: 1 })
@@ -376,7 +377,7 @@ describe('directory quotas, expiry and the fetch rule', () => {
     let nowMs = Date.now()
     const { addr, service, members: [alice] } = await directory(1, { now: () => nowMs, purgeIntervalMs: 20 })
     const { kps } = await keyPackagesOf(alice!, 2, nowMs, 60)
-    expect(await publishKeyPackages(alice!.host, addr, kps)).toBe(2)
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), kps)).toBe(2)
     nowMs += 120_000
     const deadline = Date.now() + 2_000
     while (service.counters.expiredPurged < 2 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
@@ -385,15 +386,15 @@ describe('directory quotas, expiry and the fetch rule', () => {
 
   it('refuses KeyPackages whose extensions exceed 1 KiB in all as MALFORMED, and accepts 1 KiB', async () => {
     const { addr, service, members: [alice] } = await directory(1)
-    expect(await publishKeyPackages(alice!.host, addr, [await keyPackageWithExtensions(alice!.id, 1024, 0)])).toBe(1)
-    expect(await publishKeyPackages(alice!.host, addr, [await keyPackageWithExtensions(alice!.id, 512, 512)])).toBe(1)
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), [await keyPackageWithExtensions(alice!.id, 1024, 0)])).toBe(1)
+    expect(await publishKeyPackages(libp2pDialer(alice!.host, addr), [await keyPackageWithExtensions(alice!.id, 512, 512)])).toBe(1)
     for (const [k, l] of [[1025, 0], [0, 1025], [512, 513], [60_000, 0]] as const) {
-      expect(await codeOf(publishKeyPackages(alice!.host, addr, [await keyPackageWithExtensions(alice!.id, k, l)]))).toBe('MALFORMED')
+      expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), [await keyPackageWithExtensions(alice!.id, k, l)]))).toBe('MALFORMED')
     }
     // As a last-resort KeyPackage too, and beside good ones: nothing of that publish is stored.
     const { kps } = await keyPackagesOf(alice!, 1)
-    expect(await codeOf(publishKeyPackages(alice!.host, addr, kps, await keyPackageWithExtensions(alice!.id, 2048, 0)))).toBe('MALFORMED')
-    expect(await countKeyPackages(alice!.host, addr, alice!.peer)).toEqual({ count: 2, hasLastResort: false })
+    expect(await codeOf(publishKeyPackages(libp2pDialer(alice!.host, addr), kps, await keyPackageWithExtensions(alice!.id, 2048, 0)))).toBe('MALFORMED')
+    expect(await countKeyPackages(libp2pDialer(alice!.host, addr), alice!.peer)).toEqual({ count: 2, hasLastResort: false })
     expect(service.counters.refused.MALFORMED).toBe(5)
   })
 
@@ -401,16 +402,16 @@ describe('directory quotas, expiry and the fetch rule', () => {
     const { addr, service, members: [joiner, mallory] } = await directory(2)
     const { kps } = await keyPackagesOf(joiner!, 1)
     // The measured drain: a joiner's only KeyPackage, polled by someone else (bounded: 64 tries).
-    expect(await publishKeyPackages(joiner!.host, addr, kps)).toBe(1)
-    const codes = await inPool(4, Array.from({ length: 64 }, () => async () => await codeOf(fetchKeyPackage(mallory!.host, addr, joiner!.peer))))
+    expect(await publishKeyPackages(libp2pDialer(joiner!.host, addr), kps)).toBe(1)
+    const codes = await inPool(4, Array.from({ length: 64 }, () => async () => await codeOf(fetchKeyPackage(libp2pDialer(mallory!.host, addr), joiner!.peer))))
     expect(codes.every(c => c === 'NOT_ADMITTED')).toBe(true)
-    expect(await codeOf(countKeyPackages(mallory!.host, addr, joiner!.peer))).toBe('NOT_ADMITTED')
+    expect(await codeOf(countKeyPackages(libp2pDialer(mallory!.host, addr), joiner!.peer))).toBe('NOT_ADMITTED')
     // An identity with nothing stored answers the same, so a refusal tells nothing about the stock.
-    expect(await codeOf(fetchKeyPackage(joiner!.host, addr, mallory!.peer))).toBe('NOT_ADMITTED')
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(joiner!.host, addr), mallory!.peer))).toBe('NOT_ADMITTED')
     expect(service.counters.refused.NOT_ADMITTED).toBe(66)
     expect(service.counters.fetched).toBe(0)
-    expect(await countKeyPackages(joiner!.host, addr, joiner!.peer)).toEqual({ count: 1, hasLastResort: false })
-    expect(hex((await fetchKeyPackage(joiner!.host, addr, joiner!.peer)).keyPackage)).toBe(hex(kps[0]!))
+    expect(await countKeyPackages(libp2pDialer(joiner!.host, addr), joiner!.peer)).toEqual({ count: 1, hasLastResort: false })
+    expect(hex((await fetchKeyPackage(libp2pDialer(joiner!.host, addr), joiner!.peer)).keyPackage)).toBe(hex(kps[0]!))
   })
 
   it('lets exactly the committer authorizeFetch allows fetch the joiner\'s KeyPackage', async () => {
@@ -428,19 +429,19 @@ describe('directory quotas, expiry and the fetch rule', () => {
     committerPeer = committer!.peer
     joinerPeer = joiner!.peer
     const { kps, last } = await keyPackagesOf(joiner!, 1)
-    expect(await publishKeyPackages(joiner!.host, addr, kps, last)).toBe(1)
-    expect(await codeOf(fetchKeyPackage(mallory!.host, addr, joiner!.peer))).toBe('NOT_ADMITTED')
+    expect(await publishKeyPackages(libp2pDialer(joiner!.host, addr), kps, last)).toBe(1)
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(mallory!.host, addr), joiner!.peer))).toBe('NOT_ADMITTED')
     // The hook replaces the default: not even the identity itself may fetch now.
-    expect(await codeOf(fetchKeyPackage(joiner!.host, addr, joiner!.peer))).toBe('NOT_ADMITTED')
-    const got = await fetchKeyPackage(committer!.host, addr, joiner!.peer)
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(joiner!.host, addr), joiner!.peer))).toBe('NOT_ADMITTED')
+    const got = await fetchKeyPackage(libp2pDialer(committer!.host, addr), joiner!.peer)
     expect(got).toEqual({ keyPackage: kps[0], lastResort: false })
-    expect((await fetchKeyPackage(committer!.host, addr, joiner!.peer)).lastResort).toBe(true)
+    expect((await fetchKeyPackage(libp2pDialer(committer!.host, addr), joiner!.peer)).lastResort).toBe(true)
     expect(asked).toEqual([
       `${mallory!.peer}>${joiner!.peer}`, `${joiner!.peer}>${joiner!.peer}`,
       `${committer!.peer}>${joiner!.peer}`, `${committer!.peer}>${joiner!.peer}`,
     ])
     // count stays the identity's own business whatever the fetch rule says.
-    expect(await codeOf(countKeyPackages(committer!.host, addr, joiner!.peer))).toBe('NOT_ADMITTED')
+    expect(await codeOf(countKeyPackages(libp2pDialer(committer!.host, addr), joiner!.peer))).toBe('NOT_ADMITTED')
     expect(asked).toHaveLength(4)
     expect(service.counters.fetched).toBe(1)
   })
@@ -471,8 +472,8 @@ describe('directory service on a persistent store', () => {
     hosts.push(first)
     const firstStore = await openKeyPackageStore({ dataDir })
     const firstService = await registerDirectoryService(libp2pListener(first), firstStore)
-    expect(await publishKeyPackages(member.host, first.getMultiaddrs()[0]!, kps, last)).toBe(3)
-    expect(hex((await fetchKeyPackage(member.host, first.getMultiaddrs()[0]!, member.peer)).keyPackage)).toBe(hex(kps[0]!))
+    expect(await publishKeyPackages(libp2pDialer(member.host, first.getMultiaddrs()[0]!), kps, last)).toBe(3)
+    expect(hex((await fetchKeyPackage(libp2pDialer(member.host, first.getMultiaddrs()[0]!), member.peer)).keyPackage)).toBe(hex(kps[0]!))
     const bytes = firstService.counters.storedBytes
     expect(bytes).toBe(kps[1]!.byteLength + kps[2]!.byteLength + last.byteLength)
     await firstService.unregister()
@@ -486,11 +487,11 @@ describe('directory service on a persistent store', () => {
     try {
       const to = second.getMultiaddrs()[0]!
       expect(secondService.counters).toMatchObject({ storedBytes: bytes, identities: 1 })
-      expect(await countKeyPackages(member.host, to, member.peer)).toEqual({ count: 2, hasLastResort: true })
-      expect(await codeOf(publishKeyPackages(member.host, to, [kps[1]!]))).toBe('ALREADY_EXISTS')
-      expect(hex((await fetchKeyPackage(member.host, to, member.peer)).keyPackage)).toBe(hex(kps[1]!))
-      expect(hex((await fetchKeyPackage(member.host, to, member.peer)).keyPackage)).toBe(hex(kps[2]!))
-      expect(await fetchKeyPackage(member.host, to, member.peer)).toEqual({ keyPackage: last, lastResort: true })
+      expect(await countKeyPackages(libp2pDialer(member.host, to), member.peer)).toEqual({ count: 2, hasLastResort: true })
+      expect(await codeOf(publishKeyPackages(libp2pDialer(member.host, to), [kps[1]!]))).toBe('ALREADY_EXISTS')
+      expect(hex((await fetchKeyPackage(libp2pDialer(member.host, to), member.peer)).keyPackage)).toBe(hex(kps[1]!))
+      expect(hex((await fetchKeyPackage(libp2pDialer(member.host, to), member.peer)).keyPackage)).toBe(hex(kps[2]!))
+      expect(await fetchKeyPackage(libp2pDialer(member.host, to), member.peer)).toEqual({ keyPackage: last, lastResort: true })
       expect(secondService.counters.storedBytes).toBe(last.byteLength)
     } finally {
       await secondService.unregister()
@@ -512,7 +513,7 @@ describe('directory service on a persistent store', () => {
     // Had unregister waited for the service's 60 s read timeout, this read's own 10 s deadline would end it in TIMEOUT.
     expect(await reading).not.toBe('TIMEOUT')
     expect(await service.purgeExpired()).toBe(0)
-    await expect(publishKeyPackages(member.host, node.getMultiaddrs()[0]!, (await keyPackagesOf(member, 1)).kps)).rejects.toThrow()
+    await expect(publishKeyPackages(libp2pDialer(member.host, node.getMultiaddrs()[0]!), (await keyPackagesOf(member, 1)).kps)).rejects.toThrow()
   })
 
   it('answers QUOTA_EXCEEDED once an identity holds its count bound, storing none of the excess', async () => {
@@ -524,9 +525,9 @@ describe('directory service on a persistent store', () => {
     try {
       const to = node.getMultiaddrs()[0]!
       const { kps } = await keyPackagesOf(member, 4)
-      expect(await publishKeyPackages(member.host, to, kps.slice(0, 2))).toBe(2)
-      expect(await codeOf(publishKeyPackages(member.host, to, kps.slice(2, 4)))).toBe('QUOTA_EXCEEDED')
-      expect(await countKeyPackages(member.host, to, member.peer)).toEqual({ count: 2, hasLastResort: false })
+      expect(await publishKeyPackages(libp2pDialer(member.host, to), kps.slice(0, 2))).toBe(2)
+      expect(await codeOf(publishKeyPackages(libp2pDialer(member.host, to), kps.slice(2, 4)))).toBe('QUOTA_EXCEEDED')
+      expect(await countKeyPackages(libp2pDialer(member.host, to), member.peer)).toEqual({ count: 2, hasLastResort: false })
       expect(service.counters.refused.QUOTA_EXCEEDED).toBe(1)
     } finally {
       await service.unregister()

@@ -4,6 +4,7 @@
  * real node and real members over libp2p, in this process; the lines go to
  * a memory sink through the same createLogger the CLI uses.
  */
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -107,7 +108,7 @@ describe('node log', () => {
   it('a directory refusal carries its code too', async () => {
     const c = await connect()
     // Fetching someone else's KeyPackage: only the committer of a pending join may.
-    expect(await codeOf(fetchKeyPackage(c.libp2p, multiaddr(node.multiaddrs[0]!), node.peerId))).toBe('NOT_ADMITTED')
+    expect(await codeOf(fetchKeyPackage(libp2pDialer(c.libp2p, multiaddr(node.multiaddrs[0]!)), node.peerId))).toBe('NOT_ADMITTED')
     await sleep(100)
     expect(find('refusal', (l) => l.component === 'directory' && l.code === 'NOT_ADMITTED')).toBeDefined()
   })

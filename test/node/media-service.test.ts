@@ -8,6 +8,7 @@
  * sees the member's identity), carrying hand-made chunks: the relay reads
  * clear metadata only, so the SFrame part is filler.
  */
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -192,7 +193,7 @@ describe('MediaService over libp2p with a real RelayNode', () => {
     opened.push(sub.framed)
     expect(sub.result.error?.code).toBe('NOT_MEMBER')
     // The client's classes surface the same code.
-    expect(await codeOf(PublishStream.open(mallory, node.addr, key))).toBe('NOT_MEMBER')
+    expect(await codeOf(PublishStream.open(libp2pDialer(mallory, node.addr), key))).toBe('NOT_MEMBER')
 
     expect(node.av.counters.refusedOpens - before.refusedOpens).toBe(3)
     expect(node.av.counters.publishStreams).toBe(before.publishStreams)
@@ -312,20 +313,20 @@ describe('MediaService over libp2p with a real RelayNode', () => {
     const before = { refused: node.av.counters.refusedOpens, quota: relayStream().quotaRefusals.subscriptions }
     const extra: Subscription[] = []
     try {
-      for (let i = held; i < cap; i++) extra.push(await Subscription.open(bob.libp2p, node.addr, key))
+      for (let i = held; i < cap; i++) extra.push(await Subscription.open(libp2pDialer(bob.libp2p, node.addr), key))
       expect(subscriptionsOf(bob.identity)).toBe(cap)
-      expect(await codeOf(Subscription.open(bob.libp2p, node.addr, key))).toBe('QUOTA_EXCEEDED')
+      expect(await codeOf(Subscription.open(libp2pDialer(bob.libp2p, node.addr), key))).toBe('QUOTA_EXCEEDED')
       expect(node.av.counters.refusedOpens - before.refused).toBe(1)
       expect(relayStream().quotaRefusals.subscriptions - before.quota).toBe(1)
       expect(subscriptionsOf(bob.identity)).toBe(cap)
       // The cap is per stream: carol's are counted apart.
-      const carols = await Subscription.open(carol.libp2p, node.addr, key)
+      const carols = await Subscription.open(libp2pDialer(carol.libp2p, node.addr), key)
       extra.push(carols)
 
       // One of bob's ends; the next open is admitted.
       await extra.shift()!.close()
       await until(() => subscriptionsOf(bob.identity) === cap - 1, READ_MS, 'the closed subscription gone at the node')
-      extra.push(await Subscription.open(bob.libp2p, node.addr, key))
+      extra.push(await Subscription.open(libp2pDialer(bob.libp2p, node.addr), key))
       expect(subscriptionsOf(bob.identity)).toBe(cap)
     } finally {
       for (const s of extra) await s.close()
@@ -335,8 +336,8 @@ describe('MediaService over libp2p with a real RelayNode', () => {
 
   it('onRoster with a removed member closes that member\'s media streams; the others carry on', async () => {
     const carolLeaf = node.group.leafIndexOf(key, carol.identity)!
-    const bobSub = drain(await Subscription.open(bob.libp2p, node.addr, key))
-    const carolSub = drain(await Subscription.open(carol.libp2p, node.addr, key))
+    const bobSub = drain(await Subscription.open(libp2pDialer(bob.libp2p, node.addr), key))
+    const carolSub = drain(await Subscription.open(libp2pDialer(carol.libp2p, node.addr), key))
     const carolPub = await rawPublish(carol.libp2p, node.addr, key)
     opened.push(carolPub.framed)
     expect(carolPub.result.error).toBeUndefined()

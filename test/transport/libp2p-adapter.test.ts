@@ -92,7 +92,7 @@ describe('libp2p adapter of the transport seam', () => {
       expect([...await c.next(5_000)]).toEqual([9])
     }
     // The third is reset by the listener once negotiated; it never echoes.
-    const third = await dialer.open(BOUNDED, { maxFrameLength: 16 }).catch((e: unknown) => e)
+    const third: FrameChannel | Error = await dialer.open(BOUNDED, { maxFrameLength: 16 }).catch((e: unknown) => e as Error)
     if (!(third instanceof Error)) {
       const echoed = await (async () => {
         try {
