@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { REPO_ROOT, sleep, spawnTs, startNodeProcess, type Proc } from '../src/cli/processes.js'
-import { loadOrCreatePeerKey } from '../src/node/host.js'
+import { loadOrCreatePeerKey } from '../src/transport/libp2p/host.js'
 import { benchPeerId } from './lib/keys.js'
 import { machineInfo, max, percentile, report } from './lib/report.js'
 

@@ -1,7 +1,10 @@
 /**
- * The browser entry point of the member's crypto core: the wire layer, the
- * crypto layer (SFrame RFC 9605, the link seal) and the session layer (MLS
- * RFC 9420 via ts-mls, admission), with the portable crypto backend
+ * The browser entry point of the member: the wire layer, the crypto layer
+ * (SFrame RFC 9605, the link seal), the session layer (MLS RFC 9420 via
+ * ts-mls, admission) and the member core (`MemberCore` and its
+ * `StreamMember` shell, the committer, the group, media and directory
+ * clients) over the transport seam: the page supplies a `ChannelDialer`
+ * to its node (src/transport/channel.ts). The portable crypto backend
  * (@noble/* and WebCrypto's getRandomValues; MLS on ts-mls's default
  * provider) installed as the default. Nothing reachable from here imports a
  * node:* module or uses Buffer; test/crypto/browser-bundle.test.ts bundles it
@@ -29,6 +32,29 @@ export * from './session/index.js'
 export * from './session/identity.js'
 export * from './session/mls-crypto.js'
 export * as admission from './session/admission/index.js'
+
+export type {
+  ChannelDialer, ChannelListener, ChannelOptions, FrameChannel, ListenOptions,
+} from './transport/channel.js'
+export { FrameBudget } from './transport/frame-budget.js'
+
+export {
+  StreamMember, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_SEND_SWITCH_TIMEOUT_MS,
+  type MemberContext, type MemberOptions, type CreateOptions, type JoinOptions, type MemberStats,
+} from './client/stream-member.js'
+export { MemberCore, type MemberCoreOptions } from './client/member-core.js'
+export type {
+  StreamMemberEvents, MemberInput, MemberAction, MemberOutput, EmitAction, CoreEventName,
+} from './client/member-actions.js'
+export { Committer, type CommitterHost, type KnockRequest } from './client/committer.js'
+export { FrameDecryptor, type ReceivedFrame, type SenderStats, type DecryptOutcome } from './client/frame-decryptor.js'
+export { TrackPublisher, type FrameOptions, type TrackHost } from './client/track-publisher.js'
+export { KeyPackagePool } from './client/key-package-pool.js'
+export { GroupChannel } from './client/group-channel.js'
+export { PublishStream, Subscription, type LinkRefusal } from './client/media-streams.js'
+export {
+  publishKeyPackages, fetchKeyPackage, countKeyPackages, type DirectoryCallOptions, type FetchedKeyPackage, type KeyPackageCount,
+} from './client/directory-client.js'
 
 export * as admissionMessages from './wire/admission-messages.js'
 export * as avMessages from './wire/av-messages.js'

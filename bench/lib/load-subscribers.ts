@@ -25,8 +25,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { FabricClient } from '../../src/client/client.js'
 import { LinkOpener } from '../../src/crypto/link-seal.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { createHost } from '../../src/node/host.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { chunkTimestampUs } from '../../src/wire/chunk.js'
 import { MAX_CONTROL_FRAME, MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeOpenResult, encodeSubscribeOpen } from '../../src/wire/messages.js'
@@ -88,7 +88,7 @@ if (mode === 'probe') {
   await host.dial(addr)
   const open = async (i: number): Promise<void> => {
     const s = await host.dialProtocol(addr, mode === 'raw' ? RAW_SUBSCRIBE : AV_SUBSCRIBE_PROTOCOL, { maxOutboundStreams: 1024 })
-    const framed = new FramedStream(s, mode === 'raw' ? MAX_MEDIA_FRAME : MAX_CONTROL_FRAME)
+    const framed = new Libp2pChannel(s, mode === 'raw' ? MAX_MEDIA_FRAME : MAX_CONTROL_FRAME)
     let opener: LinkOpener | undefined
     if (mode === 'relay') {
       const own = generateLinkKeyPair()
@@ -123,7 +123,7 @@ if (mode === 'probe') {
           return
         }
         // The connection may have been closed under us (before the early-stream
-        // bound in src/node/host.ts, yamux aborted it when 50 opens raced the
+        // bound in src/transport/libp2p/host.ts, yamux aborted it when 50 opens raced the
         // server's upgrade): back off, dial again.
         retries++
         await new Promise((resolve) => setTimeout(resolve, 500 * attempt))

@@ -25,10 +25,10 @@ import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FabricClient } from '../../src/client/client.js'
 import { TrackPublisher } from '../../src/client/track-publisher.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { readIvfFile } from '../../src/media/ivf-file.js'
 import { isVp8Keyframe } from '../../src/media/vp8.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { AvSession } from '../../src/session/av-session.js'
 import { generateIdentity, privateKeyOfIdentity } from '../../src/session/identity.js'
 import { MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
@@ -63,7 +63,7 @@ if (values.mode === 'raw') {
   const identity = await generateIdentity()
   owner = identity.peerId
   const host = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
-  const framed = new FramedStream(await host.dialProtocol(multiaddr(values.addr!), RAW_PUBLISH), MAX_CONTROL_FRAME)
+  const framed = new Libp2pChannel(await host.dialProtocol(multiaddr(values.addr!), RAW_PUBLISH), MAX_CONTROL_FRAME)
   const session = await AvSession.create({ identity, stream, admission: { admission: 'open' }, nowMs: Date.now() })
   track = new TrackPublisher({ session, streamTag: streamTag(streamKey(owner, stream)), sendEpoch: 0n, sendChunk: async (c) => { await framed.send(c) }, now: Date.now }, 0)
   close = async () => { await host.stop() }

@@ -16,10 +16,10 @@ import '../../src/polyfill.js'
 // Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
 process.on('SIGTERM', () => process.exit(0))
 import { createInterface } from 'node:readline'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { FlushScheduler, SubscriberSender, type WireFrame } from '../../src/dispatch/subscriber-sender.js'
 import { framePrefix } from '../../src/wire/framing.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
 import { DEFAULT_RELAY_CONFIG } from '../../src/relay/relay-node.js'
 import { MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
@@ -35,7 +35,7 @@ let chunksIn = 0
 const limits = { maxInboundStreams: 1024, maxOutboundStreams: 1024 }
 
 await host.handle(RAW_SUBSCRIBE, (stream) => {
-  const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
+  const framed = new Libp2pChannel(stream, MAX_MEDIA_FRAME)
   const queue = new SubscriberQueue<WireFrame>(DEFAULT_RELAY_CONFIG.subscriberQueueBytes, DEFAULT_RELAY_CONFIG.subscriberQueueFrames)
   const sub = { queue, sender: new SubscriberSender(framed, (max) => queue.take(max), () => { subs.delete(sub) }) }
   subs.add(sub)
@@ -43,7 +43,7 @@ await host.handle(RAW_SUBSCRIBE, (stream) => {
 }, limits)
 
 await host.handle(RAW_PUBLISH, (stream) => {
-  const framed = new FramedStream(stream, MAX_MEDIA_FRAME)
+  const framed = new Libp2pChannel(stream, MAX_MEDIA_FRAME)
   void (async () => {
     for await (const chunk of framed.rest()) {
       chunksIn++

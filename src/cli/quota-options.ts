@@ -14,7 +14,7 @@ import {
   DEFAULT_PENDING_JOIN_TIMEOUT_MS, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_MEMBERS_PER_STREAM, MAX_PENDING_JOINERS_PER_STREAM,
   MAX_PENDING_JOINS_PER_IDENTITY, MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
 } from '../node/group-core.js'
-import { NODE_LIVENESS_TIMEOUT_MS } from '../node/host.js'
+import { NODE_LIVENESS_TIMEOUT_MS } from '../transport/libp2p/host.js'
 import type { NodeConfig } from '../node/node.js'
 import { DEFAULT_RELAY_CONFIG } from '../relay/relay-node.js'
 import { MAX_ADDED_PER_COMMIT, MAX_ROSTER } from '../wire/limits.js'

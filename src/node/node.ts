@@ -29,7 +29,7 @@ import { KEY_PACKAGE_DB_DIR, openKeyPackageStore, type KeyPackageStore, type Key
 import { registerDirectoryService, type DirectoryCounters, type DirectoryService, type DirectoryServiceOptions } from './directory-service.js'
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
-import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from './host.js'
+import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from '../transport/libp2p/host.js'
 import { libp2pListener } from '../transport/libp2p/listener.js'
 import { logConnections } from './log-connections.js'
 import { silentLogger, type Logger } from './log.js'

@@ -28,6 +28,6 @@ export const CONTROL_FRAME_DEADLINE_MS = 10_000
  * reset, a peer that never closed its side kept the stream, and its slot,
  * for as long as its connection lived; and a refused non-member that kept
  * sending on its media stream made the node queue 150 MiB within a second
- * (the node reads no more of a refused stream: FramedStream.stopReading).
+ * (the node reads no more of a refused stream: FrameChannel.stopReading).
  */
 export const CLOSE_GRACE_MS = 2_000

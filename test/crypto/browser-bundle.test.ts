@@ -1,10 +1,12 @@
 /**
- * The member's crypto core (src/browser.ts: wire, crypto, session with the
- * portable backend) bundles for browsers: esbuild, platform 'browser',
+ * The member's core (src/browser.ts: wire, crypto, session with the
+ * portable backend, and the member core of src/client over the transport
+ * seam) bundles for browsers: esbuild, platform 'browser',
  * everything bundled, nothing external. esbuild refuses an unresolvable
  * import, which every node:* module and Node builtin is on that platform;
  * the output is also searched for any node: import that slipped through,
- * and the inputs for anything under src/platform/node.
+ * and the inputs for anything under src/platform/node, the libp2p adapter
+ * (src/transport/libp2p) or the Node client shell (src/client/client.ts).
  */
 import { builtinModules } from 'node:module'
 import path from 'node:path'
@@ -52,7 +54,7 @@ async function bundle (): Promise<{ text: string, metafile: Metafile }> {
   }
 }
 
-describe('browser bundle of the crypto core', () => {
+describe('browser bundle of the member core', () => {
   it('bundles for platform browser with nothing external, and imports no node: module or Node builtin', async () => {
     const { text, metafile } = await bundle()
     expect(text.length).toBeGreaterThan(0)
@@ -76,7 +78,10 @@ describe('browser bundle of the crypto core', () => {
     // The node backend stays out, and so does every layer above the core.
     const sources = Object.keys(metafile.inputs).filter((f) => f.startsWith('src/'))
     expect(sources.filter((f) => f.startsWith('src/platform/'))).toEqual([])
-    expect(sources.filter((f) => !/^src\/(wire|crypto|session)\//.test(f) && f !== 'src/browser.ts' && f !== 'src/errors.ts')).toEqual([])
+    expect(sources.filter((f) => !/^src\/(wire|crypto|session|client|transport)\//.test(f) && f !== 'src/browser.ts' && f !== 'src/errors.ts')).toEqual([])
+    expect(sources.filter((f) => f.startsWith('src/transport/libp2p/') || f === 'src/client/client.ts')).toEqual([])
+    expect(sources).toContain('src/client/member-core.ts')
+    expect(sources).toContain('src/client/stream-member.ts')
     expect(sources).toContain('src/crypto/backend-noble.ts')
     expect(sources).toContain('src/session/av-session.ts')
   }, 60_000)

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { FlushScheduler, SubscriberSender, type WireFrame } from '../../src/dispatch/subscriber-sender.js'
 import { SubscriberQueue } from '../../src/relay/subscriber-queue.js'
 import { framePrefix } from '../../src/wire/framing.js'
 import { until, within } from '../timing.js'
-import { startHosts, type HostPair } from './hosts.js'
+import { startHosts, type HostPair } from '../transport/hosts.js'
 import { hex } from '../crypto/helpers.js'
 
 
@@ -41,7 +41,7 @@ class Source {
 }
 
 /** Reads frames from `framed` into `into` until the stream ends. */
-async function readAll (framed: FramedStream, into: Uint8Array[]): Promise<void> {
+async function readAll (framed: Libp2pChannel, into: Uint8Array[]): Promise<void> {
   for await (const f of framed.frames()) into.push(f)
 }
 
@@ -57,9 +57,9 @@ describe('SubscriberSender over real libp2p streams', () => {
     const { client, server } = await hosts.open()
     const src = new Source()
     const failures: Error[] = []
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, (e) => failures.push(e))
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, (e) => failures.push(e))
     const got: Uint8Array[] = []
-    const reading = readAll(new FramedStream(server, 1 << 20), got)
+    const reading = readAll(new Libp2pChannel(server, 1 << 20), got)
     const frames = Array.from({ length: 200 }, (_, i) => frame(i, 100 + (i % 7) * 50))
     src.push(...frames)
     sender.flush()
@@ -82,9 +82,9 @@ describe('SubscriberSender over real libp2p streams', () => {
   it('takes at most batchBytes per write', async () => {
     const { client, server } = await hosts.open()
     const src = new Source()
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, () => {}, 1000)
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, () => {}, 1000)
     const got: Uint8Array[] = []
-    const reading = readAll(new FramedStream(server, 1 << 20), got)
+    const reading = readAll(new Libp2pChannel(server, 1 << 20), got)
     const frames = Array.from({ length: 10 }, (_, i) => frame(i, 300))
     src.push(...frames)
     sender.flush()
@@ -101,9 +101,9 @@ describe('SubscriberSender over real libp2p streams', () => {
     const { client, server } = await hosts.open((s) => { s.pause() })
     const src = new Source()
     const failures: Error[] = []
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, (e) => failures.push(e), 64 * 1024)
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, (e) => failures.push(e), 64 * 1024)
     const got: Uint8Array[] = []
-    const reading = readAll(new FramedStream(server, 1 << 20), got)
+    const reading = readAll(new Libp2pChannel(server, 1 << 20), got)
     // 4 MiB, far beyond the paused receiver's window. Each frame is 32 KiB on
     // the wire (3-byte prefix + payload), so two fill one 64 KiB batch.
     const frames = Array.from({ length: 128 }, (_, i) => frame(i, 32 * 1024 - 3))
@@ -136,7 +136,7 @@ describe('SubscriberSender over real libp2p streams', () => {
     const { client, server } = await hosts.open()
     const src = new Source()
     const failures: Error[] = []
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, (e) => failures.push(e))
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, (e) => failures.push(e))
     await client.close()
     src.push(frame(0, 10), frame(1, 10))
     sender.flush()
@@ -157,7 +157,7 @@ describe('SubscriberSender over real libp2p streams', () => {
     const { client, server } = await hosts.open((s) => { s.pause() })
     const src = new Source()
     const failures: Error[] = []
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, (e) => failures.push(e), 64 * 1024)
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, (e) => failures.push(e), 64 * 1024)
     src.push(...Array.from({ length: 64 }, (_, i) => frame(i, 32 * 1024)))
     sender.flush()
     await until(() => sender.drainWaits > 0, 10_000, 'a drain wait')
@@ -174,7 +174,7 @@ describe('SubscriberSender over real libp2p streams', () => {
   it('stop() ends the task: later flushes write nothing', async () => {
     const { client, server } = await hosts.open()
     const src = new Source()
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, () => {})
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, () => {})
     sender.stop()
     src.push(frame(0, 10))
     sender.flush()
@@ -199,9 +199,9 @@ describe('FlushScheduler over real libp2p streams', () => {
     const pairs = [await hosts.open(), await hosts.open()]
     const subs = pairs.map(({ client, server }) => {
       const src = new Source()
-      const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, () => {})
+      const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, () => {})
       const got: Uint8Array[] = []
-      const reading = readAll(new FramedStream(server, 1 << 20), got)
+      const reading = readAll(new Libp2pChannel(server, 1 << 20), got)
       return { client, src, sender, got, reading }
     })
     const sent: Uint8Array[] = []
@@ -231,9 +231,9 @@ describe('FlushScheduler over real libp2p streams', () => {
     const scheduler = new FlushScheduler()
     const { client, server } = await hosts.open()
     const src = new Source()
-    const sender = new SubscriberSender(new FramedStream(client, 1 << 20), src.take, () => {})
+    const sender = new SubscriberSender(new Libp2pChannel(client, 1 << 20), src.take, () => {})
     const got: Uint8Array[] = []
-    const reading = readAll(new FramedStream(server, 1 << 20), got)
+    const reading = readAll(new Libp2pChannel(server, 1 << 20), got)
     for (let burst = 0; burst < 3; burst++) {
       for (let i = 0; i < 5; i++) {
         src.push(frame(burst * 5 + i, 50))

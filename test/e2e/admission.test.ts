@@ -18,7 +18,7 @@ import { loadOrCreateIdentity } from '../../src/cli/identity-file.js'
 import {
   REPO_ROOT, inviteToken, nodeStats, sleep, startMember, startNodeProcess, startRefusedMember, type MemberProc, type NodeProc, type Proc, type ProcEvent,
 } from '../../src/cli/processes.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
 import type { GroupServerMessage } from '../../src/wire/pb/group.js'
 import { addOf, keyPackageOf, RawMember } from '../session/admission/raw.js'

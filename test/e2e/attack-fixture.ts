@@ -32,8 +32,8 @@ import {
 } from '../../src/cli/processes.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
 import { encodeSFrameHeader } from '../../src/crypto/sframe/index.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { createHost } from '../../src/node/host.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { credentialFor } from '../../src/session/credentials.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
 import { encodeKid } from '../../src/session/kid.js'
@@ -239,9 +239,9 @@ export async function ending (stream: Stream): Promise<Ending> {
 }
 
 /** A raw publish stream of `host` on `key`, opened (OpenResult without error). */
-export async function rawPublish (host: Libp2p, node: Multiaddr, key: string): Promise<FramedStream> {
+export async function rawPublish (host: Libp2p, node: Multiaddr, key: string): Promise<Libp2pChannel> {
   const [owner, name] = key.split('/') as [string, string]
-  const framed = new FramedStream(await host.dialProtocol(node, AV_PUBLISH_PROTOCOL), MAX_AV_MESSAGE)
+  const framed = new Libp2pChannel(await host.dialProtocol(node, AV_PUBLISH_PROTOCOL), MAX_AV_MESSAGE)
   later(async () => { framed.abort(new Error('test over')) })
   await framed.send(encodePublishOpen({ stream: name, owner }))
   const result = decodeOpenResult(await framed.next(10_000))
@@ -250,10 +250,10 @@ export async function rawPublish (host: Libp2p, node: Multiaddr, key: string): P
 }
 
 /** Opens a raw subscription of `host` to `key`; resolves to the OpenResult error code, or 'ok'. */
-export async function rawSubscribe (host: Libp2p, node: Multiaddr, key: string): Promise<{ code: string, framed: FramedStream, at: number }> {
+export async function rawSubscribe (host: Libp2p, node: Multiaddr, key: string): Promise<{ code: string, framed: Libp2pChannel, at: number }> {
   const [owner, name] = key.split('/') as [string, string]
   const own = generateLinkKeyPair()
-  const framed = new FramedStream(await host.dialProtocol(node, AV_SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+  const framed = new Libp2pChannel(await host.dialProtocol(node, AV_SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
   later(async () => { framed.abort(new Error('test over')) })
   await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))
   const result = decodeOpenResult(await framed.next(10_000))

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { countKeyPackages, fetchKeyPackage, publishKeyPackages } from '../../src/client/directory-client.js'
 import type { StreamMember } from '../../src/client/stream-member.js'
 import { nodeStats, type MemberProc } from '../../src/cli/processes.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { CLOSE_GRACE_MS as REFUSED_STREAM_GRACE_MS } from '../../src/node/stream-deadlines.js'
 import { DEFAULT_RELAY_CONFIG } from '../../src/relay/relay-node.js'
 import { generateIdentity } from '../../src/session/identity.js'
@@ -100,7 +100,7 @@ describe('attacks on the directory and the relay, each beside a healthy stream',
     await Promise.all(range(8).map(async () => {
       const stream = await junker.dialProtocol(addr, DIRECTORY_PROTOCOL)
       later(async () => { stream.abort(new Error('test over')) })
-      const framed = new FramedStream(stream, MAX_DIRECTORY_FRAME)
+      const framed = new Libp2pChannel(stream, MAX_DIRECTORY_FRAME)
       await framed.send(encodeDirectoryRequest({ count: { identity: victimId.peerId } }))
       expect(decodeDirectoryResponse(await framed.next(10_000)).error?.code).toBe('NOT_ADMITTED')
       await keepSending(stream, new Uint8Array(256 * KIB), 32, 1_000)

@@ -18,9 +18,9 @@ import { loadOrCreateIdentity } from '../../src/cli/identity-file.js'
 import { REPO_ROOT, nodeStats, sleep, startMember, startNodeProcess, type MemberProc, type NodeProc } from '../../src/cli/processes.js'
 import { LinkOpener } from '../../src/crypto/link-seal.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { FabricError } from '../../src/errors.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { AvSession } from '../../src/session/av-session.js'
 import { credentialFor } from '../../src/session/credentials.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
@@ -98,7 +98,7 @@ describe('bad input from one peer', () => {
   })
 
   it('refuses media streams from non-members', async () => {
-    const framed = new FramedStream(await mallory.libp2p.dialProtocol(mallory.node, '/fabric/av/publish/1'), MAX_CONTROL_FRAME)
+    const framed = new Libp2pChannel(await mallory.libp2p.dialProtocol(mallory.node, '/fabric/av/publish/1'), MAX_CONTROL_FRAME)
     await framed.send(encodePublishOpen({ stream: STREAM, owner: alice.identity }))
     expect(decodeOpenResult(await framed.next(10_000)).error?.code).toBe('NOT_MEMBER')
   })
@@ -167,7 +167,7 @@ describe('bad input from one peer', () => {
       return out
     }
 
-    const raw = new FramedStream(await mallory.libp2p.dialProtocol(mallory.node, '/fabric/av/publish/1'), MAX_CONTROL_FRAME)
+    const raw = new Libp2pChannel(await mallory.libp2p.dialProtocol(mallory.node, '/fabric/av/publish/1'), MAX_CONTROL_FRAME)
     await raw.send(encodePublishOpen({ stream: STREAM, owner: alice.identity }))
     expect(decodeOpenResult(await raw.next(10_000)).error).toBeUndefined()
 
@@ -202,7 +202,7 @@ describe('bad input from one peer', () => {
 
     // Replayed sealed chunks are refused by the subscriber's link opener.
     const own = generateLinkKeyPair()
-    const sub = new FramedStream(await mallory.libp2p.dialProtocol(mallory.node, '/fabric/av/subscribe/1'), MAX_MEDIA_FRAME)
+    const sub = new Libp2pChannel(await mallory.libp2p.dialProtocol(mallory.node, '/fabric/av/subscribe/1'), MAX_MEDIA_FRAME)
     await sub.send(encodeSubscribeOpen({ stream: STREAM, owner: alice.identity, subscriberPublicKey: own.publicKey, relay: false }))
     const opened = decodeOpenResult(await sub.next(10_000))
     const opener = new LinkOpener(deriveTransitKey({ privateKey: own.privateKey, peerPublicKey: opened.relayPublicKey, subscriberPublicKey: own.publicKey, relayPublicKey: opened.relayPublicKey, stream: key }))

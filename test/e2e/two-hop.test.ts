@@ -14,8 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT, sleep, startMember, startNodeProcess, type MemberProc, type NodeProc } from '../../src/cli/processes.js'
 import { LinkOpener } from '../../src/crypto/link-seal.js'
 import { deriveTransitKey, generateLinkKeyPair } from '../../src/crypto/transit-key.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
-import { createHost, loadOrCreatePeerKey } from '../../src/node/host.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
+import { createHost, loadOrCreatePeerKey } from '../../src/transport/libp2p/host.js'
 import { chunkSequence } from '../../src/wire/chunk.js'
 import { MAX_MEDIA_FRAME } from '../../src/wire/limits.js'
 import { decodeOpenResult, encodeSubscribeOpen } from '../../src/wire/messages.js'
@@ -49,7 +49,7 @@ describe('two hops: publisher -> node A -> node B -> subscriber', () => {
     try {
       const subscribe = async (addr: string): Promise<{ chunks: Map<number, Uint8Array>, links: Uint8Array[] }> => {
         const own = generateLinkKeyPair()
-        const framed = new FramedStream(await host.dialProtocol(multiaddr(addr), AV_SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
+        const framed = new Libp2pChannel(await host.dialProtocol(multiaddr(addr), AV_SUBSCRIBE_PROTOCOL), MAX_MEDIA_FRAME)
         await framed.send(encodeSubscribeOpen({ stream: STREAM, owner: alice.identity, subscriberPublicKey: own.publicKey, relay: true }))
         const res = decodeOpenResult(await framed.next(20_000))
         expect(res.error).toBeUndefined()

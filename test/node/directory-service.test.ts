@@ -8,14 +8,14 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { defaultCapabilities, encodeMlsMessage, generateKeyPackageWithKey, type Extension } from 'ts-mls'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { countKeyPackages, fetchKeyPackage, publishKeyPackages } from '../../src/client/directory-client.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import type { ErrorCode } from '../../src/errors.js'
 import { openKeyPackageStore, type KeyPackageStore, type OpenKeyPackageStoreOptions } from '../../src/node/directory-store.js'
 import {
   DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS, DIRECTORY_PROTOCOL, registerDirectoryService,
   type DirectoryService, type DirectoryServiceOptions,
 } from '../../src/node/directory-service.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { credentialFor } from '../../src/session/credentials.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
 import { generateKeyPackages } from '../../src/session/key-package.js'
@@ -60,14 +60,14 @@ async function keyPackageWithExtensions (id: MemberIdentity, kpBytes: number, le
 }
 
 /** Opens a raw directory stream from `from` and writes `bytes` on it as they are. */
-async function rawStream (from: Libp2p, to: Multiaddr, bytes?: Uint8Array): Promise<{ stream: Stream, framed: FramedStream }> {
+async function rawStream (from: Libp2p, to: Multiaddr, bytes?: Uint8Array): Promise<{ stream: Stream, framed: Libp2pChannel }> {
   const stream = await from.dialProtocol(to, DIRECTORY_PROTOCOL)
-  const framed = new FramedStream(stream, MAX_DIRECTORY_FRAME)
+  const framed = new Libp2pChannel(stream, MAX_DIRECTORY_FRAME)
   if (bytes !== undefined) stream.send(bytes)
   return { stream, framed }
 }
 
-async function rawResponse (framed: FramedStream): Promise<DirectoryResponse> {
+async function rawResponse (framed: Libp2pChannel): Promise<DirectoryResponse> {
   return decodeDirectoryResponse(await framed.next(5_000))
 }
 

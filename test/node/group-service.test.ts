@@ -10,10 +10,10 @@ import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { GroupService, type RosterEvent, type StreamClosedEvent } from '../../src/node/group-service.js'
 import { MAX_GROUP_REQUEST_FRAME } from '../../src/node/group-core.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
 import { framePrefix } from '../../src/wire/framing.js'
 import { MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
@@ -35,12 +35,12 @@ async function newPeer (): Promise<Peer> {
 
 /** One raw /fabric/group/1 stream: framed bytes out, decoded server messages in. */
 class Raw {
-  readonly framed: FramedStream
+  readonly framed: Libp2pChannel
   private nextId = 1n
-  private constructor (framed: FramedStream) { this.framed = framed }
+  private constructor (framed: Libp2pChannel) { this.framed = framed }
 
   static async open (from: Peer, to: Multiaddr): Promise<Raw> {
-    return new Raw(new FramedStream(await within(from.host.dialProtocol(to, GROUP_PROTOCOL), READ_MS, 'dial'), MAX_CONTROL_FRAME))
+    return new Raw(new Libp2pChannel(await within(from.host.dialProtocol(to, GROUP_PROTOCOL), READ_MS, 'dial'), MAX_CONTROL_FRAME))
   }
 
   async read (): Promise<GroupServerMessage> {

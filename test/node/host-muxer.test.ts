@@ -2,7 +2,7 @@ import { multiaddrConnectionPair } from '@libp2p/utils'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Stream } from '@libp2p/interface'
 import { describe, expect, it } from 'vitest'
-import { hostStreamMuxer, MAX_EARLY_STREAMS } from '../../src/node/host.js'
+import { hostStreamMuxer, MAX_EARLY_STREAMS } from '../../src/transport/libp2p/host.js'
 import { until } from '../timing.js'
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { newAvCounters, type AvCounters } from '../../src/node/media/counters.js'
 import { MediaPolicy, type Membership } from '../../src/node/media/membership.js'
 import { MediaRouter } from '../../src/node/media/router.js'

@@ -18,11 +18,11 @@ import { PublishStream, Subscription } from '../../src/client/media-streams.js'
 import type { StreamMember } from '../../src/client/stream-member.js'
 import { LinkOpener } from '../../src/crypto/link-seal.js'
 import { generateLinkKeyPair, linkTransitKey } from '../../src/crypto/transit-key.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { registerDirectoryService, type DirectoryService } from '../../src/node/directory-service.js'
 import { openKeyPackageStore, type KeyPackageStore } from '../../src/node/directory-store.js'
 import { GroupService } from '../../src/node/group-service.js'
-import { createHost } from '../../src/node/host.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
 import { MediaService } from '../../src/node/media/media-service.js'
 import { DEFAULT_RELAY_CONFIG, type RelayNode } from '../../src/relay/relay-node.js'
 import { generateIdentity, privateKeyOfIdentity } from '../../src/session/identity.js'
@@ -91,18 +91,18 @@ async function startMediaNode (): Promise<MediaNode> {
 }
 
 /** A raw publish stream of `key` from `host`, and the node's answer to its open. */
-async function rawPublish (host: Libp2p, to: Multiaddr, key: StreamKey): Promise<{ framed: FramedStream, result: OpenResult }> {
+async function rawPublish (host: Libp2p, to: Multiaddr, key: StreamKey): Promise<{ framed: Libp2pChannel, result: OpenResult }> {
   const { owner, name } = parseStreamKey(key)
-  const framed = new FramedStream(await within(host.dialProtocol(to, AV_PUBLISH_PROTOCOL), READ_MS, 'dial'), MAX_AV_MESSAGE)
+  const framed = new Libp2pChannel(await within(host.dialProtocol(to, AV_PUBLISH_PROTOCOL), READ_MS, 'dial'), MAX_AV_MESSAGE)
   await framed.send(encodePublishOpen({ stream: name, owner }))
   return { framed, result: decodeOpenResult(await framed.next(READ_MS)) }
 }
 
 /** A raw subscribe stream of `key` from `host`, with the link opener its transit key gives (when admitted). */
-async function rawSubscribe (host: Libp2p, to: Multiaddr, key: StreamKey): Promise<{ framed: FramedStream, result: OpenResult, opener: LinkOpener | undefined }> {
+async function rawSubscribe (host: Libp2p, to: Multiaddr, key: StreamKey): Promise<{ framed: Libp2pChannel, result: OpenResult, opener: LinkOpener | undefined }> {
   const { owner, name } = parseStreamKey(key)
   const own = generateLinkKeyPair()
-  const framed = new FramedStream(await within(host.dialProtocol(to, AV_SUBSCRIBE_PROTOCOL), READ_MS, 'dial'), MAX_MEDIA_FRAME)
+  const framed = new Libp2pChannel(await within(host.dialProtocol(to, AV_SUBSCRIBE_PROTOCOL), READ_MS, 'dial'), MAX_MEDIA_FRAME)
   await framed.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: false }))
   const result = decodeOpenResult(await framed.next(READ_MS))
   const opener = result.error === undefined ? new LinkOpener(linkTransitKey('subscriber', own, result.relayPublicKey, key)) : undefined
@@ -113,7 +113,7 @@ async function rawSubscribe (host: Libp2p, to: Multiaddr, key: StreamKey): Promi
  * Reads `framed` until the node ends it: the code it ended with ('INVALID_STATE'
  * for a clean end, else the reset's), never 'TIMEOUT' unless the node left it open.
  */
-async function endOf (framed: FramedStream): Promise<string> {
+async function endOf (framed: Libp2pChannel): Promise<string> {
   for (;;) {
     const code = await codeOf(framed.next(READ_MS))
     if (code !== 'resolved') return code
@@ -144,10 +144,10 @@ describe('MediaService over libp2p with a real RelayNode', () => {
   let key: StreamKey
   let bobLeaf: number
   const hosts: Libp2p[] = []
-  const opened: FramedStream[] = []
+  const opened: Libp2pChannel[] = []
 
   /** Closes a publish stream and waits until the node has let it go. */
-  const closePublish = async (framed: FramedStream): Promise<void> => {
+  const closePublish = async (framed: Libp2pChannel): Promise<void> => {
     const live = node.av.streamCounts().publishers
     await framed.close()
     await until(() => node.av.streamCounts().publishers === live - 1, READ_MS, 'the publish stream ended at the node')
@@ -230,7 +230,7 @@ describe('MediaService over libp2p with a real RelayNode', () => {
     const id = await generateIdentity()
     const dave = await createHost({ listen: [], privateKey: privateKeyOfIdentity(id) })
     hosts.push(dave)
-    const groupStream = new FramedStream(await dave.dialProtocol(node.addr, GROUP_PROTOCOL), MAX_CONTROL_FRAME)
+    const groupStream = new Libp2pChannel(await dave.dialProtocol(node.addr, GROUP_PROTOCOL), MAX_CONTROL_FRAME)
     opened.push(groupStream)
     await groupStream.send(encodeGroupClientMessage({ requestId: 1n, create: { stream: 'dave', groupId: new Uint8Array(32).fill(1) } }))
     expect(decodeGroupServerMessage(await groupStream.next(READ_MS)).ok?.epoch).toBe(0n)

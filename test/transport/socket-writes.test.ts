@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto'
 import { createServer, connect, Socket } from 'node:net'
 import type { Connection } from '@libp2p/interface'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { gatherSocketWrites } from '../../src/transport/libp2p/socket-writes.js'
 import { framePrefix } from '../../src/wire/framing.js'
-import { startHosts, type HostPair } from '../dispatch/hosts.js'
+import { startHosts, type HostPair } from './hosts.js'
 import { until } from '../timing.js'
 
 /**
@@ -48,7 +48,7 @@ async function writesPerFrame (pair: HostPair): Promise<{ perFrame: number, inta
       receivedBytes += bytes.byteLength
     }
   })()
-  const framed = new FramedStream(client, 1 << 20)
+  const framed = new Libp2pChannel(client, 1 << 20)
   const sent = createHash('sha256')
   const body = new Uint8Array(9000).fill(7)
   const tail = new Uint8Array(16).fill(9)

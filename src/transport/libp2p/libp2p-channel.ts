@@ -15,29 +15,8 @@ import type { ChannelOptions, FrameChannel } from '../channel.js'
 
 const EMPTY = new Uint8Array(0)
 
-/** Options of a Libp2pChannel beyond its frame bound (ChannelOptions without `maxFrameLength`). */
-export interface FramedStreamOptions {
-  /**
-   * Longest time one inbound frame may take to arrive once its first byte
-   * has, ms; the stream is reset (FabricError TIMEOUT) beyond it. A peer
-   * that sends half a frame and stops would otherwise hold the buffered
-   * half, and the stream, for as long as it likes. 0 or absent: no deadline.
-   */
-  frameDeadlineMs?: number
-  /**
-   * A budget shared with other streams: the declared length of this
-   * stream's frame under way is taken from it when the frame is announced
-   * and given back when it is whole or the stream ends; an announcement that
-   * does not fit resets the stream (FabricError QUOTA_EXCEEDED).
-   */
-  budget?: FrameBudget
-  /**
-   * A clock (ms) read once per transport read, into `lastReadAtMs`: when
-   * the frames that read delivered reached this node (the relay's ingest
-   * time). Absent: no clock is read.
-   */
-  clock?: () => number
-}
+/** The channel options beyond the frame bound, which the constructor takes on its own (src/transport/channel.ts). */
+export type Libp2pChannelOptions = Omit<ChannelOptions, 'maxFrameLength'>
 
 /** Who is at the other end of a channel: the connection's authenticated peer and its id. */
 export interface ChannelPeer {
@@ -63,7 +42,7 @@ export class Libp2pChannel implements FrameChannel {
   private readonly frameDeadlineMs: number
   private readonly budget: FrameBudget | undefined
   private readonly clock: (() => number) | undefined
-  /** When the transport read that delivered the latest frames happened, ms (FramedStreamOptions.clock); NaN without a clock. */
+  /** When the transport read that delivered the latest frames happened, ms (ChannelOptions.clock); NaN without a clock. */
   lastReadAtMs = Number.NaN
   private iterator: AsyncIterator<Uint8Array> | undefined
   private deadline: ReturnType<typeof setTimeout> | undefined
@@ -76,7 +55,7 @@ export class Libp2pChannel implements FrameChannel {
    * @param peer the stream's connection (channelPeerOf); absent in tests
    *   over bare streams, where `remotePeer` is ''
    */
-  constructor (stream: Stream, maxFrameLength: number, options: FramedStreamOptions = {}, peer: ChannelPeer = UNKNOWN_PEER) {
+  constructor (stream: Stream, maxFrameLength: number, options: Libp2pChannelOptions = {}, peer: ChannelPeer = UNKNOWN_PEER) {
     this.stream = stream
     this.remotePeer = peer.remotePeer
     this.connectionId = peer.connectionId
@@ -107,7 +86,7 @@ export class Libp2pChannel implements FrameChannel {
    * Inbound frames in order; ends when the remote closes its write side.
    * Only one consumer may iterate. Throws TooLargeError/MalformedError when
    * the peer breaks framing (the stream is then unusable), and the stream
-   * is reset when a frame misses its deadline (FramedStreamOptions).
+   * is reset when a frame misses its deadline (ChannelOptions).
    */
   async * frames (): AsyncGenerator<Uint8Array> {
     try {

@@ -4,7 +4,7 @@
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { createHost, type HostOptions } from '../../src/node/host.js'
+import { createHost, type HostOptions } from '../../src/transport/libp2p/host.js'
 import { within } from '../timing.js'
 
 export const TEST_PROTOCOL = '/fabric/test/dispatch/1'

@@ -15,7 +15,7 @@ import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { Registry } from 'prom-client'
-import { gatherSocketWrites } from '../transport/libp2p/socket-writes.js'
+import { gatherSocketWrites } from './socket-writes.js'
 
 /** File name of the peer key inside a data directory (libp2p protobuf encoding). */
 export const PEER_KEY_FILE = 'peer-key'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FrameBudget } from '../../src/transport/frame-budget.js'
-import { FramedStream } from '../../src/dispatch/framed-stream.js'
+import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
 import { FabricError, TooLargeError } from '../../src/errors.js'
 import { encodeFrame, FrameDecoder } from '../../src/wire/framing.js'
 import { until, within } from '../timing.js'
@@ -26,7 +26,7 @@ function bytes (n: number, rand: () => number): Uint8Array {
   return out
 }
 
-async function collect (framed: FramedStream, ms: number): Promise<Uint8Array[]> {
+async function collect (framed: Libp2pChannel, ms: number): Promise<Uint8Array[]> {
   return await within((async () => {
     const out: Uint8Array[] = []
     for await (const f of framed.frames()) out.push(f)
@@ -34,7 +34,7 @@ async function collect (framed: FramedStream, ms: number): Promise<Uint8Array[]>
   })(), ms, 'reading frames')
 }
 
-describe('FramedStream over real libp2p streams', () => {
+describe('Libp2pChannel over real libp2p streams', () => {
   let hosts: HostPair
 
   beforeAll(async () => { hosts = await startHosts() })
@@ -45,8 +45,8 @@ describe('FramedStream over real libp2p streams', () => {
     const rand = prng(1)
     const sizes = [0, 1, 127, 128, 16_383, 16_384, 70_000, 300_000, 5, 1_000_000, 3]
     const frames = sizes.map((n) => bytes(n, rand))
-    const tx = new FramedStream(client, 2_000_000)
-    const rx = new FramedStream(server, 2_000_000)
+    const tx = new Libp2pChannel(client, 2_000_000)
+    const rx = new Libp2pChannel(server, 2_000_000)
     const reading = collect(rx, 20_000)
     for (const f of frames) await within(tx.send(f), 10_000, 'send')
     await tx.close()
@@ -59,8 +59,8 @@ describe('FramedStream over real libp2p streams', () => {
     const { client, server } = await hosts.open()
     const rand = prng(2)
     const frames = Array.from({ length: 50 }, (_, i) => bytes(i * 37 % 500, rand))
-    const tx = new FramedStream(client, 1 << 20)
-    const rx = new FramedStream(server, 1 << 20)
+    const tx = new Libp2pChannel(client, 1 << 20)
+    const rx = new Libp2pChannel(server, 1 << 20)
     let sends = 0
     const send = client.send.bind(client)
     client.send = (data) => { sends++; return send(data) }
@@ -75,8 +75,8 @@ describe('FramedStream over real libp2p streams', () => {
 
   it('next() reads frame by frame, rest() continues after it, and the end is reported', async () => {
     const { client, server } = await hosts.open()
-    const tx = new FramedStream(client, 1024)
-    const rx = new FramedStream(server, 1024)
+    const tx = new Libp2pChannel(client, 1024)
+    const rx = new Libp2pChannel(server, 1024)
     for (const s of ['one', 'two', 'three', 'four']) tx.write(new TextEncoder().encode(s))
     const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
     expect(dec(await rx.next(5_000))).toBe('one')
@@ -92,7 +92,7 @@ describe('FramedStream over real libp2p streams', () => {
 
   it('next(timeout) gives up with TIMEOUT when no frame comes', async () => {
     const { client, server } = await hosts.open()
-    const rx = new FramedStream(server, 1024)
+    const rx = new Libp2pChannel(server, 1024)
     const err = await within(rx.next(50).then(() => undefined, (e: unknown) => e), 5_000, 'next with timeout')
     expect(err).toBeInstanceOf(FabricError)
     expect((err as FabricError).code).toBe('TIMEOUT')
@@ -103,8 +103,8 @@ describe('FramedStream over real libp2p streams', () => {
     const budget = new FrameBudget(1000)
     const a = await hosts.open()
     const b = await hosts.open()
-    const rxA = new FramedStream(a.server, 10_000, { budget })
-    const rxB = new FramedStream(b.server, 10_000, { budget })
+    const rxA = new Libp2pChannel(a.server, 10_000, { budget })
+    const rxB = new Libp2pChannel(b.server, 10_000, { budget })
     const readA = collect(rxA, 20_000)
     const readB = collect(rxB, 20_000).then(() => 'ended', (err: unknown) => err)
     // A announces 800 bytes and sends half: it holds 800 until the frame is whole.
@@ -123,7 +123,7 @@ describe('FramedStream over real libp2p streams', () => {
     a.client.send(wireA.subarray(402))
     await until(() => budget.inFlight === 0, 5_000, 'A giving back')
     const frameA2 = new Uint8Array(900).fill(2)
-    const tx = new FramedStream(a.client, 10_000)
+    const tx = new Libp2pChannel(a.client, 10_000)
     await tx.send(frameA2)
     await tx.close()
     const got = await readA
@@ -133,8 +133,8 @@ describe('FramedStream over real libp2p streams', () => {
 
   it('refuses an inbound frame above its bound with TooLargeError', async () => {
     const { client, server } = await hosts.open()
-    const rx = new FramedStream(server, 100)
-    new FramedStream(client, 1 << 20).write(new Uint8Array(101))
+    const rx = new Libp2pChannel(server, 100)
+    new Libp2pChannel(client, 1 << 20).write(new Uint8Array(101))
     const err = await rx.next(5_000).then(() => undefined, (e: unknown) => e)
     expect(err).toBeInstanceOf(TooLargeError)
     expect((err as TooLargeError).code).toBe('TOO_LARGE')
@@ -173,11 +173,11 @@ describe('FramedStream over real libp2p streams', () => {
 
   it('drained() resolves at once when the stream needs no drain, and send() completes', async () => {
     const { client, server } = await hosts.open()
-    const tx = new FramedStream(client, 1024)
+    const tx = new Libp2pChannel(client, 1024)
     expect(client.writableNeedsDrain).toBe(false)
     await within(tx.drained(), 1_000, 'drained')
     await within(tx.send(Uint8Array.of(1, 2, 3)), 5_000, 'send')
-    expect([...await new FramedStream(server, 1024).next(5_000)]).toEqual([1, 2, 3])
+    expect([...await new Libp2pChannel(server, 1024).next(5_000)]).toEqual([1, 2, 3])
     tx.abort(new Error('test done'))
     await until(() => server.status !== 'open', 5_000, 'remote reset seen')
   })
