@@ -9,7 +9,7 @@
  * fixed-size; the MLS group id is a hash of the same address, so a joiner
  * can check it landed in the group it asked for.
  */
-import { defaultCryptoBackend } from '../crypto/default-backend.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { MalformedError, TooLargeError } from '../errors.js'
 import { validateIdentity } from './identity.js'
 import { MAX_STREAM_NAME } from './limits.js'
@@ -27,9 +27,18 @@ const GROUP_DOMAIN = new TextEncoder().encode('fabric group v1\x00')
 
 const UTF8 = new TextEncoder()
 
-/** SHA-256(domain || UTF-8(key)) on the default crypto backend: 32 bytes. */
+/**
+ * SHA-256(domain || UTF-8(key)): 32 bytes. @noble/hashes directly rather
+ * than the injected crypto backend, so `wire` depends on no other layer;
+ * it runs once per stream address (callers keep the result), so the
+ * backend's speed does not matter here.
+ */
 function streamDigest (domain: Uint8Array, key: StreamKey): Uint8Array {
-  return defaultCryptoBackend().digest('sha256', domain, UTF8.encode(key))
+  const address = UTF8.encode(key)
+  const input = new Uint8Array(domain.byteLength + address.byteLength)
+  input.set(domain)
+  input.set(address, domain.byteLength)
+  return sha256(input)
 }
 
 /**

@@ -102,11 +102,41 @@ function cycleWithin (graph: Map<string, string[]>, component: Set<string>, star
   return [start]
 }
 
+/** The folder (layer) of a src/ file; files at the root of src/ are '(root)'. */
+function layerOf (file: string): string {
+  const parts = relative(SRC, file).split(/[\\/]/)
+  return parts.length === 1 ? '(root)' : parts[0]!
+}
+
+/** The graph of layers: folder to the folders its files import (the root's entry points left out: they import every layer by design). */
+function layerGraph (files: Map<string, string[]>): Map<string, string[]> {
+  const layers = new Map<string, Set<string>>()
+  for (const [file, targets] of files) {
+    const from = layerOf(file)
+    if (from === '(root)') continue
+    const into = layers.get(from) ?? new Set<string>()
+    for (const t of targets) if (layerOf(t) !== from && layerOf(t) !== '(root)') into.add(layerOf(t))
+    layers.set(from, into)
+  }
+  return new Map([...layers].map(([k, v]) => [k, [...v]]))
+}
+
 describe('the import graph of src/', () => {
   it('has no cycle', () => {
     const graph = importGraph()
     expect(graph.size).toBeGreaterThan(100)
     const found = cycles(graph).map((c) => c.map((f) => relative(REPO_ROOT, f)).join(' -> '))
     expect(found).toEqual([])
+  })
+
+  it('has no cycle between layers (folders), so each layer knows nothing of the ones above it', () => {
+    const layers = layerGraph(importGraph())
+    expect(layers.size).toBeGreaterThan(8)
+    expect(cycles(layers)).toEqual([])
+    // The orders docs/architecture.md section 1 states.
+    expect(layers.get('wire')).toEqual([])
+    expect(layers.get('transport')!.every((l) => l === 'wire')).toBe(true)
+    expect(layers.get('client')).not.toContain('node')
+    expect(layers.get('node')).not.toContain('client')
   })
 })
