@@ -7,7 +7,7 @@
  *
  * By default its TCP connections write each buffer as @libp2p/tcp does (one
  * socket write per buffer): plain libp2p, the issue's baseline. `--gather`
- * gives it the node's corked writes (src/node/socket-writes.ts), to show how
+ * gives it the node's corked writes (src/transport/libp2p/socket-writes.ts), to show how
  * much of a gap is that transport fix rather than relay logic.
  *
  *   tsx bench/lib/raw-server.ts [--gather]   (prints {"event":"ready","addr":...}; stdin "stats" / "quit")

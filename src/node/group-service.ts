@@ -123,7 +123,7 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
 
   /**
    * The MLS leaf index of `identity` in `stream`'s group, which the relay
-   * needs to refuse chunks on another leaf's tracks (AvService publish open).
+   * needs to refuse chunks on another leaf's tracks (MediaIngress, src/node/media/ingress.ts).
    */
   leafIndexOf (stream: StreamKey, identity: string): number | undefined {
     return this.core.leafIndexOf(stream, identity)

@@ -143,7 +143,15 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const store = await openStore(config)
   let libp2p: Libp2p
   try {
-    libp2p = await createHost({ listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'], announce: config.announce, privateKey, livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, metrics: libp2pMetrics ? metricsRegistry : undefined })
+    libp2p = await createHost({
+      listen: config.listen ?? ['/ip4/127.0.0.1/tcp/0'],
+      announce: config.announce,
+      privateKey,
+      livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS,
+      metrics: libp2pMetrics ? metricsRegistry : undefined,
+      // A connection whose writes stay one syscall per buffer still works, only slower: say so once per connection.
+      onWritesNotGathered: (remote) => { log.child({ component: 'host' }).warn({ event: 'writes.not_gathered', remote }, 'socket writes not gathered on this connection (not a TCP connection of the pinned @libp2p/tcp)') },
+    })
   } catch (err) {
     await store.close()
     const problem = (err as { name?: string }).name === 'UnsupportedListenAddressesError' ? listenFailure((err as Error).message) : undefined
