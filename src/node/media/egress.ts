@@ -1,5 +1,5 @@
 /**
- * Media egress (/fabric/av/subscribe/1, protocol/av.md): the subscribe
+ * Media egress (/fabric/av/subscribe/1, protocol/control.md section 4.2): the subscribe
  * channels of members and trusted relays. The open is the link-seal
  * handshake (a fresh X25519 key pair per subscription, the transit key of
  * protocol/link-seal.md); the relay admits the subscription under its

@@ -1,5 +1,5 @@
 /**
- * Media ingress (/fabric/av/publish/1, protocol/av.md): the publish channels
+ * Media ingress (/fabric/av/publish/1, protocol/control.md section 4.1): the publish channels
  * of members. A channel is admitted by its open (a member with a known MLS
  * leaf, on a stream the relay carries); each chunk after it is checked for
  * membership again and handed to the relay synchronously (MediaRouter); the
