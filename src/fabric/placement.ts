@@ -1,0 +1,47 @@
+/**
+ * Where a subtree should hang (protocol/federation-planner.md section 3):
+ * the shallowest node with a free slot that keeps the whole subtree within
+ * the depth bound, then the least loaded there (children over capacity,
+ * compared exactly), then the fewest measured bytes forwarded, then the
+ * smallest id. Standby choices put "stands by for the fewest" before bytes,
+ * so the orphans of one failure do not all queue for the same free slot.
+ */
+import type { RelayTree } from './relay-tree.js'
+import type { TreeNode } from './tree-node.js'
+
+/** Which ranking a choice uses. */
+export type Purpose = 'parent' | 'standby'
+
+/**
+ * The best parent for a subtree `height` levels deep below its top, or
+ * undefined when no node qualifies.
+ * @param excluded nodes that may not be chosen (the subtree itself, the
+ *   current parent); checked only at the depth being searched
+ */
+export function bestParent (tree: RelayTree, height: number, purpose: Purpose, excluded?: (n: TreeNode) => boolean): TreeNode | undefined {
+  // A parent at depth d puts the subtree's deepest node at d + 1 + height.
+  const deepest = tree.maxDepth - 1 - height
+  for (let d = 0; d <= deepest; d++) {
+    let best: TreeNode | undefined
+    for (const n of tree.openAt(d)) {
+      if (excluded?.(n) === true) continue
+      if (best === undefined || better(n, best, purpose)) best = n
+    }
+    if (best !== undefined) return best
+  }
+  return undefined
+}
+
+/** True when `a` ranks before `b` at the same depth. */
+function better (a: TreeNode, b: TreeNode, purpose: Purpose): boolean {
+  // children/capacity compared without division: both capacities are > 0 for open nodes.
+  const load = a.children.size * b.capacity - b.children.size * a.capacity
+  if (load !== 0) return load < 0
+  if (purpose === 'standby') {
+    const wait = a.standbyFor.size - b.standbyFor.size
+    if (wait !== 0) return wait < 0
+  }
+  const bytes = a.load.bytesForwarded - b.load.bytesForwarded
+  if (bytes !== 0) return bytes < 0
+  return a.id < b.id
+}

@@ -1,0 +1,204 @@
+/**
+ * RelayTree: the planned tree of one fabric stream, with the bookkeeping
+ * that keeps every decision cheap at 10^4 relays: an index of the nodes that
+ * can take a child, by depth, so placement looks at the shallowest depth
+ * with room only; and a list of nodes whose standby must be checked again,
+ * filled as nodes move, leave or fall under suspicion, so standbys are
+ * recomputed only where they may have gone bad. Every change goes through
+ * here and is noted in the call's ChangeJournal first.
+ *
+ * Mechanism only: which parent a node gets is placement.ts's and planner.ts's
+ * decision. Callers keep the rules each method states; a broken rule is a
+ * bug in the planner and throws FabricError INTERNAL.
+ */
+import { FabricError } from '../errors.js'
+import { ChangeJournal } from './change-journal.js'
+import { byId, newNode, subtree, type TreeNode } from './tree-node.js'
+
+/** Mutable tree of one stream: the root, every relay, open slots, dirty standbys. */
+export class RelayTree {
+  readonly root: TreeNode
+  readonly maxDepth: number
+  readonly journal = new ChangeJournal()
+  /** Relays with no place, waiting for room. */
+  readonly waiting = new Set<TreeNode>()
+  private readonly nodes = new Map<string, TreeNode>()
+  /** open[d]: attached, unsuspected nodes at depth d with a free child slot (d < maxDepth). */
+  private readonly open: Array<Set<TreeNode>>
+  /** Nodes whose standby may be bad since they or it changed. */
+  private readonly standbyDirty = new Set<TreeNode>()
+  /**
+   * Placed nodes no standby qualified for, each with the deepest depth a
+   * standby of theirs may have (maxDepth - 1 - subtree height, at the last
+   * try): one is tried again only when a slot opens where it could use it,
+   * or its subtree shrinks, not on every call (the top of a large subtree
+   * often has no standby, and trying costs a walk of that subtree).
+   */
+  private readonly standbyless = new Map<TreeNode, number>()
+
+  constructor (rootId: string, rootCapacity: number, maxDepth: number) {
+    this.maxDepth = maxDepth
+    this.open = Array.from({ length: maxDepth }, () => new Set<TreeNode>())
+    this.root = newNode(rootId, rootCapacity, rootCapacity)
+    this.root.state = 'attached'
+    this.refreshOpen(this.root)
+  }
+
+  /** The relay named `id` (never the root), or undefined. */
+  get (id: string): TreeNode | undefined {
+    return this.nodes.get(id)
+  }
+
+  /** Every relay, in no stated order. */
+  relays (): IterableIterator<TreeNode> {
+    return this.nodes.values()
+  }
+
+  get size (): number {
+    return this.nodes.size
+  }
+
+  /** Nodes that can take a child at depth `d`, or an empty set past the bound. */
+  openAt (d: number): ReadonlySet<TreeNode> {
+    return this.open[d] ?? EMPTY
+  }
+
+  /** True when some node can take a leaf child. */
+  hasRoom (): boolean {
+    return this.shallowestRoom() !== undefined
+  }
+
+  /** The smallest depth at which some node can take a child, or undefined when none can. */
+  shallowestRoom (): number | undefined {
+    const d = this.open.findIndex((s) => s.size > 0)
+    return d < 0 ? undefined : d
+  }
+
+  /** Adds an unplaced relay; the caller has checked the id is new. */
+  add (id: string, declaredCapacity: number, capacity: number): TreeNode {
+    const n = newNode(id, declaredCapacity, capacity)
+    this.nodes.set(id, n)
+    this.journal.noteNew(n)
+    return n
+  }
+
+  /**
+   * Hangs `n` (floating or unplaced, with its subtree) under `parent`
+   * (attached) and sets the depth of every node of the subtree.
+   */
+  attach (n: TreeNode, parent: TreeNode): void {
+    if (n.state === 'attached' || parent.state !== 'attached' || n.parent !== undefined) throw new FabricError('INTERNAL', `cannot attach ${n.id} under ${parent.id}`)
+    this.journal.note(n)
+    n.parent = parent
+    parent.children.add(n)
+    this.waiting.delete(n)
+    this.refreshOpen(parent)
+    this.standbyDirty.add(n)
+    for (const m of subtree(n)) {
+      this.journal.note(m)
+      m.depth = m.parent!.depth + 1
+      m.state = 'attached'
+      this.refreshOpen(m)
+    }
+  }
+
+  /** Cuts `n` and its subtree loose from its parent; they float until attached or unplaced. */
+  detach (n: TreeNode): void {
+    const parent = n.parent
+    if (parent === undefined) throw new FabricError('INTERNAL', `${n.id} has no parent to leave`)
+    this.journal.note(n)
+    parent.children.delete(n)
+    n.parent = undefined
+    this.refreshOpen(parent)
+    // The subtrees above lost height: one that found no standby may fit somewhere now.
+    for (let a: TreeNode | undefined = parent; a !== undefined && a !== this.root; a = a.parent) {
+      if (a.standby === undefined) this.standbyDirty.add(a)
+    }
+    for (const m of subtree(n)) {
+      this.journal.note(m)
+      m.state = 'floating'
+      this.refreshOpen(m)
+      // Whoever stands by on m must be checked once m lands again: it may
+      // land below them, or not land at all. Only a detach makes a node
+      // that others stand by on move, so attach need not look.
+      for (const r of m.standbyFor) this.standbyDirty.add(r)
+    }
+  }
+
+  /** Parks a floating or new leaf as unplaced: no parent, no standby, waits for room. */
+  unplace (n: TreeNode): void {
+    if (n.parent !== undefined || n.children.size > 0) throw new FabricError('INTERNAL', `${n.id} must be a loose leaf to be unplaced`)
+    this.journal.note(n)
+    n.state = 'unplaced'
+    this.waiting.add(n)
+    this.setStandby(n, undefined)
+    this.refreshOpen(n)
+  }
+
+  /** Takes a childless, parentless relay out of the tree for good. */
+  remove (n: TreeNode): void {
+    if (n.parent !== undefined || n.children.size > 0 || n === this.root) throw new FabricError('INTERNAL', `${n.id} must be cut loose before removal`)
+    this.setStandby(n, undefined)
+    for (const r of n.standbyFor) this.standbyDirty.add(r)
+    n.state = 'unplaced'
+    this.refreshOpen(n)
+    n.removed = true
+    this.waiting.delete(n)
+    this.standbyless.delete(n)
+    this.nodes.delete(n.id)
+    this.standbyDirty.delete(n)
+  }
+
+  /** Sets (or clears) `n`'s standby parent. */
+  setStandby (n: TreeNode, standby: TreeNode | undefined): void {
+    if (n.standby === standby) return
+    this.journal.note(n)
+    n.standby?.standbyFor.delete(n)
+    n.standby = standby
+    standby?.standbyFor.add(n)
+  }
+
+  /** A suspected node takes no new child and stands by for nobody. */
+  setSuspected (n: TreeNode, suspected: boolean): void {
+    if (n.suspected === suspected) return
+    n.suspected = suspected
+    this.refreshOpen(n)
+    for (const r of n.standbyFor) this.standbyDirty.add(r)
+  }
+
+  /** Records that no standby qualified for `n`, whose standby could be at most `deepest` deep. */
+  noStandbyFor (n: TreeNode, deepest: number): void {
+    this.standbyless.set(n, deepest)
+  }
+
+  /** The nodes whose standby must be checked, by id; empties the list (they leave the standbyless list too). */
+  takeStandbyDirty (): TreeNode[] {
+    const out = [...this.standbyDirty].filter((n) => !n.removed).sort(byId)
+    this.standbyDirty.clear()
+    for (const n of out) this.standbyless.delete(n)
+    return out
+  }
+
+  /** Puts `n` in the open-slot bucket its state allows, or in none. */
+  private refreshOpen (n: TreeNode): void {
+    const want = n.state === 'attached' && !n.suspected && !n.removed && n.children.size < n.capacity && n.depth < this.maxDepth ? n.depth : undefined
+    if (want === n.openAt) return
+    // A standby with no free slot is no standby: the relays counting on it need another.
+    if (want === undefined) for (const r of n.standbyFor) this.standbyDirty.add(r)
+    if (n.openAt !== undefined) this.open[n.openAt].delete(n)
+    if (want !== undefined) this.open[want].add(n)
+    n.openAt = want
+    if (want !== undefined && this.standbyless.size > 0) this.slotOpened(n, want)
+  }
+
+  /** Marks the standbyless nodes that could stand by on `n`, just opened at depth `d`. */
+  private slotOpened (n: TreeNode, d: number): void {
+    const above = new Set<TreeNode>()
+    for (let a: TreeNode | undefined = n; a !== undefined; a = a.parent) above.add(a)
+    for (const [m, deepest] of this.standbyless) {
+      if (d <= deepest && !above.has(m) && m.parent !== n) this.standbyDirty.add(m)
+    }
+  }
+}
+
+const EMPTY: ReadonlySet<TreeNode> = new Set()
