@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isFabricError } from '../../src/errors.js'
-import { TreePlanner, type PlannerInput, type PlannerOutput } from '../../src/fabric/index.js'
+import { meshReport, TreePlanner, type PlannerInput, type PlannerOutput } from '../../src/fabric/index.js'
 import { planProblems } from './check-plan.js'
 
 const ROOT = 'home'
@@ -255,5 +255,20 @@ describe('TreePlanner examples', () => {
     p.handle({ type: 'join', relay: 'a', capacity: 1 }, 5000)
     expect(p.handle({ type: 'tick' }, 1000).deadline).toBe(8000)
     expect(p.snapshot().nowMs).toBe(5000)
+  })
+
+  it('reports intended against actual fan-out per node, as JSON', () => {
+    const p = new TreePlanner({ root: ROOT, rootCapacity: 1 })
+    p.handle({ type: 'join', relay: 'a', capacity: 2 }, 0)
+    p.handle({ type: 'join', relay: 'b', capacity: 0 }, 0)
+    p.handle({ type: 'join', relay: 'c', capacity: 0 }, 0)
+    p.handle({ type: 'heartbeat', relay: ROOT, load: { framesForwarded: 300, bytesForwarded: 9000, childrenServed: 1 } }, 500)
+    p.handle({ type: 'heartbeat', relay: 'a', load: { framesForwarded: 300, bytesForwarded: 9000, childrenServed: 1 } }, 1000)
+    const r = meshReport(p.snapshot(), 1500)
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r)
+    expect(r).toMatchObject({ root: ROOT, relays: 3, depth: 2, largestFanOut: 2, unplaced: [], fedRatio: 2 / 3 })
+    expect(r.nodes.map((n) => [n.id, n.intendedChildren, n.actualChildren, n.fedRatio, n.lastHeartbeatAgeMs])).toEqual([
+      [ROOT, 1, 1, 1, null], ['a', 2, 1, 0.5, 500], ['b', 0, 0, null, 1500], ['c', 0, 0, null, 1500],
+    ])
   })
 })
