@@ -1,6 +1,10 @@
 /**
  * libp2p host construction shared by nodes and members: TCP, noise, yamux,
- * identify (protocol/control.md section 1.1; versions pinned in package.json). A node's Ed25519 peer key lives in its data
+ * identify, and circuit relay v2 (protocol/control.md section 1.1; versions
+ * pinned in package.json). Circuit relay is how a member reaches a node
+ * other than its own through it: noise runs end to end through the relay,
+ * so the far node authenticates the member itself and the relaying node
+ * sees ciphertext only. A node's Ed25519 peer key lives in its data
  * directory so its peer id, and the KeyPackages stored for it, survive a
  * restart.
  */
@@ -9,6 +13,7 @@ import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
@@ -85,8 +90,30 @@ export function hostStreamMuxer (): ReturnType<typeof yamux> {
   })
 }
 
+/**
+ * A node's circuit relay server: which peers may reserve a slot on it (so
+ * that members connected here can reach them through it) and how many at once.
+ */
+export interface RelayServerOptions {
+  /** Reservations held at once; each is one peer reachable through this host. */
+  maxReservations: number
+  /** True when `peer` (a peer id string) may reserve: the nodes of this node's fabric. */
+  mayReserve: (peer: string) => boolean
+}
+
 /** Options of `createHost`. */
 export interface HostOptions {
+  /**
+   * Serve circuit relay v2 for the peers `mayReserve` admits, without the
+   * protocol's default data and time limits (a relayed member stays for a
+   * whole call). Absent: this host relays for nobody.
+   */
+  relayServer?: RelayServerOptions
+  /**
+   * Accept connections relayed to this host only through relays for which
+   * this returns true (peer id strings); absent: none are accepted.
+   */
+  acceptRelayedVia?: (relay: string) => boolean
   /** Multiaddrs to listen on; [] for a dial-only member. */
   listen: string[]
   /** Multiaddrs to tell peers instead of the bound ones (NAT, a proxy); default the bound ones. */
@@ -124,10 +151,19 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
   const host = await createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}) },
-    transports: [tcp()],
+    transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [hostStreamMuxer()],
-    services: { identify: identify() },
+    services: {
+      identify: identify(),
+      ...(opts.relayServer !== undefined
+        ? { relay: circuitRelayServer({ reservations: { maxReservations: opts.relayServer.maxReservations, applyDefaultLimit: false } }) }
+        : {}),
+    },
+    connectionGater: {
+      denyInboundRelayReservation: (source) => opts.relayServer === undefined || !opts.relayServer.mayReserve(source.toString()),
+      denyInboundRelayedConnection: (relay) => opts.acceptRelayedVia === undefined || !opts.acceptRelayedVia(relay.toString()),
+    },
     ...(opts.metrics !== undefined ? { metrics: prometheusMetrics({ registry: opts.metrics, collectDefaultMetrics: false }) } : {}),
     connectionMonitor: livenessSettings(opts.livenessTimeoutMs ?? MEMBER_LIVENESS_TIMEOUT_MS),
     connectionManager: {
