@@ -114,6 +114,24 @@ export async function countKeyPackages (
   return { count: response.count, hasLastResort: response.hasLastResort }
 }
 
+/**
+ * Asks the node which node of its fabric is the home of stream
+ * `owner`/`stream` (where its group service and directory run).
+ * @returns the home's peer id: the node's own when it is the home
+ * @throws FabricError NOT_FOUND when no node of the fabric is known to be;
+ *         MALFORMED for a bad owner or name; others as publishKeyPackages
+ */
+export async function locateStream (
+  node: ChannelDialer,
+  owner: string,
+  stream: string,
+  options: DirectoryCallOptions = {},
+): Promise<string> {
+  const response = await call(node, { locate: { owner, stream } }, options)
+  if (response.home === '') throw new FabricError('MALFORMED', 'the node located the stream but named no home')
+  return response.home
+}
+
 async function call (
   node: ChannelDialer,
   request: Unversioned<DirectoryRequest>,

@@ -19,6 +19,7 @@ import { MAX_DIRECTORY_FRAME } from '../wire/limits.js'
 import { clipErrorText } from '../wire/message-codec.js'
 import { DIRECTORY_PROTOCOL, decodeDirectoryRequest, encodeDirectoryResponse, type Unversioned } from '../wire/messages.js'
 import type { DirectoryRequest, DirectoryResponse, PublishKeyPackages } from '../wire/pb/directory.js'
+import { streamKey, type StreamKey } from '../wire/stream-tag.js'
 import type { KeyPackageStore, KeyPackageToStore } from './directory-store.js'
 import { short, silentLogger, type Logger } from './log.js'
 import { OPEN_DEADLINE_MS } from './stream-deadlines.js'
@@ -107,6 +108,12 @@ export interface DirectoryServiceOptions {
    */
   authorizeFetch?: (requester: string, identity: string) => boolean | Promise<boolean>
   /**
+   * The home of stream `key` (owner/name): the peer id of the node that
+   * hosts its group service, or undefined when no node of the fabric is
+   * known to (answered NOT_FOUND). Default: none is known.
+   */
+  locate?: (key: StreamKey) => Promise<string | undefined>
+  /**
    * Period of the purge of expired KeyPackages, ms; default 60 000; 0 runs
    * none (call DirectoryService.purgeExpired yourself). The timer is unref'd,
    * so it never keeps the process alive.
@@ -185,6 +192,7 @@ class DirectoryHandler {
   private readonly now: () => number
   private readonly maxExtensionBytes: number
   private readonly authorizeFetch: (requester: string, identity: string) => boolean | Promise<boolean>
+  private readonly locate: (key: StreamKey) => Promise<string | undefined>
   private readonly onInternalError: (err: unknown) => void
   private readonly log: Logger
   private readonly purgeIntervalMs: number
@@ -199,6 +207,7 @@ class DirectoryHandler {
     this.now = options.now ?? Date.now
     this.maxExtensionBytes = nonNegativeInteger('maxExtensionBytes', options.maxExtensionBytes ?? DEFAULT_MAX_KEY_PACKAGE_EXTENSION_BYTES)
     this.authorizeFetch = options.authorizeFetch ?? ((requester, identity) => requester === identity)
+    this.locate = options.locate ?? (async () => undefined)
     this.onInternalError = options.onInternalError ?? (() => {})
     this.log = options.log ?? silentLogger()
     this.purgeIntervalMs = nonNegativeInteger('purgeIntervalMs', options.purgeIntervalMs ?? DIRECTORY_PURGE_INTERVAL_MS)
@@ -309,6 +318,12 @@ class DirectoryHandler {
       const { count, hasLastResort } = await this.store.count(identity, this.now())
       return { ...emptyResponse(), count, hasLastResort }
     }
+    if (request.locate !== undefined) {
+      const key = streamKey(request.locate.owner, request.locate.stream)
+      const home = await this.locate(key)
+      if (home === undefined) throw new FabricError('NOT_FOUND', `no node of this fabric is the home of ${key}`)
+      return { ...emptyResponse(), home }
+    }
     throw new FabricError('MALFORMED', 'directory request has no body')
   }
 
@@ -393,5 +408,5 @@ function nonNegativeInteger (name: string, value: number): number {
 }
 
 function emptyResponse (): Reply {
-  return { accepted: 0, keyPackage: new Uint8Array(0), lastResort: false, count: 0, hasLastResort: false }
+  return { accepted: 0, keyPackage: new Uint8Array(0), lastResort: false, count: 0, hasLastResort: false, home: '' }
 }

@@ -19,6 +19,7 @@ import type { RelayConfig, RelayNode } from '../relay/relay-node.js'
 import type { ChannelListener } from '../transport/channel.js'
 import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { MediaService } from './media/media-service.js'
+import type { MediaPolicyOptions } from './media/membership.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
 import { checkNodeConfig, ConfigError, listenFailure } from './config-checks.js'
 import { lockHolder } from './data-dir-lock.js'
@@ -35,6 +36,8 @@ import { logConnections } from './log-connections.js'
 import { silentLogger, type Logger } from './log.js'
 import { startInOrder, stopInReverse, type Startable } from './startable.js'
 import { TrafficTap } from './traffic-tap.js'
+import { FabricService } from './fabric/fabric-service.js'
+import { loadOrCreateFabricKey } from './fabric/fabric-key.js'
 
 /** How to start a node. Every field is optional. */
 export interface NodeConfig {
@@ -84,6 +87,20 @@ export interface NodeConfig {
    */
   libp2pMetrics?: boolean
   /**
+   * Multiaddrs (each ending in /p2p/<peer id>) of nodes of the fabric to
+   * join at start (protocol/fabric.md); needs `fabricKey`.
+   */
+  bootstrap?: string[]
+  /**
+   * The fabric key: a file path (created with 32 random bytes, mode 0600,
+   * when missing) or the 32 bytes themselves. With it the node runs the
+   * fabric's DHT and node-auth, and treats every node proving the same key
+   * as a trusted relay. Absent: no fabric (the node is on its own).
+   */
+  fabricKey?: string | Uint8Array
+  /** Node peer ids admitted to the fabric besides holding the key; empty: every holder. Needs `fabricKey`. */
+  fabricAllow?: string[]
+  /**
    * Where the node logs (pino, log.ts `createLogger`): one child per
    * component (host, group, media, directory, admin); default silent.
    */
@@ -108,6 +125,8 @@ export interface NodeHandle {
   readonly adminTokenFile: string | undefined
   readonly libp2p: Libp2p
   readonly relay: RelayNode
+  /** The node's fabric membership and discovery; undefined without `fabricKey`. */
+  readonly fabric: FabricService | undefined
   /** Why the node cannot take members now ('stopping', ...), or undefined when it can (GET /readyz). */
   readiness: () => string | undefined
   /** Counters of every service (the admin API's /api/v1/stats). */
@@ -136,6 +155,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const storedToken = adminListen !== undefined && config.adminToken === undefined && dataDir !== undefined ? await loadOrCreateAdminToken(dataDir) : undefined
   const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
   const log = config.log ?? silentLogger()
+  const fabric = await createFabric(config, log)
   // Made before the host so libp2p's own metrics land on the node's /metrics; none without the admin endpoint.
   const metricsRegistry = adminListen === undefined ? undefined : new Registry()
   const libp2pMetrics = metricsRegistry !== undefined && config.libp2pMetrics !== false
@@ -149,6 +169,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       privateKey,
       livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS,
       metrics: libp2pMetrics ? metricsRegistry : undefined,
+      services: fabric?.hostServices(),
       // A connection whose writes stay one syscall per buffer still works, only slower: say so once per connection.
       onWritesNotGathered: (remote) => { log.child({ component: 'host' }).warn({ event: 'writes.not_gathered', remote }, 'socket writes not gathered on this connection (not a TCP connection of the pinned @libp2p/tcp)') },
     })
@@ -161,6 +182,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const connections = limitConnectionsPerIdentity(libp2p, config.maxConnectionsPerIdentity ?? MAX_CONNECTIONS_PER_IDENTITY, new Set(config.trustedRelays ?? []))
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const listener = libp2pListener(libp2p)
+  fabric?.attach(libp2p, listener)
   // Each service is built from what it depends on, in that order: the
   // directory asks the group service who may fetch, and the media service
   // enforces the group service's roster.
@@ -168,6 +190,8 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
   const directory = new DirectoryStartable(listener, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
+    // A stream this node's group service holds is at home here.
+    locate: async (key) => group.core.roster(key) !== undefined ? libp2p.peerId.toString() : undefined,
     maxExtensionBytes: config.directory?.maxExtensionBytes,
     log: log.child({ component: 'directory' }),
   })
@@ -175,7 +199,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     listener,
     membership: group,
     relay: config.relay,
-    trustedRelays: config.trustedRelays,
+    trustedRelays: trustedRelaysOf(config.trustedRelays, fabric),
     upstream: config.upstream === undefined ? undefined : libp2pDialer(libp2p, multiaddr(config.upstream)),
     tap,
     log: log.child({ component: 'media' }),
@@ -184,7 +208,8 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   // Subscribed before group.start, so the media service misses no decision.
   group.on('roster', (event) => { media.onRoster(event) })
   group.on('streamClosed', (event) => { media.streamClosed(event.stream) })
-  const services: Startable[] = [directory, group, media]
+  // The fabric first: media admits its nodes as relays from the start.
+  const services: Startable[] = [...(fabric === undefined ? [] : [fabric]), directory, group, media]
   try {
     await startInOrder(services)
   } catch (err) {
@@ -269,10 +294,39 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     adminTokenFile,
     libp2p,
     relay,
+    fabric,
     readiness,
     stats,
     stop,
   }
+}
+
+/**
+ * The node's fabric service, when it has a fabric key.
+ * @throws ConfigError `NodeConfig.fabricKey` when the key file cannot be read
+ *   or created or holds no key, or the bytes given are not 32; `NodeConfig.bootstrap`
+ *   or `NodeConfig.fabricAllow` given without a key
+ */
+async function createFabric (config: NodeConfig, log: Logger): Promise<FabricService | undefined> {
+  const key = config.fabricKey
+  if (key === undefined) {
+    if ((config.bootstrap ?? []).length > 0) throw new ConfigError('NodeConfig.bootstrap', 'joining a fabric needs its key; set fabricKey (--fabric-key FILE) too')
+    if ((config.fabricAllow ?? []).length > 0) throw new ConfigError('NodeConfig.fabricAllow', 'an allow list narrows a fabric; set fabricKey (--fabric-key FILE) too')
+    return undefined
+  }
+  const bytes = typeof key === 'string' ? await loadOrCreateFabricKey(key) : key
+  if (bytes.byteLength !== 32) throw new ConfigError('NodeConfig.fabricKey', `a fabric key is 32 bytes, got ${bytes.byteLength}`)
+  return new FabricService({ key: bytes, allow: config.fabricAllow, bootstrap: config.bootstrap, log: log.child({ component: 'fabric' }) })
+}
+
+/**
+ * The relays the media service trusts: the operator's list, and with a
+ * fabric every node that proved its key, asked at each subscription.
+ */
+function trustedRelaysOf (listed: string[] | undefined, fabric: FabricService | undefined): MediaPolicyOptions['trustedRelays'] {
+  if (fabric === undefined) return listed
+  const fixed = new Set(listed ?? [])
+  return { has: (peer: string) => fixed.has(peer) || fabric.isFabricPeer(peer), [Symbol.iterator]: () => fixed[Symbol.iterator]() }
 }
 
 /**

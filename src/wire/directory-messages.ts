@@ -12,14 +12,15 @@ import {
   decodeBounded, withVersion, type Unversioned
 } from './message-codec.js'
 import { MalformedError } from '../errors.js'
+import { validateStreamName } from './stream-tag.js'
 
 export { DirectoryRequest, DirectoryResponse }
 
-const REQUEST_BODIES = ['publish', 'fetch', 'count'] as const
+const REQUEST_BODIES = ['publish', 'fetch', 'count', 'locate'] as const
 
 /**
  * Encodes a DirectoryRequest (version 1 written for the caller). Exactly one
- * of publish, fetch, count; publish holds 0..64 KeyPackages of 1..64 KiB
+ * of publish, fetch, count, locate (an owner identity and a stream name); publish holds 0..64 KeyPackages of 1..64 KiB
  * and/or a last-resort one, at least one in all; identities as identity.ts.
  * @throws what decodeDirectoryRequest would throw for the result
  * @throws RangeError for two bodies or a version other than 1
@@ -84,6 +85,9 @@ function checkRequest (msg: DirectoryRequest): void {
     validateIdentity(msg.fetch.identity)
   } else if (msg.count != null) {
     validateIdentity(msg.count.identity)
+  } else if (msg.locate != null) {
+    validateIdentity(msg.locate.owner)
+    validateStreamName(msg.locate.stream)
   }
 }
 
@@ -91,4 +95,5 @@ function checkResponse (msg: DirectoryResponse): void {
   if (msg.error != null) checkWireError('DirectoryResponse.error', msg.error)
   checkU32('DirectoryResponse.accepted', msg.accepted)
   checkBytes('DirectoryResponse.key_package', msg.keyPackage, 0, MAX_KEY_PACKAGE)
+  if (msg.home !== '') validateIdentity(msg.home)
 }

@@ -34,7 +34,7 @@ describe('protocol/framing.md examples', () => {
 describe('protocol/control.md examples', () => {
   it('directory', () => {
     expect(hex(W.encodeDirectoryRequest({ fetch: { identity: id } }))).toBe('08011a360a34' + Buffer.from(id).toString('hex'))
-    const none = { accepted: 0, keyPackage: new Uint8Array(0), lastResort: false, count: 0, hasLastResort: false }
+    const none = { accepted: 0, keyPackage: new Uint8Array(0), lastResort: false, count: 0, hasLastResort: false, home: '' }
     expect(hex(W.encodeDirectoryResponse({ ...none, error: { code: 'NO_KEY_PACKAGE', message: '' } }))).toBe('080112100a0e4e4f5f4b45595f5041434b414745')
   })
 

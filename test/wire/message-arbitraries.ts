@@ -37,7 +37,8 @@ export const directoryRequest: fc.Arbitrary<DirectoryRequest> = fc.oneof(
       .filter(p => p.keyPackages.length > 0 || p.lastResort.length > 0)
   }),
   fc.record({ version, fetch: fc.record({ identity }) }),
-  fc.record({ version, count: fc.record({ identity }) })
+  fc.record({ version, count: fc.record({ identity }) }),
+  fc.record({ version, locate: fc.record({ owner: identity, stream: streamName }) })
 ) as fc.Arbitrary<DirectoryRequest>
 
 export const directoryResponse: fc.Arbitrary<DirectoryResponse> = fc.record({
@@ -47,8 +48,9 @@ export const directoryResponse: fc.Arbitrary<DirectoryResponse> = fc.record({
   keyPackage: fc.oneof(none, bytes(1, 64)),
   lastResort: fc.boolean(),
   count: u32,
-  hasLastResort: fc.boolean()
-}, { requiredKeys: ['version', 'accepted', 'keyPackage', 'lastResort', 'count', 'hasLastResort'] }) as fc.Arbitrary<DirectoryResponse>
+  hasLastResort: fc.boolean(),
+  home: fc.oneof(fc.constant(''), identity)
+}, { requiredKeys: ['version', 'accepted', 'keyPackage', 'lastResort', 'count', 'hasLastResort', 'home'] }) as fc.Arbitrary<DirectoryResponse>
 
 const submitCommit = fc.record({
   epoch: u64,

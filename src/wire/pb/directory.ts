@@ -120,6 +120,7 @@ export interface DirectoryRequest {
   publish?: PublishKeyPackages
   fetch?: FetchKeyPackage
   count?: CountKeyPackages
+  locate?: LocateStream
 }
 
 export namespace DirectoryRequest {
@@ -134,17 +135,26 @@ export namespace DirectoryRequest {
 
         obj = { ...obj }
 
+        if (obj.locate != null) {
+          obj.count = undefined
+          obj.fetch = undefined
+          obj.publish = undefined
+        }
+
         if (obj.count != null) {
+          obj.locate = undefined
           obj.fetch = undefined
           obj.publish = undefined
         }
 
         if (obj.fetch != null) {
+          obj.locate = undefined
           obj.count = undefined
           obj.publish = undefined
         }
 
         if (obj.publish != null) {
+          obj.locate = undefined
           obj.count = undefined
           obj.fetch = undefined
         }
@@ -167,6 +177,11 @@ export namespace DirectoryRequest {
         if (obj.count != null) {
           w.uint32(34)
           CountKeyPackages.codec().encode(obj.count, w)
+        }
+
+        if (obj.locate != null) {
+          w.uint32(42)
+          LocateStream.codec().encode(obj.locate, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -205,6 +220,12 @@ export namespace DirectoryRequest {
               })
               break
             }
+            case 5: {
+              obj.locate = LocateStream.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.locate
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -212,17 +233,26 @@ export namespace DirectoryRequest {
           }
         }
 
+        if (obj.locate != null) {
+          delete obj.count
+          delete obj.fetch
+          delete obj.publish
+        }
+
         if (obj.count != null) {
+          delete obj.locate
           delete obj.fetch
           delete obj.publish
         }
 
         if (obj.fetch != null) {
+          delete obj.locate
           delete obj.count
           delete obj.publish
         }
 
         if (obj.publish != null) {
+          delete obj.locate
           delete obj.count
           delete obj.fetch
         }
@@ -259,6 +289,13 @@ export namespace DirectoryRequest {
             case 4: {
               yield * CountKeyPackages.codec().stream(reader, reader.uint32(), `${prefix}.count`, {
                 limits: opts.limits?.count
+              })
+
+              break
+            }
+            case 5: {
+              yield * LocateStream.codec().stream(reader, reader.uint32(), `${prefix}.locate`, {
+                limits: opts.limits?.locate
               })
 
               break
@@ -306,6 +343,16 @@ export namespace DirectoryRequest {
     value: string
   }
 
+  export interface DirectoryRequestLocateOwnerFieldEvent {
+    field: '$.locate.owner'
+    value: string
+  }
+
+  export interface DirectoryRequestLocateStreamFieldEvent {
+    field: '$.locate.stream'
+    value: string
+  }
+
   export function encode (obj: Partial<DirectoryRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, DirectoryRequest.codec())
   }
@@ -314,7 +361,7 @@ export namespace DirectoryRequest {
     return decodeMessage(buf, DirectoryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestVersionFieldEvent | DirectoryRequestPublishKeyPackagesFieldEvent | DirectoryRequestPublishLastResortFieldEvent | DirectoryRequestPublishReplaceFieldEvent | DirectoryRequestFetchIdentityFieldEvent | DirectoryRequestCountIdentityFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestVersionFieldEvent | DirectoryRequestPublishKeyPackagesFieldEvent | DirectoryRequestPublishLastResortFieldEvent | DirectoryRequestPublishReplaceFieldEvent | DirectoryRequestFetchIdentityFieldEvent | DirectoryRequestCountIdentityFieldEvent | DirectoryRequestLocateOwnerFieldEvent | DirectoryRequestLocateStreamFieldEvent> {
     return streamMessage(buf, DirectoryRequest.codec(), opts)
   }
 }
@@ -651,6 +698,118 @@ export namespace CountKeyPackages {
   }
 }
 
+export interface LocateStream {
+  owner: string
+  stream: string
+}
+
+export namespace LocateStream {
+  let _codec: Codec<LocateStream>
+
+  export const codec = (): Codec<LocateStream> => {
+    if (_codec == null) {
+      _codec = message<LocateStream>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(10)
+          w.string(obj.owner)
+        }
+
+        if ((obj.stream != null && obj.stream !== '')) {
+          w.uint32(18)
+          w.string(obj.stream)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          owner: '',
+          stream: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.owner = reader.string()
+              break
+            }
+            case 2: {
+              obj.stream = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.stream`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LocateStreamOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
+  export interface LocateStreamStreamFieldEvent {
+    field: '$.stream'
+    value: string
+  }
+
+  export function encode (obj: Partial<LocateStream>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, LocateStream.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LocateStream>): LocateStream {
+    return decodeMessage(buf, LocateStream.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LocateStream>): Generator<LocateStreamOwnerFieldEvent | LocateStreamStreamFieldEvent> {
+    return streamMessage(buf, LocateStream.codec(), opts)
+  }
+}
+
 export interface DirectoryResponse {
   version: number
   error?: DirError
@@ -659,6 +818,7 @@ export interface DirectoryResponse {
   lastResort: boolean
   count: number
   hasLastResort: boolean
+  home: string
 }
 
 export namespace DirectoryResponse {
@@ -706,6 +866,11 @@ export namespace DirectoryResponse {
           w.bool(obj.hasLastResort)
         }
 
+        if ((obj.home != null && obj.home !== '')) {
+          w.uint32(66)
+          w.string(obj.home)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -716,7 +881,8 @@ export namespace DirectoryResponse {
           keyPackage: uint8ArrayAlloc(0),
           lastResort: false,
           count: 0,
-          hasLastResort: false
+          hasLastResort: false,
+          home: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -753,6 +919,10 @@ export namespace DirectoryResponse {
             }
             case 7: {
               obj.hasLastResort = reader.bool()
+              break
+            }
+            case 8: {
+              obj.home = reader.string()
               break
             }
             default: {
@@ -819,6 +989,13 @@ export namespace DirectoryResponse {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.home`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -871,6 +1048,11 @@ export namespace DirectoryResponse {
     value: boolean
   }
 
+  export interface DirectoryResponseHomeFieldEvent {
+    field: '$.home'
+    value: string
+  }
+
   export function encode (obj: Partial<DirectoryResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, DirectoryResponse.codec())
   }
@@ -879,7 +1061,7 @@ export namespace DirectoryResponse {
     return decodeMessage(buf, DirectoryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseVersionFieldEvent | DirectoryResponseErrorCodeFieldEvent | DirectoryResponseErrorMessageFieldEvent | DirectoryResponseAcceptedFieldEvent | DirectoryResponseKeyPackageFieldEvent | DirectoryResponseLastResortFieldEvent | DirectoryResponseCountFieldEvent | DirectoryResponseHasLastResortFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseVersionFieldEvent | DirectoryResponseErrorCodeFieldEvent | DirectoryResponseErrorMessageFieldEvent | DirectoryResponseAcceptedFieldEvent | DirectoryResponseKeyPackageFieldEvent | DirectoryResponseLastResortFieldEvent | DirectoryResponseCountFieldEvent | DirectoryResponseHasLastResortFieldEvent | DirectoryResponseHomeFieldEvent> {
     return streamMessage(buf, DirectoryResponse.codec(), opts)
   }
 }
