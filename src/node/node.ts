@@ -19,7 +19,6 @@ import type { RelayConfig, RelayNode } from '../relay/relay-node.js'
 import type { ChannelListener } from '../transport/channel.js'
 import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { MediaService } from './media/media-service.js'
-import type { MediaPolicyOptions } from './media/membership.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
 import { checkNodeConfig, ConfigError, listenFailure } from './config-checks.js'
 import { lockHolder } from './data-dir-lock.js'
@@ -323,10 +322,11 @@ async function createFabric (config: NodeConfig, log: Logger): Promise<FabricSer
  * The relays the media service trusts: the operator's list, and with a
  * fabric every node that proved its key, asked at each subscription.
  */
-function trustedRelaysOf (listed: string[] | undefined, fabric: FabricService | undefined): MediaPolicyOptions['trustedRelays'] {
+function trustedRelaysOf (listed: string[] | undefined, fabric: FabricService | undefined): Iterable<string> | undefined {
   if (fabric === undefined) return listed
   const fixed = new Set(listed ?? [])
-  return { has: (peer: string) => fixed.has(peer) || fabric.isFabricPeer(peer), [Symbol.iterator]: () => fixed[Symbol.iterator]() }
+  const live: Iterable<string> & { has: (peer: string) => boolean } = { has: (peer) => fixed.has(peer) || fabric.isFabricPeer(peer), [Symbol.iterator]: () => fixed[Symbol.iterator]() }
+  return live
 }
 
 /**

@@ -15,3 +15,9 @@ export const AV_PUBLISH_PROTOCOL = '/fabric/av/publish/1'
 
 /** Media subscription: node to member (or downstream node), link-sealed chunks. */
 export const AV_SUBSCRIBE_PROTOCOL = '/fabric/av/subscribe/1'
+
+/** Node-to-node proof of holding the fabric key (protocol/fabric.md section 2). */
+export const NODE_AUTH_PROTOCOL = '/fabric/node-auth/1'
+
+/** The fabric's private Kademlia DHT (protocol/fabric.md section 3): not the public /ipfs/kad/1.0.0. */
+export const FABRIC_KAD_PROTOCOL = '/fabric/kad/1.0.0'

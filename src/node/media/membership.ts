@@ -17,6 +17,11 @@ export interface Membership {
   leafIndexOf: (stream: StreamKey, identity: string) => number | undefined
 }
 
+/** A live answer to "is this peer a trusted relay?". */
+export interface RelayTrust {
+  has: (identity: string) => boolean
+}
+
 /** Options of MediaPolicy. */
 export interface MediaPolicyOptions {
   /** The roster: the group service. */
@@ -24,19 +29,24 @@ export interface MediaPolicyOptions {
   /**
    * Peer ids of downstream relays the operator trusts: they may subscribe
    * (with `relay: true`) to any stream without being MLS members, and
-   * receive the same ciphertext a member would.
+   * receive the same ciphertext a member would. An object with its own
+   * `has` (a fabric's nodes, src/node/fabric/) is asked at each
+   * subscription instead of copied, as its answer changes while the node runs.
    */
-  trustedRelays?: Iterable<string>
+  trustedRelays?: Iterable<string> | RelayTrust
 }
 
 /** The admission decisions of the media channels, over the roster and the trusted relays. */
 export class MediaPolicy {
   private readonly membership: Membership
-  private readonly trustedRelays: ReadonlySet<string>
+  private readonly trustedRelays: RelayTrust
 
   constructor (opts: MediaPolicyOptions) {
     this.membership = opts.membership
-    this.trustedRelays = new Set(opts.trustedRelays ?? [])
+    const trusted = opts.trustedRelays
+    this.trustedRelays = trusted !== undefined && !(trusted instanceof Set) && typeof (trusted as Partial<RelayTrust>).has === 'function'
+      ? trusted as RelayTrust
+      : new Set(trusted as Iterable<string> | undefined ?? [])
   }
 
   /** True while `identity` is a member of `stream`. */

@@ -144,6 +144,12 @@ export interface HostOptions {
    * trustworthy only for the last one created.
    */
   metrics?: Registry
+  /**
+   * Extra libp2p services by name, added beside identify (a fabric node's
+   * DHT and the ping it needs, src/node/fabric/); default none, so members
+   * and nodes outside a fabric build the same host as before.
+   */
+  services?: Record<string, (components: any) => unknown>
 }
 
 /** A started libp2p host with TCP, noise, yamux and identify. */
@@ -155,6 +161,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [hostStreamMuxer()],
     services: {
+      ...opts.services,
       identify: identify(),
       ...(opts.relayServer !== undefined
         ? { relay: circuitRelayServer({ reservations: { maxReservations: opts.relayServer.maxReservations, applyDefaultLimit: false } }) }
