@@ -2,7 +2,10 @@
  * The app's entry point: `FabricClient.connect` starts a dial-only libp2p
  * host running as the member's identity (an Ed25519 key that is also its MLS
  * signature key, session/identity.ts) and checks that the node answers;
- * `createStream` and `joinStream` return a StreamMember.
+ * `createStream` and `joinStream` return a StreamMember. A stream at home
+ * on another node of the node's fabric is joined through the member's own
+ * node (circuit relay, protocol/control.md section 1.1): the member dials
+ * nobody else, and the home still authenticates it end to end.
  */
 import '../polyfill.js'
 import type { Libp2p } from '@libp2p/interface'
@@ -11,6 +14,10 @@ import { FabricError } from '../errors.js'
 import { createHost } from '../transport/libp2p/host.js'
 import type { ChannelDialer } from '../transport/channel.js'
 import { libp2pDialer } from '../transport/libp2p/dialer.js'
+import { throughRelay } from '../transport/libp2p/relay.js'
+import { isFabricError } from '../errors.js'
+import { parseInvitationToken } from '../session/admission/index.js'
+import { locateStream } from './directory-client.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../session/identity.js'
 import { KeyPackagePool } from './key-package-pool.js'
 import { StreamMember, type CreateOptions, type JoinOptions, type MemberContext } from './stream-member.js'
@@ -26,16 +33,21 @@ export interface ConnectOptions {
 export class FabricClient {
   readonly libp2p: Libp2p
   readonly node: Multiaddr
+  /** The node's peer id, as noise authenticated it when this member connected. */
+  readonly nodePeer: string
   /** Opens this member's channels to the node. */
   private readonly dialer: ChannelDialer
   /** This member's identity: its key and the peer id that names it. */
   readonly memberIdentity: MemberIdentity
   private readonly keyPackages: KeyPackagePool
+  /** KeyPackage stocks at the homes of streams joined through this node, by home peer id. */
+  private readonly remoteStocks = new Map<string, KeyPackagePool>()
   private readonly members = new Set<StreamMember>()
 
-  private constructor (libp2p: Libp2p, node: Multiaddr, identity: MemberIdentity) {
+  private constructor (libp2p: Libp2p, node: Multiaddr, nodePeer: string, identity: MemberIdentity) {
     this.libp2p = libp2p
     this.node = node
+    this.nodePeer = nodePeer
     this.dialer = libp2pDialer(libp2p, node)
     this.memberIdentity = identity
     this.keyPackages = new KeyPackagePool(this.dialer, identity)
@@ -55,13 +67,14 @@ export class FabricClient {
     }
     const identity = opts.identity ?? await generateIdentity()
     const libp2p = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
+    let nodePeer: string
     try {
-      await libp2p.dial(node)
+      nodePeer = (await libp2p.dial(node)).remotePeer.toString()
     } catch (err) {
       await libp2p.stop()
       throw new FabricError('UNREACHABLE', `cannot reach the node at ${opts.node}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
     }
-    return new FabricClient(libp2p, node, identity)
+    return new FabricClient(libp2p, node, nodePeer, identity)
   }
 
   /** This member's identity: its libp2p peer id. */
@@ -83,7 +96,7 @@ export class FabricClient {
    * @throws FabricError NOT_ADMITTED (the policy refused), OWNER_MISMATCH, NOT_FOUND, TIMEOUT, transport codes
    */
   async joinStream (name: string | undefined, opts: JoinOptions): Promise<StreamMember> {
-    return this.track(await StreamMember.join(this.context(), name, opts))
+    return this.track(await StreamMember.join(await this.contextFor(name, opts), name, opts))
   }
 
   /** Closes every stream membership (without leaving) and stops the host. */
@@ -94,6 +107,32 @@ export class FabricClient {
 
   private context (): MemberContext {
     return { dialer: this.dialer, identity: this.memberIdentity, keyPackages: this.keyPackages }
+  }
+
+  /**
+   * Where a join goes: this node when the stream is at home here or its
+   * home is unknown (the node's group service then answers NOT_FOUND as
+   * usual), else the home through this node, with a KeyPackage stock kept
+   * at the home's directory, where the committer fetches.
+   */
+  private async contextFor (name: string | undefined, opts: JoinOptions): Promise<MemberContext> {
+    const target = opts.invitation !== undefined ? parseInvitationToken(opts.invitation).invitation : { owner: opts.owner, stream: name }
+    if (target.owner === undefined || target.stream === undefined) return this.context()
+    let home: string
+    try {
+      home = await locateStream(this.dialer, target.owner, target.stream)
+    } catch (err) {
+      if (isFabricError(err) && err.code === 'NOT_FOUND') return this.context()
+      throw err
+    }
+    if (home === this.nodePeer) return this.context()
+    const dialer = libp2pDialer(this.libp2p, throughRelay(this.node, home))
+    let stock = this.remoteStocks.get(home)
+    if (stock === undefined) {
+      stock = new KeyPackagePool(dialer, this.memberIdentity)
+      this.remoteStocks.set(home, stock)
+    }
+    return { dialer, identity: this.memberIdentity, keyPackages: stock }
   }
 
   private track (m: StreamMember): StreamMember {
