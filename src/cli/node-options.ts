@@ -91,6 +91,9 @@ const BASE_OPTIONS: readonly NodeOption[] = [
   { flag: 'admin-host', type: 'list', arg: 'NAME', help: 'Host name the admin endpoint accepts besides localhost, 127.x.y.z and [::1] (repeatable)', check: checkAdminHost, apply: (c, v) => { c.adminHosts = strings(v) } },
   { flag: 'trusted-relay', type: 'list', arg: 'PEER_ID', help: 'downstream relay allowed to subscribe without membership (repeatable)', check: checkPeerId, apply: (c, v) => { c.trustedRelays = strings(v) } },
   { flag: 'upstream', type: 'string', arg: 'MULTIADDR', help: 'pull streams this node lacks from that node (/p2p/<its peer id> at the end; it must trust this one)', check: checkUpstreamAddress, apply: (c, v) => { c.upstream = v as string } },
+  { flag: 'bootstrap', type: 'list', arg: 'MULTIADDR', help: 'join the fabric of that node: dial it and find the others through the fabric DHT (/p2p/<its peer id> at the end; needs --fabric-key; repeatable)', check: checkBootstrapAddress, apply: (c, v) => { c.bootstrap = strings(v) } },
+  { flag: 'fabric-key', type: 'string', arg: 'FILE', help: 'the fabric key every node of one fabric holds (32 bytes; created with mode 0600 when missing)', check: checkKeyPath, apply: (c, v) => { c.fabricKey = v as string } },
+  { flag: 'fabric-allow', type: 'list', arg: 'PEER_ID', help: 'admit only these nodes to the fabric, besides holding the key (repeatable; default every holder)', check: checkPeerId, apply: (c, v) => { c.fabricAllow = strings(v) } },
   { flag: 'traffic-capture', type: 'string', arg: 'FILE', help: 'record every media frame handled (audits)', apply: (c, v) => { c.trafficCapture = v as string } },
   { flag: 'log-level', type: 'choice', arg: 'LEVEL', help: `least severe log level written: ${LOG_LEVELS.join('|')}`, choices: LOG_LEVELS, defaultValue: 'info' },
   { flag: 'log-format', type: 'choice', arg: 'FORMAT', help: 'log lines on stderr: json|pretty', choices: ['json', 'pretty'], defaultValue: (ctx) => ctx.stderrIsTTY ? 'pretty' : 'json', defaultText: 'pretty on a terminal, else json' },
@@ -147,6 +150,24 @@ export function closest (name: string, candidates: readonly string[]): string | 
     if (d < bestD) { best = c; bestD = d }
   }
   return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined
+}
+
+/**
+ * A bootstrap node's address: as an upstream's, a TCP multiaddr ending in
+ * /p2p/<its peer id>, the id being what node-auth and the DHT know it by.
+ */
+function checkBootstrapAddress (s: string): string | undefined {
+  return checkUpstreamAddress(s)?.replaceAll('upstream', 'bootstrap')
+}
+
+/**
+ * A fabric key path, checked for shape only (this module does no I/O): the
+ * node reads or creates the file at start and names this option if it cannot.
+ */
+function checkKeyPath (s: string): string | undefined {
+  if (s.trim() === '') return 'expected the path of the fabric key file'
+  if (s.endsWith('/')) return `${s} is a directory; name the key file in it, such as ${s}fabric.key`
+  return undefined
 }
 
 /** A bare host name or address (no port), as the admin endpoint's Host rule compares them. */

@@ -43,6 +43,9 @@ function valueOf (o: NodeOption): fc.Arbitrary<OptionValue> {
     case 'admin-host': return oneOrMore(fc.constantFrom('fabric-1.internal', '10.0.0.5', 'localhost2'))
     case 'trusted-relay': return oneOrMore(fc.constantFrom(...peers))
     case 'upstream': return fc.tuple(port, fc.constantFrom(...peers)).map(([p, id]) => `/ip4/127.0.0.1/tcp/${p}/p2p/${id}`)
+    case 'bootstrap': return oneOrMore(fc.tuple(port, fc.constantFrom(...peers)).map(([p, id]) => `/ip4/127.0.0.1/tcp/${p}/p2p/${id}`))
+    case 'fabric-allow': return oneOrMore(fc.constantFrom(...peers))
+    case 'fabric-key': return fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z0-9]{1,8}){0,2}$/)
     case 'admin': return port.map((p) => `127.0.0.1:${p}`)
     case 'data-dir': case 'traffic-capture': return fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z0-9]{1,8}){0,2}$/)
     default:
