@@ -4,7 +4,13 @@
  * allow list, and fabric nodes as trusted relays.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { multiaddr } from '@multiformats/multiaddr'
+import { streamProviderCid } from '../../src/fabric/provider-key.js'
 import { MediaPolicy } from '../../src/node/media/membership.js'
+import { createHost } from '../../src/transport/libp2p/host.js'
+import { FABRIC_KAD_PROTOCOL } from '../../src/wire/protocol-ids.js'
 import { startNode, type NodeHandle } from '../../src/node/node.js'
 
 const KEY = new Uint8Array(32).fill(7)
@@ -66,6 +72,36 @@ describe('a fabric of nodes', () => {
     }
     // It did try: A refused its handshake.
     expect(a.fabric!.counters.refused).toBeGreaterThan(0)
+  }, 30_000)
+
+  it('a peer running the fabric DHT without node-auth is neither answered nor stored', async () => {
+    let dht: KadDHT | undefined
+    const raw = await createHost({
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      services: { ping: ping(), dht: (components: Parameters<ReturnType<typeof kadDHT>>[0]) => (dht = kadDHT({ protocol: FABRIC_KAD_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper })(components)) },
+    })
+    try {
+      await raw.dial(multiaddr(a.multiaddrs[0]))
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      let answered = 0
+      let refused = 0
+      try {
+        for await (const e of dht!.findProviders(streamProviderCid('alice/show'), { signal: AbortSignal.timeout(2_000) })) {
+          if (e.name === 'PEER_RESPONSE' && e.from.toString() === a.peerId) answered++
+          if (e.name === 'QUERY_ERROR' && e.from.toString() === a.peerId) refused++
+        }
+      } catch {}
+      // It asked A, and A reset the stream instead of answering.
+      expect(refused).toBeGreaterThan(0)
+      expect(answered).toBe(0)
+      try {
+        for await (const _ of dht!.provide(streamProviderCid('raw/show'), { signal: AbortSignal.timeout(2_000) })) { /* drain */ }
+      } catch {}
+      expect(await c.fabric!.discovery.locate('raw/show', { timeoutMs: 1_500 })).toEqual([])
+      expect(a.fabric!.isFabricPeer(raw.peerId.toString())).toBe(false)
+    } finally {
+      await raw.stop()
+    }
   }, 30_000)
 
   it('fabric nodes are trusted relays of each other\'s media policy; the outsider is not', () => {
