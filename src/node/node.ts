@@ -31,8 +31,9 @@ import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './con
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from '../transport/libp2p/host.js'
 import { libp2pListener } from '../transport/libp2p/listener.js'
+import { listenThrough } from '../transport/libp2p/relay.js'
 import { logConnections } from './log-connections.js'
-import { silentLogger, type Logger } from './log.js'
+import { short, silentLogger, type Logger } from './log.js'
 import { startInOrder, stopInReverse, type Startable } from './startable.js'
 import { TrafficTap } from './traffic-tap.js'
 import { FabricService } from './fabric/fabric-service.js'
@@ -169,6 +170,15 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       livenessTimeoutMs: config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS,
       metrics: libp2pMetrics ? metricsRegistry : undefined,
       services: fabric?.hostServices(),
+      // Members of this node reach streams at home on other nodes of the
+      // fabric through it, and members of those nodes reach this one; only
+      // nodes that proved the fabric key relay or are relayed to.
+      ...(fabric === undefined
+        ? {}
+        : {
+            relayServer: { maxReservations: MAX_FABRIC_RESERVATIONS, mayReserve: (peer: string) => fabric.isFabricPeer(peer) },
+            acceptRelayedVia: (relay: string) => fabric.isFabricPeer(relay),
+          }),
       // A connection whose writes stay one syscall per buffer still works, only slower: say so once per connection.
       onWritesNotGathered: (remote) => { log.child({ component: 'host' }).warn({ event: 'writes.not_gathered', remote }, 'socket writes not gathered on this connection (not a TCP connection of the pinned @libp2p/tcp)') },
     })
@@ -182,6 +192,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const listener = libp2pListener(libp2p)
   fabric?.attach(libp2p, listener)
+  if (fabric !== undefined) reserveOnFabricPeers(libp2p, fabric, log.child({ component: 'fabric' }))
   // Each service is built from what it depends on, in that order: the
   // directory asks the group service who may fetch, and the media service
   // enforces the group service's roster.
@@ -190,7 +201,11 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const directory = new DirectoryStartable(listener, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
     // A stream this node's group service holds is at home here.
-    locate: async (key) => group.core.roster(key) !== undefined ? libp2p.peerId.toString() : undefined,
+    // Else the fabric's provider records name it.
+    locate: async (key) => {
+      if (group.core.roster(key) !== undefined) return libp2p.peerId.toString()
+      return (await fabric?.discovery.locate(key, { limit: 1 }))?.[0]?.peerId
+    },
     maxExtensionBytes: config.directory?.maxExtensionBytes,
     log: log.child({ component: 'directory' }),
   })
@@ -207,6 +222,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   // Subscribed before group.start, so the media service misses no decision.
   group.on('roster', (event) => { media.onRoster(event) })
   group.on('streamClosed', (event) => { media.streamClosed(event.stream) })
+  if (fabric !== undefined) announceStreams(group, fabric, log.child({ component: 'fabric' }))
   // The fabric first: media admits its nodes as relays from the start.
   const services: Startable[] = [...(fabric === undefined ? [] : [fabric]), directory, group, media]
   try {
@@ -298,6 +314,46 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     stats,
     stop,
   }
+}
+
+/** Circuit relay reservations this node holds for other nodes of its fabric at once. */
+export const MAX_FABRIC_RESERVATIONS = 64
+
+/**
+ * Reserves a relay slot on every node that proves the fabric key, so the
+ * members connected to that node can reach streams at home here through it
+ * (protocol/control.md section 1.1). A reservation that fails is logged: the
+ * members of that node then cannot reach this one, nothing else breaks.
+ */
+function reserveOnFabricPeers (libp2p: Libp2p, fabric: FabricService, log: Logger): void {
+  fabric.onFabricPeer((peer) => {
+    listenThrough(libp2p, multiaddr(`/p2p/${peer}`)).then((done) => {
+      if (done) log.info({ event: 'fabric.reserved', peer: short(peer) }, 'relay slot reserved on a fabric node')
+      else log.warn({ event: 'fabric.reserve_unsupported', peer: short(peer) }, 'this libp2p release cannot listen through a relay at run time')
+    }, (err: unknown) => {
+      log.warn({ event: 'fabric.reserve_failed', peer: short(peer), err: (err as Error).message }, 'cannot reserve a relay slot on a fabric node')
+    })
+  })
+}
+
+/**
+ * Announces each stream created here as at home on this node (a provider
+ * record, protocol/fabric.md) and withdraws it when it ends, so every node
+ * of the fabric can locate it. A failed announce is logged and left to the
+ * DHT's re-providing.
+ */
+function announceStreams (group: GroupService, fabric: FabricService, log: Logger): void {
+  group.on('roster', (event) => {
+    if (event.epoch !== 0n) return
+    fabric.discovery.announce(event.stream).catch((err: unknown) => {
+      log.warn({ event: 'fabric.announce_failed', stream: event.stream, err: (err as Error).message }, 'cannot announce a stream')
+    })
+  })
+  group.on('streamClosed', (event) => {
+    fabric.discovery.withdraw(event.stream).catch((err: unknown) => {
+      log.warn({ event: 'fabric.withdraw_failed', stream: event.stream, err: (err as Error).message }, 'cannot withdraw a stream')
+    })
+  })
 }
 
 /**

@@ -49,6 +49,7 @@ export class FabricService implements Startable {
   readonly discovery: FabricDiscovery
   private readonly opts: FabricServiceOptions
   private dht: KadDHT | undefined
+  private readonly fabricPeerListeners: Array<(peer: string) => void> = []
   private attached: Attached | undefined
 
   constructor (opts: FabricServiceOptions) {
@@ -97,6 +98,7 @@ export class FabricService implements Startable {
       selfId,
       listener,
       dialerFor: (peer) => libp2pDialer(libp2p, peerIdFromString(peer)),
+      onFabricPeer: (peer) => { for (const l of this.fabricPeerListeners) l(peer) },
       log: this.opts.log,
     })
     this.attached = {
@@ -108,6 +110,11 @@ export class FabricService implements Startable {
       },
       onDisconnect: (evt) => { auth.forget(evt.detail.toString()) },
     }
+  }
+
+  /** Calls `listener(peer)` each time a node proves the fabric key (after `attach`; errors are the listener's to handle). */
+  onFabricPeer (listener: (peer: string) => void): void {
+    this.fabricPeerListeners.push(listener)
   }
 
   /** True when `peer` (a peer id string) proved the fabric key on its current connection and passes the allow list. */

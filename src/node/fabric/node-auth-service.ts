@@ -33,6 +33,8 @@ export interface NodeAuthOptions {
   dialerFor: (peer: string) => ChannelDialer
   /** Bound of one handshake, ms; default NODE_AUTH_TIMEOUT_MS. */
   timeoutMs?: number
+  /** Called once each time a peer becomes a fabric peer (after its proof, in either role). */
+  onFabricPeer?: (peer: string) => void
   log: Logger
 }
 
@@ -132,6 +134,7 @@ export class NodeAuthService implements Startable {
       this.peers.set(peer, { status: 'fabric' })
       this.counters.accepted++
       this.opts.log.info({ event: 'node_auth.accepted', peer }, 'peer proved the fabric key')
+      this.opts.onFabricPeer?.(peer)
       return true
     }
     this.peers.set(peer, { status: 'refused', why })

@@ -101,6 +101,14 @@ export interface RelayServerOptions {
   mayReserve: (peer: string) => boolean
 }
 
+/**
+ * Relay reservations a host makes at once. The library's default of 1
+ * left a node that met two fabric nodes together reserved on only one of
+ * them (the second reservation never left its queue), so members of the
+ * other could not reach it.
+ */
+export const RESERVATION_CONCURRENCY = 8
+
 /** Options of `createHost`. */
 export interface HostOptions {
   /**
@@ -157,7 +165,7 @@ export async function createHost (opts: HostOptions): Promise<Libp2p> {
   const host = await createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen, ...(opts.announce !== undefined && opts.announce.length > 0 ? { announce: opts.announce } : {}) },
-    transports: [tcp(), circuitRelayTransport()],
+    transports: [tcp(), circuitRelayTransport({ reservationConcurrency: RESERVATION_CONCURRENCY })],
     connectionEncrypters: [noise()],
     streamMuxers: [hostStreamMuxer()],
     services: {
