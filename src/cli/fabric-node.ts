@@ -50,6 +50,9 @@ const FIELD_FLAGS: Record<string, string> = {
   'NodeConfig.upstream': 'upstream',
   'NodeConfig.trustedRelays': 'trusted-relay',
   'NodeConfig.admin': 'admin',
+  'NodeConfig.bootstrap': 'bootstrap',
+  'NodeConfig.fabricKey': 'fabric-key',
+  'NodeConfig.fabricAllow': 'fabric-allow',
 }
 
 /** A ConfigError of startNode, renamed to the option as the operator gave it (`--data-dir`, `FABRIC_DATA_DIR`, `dataDir` in the file). */

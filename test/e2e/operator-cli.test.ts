@@ -5,7 +5,7 @@
  * each refusal: one line `fabric-node: ...` naming the fix, exit code 2,
  * nothing left running. Only 127.0.0.1 and port 0.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -164,6 +164,14 @@ describe('refusals name the fix, exit 2, leave nothing running', () => {
     expect(line).toContain(`fabric-node: --upstream: cannot reach ${gone.addr} (`)
     expect(line).toContain('ECONNREFUSED')
     expect(line).toContain('start that node first or fix the address')
+  })
+
+  it('a fabric key other users can read', async () => {
+    const keyFile = join(dir, 'open-fabric.key')
+    await writeFile(keyFile, new Uint8Array(32).fill(7), { mode: 0o644 })
+    await chmod(keyFile, 0o644)
+    const line = await refused(['start', '--ephemeral', '--listen', '/ip4/127.0.0.1/tcp/0', '--admin', '127.0.0.1:0', '--fabric-key', keyFile])
+    expect(line).toBe(`fabric-node: --fabric-key: ${keyFile} is readable by other users (mode 644); run chmod 600 ${keyFile}`)
   })
 
   it('each malformed option, before anything binds', async () => {
