@@ -88,6 +88,11 @@ export function createMetrics (stats: () => NodeStats, registry: Registry = new 
   counter('fabric_connections_refused_total', 'Connections closed at open for the per-identity bound.', [], (c, s) => { c.inc(s.connections.refused) })
   gauge('fabric_connections', 'Open libp2p connections.', [], (g, s) => { g.set(s.connections.open) })
   counter('fabric_connections_aborted_total', 'Connections that ended in error, by error name (TimeoutError: a missed liveness ping).', ['reason'], (c, s) => { for (const [k, v] of Object.entries(s.connections.aborted)) c.inc({ reason: k }, v) })
+  counter('fabric_node_auth_total', 'Node-auth handshakes with other nodes, by result (accepted: proved the fabric key; refused).', ['result'], (c, s) => {
+    if (s.fabric === undefined) return
+    c.inc({ result: 'accepted' }, s.fabric.accepted)
+    c.inc({ result: 'refused' }, s.fabric.refused)
+  })
   gauge('fabric_relay_gop_cache_bytes', 'Chunk bytes held in GOP caches.', ['stream'], (g, s) => { for (const x of s.relay.streams) g.set({ stream: x.stream }, x.gopCacheBytes) })
   counter('fabric_relay_gop_evictions_total', 'GOP caches cleared to stay within a cache budget.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.gopEvictions) })
   counter('fabric_relay_quota_refusals_total', 'Tracks and subscriptions refused by a media cap (QUOTA_EXCEEDED).', ['stream', 'cap'], (c, s) => {

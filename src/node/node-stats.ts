@@ -31,4 +31,6 @@ export interface NodeStats {
   }
   /** Connections closed at open for the per-identity bound, open now, and ended in error by error name (TimeoutError: liveness). */
   connections: { refused: number, open: number, aborted: Record<string, number> }
+  /** Nodes that proved the fabric key to this one and were refused it (node-auth handshakes); absent without a fabric. */
+  fabric?: { accepted: number, refused: number }
 }

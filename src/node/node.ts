@@ -253,6 +253,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       framesInFlight: { bytes: group.frameBudget.inFlight, capacity: group.frameBudget.capacity, refused: group.frameBudget.refused },
     },
     connections: { refused: connections.refused, open: libp2p.getConnections().length, aborted: connections.aborted },
+    ...(fabric === undefined ? {} : { fabric: { ...fabric.counters } }),
   })
   // Declared before the admin endpoint, whose /readyz reads it: a stopping
   // node is taken out of rotation before its listeners close.
