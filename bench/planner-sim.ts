@@ -18,8 +18,10 @@
  * relays whose parent changed (the failed relay's children, plus any subtree
  * split to fit), depth changes per failure = relays whose depth changed
  * (moved subtrees included), the share of orphans that moved to the standby
- * they had been told, and CPU time per planner decision (handle call):
- * mean per join, mean and p99 per failure.
+ * they had been told, promotions (a joiner taking a smaller relay's place,
+ * protocol/federation-planner.md section 4) and the relays they moved per
+ * join, and CPU time per planner decision (handle call): mean per join, mean
+ * and p99 per failure.
  *
  * Time stands still during the build and advances 1 ms per failure, far
  * below the heartbeat timeout: timeouts are the property tests' business
@@ -96,10 +98,18 @@ function simulate (n: number, setting: typeof SETTINGS[number], seed: number): R
 
   let joinUs = 0
   let joins = 0
-  for (const id of ids) {
-    joinUs += handle({ type: 'join', relay: id, capacity: capacity() }, 0).us
+  const joinMoves: number[] = []
+  const join = (id: string, now: number): void => {
+    const { out, us } = timed(() => planner.handle({ type: 'join', relay: id, capacity: capacity() }, now))
+    joinUs += us
     joins++
+    joinMoves.push(out.assignments.filter((a) => {
+      const was = mirror.get(a.relay)?.parent
+      return was !== undefined && was !== a.parent
+    }).length)
+    apply(mirror, out)
   }
+  for (const id of ids) join(id, 0)
   const built = planner.snapshot()
   const placed = built.relays.filter((r) => r.depth !== undefined)
   const depth = Math.max(0, ...placed.map((r) => r.depth!))
@@ -129,8 +139,7 @@ function simulate (n: number, setting: typeof SETTINGS[number], seed: number): R
     depthChanges.push(deeper)
     orphans += children.length
     for (const c of children) if (c.standby !== undefined && mirror.get(c.id)?.parent === c.standby) toStandby++
-    joinUs += handle({ type: 'join', relay: victim, capacity: capacity() }, now).us
-    joins++
+    join(victim, now)
   }
   const final = planner.snapshot()
   return {
@@ -145,6 +154,9 @@ function simulate (n: number, setting: typeof SETTINGS[number], seed: number): R
     'max moves': Math.max(...moves),
     'depth changes/failure': depthChanges.reduce((a, b) => a + b, 0) / depthChanges.length,
     'to standby %': orphans === 0 ? '' : 100 * toStandby / orphans,
+    promotions: final.promotions,
+    'moves/join': joinMoves.reduce((a, b) => a + b, 0) / joinMoves.length,
+    'max join moves': Math.max(...joinMoves),
     'join µs': joinUs / joins,
     'fail µs': failUs.reduce((a, b) => a + b, 0) / failUs.length,
     'fail p99 µs': percentile(failUs, 99),
@@ -165,11 +177,13 @@ async function main (): Promise<void> {
       name: `tree depth at ${n} relays no deeper than CIRIS's simulation (${ciris})`,
       met: (row.depth as number) <= ciris && row.unplaced === 0,
       figure: `depth ${String(row.depth)}, ${String(row.unplaced)} unplaced, capacities 1..3 (CIRIS's peer capacities are not published)`,
+      // Depth d holds at most 3 + 9 + ... + 3^d relays under a ceiling of 3 children.
+      ...((3 ** (ciris + 1) - 3) / 2 < n ? { reason: `a ceiling of 3 children holds at most ${(3 ** (ciris + 1) - 3) / 2} relays within depth ${ciris}` } : {}),
     })
   }
   const notes = [
     `seed ${SEED}; ${FAILURES} failures per row, each followed by a rejoin of the failed relay; capacities uniform in 1..maxChildren, root capacity maxChildren`,
-    'moves/failure = relays whose parent changed in the failure\'s output; depth changes/failure = relays whose depth changed (whole moved subtrees); to standby % = orphans that landed on the standby they had been told',
+    'moves/join = relays already placed whose parent changed in a join\'s output (promotions: the displaced relay and its children); moves/failure = relays whose parent changed in the failure\'s output; depth changes/failure = relays whose depth changed (whole moved subtrees); to standby % = orphans that landed on the standby they had been told',
     'µs = process CPU time (user + system) of one handle call, including the planner\'s change journal; join µs averages the build and the rejoins',
     `the defaults (maxChildren 3, maxDepth 6) hold at most ${(3 ** 7 - 1) / 2 - 1} relays below the root; relays beyond what the drawn capacities admit stay unplaced (reported, placed when room appears)`,
     `wall time ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -1,7 +1,7 @@
 /**
  * The fabric's relay-tree planner (sans-IO core): protocol/federation-planner.md.
  */
-export { TreePlanner } from './planner.js'
+export { PROMOTIONS_PER_CALL, TreePlanner } from './planner.js'
 export { meshReport, type MeshNodeReport, type MeshReport } from './mesh-report.js'
 export { DEFAULT_HEARTBEAT_TIMEOUT_MS, DEFAULT_MAX_CHILDREN, DEFAULT_MAX_DEPTH, resolveOptions, type ResolvedOptions } from './planner-options.js'
 export type {

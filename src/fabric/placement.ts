@@ -45,3 +45,26 @@ function better (a: TreeNode, b: TreeNode, purpose: Purpose): boolean {
   if (bytes !== 0) return bytes < 0
   return a.id < b.id
 }
+
+/**
+ * The relay an unplaced relay of capacity `capacity` should take the place
+ * of (a promotion, protocol/federation-planner.md section 4): an attached
+ * relay of smaller capacity, at depth `deepest` or shallower (and above the
+ * depth bound, so it still fits one level down), whose parent is not
+ * suspected. The shallowest first, then the smallest capacity (the most room
+ * gained), then the smallest id; undefined when none qualifies.
+ */
+export function promotionFor (tree: RelayTree, capacity: number, deepest: number): TreeNode | undefined {
+  const last = Math.min(deepest, tree.maxDepth - 1)
+  for (let d = 1; d <= last; d++) {
+    for (let c = 0; c < capacity; c++) {
+      let best: TreeNode | undefined
+      for (const v of tree.rankedAt(d, c)) {
+        if (v.parent?.suspected === true) continue
+        if (best === undefined || v.id < best.id) best = v
+      }
+      if (best !== undefined) return best
+    }
+  }
+  return undefined
+}

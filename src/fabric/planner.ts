@@ -16,13 +16,21 @@ import { FabricError } from '../errors.js'
 import { checkInput } from './check-input.js'
 import { HeartbeatTimes } from './heartbeat-times.js'
 import { resolveOptions, type ResolvedOptions } from './planner-options.js'
-import { bestParent } from './placement.js'
+import { bestParent, promotionFor } from './placement.js'
 import { reassignOrphans } from './reassign.js'
 import { RelayTree } from './relay-tree.js'
 import { snapshotOf } from './snapshot.js'
 import { refreshStandbys } from './standby.js'
 import { byId, type TreeNode } from './tree-node.js'
 import type { IgnoredCounts, PlannerInput, PlannerOptions, PlannerOutput, PlanSnapshot, RelayLoad } from './types.js'
+
+/**
+ * Promotions (a waiting relay taking a smaller relay's place) per call: each
+ * moves at most maxChildren placed relays, so this bounds the moves of one
+ * input besides orphans. One per call suffices in the simulation
+ * (bench/planner-sim.ts) to place as many relays as the capacities allow.
+ */
+export const PROMOTIONS_PER_CALL = 1
 
 /** Plans and heals the relay tree of one stream. */
 export class TreePlanner {
@@ -31,6 +39,7 @@ export class TreePlanner {
   private readonly times: HeartbeatTimes
   private readonly ignoredCounts: IgnoredCounts = { heartbeat: 0, leave: 0, fail: 0, suspect: 0 }
   private timeoutCount = 0
+  private promotionCount = 0
   private now: number | undefined
 
   /**
@@ -38,7 +47,7 @@ export class TreePlanner {
    */
   constructor (options: PlannerOptions) {
     this.options = resolveOptions(options)
-    this.tree = new RelayTree(this.options.root, this.options.rootCapacity, this.options.maxDepth)
+    this.tree = new RelayTree(this.options.root, this.options.rootCapacity, this.options.maxDepth, this.options.maxChildren)
     this.times = new HeartbeatTimes(this.options.heartbeatTimeoutMs)
   }
 
@@ -87,7 +96,7 @@ export class TreePlanner {
 
   /** The whole plan now, for reports and checks; O(relays). */
   snapshot (): PlanSnapshot {
-    return snapshotOf(this.tree, this.times, this.options, { ignored: { ...this.ignoredCounts }, timeouts: this.timeoutCount, nowMs: this.now ?? 0 })
+    return snapshotOf(this.tree, this.times, this.options, { ignored: { ...this.ignoredCounts }, timeouts: this.timeoutCount, promotions: this.promotionCount, nowMs: this.now ?? 0 })
   }
 
   private join (id: string, capacity: number, now: number): void {
@@ -130,14 +139,38 @@ export class TreePlanner {
     reassignOrphans(this.tree, orphans)
   }
 
-  /** Places waiting relays while a slot exists, largest capacity first (each adds the most room), then by id. */
+  /**
+   * Places waiting relays, largest capacity first (each adds the most room),
+   * then by id. Each may first take the place of a smaller relay strictly
+   * shallower than the slot it would get (or anywhere, when there is no
+   * slot): that moves the larger fan-out up, which makes room rather than
+   * spending it. At most PROMOTIONS_PER_CALL such swaps per call, so one
+   * input moves at most that many times maxChildren placed relays besides
+   * the orphans of removed relays.
+   */
   private placeWaiting (): void {
-    if (this.tree.waiting.size === 0 || !this.tree.hasRoom()) return
-    const order = [...this.tree.waiting].sort((a, b) => b.capacity - a.capacity || byId(a, b))
-    for (const n of order) {
-      const parent = bestParent(this.tree, 0, 'parent')
-      if (parent === undefined) return
-      this.tree.attach(n, parent)
+    let promotions = 0
+    for (let c = this.options.maxChildren; c >= 0; c--) {
+      const bucket = this.tree.waitingAt(c)
+      if (bucket.size === 0) continue
+      // Without a free slot only a promotion places anyone, and a relay can
+      // only take a smaller one's place: checked once per capacity, so a
+      // full tree with thousands waiting costs a few bucket looks, no sort.
+      if (!this.tree.hasRoom() && (promotions >= PROMOTIONS_PER_CALL || promotionFor(this.tree, c, this.tree.maxDepth) === undefined)) return
+      for (const n of [...bucket].sort(byId)) {
+        const room = this.tree.shallowestRoom()
+        const v = promotions < PROMOTIONS_PER_CALL && !n.suspected ? promotionFor(this.tree, c, room ?? this.tree.maxDepth) : undefined
+        if (v !== undefined) {
+          this.tree.takePlace(n, v)
+          promotions++
+          this.promotionCount++
+        } else if (room !== undefined) {
+          this.tree.attach(n, bestParent(this.tree, 0, 'parent')!)
+        } else if (!n.suspected) {
+          // No slot, and no smaller relay to displace for this capacity or any below it.
+          return
+        }
+      }
     }
   }
 }

@@ -22,9 +22,18 @@ export class RelayTree {
   readonly journal = new ChangeJournal()
   /** Relays with no place, waiting for room. */
   readonly waiting = new Set<TreeNode>()
+  /** waitingBy[c]: the waiting relays of capacity c, so placement takes the largest without sorting them all. */
+  private readonly waitingBy: Array<Set<TreeNode>>
   private readonly nodes = new Map<string, TreeNode>()
   /** open[d]: attached, unsuspected nodes at depth d with a free child slot (d < maxDepth). */
   private readonly open: Array<Set<TreeNode>>
+  /**
+   * ranked[d][c]: attached relays at depth d (1 <= d < maxDepth) of capacity
+   * c < maxChildren, the relays a joiner of larger capacity may take the place
+   * of (placement.ts): finding one costs a look at maxDepth x maxChildren
+   * buckets, not a scan of the tree.
+   */
+  private readonly ranked: Array<Array<Set<TreeNode>>>
   /** Nodes whose standby may be bad since they or it changed. */
   private readonly standbyDirty = new Set<TreeNode>()
   /**
@@ -36,9 +45,11 @@ export class RelayTree {
    */
   private readonly standbyless = new Map<TreeNode, number>()
 
-  constructor (rootId: string, rootCapacity: number, maxDepth: number) {
+  constructor (rootId: string, rootCapacity: number, maxDepth: number, maxChildren: number) {
     this.maxDepth = maxDepth
     this.open = Array.from({ length: maxDepth }, () => new Set<TreeNode>())
+    this.waitingBy = Array.from({ length: maxChildren + 1 }, () => new Set<TreeNode>())
+    this.ranked = Array.from({ length: maxDepth }, () => Array.from({ length: maxChildren }, () => new Set<TreeNode>()))
     this.root = newNode(rootId, rootCapacity, rootCapacity)
     this.root.state = 'attached'
     this.refreshOpen(this.root)
@@ -61,6 +72,16 @@ export class RelayTree {
   /** Nodes that can take a child at depth `d`, or an empty set past the bound. */
   openAt (d: number): ReadonlySet<TreeNode> {
     return this.open[d] ?? EMPTY
+  }
+
+  /** Attached relays of capacity `c` at depth `d`, for 1 <= d < maxDepth and c < maxChildren; else an empty set. */
+  rankedAt (d: number, c: number): ReadonlySet<TreeNode> {
+    return d < 1 ? EMPTY : this.ranked[d]?.[c] ?? EMPTY
+  }
+
+  /** The waiting relays of capacity `c`. */
+  waitingAt (c: number): ReadonlySet<TreeNode> {
+    return this.waitingBy[c] ?? EMPTY
   }
 
   /** True when some node can take a leaf child. */
@@ -92,6 +113,7 @@ export class RelayTree {
     n.parent = parent
     parent.children.add(n)
     this.waiting.delete(n)
+    this.waitingBy[n.capacity].delete(n)
     this.refreshOpen(parent)
     this.standbyDirty.add(n)
     for (const m of subtree(n)) {
@@ -99,6 +121,7 @@ export class RelayTree {
       m.depth = m.parent!.depth + 1
       m.state = 'attached'
       this.refreshOpen(m)
+      this.refreshRank(m)
     }
   }
 
@@ -118,6 +141,7 @@ export class RelayTree {
       this.journal.note(m)
       m.state = 'floating'
       this.refreshOpen(m)
+      this.refreshRank(m)
       // Whoever stands by on m must be checked once m lands again: it may
       // land below them, or not land at all. Only a detach makes a node
       // that others stand by on move, so attach need not look.
@@ -131,8 +155,10 @@ export class RelayTree {
     this.journal.note(n)
     n.state = 'unplaced'
     this.waiting.add(n)
+    this.waitingBy[n.capacity].add(n)
     this.setStandby(n, undefined)
     this.refreshOpen(n)
+    this.refreshRank(n)
   }
 
   /** Takes a childless, parentless relay out of the tree for good. */
@@ -142,11 +168,33 @@ export class RelayTree {
     for (const r of n.standbyFor) this.standbyDirty.add(r)
     n.state = 'unplaced'
     this.refreshOpen(n)
+    this.refreshRank(n)
     n.removed = true
     this.waiting.delete(n)
+    this.waitingBy[n.capacity].delete(n)
     this.standbyless.delete(n)
     this.nodes.delete(n.id)
     this.standbyDirty.delete(n)
+  }
+
+  /**
+   * Puts the unplaced relay `n` where the attached relay `v` is, with `v`'s
+   * children, and hangs `v` below it as a leaf: `v`'s children keep their
+   * depth, `v` goes one deeper. The caller has checked that `n` can feed
+   * them all and `v` (capacity above `v`'s children) and that `v` is above
+   * the depth bound.
+   */
+  takePlace (n: TreeNode, v: TreeNode): void {
+    const parent = v.parent
+    if (n.state !== 'unplaced' || v.state !== 'attached' || parent === undefined || n.capacity <= v.children.size || v.depth >= this.maxDepth) {
+      throw new FabricError('INTERNAL', `${n.id} cannot take the place of ${v.id}`)
+    }
+    const children = [...v.children].sort(byId)
+    this.detach(v)
+    for (const c of children) this.detach(c)
+    this.attach(n, parent)
+    for (const c of children) this.attach(c, n)
+    this.attach(v, n)
   }
 
   /** Sets (or clears) `n`'s standby parent. */
@@ -189,6 +237,16 @@ export class RelayTree {
     if (want !== undefined) this.open[want].add(n)
     n.openAt = want
     if (want !== undefined && this.standbyless.size > 0) this.slotOpened(n, want)
+  }
+
+  /** Puts `n` in the promotion bucket its state, depth and capacity allow, or in none. */
+  private refreshRank (n: TreeNode): void {
+    const want = n.state === 'attached' && !n.removed && n !== this.root && n.depth >= 1 && n.depth < this.maxDepth ? n.depth : undefined
+    const bucket = want === undefined ? undefined : this.ranked[want][n.capacity]
+    if (bucket === n.rankedIn) return
+    n.rankedIn?.delete(n)
+    bucket?.add(n)
+    n.rankedIn = bucket
   }
 
   /** Marks the standbyless nodes that could stand by on `n`, just opened at depth `d`. */

@@ -29,7 +29,7 @@ export function snapshotOf (
   tree: RelayTree,
   times: HeartbeatTimes,
   options: Readonly<ResolvedOptions>,
-  counts: { ignored: IgnoredCounts, timeouts: number, nowMs: number },
+  counts: { ignored: IgnoredCounts, timeouts: number, promotions: number, nowMs: number },
 ): PlanSnapshot {
   const relays = [...tree.relays()].sort(byId).map((n) => planned(n, times.lastSeenMs(n.id)))
   return {
@@ -41,6 +41,7 @@ export function snapshotOf (
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     ignored: counts.ignored,
     timeouts: counts.timeouts,
+    promotions: counts.promotions,
     nowMs: counts.nowMs,
   }
 }

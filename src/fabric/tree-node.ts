@@ -29,6 +29,8 @@ export interface TreeNode {
   load: RelayLoad
   /** The depth bucket of the open-slot index holding this node, if any. */
   openAt: number | undefined
+  /** The promotion bucket of the tree's index holding this node (capacity below the ceiling, above the depth bound), if any. */
+  rankedIn: Set<TreeNode> | undefined
   /** Set once it left the tree, so late references to it are seen as dead. */
   removed: boolean
 }
@@ -38,7 +40,7 @@ export function newNode (id: string, declaredCapacity: number, capacity: number)
   return {
     id, declaredCapacity, capacity, parent: undefined, children: new Set(), depth: 0, state: 'unplaced',
     standby: undefined, standbyFor: new Set(), suspected: false,
-    load: { framesForwarded: 0, bytesForwarded: 0, childrenServed: 0 }, openAt: undefined, removed: false,
+    load: { framesForwarded: 0, bytesForwarded: 0, childrenServed: 0 }, openAt: undefined, rankedIn: undefined, removed: false,
   }
 }
 

@@ -146,6 +146,8 @@ export interface PlanSnapshot {
   ignored: IgnoredCounts
   /** Relays failed by heartbeat timeout since the planner started. */
   timeouts: number
+  /** Promotions (a joining or waiting relay taking a smaller relay's place) since the planner started. */
+  promotions: number
   /** The latest `nowMs` the planner has seen. */
   nowMs: number
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isFabricError } from '../../src/errors.js'
-import { meshReport, TreePlanner, type PlannerInput, type PlannerOutput } from '../../src/fabric/index.js'
+import { meshReport, PROMOTIONS_PER_CALL, TreePlanner, type PlannerInput, type PlannerOutput, type PlanSnapshot } from '../../src/fabric/index.js'
 import { planProblems } from './check-plan.js'
 
 const ROOT = 'home'
@@ -74,6 +74,15 @@ function runChecked (options: Options, steps: Step[]): PlannerOutput[] {
     const deadline = lastSeen.size === 0 ? undefined : Math.min(...lastSeen.values()) + options.heartbeatTimeoutMs
     expect(out.deadline).toBe(deadline)
 
+    // Moves outside orphan healing come from promotions only: at most
+    // maxChildren placed relays (the displaced one and its children) each.
+    const healed = subtreesOf(mirror, out.removed)
+    const moved = out.assignments.filter((a) => {
+      const was = mirror.get(a.relay)
+      return was !== undefined && was !== 'unplaced' && was.parent !== a.parent && !healed.has(a.relay)
+    })
+    expect(moved.length, 'moves besides orphan healing').toBeLessThanOrEqual(PROMOTIONS_PER_CALL * options.maxChildren)
+
     for (const id of out.removed) mirror.delete(id)
     for (const a of out.assignments) mirror.set(a.relay, { parent: a.parent, standby: a.standby, depth: a.depth })
     for (const id of out.unplaced) mirror.set(id, 'unplaced')
@@ -91,6 +100,44 @@ function runChecked (options: Options, steps: Step[]): PlannerOutput[] {
   return outputs
 }
 
+/** `tops` and every relay below them, by the parent links of `mirror`. */
+function subtreesOf (mirror: ReadonlyMap<string, Placement>, tops: readonly string[]): Set<string> {
+  const children = new Map<string, string[]>()
+  for (const [id, p] of mirror) if (p !== 'unplaced') children.set(p.parent, [...(children.get(p.parent) ?? []), id])
+  const out = new Set<string>()
+  const stack = [...tops]
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (out.has(id)) continue
+    out.add(id)
+    stack.push(...(children.get(id) ?? []))
+  }
+  return out
+}
+
+/**
+ * Most relays a tree can hold with these capacities: the largest capacities
+ * at the shallowest depths, level by level (any other order leaves fewer
+ * slots at some level, and so at every level below it).
+ */
+function mostPlaceable (capacities: readonly number[], options: Options): number {
+  const caps = capacities.map((c) => Math.min(c, options.maxChildren)).sort((a, b) => b - a)
+  let slots = Math.min(options.rootCapacity, options.maxChildren)
+  let placed = 0
+  for (let d = 1; d <= options.maxDepth && slots > 0 && placed < caps.length; d++) {
+    const level = caps.slice(placed, placed + slots)
+    placed += level.length
+    slots = level.reduce((a, c) => a + c, 0)
+  }
+  return placed
+}
+
+/** Placed relays of capacity below `capacity` that a relay of `capacity` could take the place of (section 4). */
+function displaceable (plan: PlanSnapshot, capacity: number): string[] {
+  const suspected = new Set([plan.root, ...plan.relays].filter((r) => r.suspected).map((r) => r.id))
+  return plan.relays.filter((r) => r.depth !== undefined && r.depth < plan.maxDepth && r.capacity < capacity && !suspected.has(r.parent!)).map((r) => r.id)
+}
+
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${String(i).padStart(3, '0')}`)
 
 describe('TreePlanner properties', () => {
@@ -105,6 +152,23 @@ describe('TreePlanner properties', () => {
     fc.assert(fc.property(optionsArb, steps, (options, s) => {
       runChecked(options, s)
     }), { numRuns: 150 })
+  })
+
+  it('places as many relays as the capacities allow once joins settle, and leaves no promotion undone', () => {
+    // Joins only, time standing still; then ticks until one changes nothing
+    // (each call promotes at most PROMOTIONS_PER_CALL relays, so a burst of
+    // joins may leave promotions for the calls after it).
+    const caps = fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 120 })
+    fc.assert(fc.property(optionsArb, caps, (options, capacities) => {
+      const p = new TreePlanner({ root: ROOT, ...options })
+      capacities.forEach((capacity, i) => p.handle({ type: 'join', relay: `r${String(i).padStart(3, '0')}`, capacity }, 0))
+      for (let i = 0; i <= capacities.length; i++) if (p.handle({ type: 'tick' }, 0).assignments.length === 0) break
+      const plan = p.snapshot()
+      expect(planProblems(plan)).toEqual([])
+      const largestWaiting = Math.max(-1, ...plan.relays.filter((r) => plan.unplaced.includes(r.id)).map((r) => r.capacity))
+      expect(displaceable(plan, largestWaiting), 'a waiting relay could take a smaller relay\'s place').toEqual([])
+      expect(plan.relays.length - plan.unplaced.length).toBe(Math.min(capacities.length, mostPlaceable(capacities, options)))
+    }), { numRuns: 500 })
   })
 
   it('is deterministic: the same inputs give the same outputs', () => {
@@ -126,6 +190,7 @@ describe('TreePlanner properties', () => {
 
 describe('TreePlanner examples', () => {
   it('places shallowest first, then least loaded, then fewest bytes, then by id', () => {
+    // Promotion never fires here: every joiner finds a slot no deeper than any smaller relay.
     const p = new TreePlanner({ root: ROOT, maxChildren: 2 })
     const parentOf = (out: PlannerOutput, id: string): string | undefined => out.assignments.find((a) => a.relay === id)?.parent
     expect(parentOf(p.handle({ type: 'join', relay: 'a', capacity: 2 }, 0), 'a')).toBe(ROOT)
@@ -142,6 +207,45 @@ describe('TreePlanner examples', () => {
     expect(planProblems(p.snapshot())).toEqual([])
   })
 
+  it('lets a larger relay take the place of a smaller, shallower one and adopt it with its children', () => {
+    const p = new TreePlanner({ root: ROOT, rootCapacity: 1, maxChildren: 3, maxDepth: 3 })
+    p.handle({ type: 'join', relay: 'a', capacity: 1 }, 0)
+    p.handle({ type: 'join', relay: 'b', capacity: 0 }, 0)
+    // home -> a -> b: no free slot. c feeds 3, a only 1: c takes a's place,
+    // b keeps its depth under c, a becomes c's leaf; two slots are left
+    // where there were none.
+    const out = p.handle({ type: 'join', relay: 'c', capacity: 3 }, 0)
+    expect(out.assignments).toEqual([
+      { relay: 'a', parent: 'c', standby: undefined, depth: 2 },
+      { relay: 'b', parent: 'c', standby: 'a', depth: 2 },
+      { relay: 'c', parent: ROOT, standby: undefined, depth: 1 },
+    ])
+    expect(out.unplaced).toEqual([])
+    expect(p.snapshot().promotions).toBe(1)
+    // d fits in c's free slot at depth 2; a (capacity 1, depth 2) is no shallower than that slot, so no swap.
+    expect(p.handle({ type: 'join', relay: 'd', capacity: 2 }, 0).assignments.find((x) => x.relay === 'd')).toMatchObject({ parent: 'c', depth: 2 })
+    expect(p.snapshot().promotions).toBe(1)
+    expect(planProblems(p.snapshot())).toEqual([])
+  })
+
+  it('promotes at most once per call: a second relay that could swap takes a free slot instead', () => {
+    const p = new TreePlanner({ root: ROOT, rootCapacity: 1, maxChildren: 2, maxDepth: 3 })
+    p.handle({ type: 'join', relay: 'p', capacity: 2 }, 0)
+    for (const id of ['a', 'b']) p.handle({ type: 'join', relay: id, capacity: 0 }, 0)
+    // home -> p -> {a, b}, full. With p suspected, nothing may be swapped in below it: x and y wait.
+    p.handle({ type: 'suspect', relay: 'p' }, 0)
+    expect(p.handle({ type: 'join', relay: 'x', capacity: 2 }, 0).unplaced).toEqual(['x'])
+    expect(p.handle({ type: 'join', relay: 'y', capacity: 2 }, 0).unplaced).toEqual(['y'])
+    const out = p.handle({ type: 'heartbeat', relay: 'p', load: load() }, 0)
+    // x takes a's place (smaller id); y could take b's, but the call's one
+    // promotion is spent, so y goes to x's free slot.
+    expect(out.assignments.map((x) => [x.relay, x.parent, x.depth])).toEqual([
+      ['a', 'x', 3], ['x', 'p', 2], ['y', 'x', 3],
+    ])
+    expect(p.snapshot().promotions).toBe(1)
+    expect(planProblems(p.snapshot())).toEqual([])
+  })
+
   it('clamps declared capacity to the ceiling and bounds depth', () => {
     const p = new TreePlanner({ root: ROOT, maxChildren: 1, maxDepth: 2 })
     p.handle({ type: 'join', relay: 'a', capacity: 50 }, 0)
@@ -153,7 +257,7 @@ describe('TreePlanner examples', () => {
   })
 
   it('moves orphans with their subtrees and updates every depth below them', () => {
-    // A chain: home -> a -> b -> c -> d.
+    // A chain: home -> a -> b -> c -> d (equal capacities, so no joiner displaces another).
     const p = new TreePlanner({ root: ROOT, rootCapacity: 1, maxChildren: 1 })
     for (const id of ['a', 'b', 'c', 'd']) p.handle({ type: 'join', relay: id, capacity: 1 }, 0)
     expect(p.snapshot().relays.map((r) => r.depth)).toEqual([1, 2, 3, 4])
@@ -198,6 +302,7 @@ describe('TreePlanner examples', () => {
   })
 
   it('places an unplaced relay once room appears', () => {
+    // Equal capacities, and depth 1 is the bound: b cannot displace a, it waits.
     const p = new TreePlanner({ root: ROOT, rootCapacity: 1, maxDepth: 1 })
     p.handle({ type: 'join', relay: 'a', capacity: 3 }, 0)
     expect(p.handle({ type: 'join', relay: 'b', capacity: 3 }, 0).unplaced).toEqual(['b'])
@@ -220,6 +325,7 @@ describe('TreePlanner examples', () => {
   })
 
   it('gives a suspected relay no new child until it is heard from again', () => {
+    // b (capacity 3) could not displace a (capacity 3) anyway; a suspected parent also bars a swap below it.
     const p = new TreePlanner({ root: ROOT, rootCapacity: 1 })
     p.handle({ type: 'join', relay: 'a', capacity: 3 }, 0)
     p.handle({ type: 'suspect', relay: 'a' }, 10)
