@@ -110,7 +110,7 @@ export class TreePlanner {
   private heartbeat (id: string, load: RelayLoad, now: number): void {
     const copy = { framesForwarded: load.framesForwarded, bytesForwarded: load.bytesForwarded, childrenServed: load.childrenServed }
     if (id === this.tree.root.id) {
-      this.tree.root.load = copy
+      this.tree.setLoad(this.tree.root, copy)
       return
     }
     const n = this.tree.get(id)
@@ -118,7 +118,7 @@ export class TreePlanner {
       this.ignoredCounts.heartbeat++
       return
     }
-    n.load = copy
+    this.tree.setLoad(n, copy)
     this.times.seen(id, now)
     this.tree.setSuspected(n, false)
   }

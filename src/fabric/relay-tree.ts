@@ -1,10 +1,12 @@
 /**
  * RelayTree: the planned tree of one fabric stream, with the bookkeeping
  * that keeps every decision cheap at 10^4 relays: an index of the nodes that
- * can take a child, by depth, so placement looks at the shallowest depth
- * with room only; and a list of nodes whose standby must be checked again,
- * filled as nodes move, leave or fall under suspicion, so standbys are
- * recomputed only where they may have gone bad. Every change goes through
+ * can take a child, by depth, each depth a heap per ranking, so placement
+ * takes the best of the shallowest depth with room in O(log n); an index of
+ * relays by depth and capacity, so a promotion finds the relay it displaces
+ * without a scan; the waiting relays by capacity; and a list of nodes whose
+ * standby must be checked again, filled as nodes move, leave or fall under
+ * suspicion, so standbys are recomputed only where they may have gone bad. Every change goes through
  * here and is noted in the call's ChangeJournal first.
  *
  * Mechanism only: which parent a node gets is placement.ts's and planner.ts's
@@ -13,7 +15,9 @@
  */
 import { FabricError } from '../errors.js'
 import { ChangeJournal } from './change-journal.js'
+import { SlotHeap, type Purpose } from './placement.js'
 import { byId, newNode, subtree, type TreeNode } from './tree-node.js'
+import type { RelayLoad } from './types.js'
 
 /** Mutable tree of one stream: the root, every relay, open slots, dirty standbys. */
 export class RelayTree {
@@ -25,8 +29,11 @@ export class RelayTree {
   /** waitingBy[c]: the waiting relays of capacity c, so placement takes the largest without sorting them all. */
   private readonly waitingBy: Array<Set<TreeNode>>
   private readonly nodes = new Map<string, TreeNode>()
-  /** open[d]: attached, unsuspected nodes at depth d with a free child slot (d < maxDepth). */
-  private readonly open: Array<Set<TreeNode>>
+  /**
+   * open[d]: attached, unsuspected nodes at depth d with a free child slot
+   * (d < maxDepth), in one heap per ranking (parent, standby).
+   */
+  private readonly open: Array<{ parent: SlotHeap, standby: SlotHeap }>
   /**
    * ranked[d][c]: attached relays at depth d (1 <= d < maxDepth) of capacity
    * c < maxChildren, the relays a joiner of larger capacity may take the place
@@ -47,7 +54,7 @@ export class RelayTree {
 
   constructor (rootId: string, rootCapacity: number, maxDepth: number, maxChildren: number) {
     this.maxDepth = maxDepth
-    this.open = Array.from({ length: maxDepth }, () => new Set<TreeNode>())
+    this.open = Array.from({ length: maxDepth }, () => ({ parent: new SlotHeap('parent'), standby: new SlotHeap('standby') }))
     this.waitingBy = Array.from({ length: maxChildren + 1 }, () => new Set<TreeNode>())
     this.ranked = Array.from({ length: maxDepth }, () => Array.from({ length: maxChildren }, () => new Set<TreeNode>()))
     this.root = newNode(rootId, rootCapacity, rootCapacity)
@@ -69,9 +76,9 @@ export class RelayTree {
     return this.nodes.size
   }
 
-  /** Nodes that can take a child at depth `d`, or an empty set past the bound. */
-  openAt (d: number): ReadonlySet<TreeNode> {
-    return this.open[d] ?? EMPTY
+  /** Nodes that can take a child at depth `d`, ranked for `purpose`; an empty heap past the bound. */
+  slotsAt (d: number, purpose: Purpose): SlotHeap {
+    return this.open[d]?.[purpose] ?? NO_SLOTS
   }
 
   /** Attached relays of capacity `c` at depth `d`, for 1 <= d < maxDepth and c < maxChildren; else an empty set. */
@@ -91,7 +98,7 @@ export class RelayTree {
 
   /** The smallest depth at which some node can take a child, or undefined when none can. */
   shallowestRoom (): number | undefined {
-    const d = this.open.findIndex((s) => s.size > 0)
+    const d = this.open.findIndex((s) => s.parent.size > 0)
     return d < 0 ? undefined : d
   }
 
@@ -201,9 +208,24 @@ export class RelayTree {
   setStandby (n: TreeNode, standby: TreeNode | undefined): void {
     if (n.standby === standby) return
     this.journal.note(n)
-    n.standby?.standbyFor.delete(n)
+    // Standby ranking counts the relays standing by on a node: each count
+    // change is re-sifted at once, as a heap fixes one changed key at a time.
+    const was = n.standby
+    if (was !== undefined) {
+      was.standbyFor.delete(n)
+      if (was.openAt !== undefined) this.open[was.openAt].standby.update(was)
+    }
     n.standby = standby
-    standby?.standbyFor.add(n)
+    if (standby !== undefined) {
+      standby.standbyFor.add(n)
+      if (standby.openAt !== undefined) this.open[standby.openAt].standby.update(standby)
+    }
+  }
+
+  /** Records `n`'s last reported load (its bytes forwarded rank it among free slots). */
+  setLoad (n: TreeNode, load: RelayLoad): void {
+    n.load = load
+    if (n.openAt !== undefined) this.reorder(n, n.openAt)
   }
 
   /** A suspected node takes no new child and stands by for nobody. */
@@ -230,13 +252,29 @@ export class RelayTree {
   /** Puts `n` in the open-slot bucket its state allows, or in none. */
   private refreshOpen (n: TreeNode): void {
     const want = n.state === 'attached' && !n.suspected && !n.removed && n.children.size < n.capacity && n.depth < this.maxDepth ? n.depth : undefined
-    if (want === n.openAt) return
+    if (want === n.openAt) {
+      // Still open at the same depth, but its children (its load) may have changed.
+      if (want !== undefined) this.reorder(n, want)
+      return
+    }
     // A standby with no free slot is no standby: the relays counting on it need another.
     if (want === undefined) for (const r of n.standbyFor) this.standbyDirty.add(r)
-    if (n.openAt !== undefined) this.open[n.openAt].delete(n)
-    if (want !== undefined) this.open[want].add(n)
+    if (n.openAt !== undefined) {
+      this.open[n.openAt].parent.delete(n)
+      this.open[n.openAt].standby.delete(n)
+    }
+    if (want !== undefined) {
+      this.open[want].parent.add(n)
+      this.open[want].standby.add(n)
+    }
     n.openAt = want
     if (want !== undefined && this.standbyless.size > 0) this.slotOpened(n, want)
+  }
+
+  /** Re-sifts `n`, open at depth `d`, in both rankings. */
+  private reorder (n: TreeNode, d: number): void {
+    this.open[d].parent.update(n)
+    this.open[d].standby.update(n)
   }
 
   /** Puts `n` in the promotion bucket its state, depth and capacity allow, or in none. */
@@ -260,3 +298,4 @@ export class RelayTree {
 }
 
 const EMPTY: ReadonlySet<TreeNode> = new Set()
+const NO_SLOTS = new SlotHeap('parent')

@@ -26,9 +26,12 @@ export interface TreeNode {
   /** Nodes whose standby is this one (kept so a removal finds them at once). */
   readonly standbyFor: Set<TreeNode>
   suspected: boolean
+  /** Set through RelayTree.setLoad, which keeps the free-slot heaps in order. */
   load: RelayLoad
   /** The depth bucket of the open-slot index holding this node, if any. */
   openAt: number | undefined
+  /** Its positions in the free-slot heaps of its depth (parent ranking, standby ranking); -1 in none (placement.ts SlotHeap). */
+  readonly slotIndex: [number, number]
   /** The promotion bucket of the tree's index holding this node (capacity below the ceiling, above the depth bound), if any. */
   rankedIn: Set<TreeNode> | undefined
   /** Set once it left the tree, so late references to it are seen as dead. */
@@ -40,7 +43,7 @@ export function newNode (id: string, declaredCapacity: number, capacity: number)
   return {
     id, declaredCapacity, capacity, parent: undefined, children: new Set(), depth: 0, state: 'unplaced',
     standby: undefined, standbyFor: new Set(), suspected: false,
-    load: { framesForwarded: 0, bytesForwarded: 0, childrenServed: 0 }, openAt: undefined, rankedIn: undefined, removed: false,
+    load: { framesForwarded: 0, bytesForwarded: 0, childrenServed: 0 }, openAt: undefined, slotIndex: [-1, -1], rankedIn: undefined, removed: false,
   }
 }
 

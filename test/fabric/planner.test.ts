@@ -2,6 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isFabricError } from '../../src/errors.js'
 import { meshReport, PROMOTIONS_PER_CALL, TreePlanner, type PlannerInput, type PlannerOutput, type PlanSnapshot } from '../../src/fabric/index.js'
+import { SlotHeap, type Purpose } from '../../src/fabric/placement.js'
+import { newNode, type TreeNode } from '../../src/fabric/tree-node.js'
 import { planProblems } from './check-plan.js'
 
 const ROOT = 'home'
@@ -185,6 +187,50 @@ describe('TreePlanner properties', () => {
       }
       expect(run()).toEqual(run())
     }), { numRuns: 150 })
+  })
+})
+
+describe('SlotHeap (free slots ranked for placement)', () => {
+  /** Section 4's ranking (section 6's for standbys), by brute force: the heap must agree. */
+  const rank = (purpose: Purpose) => (a: TreeNode, b: TreeNode): number =>
+    a.children.size * b.capacity - b.children.size * a.capacity ||
+    (purpose === 'standby' ? a.standbyFor.size - b.standbyFor.size : 0) ||
+    a.load.bytesForwarded - b.load.bytesForwarded ||
+    (a.id < b.id ? -1 : 1)
+  const op = fc.record({
+    node: fc.nat(7),
+    kind: fc.constantFrom('add', 'add', 'delete', 'change', 'change', 'best'),
+    children: fc.nat(3),
+    standbys: fc.nat(3),
+    bytes: fc.nat(4),
+    excluded: fc.uniqueArray(fc.nat(7), { maxLength: 7 }),
+  })
+
+  it('gives the best node not excluded, as a scan of every node would, while ranked figures change', () => {
+    fc.assert(fc.property(fc.constantFrom<Purpose>('parent', 'standby'), fc.array(op, { minLength: 20, maxLength: 120 }), (purpose, ops) => {
+      const heap = new SlotHeap(purpose)
+      const nodes = Array.from({ length: 8 }, (_, i) => newNode(`n${i}`, 4, 1 + (i % 4)))
+      const inHeap = new Set<TreeNode>()
+      const filler = (k: number, tag: string): TreeNode[] => Array.from({ length: k }, (_, i) => newNode(`${tag}${i}`, 0, 0))
+      for (const o of ops) {
+        const n = nodes[o.node]
+        if (o.kind === 'add' && !inHeap.has(n)) { heap.add(n); inHeap.add(n) }
+        if (o.kind === 'delete' && inHeap.has(n)) { heap.delete(n); inHeap.delete(n) }
+        if (o.kind === 'change') {
+          // One ranked figure at a time, each followed by an update, as the tree does.
+          n.children.clear(); for (const c of filler(Math.min(o.children, n.capacity - 1), 'c')) n.children.add(c); heap.update(n)
+          n.standbyFor.clear(); for (const c of filler(o.standbys, 's')) n.standbyFor.add(c); heap.update(n)
+          n.load = { ...n.load, bytesForwarded: o.bytes }; heap.update(n)
+        }
+        if (o.kind === 'best') {
+          const skip = new Set(o.excluded.map((i) => nodes[i]))
+          const want = [...inHeap].filter((m) => !skip.has(m)).sort(rank(purpose))[0]
+          expect(heap.best((m) => skip.has(m))).toBe(want)
+          expect(heap.best()).toBe([...inHeap].sort(rank(purpose))[0])
+        }
+        expect(heap.size).toBe(inHeap.size)
+      }
+    }), { numRuns: 400 })
   })
 })
 
