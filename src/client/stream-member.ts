@@ -53,6 +53,13 @@ import { PublishStream, Subscription } from './media-streams.js'
 import { TrackPublisher } from './track-publisher.js'
 import { asTransportError } from './transport-errors.js'
 
+/**
+ * How long a member whose subscription broke waits for the group stream to
+ * say why (a Commit removing it, an error) before it ends with
+ * CONNECTION_LOST, ms.
+ */
+export const MEDIA_END_GRACE_MS = 1_000
+
 /** Default wait for a Welcome after asking to join, ms (a knock waits for a person). */
 export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
 
@@ -535,7 +542,14 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     try {
       for await (const chunk of sub.chunks()) await this.feed({ kind: 'chunk', chunk })
     } catch (err) {
-      // The subscription broke (node gone, stream reset): the member is cut off from media.
+      // The subscription broke (node gone, stream reset): the member is cut
+      // off from media. A node resets a removed member's media at the moment
+      // it delivers the Commit that removes it, on the group stream, and
+      // nothing orders the two: wait a moment for that Commit (or the node's
+      // error), so the member ends REMOVED and emits 'removed' rather than
+      // ending CONNECTION_LOST without knowing why.
+      if (this.closed) return
+      await new Promise<void>((resolve) => { (setTimeout(resolve, MEDIA_END_GRACE_MS) as { unref?: () => void }).unref?.() })
       if (!this.closed) void this.shutdown(asTransportError(err, 'the subscription ended'))
     }
   }

@@ -17,7 +17,7 @@ import { locateStream } from '../../src/client/directory-client.js'
 import { startNode, type NodeHandle } from '../../src/node/node.js'
 import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { codeOf } from '../codes.js'
-import { sleep, until } from '../timing.js'
+import { sleep, until, within } from '../timing.js'
 
 const WAIT_MS = 20_000
 
@@ -62,7 +62,7 @@ describe('members on different nodes of a fabric', () => {
     return client
   }
 
-  it('lets members of B and C join a stream at home on A and exchange frames with its creator', async () => {
+  it('lets members of B and C join a stream at home on A, exchange frames with its creator, and be removed from every node', async () => {
     const [alice, bob, carol] = await Promise.all([connect(a), connect(b), connect(c)])
     const owner = await alice.createStream('across', { admission: { allow: [bob.identity, carol.identity] } })
     // The home is found through the fabric, from either edge, once A's
@@ -98,6 +98,21 @@ describe('members on different nodes of a fabric', () => {
       }
       expect(got.get(name)!.some((f) => f.sender === m.identity)).toBe(false)
     }
+
+    // Removing a member at its home cuts its media on every node: Bob (on B) is removed by Alice (on A).
+    const removed = new Promise<void>((resolve) => { bobMember.once('removed', () => { resolve() }) })
+    const closed = new Promise<Error | undefined>((resolve) => { bobMember.once('closed', resolve) })
+    await within(owner.removeMember(bob.identity), WAIT_MS, 'the removal committed')
+    await within(removed, WAIT_MS, 'bob told he was removed')
+    expect(await within(closed, WAIT_MS, 'bob closed')).toMatchObject({ code: 'REMOVED' })
+    await until(() => carolMember.roster.length === 2 && carolMember.epoch === owner.epoch, WAIT_MS, 'carol in the epoch without bob')
+    await expect(bobMember.publishTrack(0).sendFrame(new Uint8Array(100), { keyframe: true })).rejects.toMatchObject({ code: 'REMOVED' })
+    const before = got.get('carol')!.length
+    const late = new Uint8Array(randomBytes(600))
+    await owner.publishTrack(0).sendFrame(late, { keyframe: true })
+    await until(() => got.get('carol')!.length > before, WAIT_MS, 'carol still decrypts alice')
+    expect(got.get('carol')!.slice(before).every((f) => f.sender === alice.identity)).toBe(true)
+    expect(got.get('bob')!.some((f) => Buffer.from(f.payload).equals(Buffer.from(late)))).toBe(false)
   }, 90_000)
 
   it('gives a node outside the fabric no stream: its members cannot locate or join one', async () => {
