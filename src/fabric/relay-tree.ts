@@ -15,7 +15,7 @@
  */
 import { FabricError } from '../errors.js'
 import { ChangeJournal } from './change-journal.js'
-import { SlotHeap, type Purpose } from './placement.js'
+import { SlotHeap, type Purpose } from './slot-heap.js'
 import { byId, newNode, subtree, type TreeNode } from './tree-node.js'
 import type { RelayLoad } from './types.js'
 

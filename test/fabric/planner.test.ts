@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isFabricError } from '../../src/errors.js'
 import { meshReport, PROMOTIONS_PER_CALL, TreePlanner, type PlannerInput, type PlannerOutput, type PlanSnapshot } from '../../src/fabric/index.js'
-import { SlotHeap, type Purpose } from '../../src/fabric/placement.js'
+import { SlotHeap, type Purpose } from '../../src/fabric/slot-heap.js'
 import { newNode, type TreeNode } from '../../src/fabric/tree-node.js'
 import { planProblems } from './check-plan.js'
 
