@@ -7,4 +7,3 @@
 export { startNode, type NodeConfig, type NodeHandle, type NodeStats } from './node.js'
 export { createLogger, silentLogger, LOG_LEVELS, type Logger, type LogLevel, type LogOptions } from './log.js'
 export { ConfigError } from './config-checks.js'
-export { startFabric, loadTopology, checkTopology, startWaves, type Fabric, type FabricNode, type NodeProcess, type StartFabricOptions, type Topology } from './fabric-fixture.js'

@@ -1,5 +1,5 @@
 /**
- * startFabric (src/node/fabric-fixture.ts) brings up the topologies of
+ * startFabric (src/fixture/fabric-fixture.ts) brings up the topologies of
  * fixtures/topologies/: the line and the misconfigured ring in this process,
  * where every link ends proved both ways and no node of the ring waits on
  * another; across the line a stream at home on one end is located from the
@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { FabricClient } from '../../src/client/client.js'
 import type { ReceivedFrame } from '../../src/client/frame-decryptor.js'
 import { REPO_ROOT } from '../../src/cli/processes.js'
-import { checkTopology, loadTopology, startFabric, startWaves, type Fabric } from '../../src/node/fabric-fixture.js'
+import { checkTopology, loadTopology, startFabric, startWaves, type Fabric } from '../../src/fixture/fabric-fixture.js'
 import { codeOf } from '../codes.js'
 import { until } from '../timing.js'
 
@@ -90,7 +90,7 @@ describe('startFabric', () => {
     const script = join(dir, 'crash.mts')
     // A test process that dies with SIGKILL runs no teardown: only the children's own parent watch can stop them.
     await writeFile(script, [
-      `import { loadTopology, startFabric } from ${JSON.stringify(join(REPO_ROOT, 'src', 'node', 'fabric-fixture.ts'))}`,
+      `import { loadTopology, startFabric } from ${JSON.stringify(join(REPO_ROOT, 'src', 'fixture', 'fabric-fixture.ts'))}`,
       `const f = await startFabric({ topology: await loadTopology(${JSON.stringify(topologyFile('line'))}), mode: 'processes' })`,
       'console.log(JSON.stringify(f.nodes.map((n) => n.process.pid)))',
       'setInterval(() => {}, 1000)',
