@@ -113,7 +113,8 @@ export class FabricClient {
    * Where a join goes: this node when the stream is at home here or its
    * home is unknown (the node's group service then answers NOT_FOUND as
    * usual), else the home through this node, with a KeyPackage stock kept
-   * at the home's directory, where the committer fetches.
+   * at the home's directory, where the committer fetches. Media always goes
+   * to this node, which relays the stream from its home.
    */
   private async contextFor (name: string | undefined, opts: JoinOptions): Promise<MemberContext> {
     const target = opts.invitation !== undefined ? parseInvitationToken(opts.invitation).invitation : { owner: opts.owner, stream: name }
@@ -132,7 +133,7 @@ export class FabricClient {
       stock = new KeyPackagePool(dialer, this.memberIdentity)
       this.remoteStocks.set(home, stock)
     }
-    return { dialer, identity: this.memberIdentity, keyPackages: stock }
+    return { dialer, mediaDialer: this.dialer, identity: this.memberIdentity, keyPackages: stock }
   }
 
   private track (m: StreamMember): StreamMember {

@@ -68,8 +68,17 @@ export type { StreamMemberEvents } from './member-actions.js'
 
 /** Where a member runs: the channels to the node it uses, its identity, its KeyPackage stock there, its clock. */
 export interface MemberContext {
-  /** Opens channels to the member's node (the transport seam; libp2pDialer in Node). */
+  /**
+   * Opens channels to the stream's home: its group service and directory
+   * (the transport seam; libp2pDialer in Node). In a fabric this reaches the
+   * home through the member's own node.
+   */
   readonly dialer: ChannelDialer
+  /**
+   * Opens the media channels (publish and subscribe): the member's own node,
+   * which relays the stream in a fabric; default `dialer`.
+   */
+  readonly mediaDialer?: ChannelDialer
   readonly identity: MemberIdentity
   readonly keyPackages: KeyPackagePool
   /**
@@ -532,9 +541,9 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   }
 
   private async openMedia (): Promise<void> {
-    this.publishStream = await PublishStream.open(this.ctx.dialer, this.key)
+    this.publishStream = await PublishStream.open(this.ctx.mediaDialer ?? this.ctx.dialer, this.key)
     this.publishStream.onKeyframeRequest((track) => { void this.feed({ kind: 'keyframe-request', track }) })
-    this.subscription = await Subscription.open(this.ctx.dialer, this.key)
+    this.subscription = await Subscription.open(this.ctx.mediaDialer ?? this.ctx.dialer, this.key)
     void this.receiveLoop(this.subscription)
   }
 

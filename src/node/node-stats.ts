@@ -31,6 +31,17 @@ export interface NodeStats {
   }
   /** Connections closed at open for the per-identity bound, open now, and ended in error by error name (TimeoutError: liveness). */
   connections: { refused: number, open: number, aborted: Record<string, number> }
-  /** Nodes that proved the fabric key to this one and were refused it (node-auth handshakes); absent without a fabric. */
-  fabric?: { accepted: number, refused: number }
+  /**
+   * Absent without a fabric. `accepted`/`refused`: nodes that proved the
+   * fabric key to this one and were refused it (node-auth handshakes);
+   * `links`: streams relayed here from their homes (`parents`) and pulled
+   * back from nodes this one feeds (`children`), rosters applied, streams
+   * let go when idle; `rosters`: roster channels this node serves as a home.
+   */
+  fabric?: {
+    accepted: number
+    refused: number
+    links: { parents: number, children: number, rosters: number, idleClosed: number }
+    rosters: { open: number, refused: number, sent: number }
+  }
 }

@@ -38,6 +38,7 @@ import { startInOrder, stopInReverse, type Startable } from './startable.js'
 import { TrafficTap } from './traffic-tap.js'
 import { FabricService } from './fabric/fabric-service.js'
 import { loadOrCreateFabricKey } from './fabric/fabric-key.js'
+import { fabricMedia } from './fabric/fabric-media.js'
 
 /** How to start a node. Every field is optional. */
 export interface NodeConfig {
@@ -209,9 +210,12 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     maxExtensionBytes: config.directory?.maxExtensionBytes,
     log: log.child({ component: 'directory' }),
   })
+  // With a fabric, streams at home on other nodes are relayed here through their trees.
+  const fabricParts = fabric === undefined ? undefined : fabricMedia({ fabric, libp2p, listener, group, log: log.child({ component: 'fabric' }) })
   const media = new MediaService({
     listener,
-    membership: group,
+    membership: fabricParts?.links ?? group,
+    links: fabricParts?.links,
     relay: config.relay,
     trustedRelays: trustedRelaysOf(config.trustedRelays, fabric),
     upstream: config.upstream === undefined ? undefined : libp2pDialer(libp2p, multiaddr(config.upstream)),
@@ -220,11 +224,17 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   })
   const relay = media.relay
   // Subscribed before group.start, so the media service misses no decision.
-  group.on('roster', (event) => { media.onRoster(event) })
-  group.on('streamClosed', (event) => { media.streamClosed(event.stream) })
+  group.on('roster', (event) => {
+    media.onRoster(event)
+    fabricParts?.rosters.changed(event.stream)
+  })
+  group.on('streamClosed', (event) => {
+    media.streamClosed(event.stream)
+    fabricParts?.rosters.ended(event.stream)
+  })
   if (fabric !== undefined) announceStreams(group, fabric, log.child({ component: 'fabric' }))
   // The fabric first: media admits its nodes as relays from the start.
-  const services: Startable[] = [...(fabric === undefined ? [] : [fabric]), directory, group, media]
+  const services: Startable[] = [...(fabric === undefined ? [] : [fabric]), directory, group, ...(fabricParts?.services ?? []), media]
   try {
     await startInOrder(services)
   } catch (err) {
@@ -253,7 +263,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       framesInFlight: { bytes: group.frameBudget.inFlight, capacity: group.frameBudget.capacity, refused: group.frameBudget.refused },
     },
     connections: { refused: connections.refused, open: libp2p.getConnections().length, aborted: connections.aborted },
-    ...(fabric === undefined ? {} : { fabric: { ...fabric.counters } }),
+    ...(fabric === undefined || fabricParts === undefined ? {} : { fabric: { ...fabric.counters, links: { ...fabricParts.links.counters }, rosters: { ...fabricParts.rosters.counters } } }),
   })
   // Declared before the admin endpoint, whose /readyz reads it: a stopping
   // node is taken out of rotation before its listeners close.

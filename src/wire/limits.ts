@@ -183,3 +183,11 @@ export const ED25519_KEY_BYTES = 32
 
 /** Exact length of an Ed25519 signature in admission messages. */
 export const ED25519_SIGNATURE_BYTES = 64
+
+/**
+ * Bytes: largest RosterOpen or RosterUpdate frame (protocol/roster.proto).
+ * A full roster of MAX_ROSTER members, each a peer id of at most
+ * MAX_IDENTITY bytes and a leaf index, plus framing, fits: 10 000 x 136 B is
+ * about 1.3 MiB.
+ */
+export const MAX_ROSTER_MESSAGE = 3 * MIB / 2

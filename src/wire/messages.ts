@@ -9,6 +9,7 @@
 export * from './directory-messages.js'
 export * from './group-messages.js'
 export * from './av-messages.js'
+export * from './roster-messages.js'
 export { PROTOCOL_VERSION, type Loose, type Unversioned, type WireError } from './message-codec.js'
 export { DIRECTORY_PROTOCOL, GROUP_PROTOCOL, AV_PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL } from './protocol-ids.js'
 export { ERROR_CODES, isErrorCode, toErrorCode } from './error-codes.js'

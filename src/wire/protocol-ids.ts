@@ -21,3 +21,6 @@ export const NODE_AUTH_PROTOCOL = '/fabric/node-auth/1'
 
 /** The fabric's private Kademlia DHT (protocol/fabric.md section 3): not the public /ipfs/kad/1.0.0. */
 export const FABRIC_KAD_PROTOCOL = '/fabric/kad/1.0.0'
+
+/** Roster replication from a stream's home to the nodes relaying it (protocol/fabric.md section 5). */
+export const FABRIC_ROSTER_PROTOCOL = '/fabric/roster/1'

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FabricClient } from '../../src/client/client.js'
 import type { StreamMember } from '../../src/client/stream-member.js'
 import type { ReceivedFrame } from '../../src/client/frame-decryptor.js'
+import { PublishStream, Subscription } from '../../src/client/media-streams.js'
 import { locateStream } from '../../src/client/directory-client.js'
 import { startNode, type NodeHandle } from '../../src/node/node.js'
 import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
@@ -78,7 +79,8 @@ describe('members on different nodes of a fabric', () => {
       expect(toA.length).toBeGreaterThan(0)
       expect(toA.every((x) => x.remoteAddr.toString().includes(`/p2p/${edge.peerId}/p2p-circuit`))).toBe(true)
     }
-    expect(a.stats().group.streams.find((s) => s.stream === `${alice.identity}/across`)?.members.sort()).toEqual([alice.identity, bob.identity, carol.identity].sort())
+    const key = `${alice.identity}/across`
+    expect(a.stats().group.streams.find((s) => s.stream === key)?.members.sort()).toEqual([alice.identity, bob.identity, carol.identity].sort())
 
     const got = new Map<string, ReceivedFrame[]>(members.map(([name]) => [name, []]))
     for (const [name, m] of members) m.on('frame', (f) => { got.get(name)!.push(f) })
@@ -89,6 +91,19 @@ describe('members on different nodes of a fabric', () => {
       await m.publishTrack(0).sendFrame(payload, { keyframe: true })
     }
     await until(() => members.every(([name]) => got.get(name)!.length >= 2), WAIT_MS, 'every member decrypts the two others')
+    // The media went through the stream's tree: Bob and Carol hold media
+    // channels on their own nodes only; A feeds each edge once (one trusted
+    // relay subscription per edge) and pulls each edge's members back once.
+    const subscribers = (n: NodeHandle): string[] => n.stats().av.live.subscriptions.filter((s) => s.stream === key).map((s) => s.identity).sort()
+    expect(subscribers(a)).toEqual([alice.identity, b.peerId, c.peerId].sort())
+    expect(subscribers(b)).toEqual([a.peerId, bob.identity].sort())
+    expect(subscribers(c)).toEqual([a.peerId, carol.identity].sort())
+    expect(a.stats().fabric).toMatchObject({ links: { parents: 0, children: 2 }, rosters: { open: 2 } })
+    for (const edge of [b, c]) expect(edge.stats().fabric).toMatchObject({ links: { parents: 1, children: 0 } })
+    // An edge admits media only from and to current members of its replica.
+    const eve = await connect(b)
+    expect(await codeOf(Subscription.open(libp2pDialer(eve.libp2p, eve.node), key))).toBe('NOT_MEMBER')
+    expect(await codeOf(PublishStream.open(libp2pDialer(eve.libp2p, eve.node), key))).toBe('NOT_MEMBER')
     for (const [name, m] of members) {
       for (const [other, om] of members) {
         if (other === name) continue
@@ -106,6 +121,9 @@ describe('members on different nodes of a fabric', () => {
     await within(removed, WAIT_MS, 'bob told he was removed')
     expect(await within(closed, WAIT_MS, 'bob closed')).toMatchObject({ code: 'REMOVED' })
     await until(() => carolMember.roster.length === 2 && carolMember.epoch === owner.epoch, WAIT_MS, 'carol in the epoch without bob')
+    // B cut Bob's media channels on the roster its home sent.
+    await until(() => !subscribers(b).includes(bob.identity), WAIT_MS, 'B closed bob\'s subscription')
+    expect(b.stats().relay.publishers.some((p) => p.stream === key && p.identity === bob.identity)).toBe(false)
     await expect(bobMember.publishTrack(0).sendFrame(new Uint8Array(100), { keyframe: true })).rejects.toMatchObject({ code: 'REMOVED' })
     const before = got.get('carol')!.length
     const late = new Uint8Array(randomBytes(600))

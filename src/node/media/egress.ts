@@ -6,8 +6,8 @@
  * per-identity quota before the open is answered; a SubscriberSender per
  * subscription writes what the relay queues, sealed; the subscriber's
  * keyframe requests go to the relay and on to the track's source. A stream
- * this node does not carry is pulled from the upstream node first, when
- * there is one.
+ * this node does not carry is pulled first (StreamPuller: the upstream node,
+ * or the stream's home in a fabric).
  */
 import { FabricError } from '../../errors.js'
 import { LinkSealer, sealedPacket } from '../../crypto/link-seal.js'
@@ -30,10 +30,23 @@ import type { MediaRouter } from './router.js'
 /** How subscribe channels are read: a subscriber only ever sends the open and small notices. */
 export const SUBSCRIBE_CHANNEL: ChannelOptions = { maxFrameLength: MAX_AV_MESSAGE, frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS }
 
-/** Makes a stream this node does not carry available (UpstreamLink.pull). */
+/**
+ * Makes a stream this node does not hold available: UpstreamLink (one
+ * upstream node) or the fabric's stream links (the stream's home).
+ */
 export interface StreamPuller {
-  /** @throws FabricError when the stream cannot be had (the upstream's refusal, UNREACHABLE) */
-  pull: (stream: StreamKey) => Promise<void>
+  /**
+   * Returns once `stream` is carried here, or at once when it is or cannot
+   * be had from this puller (the caller then refuses as usual).
+   * @param member the peer asking, when it asks as a member (not as a
+   *   trusted relay): a puller that keeps a roster replica waits briefly for
+   *   a member its replica does not list yet
+   * @throws FabricError when the stream cannot be had (the refusal of the node
+   *   it comes from, UNREACHABLE, QUOTA_EXCEEDED)
+   */
+  ensure: (stream: StreamKey, member: string | undefined) => Promise<void>
+  /** A trusted relay subscribed to `stream` here (the fabric links pull its members' media back from it). */
+  relaySubscribed?: (stream: StreamKey, peer: string) => void
 }
 
 /** Options of MediaEgress. */
@@ -69,6 +82,8 @@ interface Subscription {
   readonly stream: StreamKey
   readonly channel: FrameChannel
   readonly sender: SubscriberSender
+  /** A trusted relay's subscription (admitted without membership). */
+  readonly trusted: boolean
 }
 
 export class MediaEgress {
@@ -93,6 +108,13 @@ export class MediaEgress {
 
   /** Subscriptions admitted and live now. */
   get count (): number { return this.subscriptions.size }
+
+  /** Subscriptions live on `stream`; with `trusted` false, those of trusted relays are not counted. */
+  countOn (stream: StreamKey, trusted = true): number {
+    let n = 0
+    for (const s of this.subscriptions.values()) if (s.stream === stream && (trusted || !s.trusted)) n++
+    return n
+  }
 
   /** True while RelayNode subscriber `id` is one of ours and live. */
   has (id: number): boolean { return this.subscriptions.has(id) }
@@ -133,11 +155,9 @@ export class MediaEgress {
     try {
       const open = decodeSubscribeOpen(await channel.next(OPEN_DEADLINE_MS))
       const key = streamKey(open.owner, open.stream)
+      await this.upstream?.ensure(key, open.relay && this.policy.isTrustedRelay(identity) ? undefined : identity)
       const trusted = this.policy.admitSubscriber(key, identity, open.relay)
-      if (!this.relay.hasStream(key)) {
-        if (this.upstream === undefined) throw new FabricError('NOT_FOUND', `stream ${key} is not open`)
-        await this.upstream.pull(key)
-      }
+      if (!this.relay.hasStream(key)) throw new FabricError('NOT_FOUND', `stream ${key} is not open`)
       const own = generateLinkKeyPair()
       const sealer = this.tapped(new LinkSealer(linkTransitKey('relay', own, open.subscriberPublicKey, key)))
       // Admitted before the open result goes out, so that a refusal (a
@@ -162,13 +182,14 @@ export class MediaEgress {
         const s = this.subscriptions.get(id)
         if (s !== undefined) this.drop(s, err)
       })
-      sub = { id, identity, stream: key, channel, sender }
+      sub = { id, identity, stream: key, channel, sender, trusted }
       this.log.info({ event: 'subscribe.open', peer: short(identity), stream: key, trusted }, 'subscription open')
       this.subscriptions.set(id, sub)
       this.router.addSender(id, sender)
       this.counters.subscribeStreams++
       this.router.wake(sender)
       for (const r of keyframeRequests) this.router.requestKeyframe(r)
+      if (trusted) this.upstream?.relaySubscribed?.(key, identity)
       for await (const frame of channel.rest()) {
         const notice = decodeSubscriberNotice(frame)
         if (notice.keyframeRequest !== undefined) {

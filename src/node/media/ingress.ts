@@ -20,6 +20,7 @@ import { relayClock, type AvCounters } from './counters.js'
 import { publisherKeyframeRequest } from './keyframe-request.js'
 import type { MediaPolicy } from './membership.js'
 import { endMediaChannel } from './refusal.js'
+import type { StreamPuller } from './egress.js'
 import type { MediaRouter, MediaSource } from './router.js'
 
 /**
@@ -42,6 +43,11 @@ export interface MediaIngressOptions {
   policy: MediaPolicy
   router: MediaRouter
   counters: AvCounters
+  /**
+   * Where a stream at home on another node of the fabric comes from (with
+   * its roster); none: a stream the relay does not carry is NOT_FOUND.
+   */
+  puller?: StreamPuller
   /** Records every chunk received (audits). */
   tap?: TrafficTap
   log: Logger
@@ -61,6 +67,7 @@ export class MediaIngress {
   private readonly policy: MediaPolicy
   private readonly router: MediaRouter
   private readonly counters: AvCounters
+  private readonly puller: StreamPuller | undefined
   private readonly tap: TrafficTap | undefined
   private readonly log: Logger
   private readonly publishers = new Set<Publisher>()
@@ -70,12 +77,20 @@ export class MediaIngress {
     this.policy = opts.policy
     this.router = opts.router
     this.counters = opts.counters
+    this.puller = opts.puller
     this.tap = opts.tap
     this.log = opts.log
   }
 
   /** Publish channels admitted and live now. */
   get count (): number { return this.publishers.size }
+
+  /** Publish channels live on `stream`. */
+  countOn (stream: StreamKey): number {
+    let n = 0
+    for (const p of this.publishers) if (p.stream === stream) n++
+    return n
+  }
 
   /** Takes a publish channel a peer opened (read with PUBLISH_CHANNEL); it serves it until it ends. */
   readonly accept = (channel: FrameChannel): void => { void this.serve(channel) }
@@ -101,6 +116,7 @@ export class MediaIngress {
     try {
       const open = decodePublishOpen(await channel.next(OPEN_DEADLINE_MS))
       const key = streamKey(open.owner, open.stream)
+      await this.puller?.ensure(key, identity)
       this.policy.requireMember(key, identity)
       if (!this.relay.hasStream(key)) throw new FabricError('NOT_FOUND', `stream ${key} is not open`)
       const leaf = this.policy.publisherLeaf(key, identity)

@@ -19,10 +19,11 @@ import { silentLogger, type Logger } from '../log.js'
 import type { Startable } from '../startable.js'
 import type { TrafficTap } from '../traffic-tap.js'
 import { newAvCounters, type AvCounters } from './counters.js'
-import { MediaEgress, SUBSCRIBE_CHANNEL, type LiveSubscription } from './egress.js'
+import { MediaEgress, SUBSCRIBE_CHANNEL, type LiveSubscription, type StreamPuller } from './egress.js'
 import { MediaIngress, PUBLISH_CHANNEL } from './ingress.js'
 import { MediaPolicy, type Membership } from './membership.js'
 import { OverloadLog } from './overload-log.js'
+import type { RelaySubscriptionDeps } from './relay-subscription.js'
 import { MediaRouter } from './router.js'
 import { UpstreamLink } from './upstream-link.js'
 
@@ -34,6 +35,29 @@ import { UpstreamLink } from './upstream-link.js'
 export const MAX_MEDIA_STREAMS_PER_CONNECTION = 1024
 
 const MEDIA_LIMITS: ListenOptions = { maxInboundChannels: MAX_MEDIA_STREAMS_PER_CONNECTION, maxOutboundChannels: MAX_MEDIA_STREAMS_PER_CONNECTION }
+
+/** What stream links tell the media service, and ask it. */
+export interface StreamLinkHost {
+  /** A replicated roster changed: enforce it as the group service's (MediaService.onRoster). */
+  roster: (event: RosterEvent) => void
+  /** The stream is no longer carried here: its home ended it or the link to it ended. */
+  ended: (stream: StreamKey) => void
+  /** Member channels (publish and subscribe, trusted relays not counted) open on `stream` now. */
+  memberChannels: (stream: StreamKey) => number
+}
+
+/**
+ * Streams at home on other nodes of a fabric, pulled with their rosters
+ * (src/node/fabric/stream-links.ts): made before the media service, whose
+ * constructor binds them to its relay with `attach`.
+ */
+export interface StreamLinks extends StreamPuller {
+  attach: (deps: RelaySubscriptionDeps, host: StreamLinkHost) => void
+  /** Ends this node's links of `stream` (it ended here). */
+  closeStream: (stream: StreamKey, err: Error) => void
+  /** Ends every link (the node stops). */
+  stop: () => void
+}
 
 /** What the media service is built from. */
 export interface MediaServiceOptions {
@@ -56,6 +80,12 @@ export interface MediaServiceOptions {
    * own subscribers. The inner bytes are identical at every hop.
    */
   upstream?: ChannelDialer
+  /**
+   * The fabric's stream links: streams at home on other nodes are pulled
+   * from there, members' media pushed back, and rosters replicated. Takes
+   * the place of `upstream` when both are given.
+   */
+  links?: StreamLinks
   /** Records every media frame handled (audits). */
   tap?: TrafficTap
   /** Where the service logs (component "media"); default silent. */
@@ -76,8 +106,10 @@ export class MediaService implements Startable {
   readonly counters: AvCounters = newAvCounters()
   readonly ingress: MediaIngress
   readonly egress: MediaEgress
-  /** Present when the node has an upstream node. */
+  /** Present when the node has an upstream node (and no fabric links). */
   readonly upstream: UpstreamLink | undefined
+  /** Present when the node is part of a fabric. */
+  readonly links: StreamLinks | undefined
   private readonly listener: ChannelListener
   private readonly router: MediaRouter
   private readonly overloads: OverloadLog
@@ -92,10 +124,16 @@ export class MediaService implements Startable {
     const policy = new MediaPolicy({ membership: opts.membership, trustedRelays: opts.trustedRelays })
     this.router = new MediaRouter({ relay, counters })
     const router = this.router
-    this.ingress = new MediaIngress({ relay, policy, router, counters, tap: opts.tap, log })
-    this.upstream = opts.upstream === undefined ? undefined : new UpstreamLink({ relay, router, dialer: opts.upstream, counters, tap: opts.tap, log })
+    this.links = opts.links
+    this.links?.attach({ relay, router, counters, tap: opts.tap }, {
+      roster: (event) => { this.onRoster(event) },
+      ended: (stream) => { this.streamClosed(stream) },
+      memberChannels: (stream) => this.memberChannels(stream),
+    })
+    this.upstream = opts.upstream === undefined || opts.links !== undefined ? undefined : new UpstreamLink({ relay, router, dialer: opts.upstream, counters, tap: opts.tap, log })
     this.upstream?.on('ended', (stream) => { this.streamClosed(stream) })
-    this.egress = new MediaEgress({ relay, policy, router, counters, upstream: this.upstream, tap: opts.tap, log })
+    this.ingress = new MediaIngress({ relay, policy, router, counters, puller: this.links, tap: opts.tap, log })
+    this.egress = new MediaEgress({ relay, policy, router, counters, upstream: this.links ?? this.upstream, tap: opts.tap, log })
     this.overloads = new OverloadLog({ relay, counters, subscriptions: this.egress, log })
   }
 
@@ -113,6 +151,7 @@ export class MediaService implements Startable {
     await this.listener.unlisten(AV_SUBSCRIBE_PROTOCOL)
     this.ingress.stop()
     this.upstream?.stop()
+    this.links?.stop()
     this.egress.stop()
   }
 
@@ -132,12 +171,18 @@ export class MediaService implements Startable {
     for (const identity of removed) this.relay.removeMember(stream, identity)
   }
 
-  /** The stream ended (GroupService 'streamClosed', or its upstream pull ended): close all its media channels. */
+  /** The stream ended (GroupService 'streamClosed', or its pull ended): close all its media channels. */
   streamClosed (stream: StreamKey): void {
     this.ingress.closeStream(stream, new FabricError('NOT_FOUND', 'stream closed'))
     this.egress.closeStream(stream, new FabricError('NOT_FOUND', 'stream closed'))
     this.upstream?.closeStream(stream, new FabricError('NOT_FOUND', 'stream closed'))
+    this.links?.closeStream(stream, new FabricError('NOT_FOUND', 'stream closed'))
     this.relay.closeStream(stream)
+  }
+
+  /** Member channels (publish and subscribe, trusted relays not counted) open on `stream` now. */
+  memberChannels (stream: StreamKey): number {
+    return this.ingress.countOn(stream) + this.egress.countOn(stream, false)
   }
 
   /** Live media channels, for stats: per subscription, bytes held by the transport too. */

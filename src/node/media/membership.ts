@@ -67,6 +67,11 @@ export class MediaPolicy {
     return leaf
   }
 
+  /** True when `identity` is a relay the operator trusts (whatever it asks for). */
+  isTrustedRelay (identity: string): boolean {
+    return this.trustedRelays.has(identity)
+  }
+
   /**
    * May `identity` subscribe to `stream`?
    * @param asRelay the open asked to subscribe as a downstream relay

@@ -1,0 +1,67 @@
+/**
+ * The media side of a fabric node, built from its fabric service and group
+ * service: the roster source that serves the rosters of streams at home
+ * here, and the stream links that relay streams at home elsewhere
+ * (protocol/fabric.md section 5).
+ */
+import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { ChannelListener } from '../../transport/channel.js'
+import { libp2pDialer } from '../../transport/libp2p/dialer.js'
+import type { GroupService } from '../group-service.js'
+import type { Logger } from '../log.js'
+import type { Startable } from '../startable.js'
+import type { FabricService } from './fabric-service.js'
+import { RosterSource, type HomeRoster } from './roster-source.js'
+import { FabricStreamLinks } from './stream-links.js'
+
+/** What fabricMedia builds from. */
+export interface FabricMediaOptions {
+  fabric: FabricService
+  libp2p: Libp2p
+  listener: ChannelListener
+  group: GroupService
+  log: Logger
+}
+
+/** The parts; `services` start after the group service and before the media service. */
+export interface FabricMedia {
+  links: FabricStreamLinks
+  rosters: RosterSource
+  services: Startable[]
+}
+
+export function fabricMedia (opts: FabricMediaOptions): FabricMedia {
+  const { fabric, libp2p, group, log } = opts
+  const isHome = (stream: string): boolean => group.core.roster(stream) !== undefined
+  const rosters = new RosterSource({
+    listener: opts.listener,
+    rosterOf: (stream) => homeRoster(group, stream),
+    isFabricPeer: (peer) => fabric.isFabricPeer(peer),
+    log,
+  })
+  const links = new FabricStreamLinks({
+    home: {
+      isHome,
+      isMember: (stream, identity) => group.isMember(stream, identity),
+      leafIndexOf: (stream, identity) => group.leafIndexOf(stream, identity),
+    },
+    locate: async (stream) => (await fabric.discovery.locate(stream, { limit: 1 }))[0]?.peerId,
+    isFabricPeer: (peer) => fabric.isFabricPeer(peer),
+    dialerFor: (peer) => libp2pDialer(libp2p, peerIdFromString(peer)),
+    log,
+  })
+  return { links, rosters, services: [rosters, links] }
+}
+
+/** A stream's roster as the group service holds it, or undefined when it is not at home here. */
+function homeRoster (group: GroupService, stream: string): HomeRoster | undefined {
+  const r = group.core.roster(stream)
+  if (r === undefined) return undefined
+  const leaves = new Map<string, number>()
+  for (const m of r.members) {
+    const leaf = group.leafIndexOf(stream, m)
+    if (leaf !== undefined) leaves.set(m, leaf)
+  }
+  return { epoch: r.epoch, leaves }
+}
