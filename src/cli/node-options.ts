@@ -23,6 +23,8 @@ import {
 import { LOG_LEVELS, type LogLevel } from '../node/log.js'
 import type { NodeConfig } from '../node/node.js'
 import { QUOTA_OPTIONS } from './quota-options.js'
+import { DEFAULT_TREE_HEARTBEAT_TIMEOUT_MS, DEFAULT_TREE_MAX_CHILDREN } from '../node/fabric/stream-plans.js'
+import { DEFAULT_TREE_CAPACITY } from '../node/fabric/stream-links.js'
 
 /** Where an effective value came from, highest precedence first. */
 export const SOURCES = ['flag', 'env', 'file', 'default'] as const
@@ -79,6 +81,7 @@ export function fileKey (flag: string): string {
 
 const strings = (v: OptionValue): string[] => v as string[]
 
+
 /** Options that are not quotas, in usage order. */
 const BASE_OPTIONS: readonly NodeOption[] = [
   { flag: 'listen', type: 'list', arg: 'MULTIADDR', help: 'libp2p listen address, TCP (repeatable)', defaultValue: ['/ip4/127.0.0.1/tcp/0'], check: checkListenAddress, apply: (c, v) => { c.listen = strings(v) } },
@@ -94,6 +97,9 @@ const BASE_OPTIONS: readonly NodeOption[] = [
   { flag: 'bootstrap', type: 'list', arg: 'MULTIADDR', help: 'join the fabric of that node: dial it and find the others through the fabric DHT (/p2p/<its peer id> at the end; needs --fabric-key; repeatable)', check: checkBootstrapAddress, apply: (c, v) => { c.bootstrap = strings(v) } },
   { flag: 'fabric-key', type: 'string', arg: 'FILE', help: 'the fabric key every node of one fabric holds (32 bytes; created with mode 0600 when missing)', check: checkKeyPath, apply: (c, v) => { c.fabricKey = v as string } },
   { flag: 'fabric-allow', type: 'list', arg: 'PEER_ID', help: 'admit only these nodes to the fabric, besides holding the key (repeatable; default every holder)', check: checkPeerId, apply: (c, v) => { c.fabricAllow = strings(v) } },
+  { flag: 'tree-max-children', type: 'int', arg: 'N', help: 'most children any node feeds in the relay tree of a stream at home here', defaultValue: DEFAULT_TREE_MAX_CHILDREN, max: 64, apply: (c, v) => { c.fabricTree = { ...c.fabricTree, maxChildren: Math.max(1, v as number) } } },
+  { flag: 'tree-capacity', type: 'int', arg: 'N', help: 'children this node offers to feed in the relay tree of a stream at home elsewhere', defaultValue: DEFAULT_TREE_CAPACITY, max: 64, apply: (c, v) => { c.fabricTree = { ...c.fabricTree, capacity: v as number } } },
+  { flag: 'tree-heartbeat-timeout-ms', type: 'int', arg: 'MS', help: 'a relay of a tree rooted here that sends no heartbeat this long is failed and its children moved', defaultValue: DEFAULT_TREE_HEARTBEAT_TIMEOUT_MS, max: 600_000, apply: (c, v) => { c.fabricTree = { ...c.fabricTree, heartbeatTimeoutMs: Math.max(100, v as number) } } },
   { flag: 'traffic-capture', type: 'string', arg: 'FILE', help: 'record every media frame handled (audits)', apply: (c, v) => { c.trafficCapture = v as string } },
   { flag: 'log-level', type: 'choice', arg: 'LEVEL', help: `least severe log level written: ${LOG_LEVELS.join('|')}`, choices: LOG_LEVELS, defaultValue: 'info' },
   { flag: 'log-format', type: 'choice', arg: 'FORMAT', help: 'log lines on stderr: json|pretty', choices: ['json', 'pretty'], defaultValue: (ctx) => ctx.stderrIsTTY ? 'pretty' : 'json', defaultText: 'pretty on a terminal, else json' },

@@ -32,6 +32,10 @@ export class SubscriberSender {
   private stopped = false
   /** Transport writes issued (one per batch). */
   writes = 0
+  /** Frames handed to the transport. */
+  framesSent = 0
+  /** Bytes of those frames, as written (framing and link seal included). */
+  bytesSent = 0
   /** Times a write had to wait for 'drain'. */
   drainWaits = 0
 
@@ -76,6 +80,8 @@ export class SubscriberSender {
         const frames = this.take(this.batchBytes)
         if (frames.length === 0) break
         this.writes++
+        this.framesSent += frames.length
+        for (const f of frames) this.bytesSent += f.byteLength
         this.framed.writeWire(frames)
       }
     } catch (err) {

@@ -110,7 +110,7 @@ export function checkAdminAccess (access: Partial<AdminAccess>): void {
  * undefined when it can (200).
  * @throws what `checkAdminAccess` throws, or when the address cannot be bound
  */
-export async function startAdminHttp (listen: { host: string, port: number }, access: AdminAccess, stats: () => unknown, metrics?: Registry, readiness: () => string | undefined = () => undefined): Promise<AdminHttp> {
+export async function startAdminHttp (listen: { host: string, port: number }, access: AdminAccess, stats: () => unknown, metrics?: Registry, readiness: () => string | undefined = () => undefined, reports: Record<string, () => unknown> = {}): Promise<AdminHttp> {
   checkAdminAccess(access)
   const token = Buffer.from(access.token, 'utf8')
   const extraHosts = allowedHosts(access.hosts ?? [])
@@ -142,6 +142,8 @@ export async function startAdminHttp (listen: { host: string, port: number }, ac
       res.writeHead(405, { allow: 'GET' }).end()
     } else if (req.url === '/api/v1/stats') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(toJson(stats()))
+    } else if (req.url !== undefined && Object.hasOwn(reports, req.url)) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(toJson(reports[req.url]!()))
     } else if (req.url === '/metrics' && metrics !== undefined) {
       metrics.metrics().then((body) => {
         res.writeHead(200, { 'content-type': metrics.contentType }).end(body)

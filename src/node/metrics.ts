@@ -93,6 +93,19 @@ export function createMetrics (stats: () => NodeStats, registry: Registry = new 
     c.inc({ result: 'accepted' }, s.fabric.accepted)
     c.inc({ result: 'refused' }, s.fabric.refused)
   })
+  gauge('fabric_tree_relays', 'Relays in the relay trees of streams at home here.', [], (g, s) => { g.set(s.fabric?.trees.relays ?? 0) })
+  gauge('fabric_tree_unplaced', 'Relays with no place in a tree within its bounds (fed by the home).', [], (g, s) => { g.set(s.fabric?.trees.unplaced ?? 0) })
+  gauge('fabric_tree_depth', 'Depth of the deepest relay tree rooted here.', [], (g, s) => { g.set(s.fabric?.trees.depth ?? 0) })
+  gauge('fabric_tree_children', 'Children in the trees rooted here: intended (planned) and actual (reported fed).', ['kind'], (g, s) => {
+    g.set({ kind: 'intended' }, s.fabric?.trees.intendedChildren ?? 0)
+    g.set({ kind: 'actual' }, s.fabric?.trees.actualChildren ?? 0)
+  })
+  counter('fabric_tree_timeouts_total', 'Relays failed because their heartbeats stopped.', [], (c, s) => { c.inc(s.fabric?.trees.timeouts ?? 0) })
+  counter('fabric_tree_moves_total', 'Times this node moved to another parent in a stream\'s tree.', [], (c, s) => { c.inc(s.fabric?.links.moves ?? 0) })
+  gauge('fabric_tree_links', 'Streams this node relays from other homes (parent) and pulls back from nodes it feeds (child).', ['role'], (g, s) => {
+    g.set({ role: 'parent' }, s.fabric?.links.parents ?? 0)
+    g.set({ role: 'child' }, s.fabric?.links.children ?? 0)
+  })
   gauge('fabric_relay_gop_cache_bytes', 'Chunk bytes held in GOP caches.', ['stream'], (g, s) => { for (const x of s.relay.streams) g.set({ stream: x.stream }, x.gopCacheBytes) })
   counter('fabric_relay_gop_evictions_total', 'GOP caches cleared to stay within a cache budget.', ['stream'], (c, s) => { for (const x of s.relay.streams) c.inc({ stream: x.stream }, x.gopEvictions) })
   counter('fabric_relay_quota_refusals_total', 'Tracks and subscriptions refused by a media cap (QUOTA_EXCEEDED).', ['stream', 'cap'], (c, s) => {

@@ -1,3 +1,5 @@
+import type { TreeTotals } from './fabric/stream-plans.js'
+
 /**
  * The shape of a node's counters snapshot (the admin API's /api/v1/stats and
  * the source of /metrics), in a module of its own so that the node and its
@@ -36,12 +38,16 @@ export interface NodeStats {
    * fabric key to this one and were refused it (node-auth handshakes);
    * `links`: streams relayed here from their homes (`parents`) and pulled
    * back from nodes this one feeds (`children`), rosters applied, streams
-   * let go when idle; `rosters`: roster channels this node serves as a home.
+   * let go when idle, moves to another parent; `rosters`: tree links this
+   * node serves as a home (rosters and assignments sent, heartbeats
+   * received); `trees`: the relay trees rooted here, summed over streams
+   * (GET /api/v1/mesh has them per stream and relay).
    */
   fabric?: {
     accepted: number
     refused: number
-    links: { parents: number, children: number, rosters: number, idleClosed: number }
-    rosters: { open: number, refused: number, sent: number }
+    links: { parents: number, children: number, rosters: number, idleClosed: number, moves: number }
+    rosters: { open: number, refused: number, sent: number, assignments: number, heartbeats: number }
+    trees: TreeTotals
   }
 }

@@ -13,6 +13,7 @@ import '../polyfill.js'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Registry } from 'prom-client'
 import type { RelayConfig, RelayNode } from '../relay/relay-node.js'
@@ -38,7 +39,7 @@ import { startInOrder, stopInReverse, type Startable } from './startable.js'
 import { TrafficTap } from './traffic-tap.js'
 import { FabricService } from './fabric/fabric-service.js'
 import { loadOrCreateFabricKey } from './fabric/fabric-key.js'
-import { fabricMedia } from './fabric/fabric-media.js'
+import { fabricMedia, type FabricTreeConfig } from './fabric/fabric-media.js'
 
 /** How to start a node. Every field is optional. */
 export interface NodeConfig {
@@ -101,6 +102,8 @@ export interface NodeConfig {
   fabricKey?: string | Uint8Array
   /** Node peer ids admitted to the fabric besides holding the key; empty: every holder. Needs `fabricKey`. */
   fabricAllow?: string[]
+  /** Relay-tree settings (protocol/fabric.md section 6); needs `fabricKey`. */
+  fabricTree?: FabricTreeConfig
   /**
    * Where the node logs (pino, log.ts `createLogger`): one child per
    * component (host, group, media, directory, admin); default silent.
@@ -205,13 +208,17 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     // Else the fabric's provider records name it.
     locate: async (key) => {
       if (group.core.roster(key) !== undefined) return libp2p.peerId.toString()
-      return (await fabric?.discovery.locate(key, { limit: 1 }))?.[0]?.peerId
+      const home = (await fabric?.discovery.locate(key, { limit: 1 }))?.[0]?.peerId
+      // A member asking is about to reach the home through this node: meeting
+      // it now has it prove the fabric key and take its relay slot here.
+      if (home !== undefined) void libp2p.dial(peerIdFromString(home)).catch(() => {})
+      return home
     },
     maxExtensionBytes: config.directory?.maxExtensionBytes,
     log: log.child({ component: 'directory' }),
   })
   // With a fabric, streams at home on other nodes are relayed here through their trees.
-  const fabricParts = fabric === undefined ? undefined : fabricMedia({ fabric, libp2p, listener, group, log: log.child({ component: 'fabric' }) })
+  const fabricParts = fabric === undefined ? undefined : fabricMedia({ fabric, libp2p, listener, group, tree: config.fabricTree, log: log.child({ component: 'fabric' }) })
   const media = new MediaService({
     listener,
     membership: fabricParts?.links ?? group,
@@ -263,7 +270,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       framesInFlight: { bytes: group.frameBudget.inFlight, capacity: group.frameBudget.capacity, refused: group.frameBudget.refused },
     },
     connections: { refused: connections.refused, open: libp2p.getConnections().length, aborted: connections.aborted },
-    ...(fabric === undefined || fabricParts === undefined ? {} : { fabric: { ...fabric.counters, links: { ...fabricParts.links.counters }, rosters: { ...fabricParts.rosters.counters } } }),
+    ...(fabric === undefined || fabricParts === undefined ? {} : { fabric: { ...fabric.counters, links: { ...fabricParts.links.counters }, rosters: { ...fabricParts.rosters.counters }, trees: fabricParts.rosters.plans.totals() } }),
   })
   // Declared before the admin endpoint, whose /readyz reads it: a stopping
   // node is taken out of rotation before its listeners close.
@@ -287,7 +294,9 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       disposeToken = made.dispose
     }
     try {
-      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats, metricsRegistry), readiness)
+      // The relay trees rooted here, per stream (fabric/mesh-report.ts); none without a fabric.
+      const mesh = (): unknown => ({ streams: fabricParts?.rosters.plans.reports() ?? {} })
+      admin = await startAdminHttp(adminListen, { token: adminToken, hosts: config.adminHosts }, stats, createMetrics(stats, metricsRegistry), readiness, { '/api/v1/mesh': mesh })
     } catch (err) {
       await disposeToken?.()
       throw err

@@ -31,7 +31,8 @@ describe('members on different nodes of a fabric', () => {
   const clients: FabricClient[] = []
 
   beforeAll(async () => {
-    a = await startNode({ admin: false, fabricKey: key })
+    // A keeps its admin endpoint: the mesh report of its trees is read there.
+    a = await startNode({ fabricKey: key })
     ;[b, c] = await Promise.all([
       startNode({ admin: false, fabricKey: key, bootstrap: [a.multiaddrs[0]!] }),
       startNode({ admin: false, fabricKey: key, bootstrap: [a.multiaddrs[0]!] }),
@@ -100,6 +101,22 @@ describe('members on different nodes of a fabric', () => {
     expect(subscribers(c)).toEqual([a.peerId, carol.identity].sort())
     expect(a.stats().fabric).toMatchObject({ links: { parents: 0, children: 2 }, rosters: { open: 2 } })
     for (const edge of [b, c]) expect(edge.stats().fabric).toMatchObject({ links: { parents: 1, children: 0 } })
+    // The home's mesh report: B and C placed under A, each fed as planned once they have reported.
+    const admin = async (path: string): Promise<string> => {
+      const res = await fetch(`${a.adminUrl!}${path}`, { headers: { authorization: `Bearer ${a.adminToken!}` } })
+      expect(res.status).toBe(200)
+      return await res.text()
+    }
+    await until(() => a.stats().fabric!.rosters.heartbeats >= 2, WAIT_MS, 'heartbeats from B and C')
+    const mesh = JSON.parse(await admin('/api/v1/mesh')) as { streams: Record<string, { relays: number, depth: number, fedRatio: number, nodes: Array<{ id: string, parent: string | null, intendedChildren: number, actualChildren: number, framesForwarded: number }> }> }
+    const tree = mesh.streams[key]!
+    expect(tree).toMatchObject({ relays: 2, depth: 1, fedRatio: 1 })
+    expect(tree.nodes.map((n) => [n.id, n.parent]).sort()).toEqual([[a.peerId, null], [b.peerId, a.peerId], [c.peerId, a.peerId]].sort())
+    expect(tree.nodes.find((n) => n.id === a.peerId)).toMatchObject({ intendedChildren: 2, actualChildren: 2 })
+    expect(tree.nodes.find((n) => n.id === a.peerId)!.framesForwarded).toBeGreaterThan(0)
+    const metrics = await admin('/metrics')
+    expect(metrics).toMatch(/^fabric_tree_relays 2$/m)
+    expect(metrics).toMatch(/^fabric_tree_children\{kind="intended"\} 2$/m)
     // An edge admits media only from and to current members of its replica.
     const eve = await connect(b)
     expect(await codeOf(Subscription.open(libp2pDialer(eve.libp2p, eve.node), key))).toBe('NOT_MEMBER')

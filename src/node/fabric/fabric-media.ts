@@ -13,7 +13,14 @@ import type { Logger } from '../log.js'
 import type { Startable } from '../startable.js'
 import type { FabricService } from './fabric-service.js'
 import { RosterSource, type HomeRoster } from './roster-source.js'
+import type { TreeSettings } from './stream-plans.js'
 import { FabricStreamLinks } from './stream-links.js'
+
+/** The operator's settings of the relay trees: the planner's, for trees rooted here, and the capacity this node offers in others. */
+export interface FabricTreeConfig extends TreeSettings {
+  /** Children this node offers to feed per stream; default DEFAULT_TREE_CAPACITY (3). */
+  capacity?: number
+}
 
 /** What fabricMedia builds from. */
 export interface FabricMediaOptions {
@@ -21,6 +28,7 @@ export interface FabricMediaOptions {
   libp2p: Libp2p
   listener: ChannelListener
   group: GroupService
+  tree?: FabricTreeConfig
   log: Logger
 }
 
@@ -34,13 +42,7 @@ export interface FabricMedia {
 export function fabricMedia (opts: FabricMediaOptions): FabricMedia {
   const { fabric, libp2p, group, log } = opts
   const isHome = (stream: string): boolean => group.core.roster(stream) !== undefined
-  const rosters = new RosterSource({
-    listener: opts.listener,
-    rosterOf: (stream) => homeRoster(group, stream),
-    isFabricPeer: (peer) => fabric.isFabricPeer(peer),
-    log,
-  })
-  const links = new FabricStreamLinks({
+  const links: FabricStreamLinks = new FabricStreamLinks({
     home: {
       isHome,
       isMember: (stream, identity) => group.isMember(stream, identity),
@@ -49,6 +51,17 @@ export function fabricMedia (opts: FabricMediaOptions): FabricMedia {
     locate: async (stream) => (await fabric.discovery.locate(stream, { limit: 1 }))[0]?.peerId,
     isFabricPeer: (peer) => fabric.isFabricPeer(peer),
     dialerFor: (peer) => libp2pDialer(libp2p, peerIdFromString(peer)),
+    capacity: opts.tree?.capacity,
+    log,
+  })
+  const rosters = new RosterSource({
+    listener: opts.listener,
+    rosterOf: (stream) => homeRoster(group, stream),
+    isFabricPeer: (peer) => fabric.isFabricPeer(peer),
+    selfId: libp2p.peerId.toString(),
+    tree: opts.tree,
+    relayRemoved: (stream, relay) => { links.dropRelay(stream, relay) },
+    rootLoad: (stream) => links.feedOf(stream, undefined),
     log,
   })
   return { links, rosters, services: [rosters, links] }

@@ -1,24 +1,28 @@
 /**
- * The home side of roster replication (`/fabric/roster/1`, protocol/fabric.md
- * section 5): a node of the fabric relaying a stream at home here opens a
- * channel, names the stream, and gets its whole roster at once and again
- * after every change, so that it admits media only from and to current
- * members. Only nodes that proved the fabric key are served; a stream not at
- * home here is NOT_FOUND; when the stream ends the channel ends with
- * NOT_FOUND.
+ * The home side of a stream's tree links (`/fabric/roster/1`,
+ * protocol/fabric.md section 5): a node of the fabric relaying a stream at
+ * home here opens a channel, names the stream and offers a capacity. It
+ * gets the stream's whole roster at once and again after every change, so
+ * that it admits media only from and to current members, and its place in
+ * the stream's relay tree (StreamPlans) whenever that changes; its
+ * heartbeats feed the planner, and the channel's end fails it there. Only
+ * nodes that proved the fabric key are served; a stream not at home here
+ * is NOT_FOUND; when the stream ends the channel ends with NOT_FOUND.
  */
 import { FabricError, isFabricError } from '../../errors.js'
 import type { ChannelListener, ChannelOptions, FrameChannel } from '../../transport/channel.js'
 import { MAX_ROSTER_MESSAGE } from '../../wire/limits.js'
 import { clipErrorText } from '../../wire/message-codec.js'
-import { decodeRosterOpen, encodeRosterUpdate } from '../../wire/roster-messages.js'
+import { decodeRosterOpen, decodeTreeHeartbeat, encodeHomeMessage } from '../../wire/roster-messages.js'
+import type { Assignment, RelayLoad } from '../../fabric/index.js'
 import { FABRIC_ROSTER_PROTOCOL } from '../../wire/protocol-ids.js'
 import { streamKey, type StreamKey } from '../../wire/stream-tag.js'
 import { short, type Logger } from '../log.js'
 import type { Startable } from '../startable.js'
 import { OPEN_DEADLINE_MS } from '../stream-deadlines.js'
+import { StreamPlans, type TreeSettings } from './stream-plans.js'
 
-/** The channel's framing: a RosterOpen in, rosters out. */
+/** The channel's framing: a RosterOpen and heartbeats in, rosters and assignments out. */
 export const ROSTER_CHANNEL: ChannelOptions = { maxFrameLength: MAX_ROSTER_MESSAGE }
 
 /**
@@ -48,6 +52,14 @@ export interface RosterSourceOptions {
   rosterOf: (stream: StreamKey) => HomeRoster | undefined
   /** Whether `peer` is a node of this fabric (it proved the key on its current connection). */
   isFabricPeer: (peer: string) => boolean
+  /** This node's peer id: the root of the trees planned here. */
+  selfId: string
+  /** The planner's settings. */
+  tree?: TreeSettings
+  /** The planner dropped `relay` from `stream`'s tree (its heartbeats stopped): this node's media links with it may go. */
+  relayRemoved?: (stream: StreamKey, relay: string) => void
+  /** What this node feeds its own child relays of `stream` (the root's line of the mesh report). */
+  rootLoad?: (stream: StreamKey) => RelayLoad
   log: Logger
 }
 
@@ -59,16 +71,31 @@ export interface RosterSourceCounters {
   refused: number
   /** Rosters sent. */
   sent: number
+  /** Assignments sent. */
+  assignments: number
+  /** Heartbeats received. */
+  heartbeats: number
 }
 
 /** Serves the rosters of the streams at home on this node to the nodes relaying them. */
 export class RosterSource implements Startable {
-  readonly counters: RosterSourceCounters = { open: 0, refused: 0, sent: 0 }
+  readonly counters: RosterSourceCounters = { open: 0, refused: 0, sent: 0, assignments: 0, heartbeats: 0 }
+  /** The relay trees of the streams at home here. */
+  readonly plans: StreamPlans
   private readonly opts: RosterSourceOptions
-  private readonly channels = new Map<StreamKey, Set<FrameChannel>>()
+  /** Per stream, each relaying node's channel by its peer id. */
+  private readonly channels = new Map<StreamKey, Map<string, FrameChannel>>()
 
   constructor (opts: RosterSourceOptions) {
     this.opts = opts
+    this.plans = new StreamPlans({
+      ...opts.tree,
+      selfId: opts.selfId,
+      assign: (stream, relay, a) => { this.assign(stream, relay, a) },
+      removed: (stream, relay) => { opts.relayRemoved?.(stream, relay) },
+      rootLoad: opts.rootLoad,
+      log: opts.log,
+    })
   }
 
   async start (): Promise<void> {
@@ -77,7 +104,8 @@ export class RosterSource implements Startable {
 
   async stop (): Promise<void> {
     await this.opts.listener.unlisten(FABRIC_ROSTER_PROTOCOL)
-    for (const set of this.channels.values()) for (const c of set) c.abort(new Error('node stopping'))
+    this.plans.stop()
+    for (const set of this.channels.values()) for (const c of set.values()) c.abort(new Error('node stopping'))
     this.channels.clear()
   }
 
@@ -88,7 +116,7 @@ export class RosterSource implements Startable {
     const roster = this.opts.rosterOf(stream)
     if (roster === undefined) return
     const frame = rosterFrame(roster)
-    for (const c of set) this.send(c, frame)
+    for (const c of set.values()) this.send(c, frame)
   }
 
   /** `stream` ended: every node relaying it is told NOT_FOUND, and its channel ends. */
@@ -96,8 +124,9 @@ export class RosterSource implements Startable {
     const set = this.channels.get(stream)
     if (set === undefined) return
     this.channels.delete(stream)
-    const frame = encodeRosterUpdate({ error: { code: 'NOT_FOUND', message: 'stream closed' }, epoch: 0n, members: [] })
-    for (const c of set) {
+    this.plans.drop(stream)
+    const frame = encodeHomeMessage({ roster: { error: { code: 'NOT_FOUND', message: 'stream closed' }, epoch: 0n, members: [] } })
+    for (const c of set.values()) {
       this.send(c, frame)
       c.closeOrReset(OPEN_DEADLINE_MS)
     }
@@ -112,22 +141,28 @@ export class RosterSource implements Startable {
       const key = streamKey(open.owner, open.stream)
       const roster = this.opts.rosterOf(key)
       if (roster === undefined) throw new FabricError('NOT_FOUND', `stream ${key} is not at home here`)
-      stream = key
       let set = this.channels.get(key)
-      if (set === undefined) this.channels.set(key, set = new Set())
-      set.add(channel)
+      if (set === undefined) this.channels.set(key, set = new Map())
+      // One tree link per node and stream: a second one replaces the first.
+      set.get(peer)?.abort(new FabricError('INVALID_STATE', 'replaced by a newer tree link'))
+      stream = key
+      set.set(peer, channel)
       this.counters.open++
       this.send(channel, rosterFrame(roster))
-      this.opts.log.info({ event: 'roster.replica_open', peer: short(peer), stream: key }, 'a node replicates a roster')
-      // The relaying node sends nothing more; its end of the channel ends the replica.
-      for await (const _ of channel.rest()) throw new FabricError('MALFORMED', 'a roster channel carries one RosterOpen')
+      this.opts.log.info({ event: 'roster.replica_open', peer: short(peer), stream: key, capacity: open.capacity }, 'a node joins a stream\'s tree')
+      this.plans.join(key, peer, open.capacity)
+      for await (const frame of channel.rest()) {
+        const beat = decodeTreeHeartbeat(frame)
+        this.counters.heartbeats++
+        this.plans.heartbeat(key, peer, { framesForwarded: safe(beat.framesForwarded), bytesForwarded: safe(beat.bytesForwarded), childrenServed: beat.childrenServed }, open.capacity)
+      }
     } catch (err) {
       if (stream === undefined) {
         this.counters.refused++
         const code = isFabricError(err) ? err.code : 'MALFORMED'
         this.opts.log.info({ event: 'roster.refused', peer: short(peer), code, reason: clipErrorText((err as Error).message) }, 'roster replication refused')
         try {
-          channel.write(encodeRosterUpdate({ error: { code, message: clipErrorText((err as Error).message) }, epoch: 0n, members: [] }))
+          channel.write(encodeHomeMessage({ roster: { error: { code, message: clipErrorText((err as Error).message) }, epoch: 0n, members: [] } }))
           channel.closeOrReset(OPEN_DEADLINE_MS)
         } catch { channel.abort(err as Error) }
       } else {
@@ -136,24 +171,41 @@ export class RosterSource implements Startable {
     } finally {
       if (stream !== undefined) {
         const set = this.channels.get(stream)
-        if (set?.delete(channel) === true) this.counters.open--
+        if (set?.get(peer) === channel) {
+          set.delete(peer)
+          this.plans.fail(stream, peer)
+        }
+        this.counters.open--
         if (set?.size === 0) this.channels.delete(stream)
       }
     }
   }
 
-  private send (channel: FrameChannel, frame: Uint8Array): void {
+  private assign (stream: StreamKey, relay: string, a: Assignment): void {
+    const channel = this.channels.get(stream)?.get(relay)
+    if (channel === undefined) return
+    this.opts.log.info({ event: 'tree.assigned', stream, relay: short(relay), parent: short(a.parent), depth: a.depth }, 'a relay\'s place in the tree')
+    this.send(channel, encodeHomeMessage({ assignment: { parent: a.parent, standby: a.standby ?? '', depth: a.depth } }), false)
+  }
+
+  private send (channel: FrameChannel, frame: Uint8Array, roster = true): void {
     if (channel.bufferedBytes + frame.byteLength > MAX_ROSTER_BACKLOG) {
       channel.abort(new FabricError('QUOTA_EXCEEDED', 'the relaying node does not read its rosters'))
       return
     }
     try {
       channel.write(frame)
-      this.counters.sent++
+      if (roster) this.counters.sent++
+      else this.counters.assignments++
     } catch {}
   }
 }
 
 function rosterFrame (roster: HomeRoster): Uint8Array {
-  return encodeRosterUpdate({ epoch: roster.epoch, members: [...roster.leaves].map(([identity, leaf]) => ({ identity, leaf })) })
+  return encodeHomeMessage({ roster: { epoch: roster.epoch, members: [...roster.leaves].map(([identity, leaf]) => ({ identity, leaf })) } })
+}
+
+/** A u64 counter as a number the planner takes (a safe integer; larger ones are clamped). */
+function safe (n: bigint): number {
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n)
 }

@@ -1,30 +1,32 @@
 /**
  * A node's part in the relay trees of streams at home on other nodes of its
- * fabric (protocol/fabric.md section 5). When a member of this node opens a
- * media channel on such a stream, the node joins the stream's tree under
- * its home:
+ * fabric (protocol/fabric.md sections 5 and 6). When a member of this node
+ * opens a media channel on such a stream, the node joins the stream's tree:
  *
- * - it replicates the stream's roster from the home (`/fabric/roster/1`),
- *   so it admits media only from and to current members, and closes a
- *   removed member's channels as the home does;
- * - it subscribes to the stream at the home as a trusted relay (the parent
- *   link): every chunk of every other node's members arrives once, and goes
- *   to each local subscriber;
- * - the home, seeing a fabric node subscribe as a relay, subscribes back to
- *   it (the child link, `relaySubscribed`): the chunks of this node's
- *   members go up once, and on to every other node of the tree.
+ * - it opens the stream's tree link to the home (`/fabric/roster/1`): the
+ *   roster comes down it, so the node admits media only from and to current
+ *   members and closes a removed member's channels as the home does; its
+ *   place in the tree (parent, standby) comes down it; its heartbeats go up;
+ * - it subscribes to the stream at its parent as a trusted relay (the
+ *   parent link): every chunk of the rest of the tree arrives once;
+ * - its parent, seeing a fabric node subscribe as a relay, subscribes back
+ *   to it (the child link, `relaySubscribed`): the chunks of this node's
+ *   members go up once, and on through the tree.
  *
  * A chunk is never sent back where it came from: a source and a
  * subscription on one link carry the same peer id, and the relay core sends
- * no chunk to its own source. Every node has at most one parent per stream
- * and parents are only homes, so a tree has no cycle however the operators
- * linked their nodes. A stream that has had no member channel here for two
+ * no chunk to its own source. A track has one source per node, so a copy
+ * arriving by a second path during a move is refused, not forwarded. When
+ * the parent link ends while the tree link lives (the parent died), the node
+ * moves at once to its standby (or the home), and then wherever the home's
+ * planner puts it. A stream that has had no member channel here for two
  * sweeps in a row is let go.
  */
 import { FabricError, isFabricError } from '../../errors.js'
 import { RosterReplica } from '../../fabric/roster-replica.js'
+import type { RelayLoad } from '../../fabric/index.js'
 import type { ChannelDialer, FrameChannel } from '../../transport/channel.js'
-import { decodeRosterUpdate, encodeRosterOpen, toErrorCode } from '../../wire/messages.js'
+import { decodeHomeMessage, encodeRosterOpen, encodeTreeHeartbeat, toErrorCode } from '../../wire/messages.js'
 import { FABRIC_ROSTER_PROTOCOL } from '../../wire/protocol-ids.js'
 import { parseStreamKey, type StreamKey } from '../../wire/stream-tag.js'
 import type { RosterEvent } from '../group-service.js'
@@ -53,6 +55,12 @@ export const ROSTER_CATCH_UP_MS = 3_000
 /** How often streams without member channels are looked for, ms; one idle at two sweeps in a row is let go. */
 export const LINK_SWEEP_MS = 15_000
 
+/** How often a relaying node sends its home a heartbeat on each tree link, ms (a third of the planner's default timeout). */
+export const TREE_HEARTBEAT_MS = 500
+
+/** Children a node offers to feed in each stream's tree unless configured. */
+export const DEFAULT_TREE_CAPACITY = 3
+
 /** Options of FabricStreamLinks. */
 export interface FabricStreamLinksOptions {
   /** The group service of this node: the streams at home here, and their rosters. */
@@ -63,6 +71,10 @@ export interface FabricStreamLinksOptions {
   isFabricPeer: (peer: string) => boolean
   /** A dialer reaching the node `peer` (a peer id string). */
   dialerFor: (peer: string) => ChannelDialer
+  /** Children this node offers to feed per stream; default DEFAULT_TREE_CAPACITY. */
+  capacity?: number
+  /** Heartbeat interval on tree links, ms; default TREE_HEARTBEAT_MS. */
+  heartbeatMs?: number
   log: Logger
 }
 
@@ -76,23 +88,33 @@ export interface StreamLinkCounters {
   rosters: number
   /** Streams let go for want of member channels. */
   idleClosed: number
+  /** Moves to another parent (assigned by the home, or to the standby after a parent died). */
+  moves: number
 }
 
-/** One stream relayed here from its home. */
+/** One stream relayed here from its tree. */
 interface ParentLink {
   readonly stream: StreamKey
   readonly home: string
   readonly replica: RosterReplica
-  readonly roster: FrameChannel
-  readonly media: RelaySubscription
+  /** The tree link to the home. */
+  readonly tree: FrameChannel
+  /** The node this one takes the stream from now (set before its subscription opens). */
+  parent: string
+  standby: string | undefined
+  /** The subscription at `parent`, once open. */
+  media: RelaySubscription | undefined
+  /** The move under way; moves run one at a time. */
+  moving: Promise<void>
   /** Member opens waiting for the replica to list them. */
   readonly waiting: Set<() => void>
+  heartbeat: ReturnType<typeof setInterval> | undefined
   idleSweeps: number
   closed: boolean
 }
 
 export class FabricStreamLinks implements StreamLinks, Membership, Startable {
-  readonly counters: StreamLinkCounters = { parents: 0, children: 0, rosters: 0, idleClosed: 0 }
+  readonly counters: StreamLinkCounters = { parents: 0, children: 0, rosters: 0, idleClosed: 0, moves: 0 }
   private readonly opts: FabricStreamLinksOptions
   private deps: RelaySubscriptionDeps | undefined
   private host: StreamLinkHost | undefined
@@ -134,9 +156,9 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     return this.parents.get(stream)?.replica.leafOf(identity)
   }
 
-  /** The home of a stream relayed here, or undefined. */
+  /** The node a stream relayed here comes from now (its parent in the tree), or undefined. */
   parentOf (stream: StreamKey): string | undefined {
-    return this.parents.get(stream)?.home
+    return this.parents.get(stream)?.parent
   }
 
   /**
@@ -167,7 +189,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
    * node subscribes back to it, for the media of its members.
    */
   relaySubscribed (stream: StreamKey, peer: string): void {
-    if (!this.opts.isFabricPeer(peer) || this.parents.get(stream)?.home === peer) return
+    if (!this.opts.isFabricPeer(peer) || this.parents.get(stream)?.parent === peer) return
     let byPeer = this.children.get(stream)
     if (byPeer?.has(peer) === true) return
     if (this.childCount() >= MAX_CHILD_LINKS) {
@@ -177,6 +199,13 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     if (byPeer === undefined) this.children.set(stream, byPeer = new Map())
     byPeer.set(peer, undefined)
     void this.openChild(stream, peer, byPeer)
+  }
+
+  /** The home's planner dropped `relay` from `stream`'s tree: this node stops feeding it and pulling from it. */
+  dropRelay (stream: StreamKey, relay: string): void {
+    const err = new FabricError('NOT_FOUND', 'no longer in the stream\'s tree here')
+    this.host?.closeRelay(stream, relay, err)
+    this.children.get(stream)?.get(relay)?.abort(err)
   }
 
   closeStream (stream: StreamKey, err: Error): void {
@@ -190,35 +219,130 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     if (this.parents.size + this.opening.size >= MAX_LINKED_STREAMS) throw new FabricError('QUOTA_EXCEEDED', `this node relays ${MAX_LINKED_STREAMS} streams from other nodes already`)
     const home = await this.opts.locate(stream)
     if (home === undefined) throw new FabricError('NOT_FOUND', `stream ${stream} is not open`)
-    const dialer = this.opts.dialerFor(home)
     const { owner, name } = parseStreamKey(stream)
-    const roster = await dialer.open(FABRIC_ROSTER_PROTOCOL, ROSTER_CHANNEL)
-    let media: RelaySubscription | undefined
+    const tree = await this.opts.dialerFor(home).open(FABRIC_ROSTER_PROTOCOL, ROSTER_CHANNEL)
+    let link: ParentLink | undefined
     try {
-      await roster.send(encodeRosterOpen({ owner, stream: name }))
-      const first = decodeRosterUpdate(await roster.next(OPEN_DEADLINE_MS))
+      await tree.send(encodeRosterOpen({ owner, stream: name, capacity: this.opts.capacity ?? DEFAULT_TREE_CAPACITY }))
+      const first = decodeHomeMessage(await tree.next(OPEN_DEADLINE_MS)).roster
+      if (first == null) throw new FabricError('MALFORMED', 'the home sent an assignment before the roster')
       if (first.error != null) throw new FabricError(toErrorCode(first.error.code), `home ${short(home)} refused ${stream}: ${first.error.message}`)
-      media = await RelaySubscription.open(stream, dialer, deps)
-      const link: ParentLink = { stream, home, replica: new RosterReplica(stream), roster, media, waiting: new Set(), idleSweeps: 0, closed: false }
+      link = { stream, home, replica: new RosterReplica(stream), tree, parent: home, standby: undefined, media: undefined, moving: Promise.resolve(), waiting: new Set(), heartbeat: undefined, idleSweeps: 0, closed: false }
       this.parents.set(stream, link)
       this.counters.parents++
       this.applyRoster(link, first.epoch, first.members)
-      this.opts.log.info({ event: 'fabric.link_open', stream, home: short(home), members: link.replica.size }, 'relaying a stream from its home')
-      void this.readRosters(link)
-      void media.ended.then(() => { this.closeParent(link, new FabricError('NOT_FOUND', 'the home ended the stream\'s media'), true) })
+      // The assignment follows the roster; rosters may come in between.
+      for (;;) {
+        const m = decodeHomeMessage(await tree.next(OPEN_DEADLINE_MS))
+        if (m.roster != null) {
+          if (m.roster.error != null) throw new FabricError(toErrorCode(m.roster.error.code), m.roster.error.message)
+          this.applyRoster(link, m.roster.epoch, m.roster.members)
+          continue
+        }
+        if (m.assignment != null) {
+          link.parent = m.assignment.parent
+          link.standby = m.assignment.standby === '' ? undefined : m.assignment.standby
+          break
+        }
+      }
+      try {
+        await this.subscribeAt(link, link.parent, deps)
+      } catch (err) {
+        if (link.parent === home) throw err
+        await this.subscribeAt(link, link.parent = home, deps)
+      }
+      this.opts.log.info({ event: 'fabric.link_open', stream, home: short(home), parent: short(link.parent), members: link.replica.size }, 'relaying a stream from its tree')
+      const beat = link
+      link.heartbeat = setInterval(() => { this.sendHeartbeat(beat) }, this.opts.heartbeatMs ?? TREE_HEARTBEAT_MS)
+      link.heartbeat.unref()
+      void this.readTree(link)
       return link
     } catch (err) {
-      roster.abort(err as Error)
-      media?.abort(err as Error)
+      if (link !== undefined) this.closeParent(link, err as Error, false)
+      else tree.abort(err as Error)
       throw err
     }
   }
 
-  private async readRosters (link: ParentLink): Promise<void> {
+  /**
+   * Subscribes at `target` as `link`'s parent; once it accepts, the old
+   * parent's subscription here and its pull-back are let go before the new
+   * one's first chunk (its tracks become free for the new parent's chunks).
+   * @throws what RelaySubscription.open throws
+   */
+  private async subscribeAt (link: ParentLink, target: string, deps: RelaySubscriptionDeps): Promise<void> {
+    const old = link.media
+    link.parent = target
+    const sub = await RelaySubscription.open(link.stream, this.opts.dialerFor(target), deps, () => {
+      if (old === undefined) return
+      old.abort(new FabricError('NOT_FOUND', 'moved to another parent'))
+      if (deps.relay.hasStream(link.stream)) deps.relay.releasePublisher(link.stream, old.identity)
+      if (old.identity !== target) this.host?.closeRelay(link.stream, old.identity, new FabricError('NOT_FOUND', 'no longer this node\'s parent'))
+    })
+    if (link.closed) {
+      sub.abort(new FabricError('NOT_FOUND', 'stream closed'))
+      return
+    }
+    link.media = sub
+    void sub.ended.then(() => {
+      // The parent died or dropped us while the tree link lives: the standby, else the home, until the planner says where.
+      if (link.closed || link.media !== sub) return
+      this.opts.log.warn({ event: 'fabric.parent_lost', stream: link.stream, parent: short(sub.identity) }, 'the parent link ended; moving')
+      this.move(link, link.standby !== undefined && link.standby !== sub.identity ? link.standby : link.home)
+    })
+  }
+
+  /** Moves `link` to `target` after any move under way; a failed move falls back to the home, and a failed move to the home ends the link. */
+  private move (link: ParentLink, target: string): void {
+    link.moving = link.moving.then(async () => {
+      if (link.closed || (link.media?.identity === target && link.media.live)) {
+        link.parent = link.media?.identity ?? link.parent
+        return
+      }
+      const deps = this.requireAttached()
+      this.counters.moves++
+      try {
+        await this.subscribeAt(link, target, deps)
+        this.opts.log.info({ event: 'fabric.moved', stream: link.stream, parent: short(target) }, 'moved to another parent')
+      } catch (err) {
+        if (target !== link.home) {
+          this.move(link, link.home)
+          return
+        }
+        this.closeParent(link, err as Error, true)
+      }
+    })
+  }
+
+  private sendHeartbeat (link: ParentLink): void {
+    if (link.closed) return
+    try {
+      const feed = this.feedOf(link.stream, link.parent)
+      link.tree.write(encodeTreeHeartbeat({ framesForwarded: BigInt(feed.framesForwarded), bytesForwarded: BigInt(feed.bytesForwarded), childrenServed: feed.childrenServed }))
+    } catch {}
+  }
+
+  /**
+   * What this node feeds the child relays of `stream` (the planner's load
+   * figures), the subscription of `parent` (its pull-back of this node's
+   * members' media) not counted.
+   */
+  feedOf (stream: StreamKey, parent: string | undefined): RelayLoad {
+    const feed = this.host?.relaySubscribers(stream, parent) ?? { relays: 0, frames: 0, bytes: 0 }
+    return { framesForwarded: feed.frames, bytesForwarded: feed.bytes, childrenServed: feed.relays }
+  }
+
+  private async readTree (link: ParentLink): Promise<void> {
     let why: Error = new FabricError('NOT_FOUND', 'stream closed')
     try {
-      for await (const frame of link.roster.rest()) {
-        const update = decodeRosterUpdate(frame)
+      for await (const frame of link.tree.rest()) {
+        const m = decodeHomeMessage(frame)
+        if (m.assignment != null) {
+          link.standby = m.assignment.standby === '' ? undefined : m.assignment.standby
+          if (m.assignment.parent !== link.parent) this.move(link, m.assignment.parent)
+          continue
+        }
+        const update = m.roster!
         if (update.error != null) {
           why = new FabricError(toErrorCode(update.error.code), update.error.message)
           break
@@ -226,7 +350,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
         this.applyRoster(link, update.epoch, update.members)
       }
     } catch (err) {
-      why = isFabricError(err) ? err : new FabricError('CONNECTION_LOST', `roster link to the home lost: ${(err as Error).message}`)
+      why = isFabricError(err) ? err : new FabricError('CONNECTION_LOST', `tree link to the home lost: ${(err as Error).message}`)
     }
     this.closeParent(link, why, true)
   }
@@ -262,8 +386,9 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
       this.counters.parents--
     }
     for (const wake of link.waiting) wake()
-    link.roster.abort(err)
-    link.media.abort(err)
+    if (link.heartbeat !== undefined) clearInterval(link.heartbeat)
+    link.tree.abort(err)
+    link.media?.abort(err)
     this.opts.log.info({ event: 'fabric.link_closed', stream: link.stream, home: short(link.home), reason: err.message }, 'stopped relaying a stream from its home')
     if (tell) this.host?.ended(link.stream)
   }

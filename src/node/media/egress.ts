@@ -62,6 +62,16 @@ export interface MediaEgressOptions {
   log: Logger
 }
 
+/** What a node sends the relays subscribed to one stream (MediaEgress.relaysOn). */
+export interface RelayFeed {
+  /** Relay subscriptions live now. */
+  relays: number
+  /** Frames written to them (live subscriptions only). */
+  frames: number
+  /** Bytes written to them, framing and link seal included. */
+  bytes: number
+}
+
 /** One live subscription, for stats. */
 export interface LiveSubscription {
   /** The RelayNode subscriber id. */
@@ -114,6 +124,22 @@ export class MediaEgress {
     let n = 0
     for (const s of this.subscriptions.values()) if (s.stream === stream && (trusted || !s.trusted)) n++
     return n
+  }
+
+  /**
+   * What this node sends the trusted relays subscribed to `stream` (child
+   * relays in a fabric), those of `except` (a peer id) not counted: how many
+   * there are now, and the frames and bytes written to them so far.
+   */
+  relaysOn (stream: StreamKey, except: string | undefined): RelayFeed {
+    const feed: RelayFeed = { relays: 0, frames: 0, bytes: 0 }
+    for (const s of this.subscriptions.values()) {
+      if (s.stream !== stream || !s.trusted || s.identity === except) continue
+      feed.relays++
+      feed.frames += s.sender.framesSent
+      feed.bytes += s.sender.bytesSent
+    }
+    return feed
   }
 
   /** True while RelayNode subscriber `id` is one of ours and live. */

@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../log.js'
 import type { Startable } from '../startable.js'
 import type { TrafficTap } from '../traffic-tap.js'
 import { newAvCounters, type AvCounters } from './counters.js'
-import { MediaEgress, SUBSCRIBE_CHANNEL, type LiveSubscription, type StreamPuller } from './egress.js'
+import { MediaEgress, SUBSCRIBE_CHANNEL, type LiveSubscription, type RelayFeed, type StreamPuller } from './egress.js'
 import { MediaIngress, PUBLISH_CHANNEL } from './ingress.js'
 import { MediaPolicy, type Membership } from './membership.js'
 import { OverloadLog } from './overload-log.js'
@@ -44,6 +44,10 @@ export interface StreamLinkHost {
   ended: (stream: StreamKey) => void
   /** Member channels (publish and subscribe, trusted relays not counted) open on `stream` now. */
   memberChannels: (stream: StreamKey) => number
+  /** What this node sends the trusted relays subscribed to `stream` here, `except` (a peer id) not counted. */
+  relaySubscribers: (stream: StreamKey, except: string | undefined) => RelayFeed
+  /** Ends the subscriptions `peer` holds on `stream` here (a relay that is no longer fed from here). */
+  closeRelay: (stream: StreamKey, peer: string, err: Error) => void
 }
 
 /**
@@ -129,6 +133,8 @@ export class MediaService implements Startable {
       roster: (event) => { this.onRoster(event) },
       ended: (stream) => { this.streamClosed(stream) },
       memberChannels: (stream) => this.memberChannels(stream),
+      relaySubscribers: (stream, except) => this.egress.relaysOn(stream, except),
+      closeRelay: (stream, peer, err) => { this.egress.closeMember(stream, peer, err) },
     })
     this.upstream = opts.upstream === undefined || opts.links !== undefined ? undefined : new UpstreamLink({ relay, router, dialer: opts.upstream, counters, tap: opts.tap, log })
     this.upstream?.on('ended', (stream) => { this.streamClosed(stream) })

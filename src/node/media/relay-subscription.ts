@@ -45,10 +45,12 @@ export class RelaySubscription implements MediaSource {
   /** Settles (never rejects) when the subscription has ended and its source is removed. */
   readonly ended: Promise<void>
   private readonly deps: RelaySubscriptionDeps
+  private over = false
 
-  private constructor (readonly stream: StreamKey, readonly channel: FrameChannel, opener: LinkOpener, deps: RelaySubscriptionDeps) {
+  private constructor (readonly stream: StreamKey, readonly channel: FrameChannel, opener: LinkOpener, deps: RelaySubscriptionDeps, beforeFirstChunk?: () => void) {
     this.identity = channel.remotePeer
     this.deps = deps
+    beforeFirstChunk?.()
     deps.relay.openStream(stream)
     deps.relay.addUpstream(stream, this.identity)
     deps.router.addSource(this)
@@ -58,10 +60,13 @@ export class RelaySubscription implements MediaSource {
   /**
    * Subscribes to `stream` through `dialer` as a relay and starts forwarding
    * its chunks into the relay (which carries the stream from then on).
+   * @param beforeFirstChunk runs once the node accepted, before any of its
+   *   chunks is forwarded (a relay moving to a new parent lets go of the old
+   *   one there, so the new one's chunks find its tracks free)
    * @throws FabricError UNREACHABLE when the node cannot be reached, or the
    *   node's refusal (its code); MalformedError for a malformed answer
    */
-  static async open (stream: StreamKey, dialer: ChannelDialer, deps: RelaySubscriptionDeps): Promise<RelaySubscription> {
+  static async open (stream: StreamKey, dialer: ChannelDialer, deps: RelaySubscriptionDeps, beforeFirstChunk?: () => void): Promise<RelaySubscription> {
     const own = generateLinkKeyPair()
     const { owner, name } = parseStreamKey(stream)
     const channel = await dialer.open(AV_SUBSCRIBE_PROTOCOL, RELAY_SUBSCRIPTION_CHANNEL)
@@ -69,12 +74,15 @@ export class RelaySubscription implements MediaSource {
       await channel.send(encodeSubscribeOpen({ stream: name, owner, subscriberPublicKey: own.publicKey, relay: true }))
       const result = decodeOpenResult(await channel.next(OPEN_DEADLINE_MS))
       if (result.error !== undefined) throw new FabricError(toErrorCode(result.error.code), `${channel.remotePeer} refused ${stream}: ${result.error.message}`)
-      return new RelaySubscription(stream, channel, new LinkOpener(linkTransitKey('subscriber', own, result.relayPublicKey, stream)), deps)
+      return new RelaySubscription(stream, channel, new LinkOpener(linkTransitKey('subscriber', own, result.relayPublicKey, stream)), deps, beforeFirstChunk)
     } catch (err) {
       channel.abort(err as Error)
       throw err
     }
   }
+
+  /** True until the subscription has ended. */
+  get live (): boolean { return !this.over }
 
   requestKeyframe (track: number): void {
     this.channel.write(subscriberKeyframeRequest(track))
@@ -95,6 +103,7 @@ export class RelaySubscription implements MediaSource {
         router.forward(this, chunk, this.channel.lastReadAtMs)
       }
     } catch {} finally {
+      this.over = true
       router.removeSource(this)
     }
   }

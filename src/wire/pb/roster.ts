@@ -118,6 +118,7 @@ export interface RosterOpen {
   version: number
   owner: string
   stream: string
+  capacity: number
 }
 
 export namespace RosterOpen {
@@ -145,6 +146,11 @@ export namespace RosterOpen {
           w.string(obj.stream)
         }
 
+        if ((obj.capacity != null && obj.capacity !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.capacity)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -152,7 +158,8 @@ export namespace RosterOpen {
         const obj: any = {
           version: 0,
           owner: '',
-          stream: ''
+          stream: '',
+          capacity: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -171,6 +178,10 @@ export namespace RosterOpen {
             }
             case 3: {
               obj.stream = reader.string()
+              break
+            }
+            case 4: {
+              obj.capacity = reader.uint32()
               break
             }
             default: {
@@ -209,6 +220,13 @@ export namespace RosterOpen {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.capacity`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -236,6 +254,11 @@ export namespace RosterOpen {
     value: string
   }
 
+  export interface RosterOpenCapacityFieldEvent {
+    field: '$.capacity'
+    value: number
+  }
+
   export function encode (obj: Partial<RosterOpen>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RosterOpen.codec())
   }
@@ -244,8 +267,446 @@ export namespace RosterOpen {
     return decodeMessage(buf, RosterOpen.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RosterOpen>): Generator<RosterOpenVersionFieldEvent | RosterOpenOwnerFieldEvent | RosterOpenStreamFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RosterOpen>): Generator<RosterOpenVersionFieldEvent | RosterOpenOwnerFieldEvent | RosterOpenStreamFieldEvent | RosterOpenCapacityFieldEvent> {
     return streamMessage(buf, RosterOpen.codec(), opts)
+  }
+}
+
+export interface TreeHeartbeat {
+  framesForwarded: bigint
+  bytesForwarded: bigint
+  childrenServed: number
+}
+
+export namespace TreeHeartbeat {
+  let _codec: Codec<TreeHeartbeat>
+
+  export const codec = (): Codec<TreeHeartbeat> => {
+    if (_codec == null) {
+      _codec = message<TreeHeartbeat>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.framesForwarded != null && obj.framesForwarded !== 0n)) {
+          w.uint32(8)
+          w.uint64(obj.framesForwarded)
+        }
+
+        if ((obj.bytesForwarded != null && obj.bytesForwarded !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.bytesForwarded)
+        }
+
+        if ((obj.childrenServed != null && obj.childrenServed !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.childrenServed)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          framesForwarded: 0n,
+          bytesForwarded: 0n,
+          childrenServed: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.framesForwarded = reader.uint64()
+              break
+            }
+            case 2: {
+              obj.bytesForwarded = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.childrenServed = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.framesForwarded`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.bytesForwarded`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.childrenServed`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TreeHeartbeatFramesForwardedFieldEvent {
+    field: '$.framesForwarded'
+    value: bigint
+  }
+
+  export interface TreeHeartbeatBytesForwardedFieldEvent {
+    field: '$.bytesForwarded'
+    value: bigint
+  }
+
+  export interface TreeHeartbeatChildrenServedFieldEvent {
+    field: '$.childrenServed'
+    value: number
+  }
+
+  export function encode (obj: Partial<TreeHeartbeat>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TreeHeartbeat.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TreeHeartbeat>): TreeHeartbeat {
+    return decodeMessage(buf, TreeHeartbeat.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TreeHeartbeat>): Generator<TreeHeartbeatFramesForwardedFieldEvent | TreeHeartbeatBytesForwardedFieldEvent | TreeHeartbeatChildrenServedFieldEvent> {
+    return streamMessage(buf, TreeHeartbeat.codec(), opts)
+  }
+}
+
+export interface TreeAssignment {
+  parent: string
+  standby: string
+  depth: number
+}
+
+export namespace TreeAssignment {
+  let _codec: Codec<TreeAssignment>
+
+  export const codec = (): Codec<TreeAssignment> => {
+    if (_codec == null) {
+      _codec = message<TreeAssignment>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.parent != null && obj.parent !== '')) {
+          w.uint32(10)
+          w.string(obj.parent)
+        }
+
+        if ((obj.standby != null && obj.standby !== '')) {
+          w.uint32(18)
+          w.string(obj.standby)
+        }
+
+        if ((obj.depth != null && obj.depth !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.depth)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          parent: '',
+          standby: '',
+          depth: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.parent = reader.string()
+              break
+            }
+            case 2: {
+              obj.standby = reader.string()
+              break
+            }
+            case 3: {
+              obj.depth = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.parent`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.standby`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.depth`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TreeAssignmentParentFieldEvent {
+    field: '$.parent'
+    value: string
+  }
+
+  export interface TreeAssignmentStandbyFieldEvent {
+    field: '$.standby'
+    value: string
+  }
+
+  export interface TreeAssignmentDepthFieldEvent {
+    field: '$.depth'
+    value: number
+  }
+
+  export function encode (obj: Partial<TreeAssignment>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TreeAssignment.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TreeAssignment>): TreeAssignment {
+    return decodeMessage(buf, TreeAssignment.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TreeAssignment>): Generator<TreeAssignmentParentFieldEvent | TreeAssignmentStandbyFieldEvent | TreeAssignmentDepthFieldEvent> {
+    return streamMessage(buf, TreeAssignment.codec(), opts)
+  }
+}
+
+export interface HomeMessage {
+  roster?: RosterUpdate
+  assignment?: TreeAssignment
+}
+
+export namespace HomeMessage {
+  let _codec: Codec<HomeMessage>
+
+  export const codec = (): Codec<HomeMessage> => {
+    if (_codec == null) {
+      _codec = message<HomeMessage>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        obj = { ...obj }
+
+        if (obj.assignment != null) {
+          obj.roster = undefined
+        }
+
+        if (obj.roster != null) {
+          obj.assignment = undefined
+        }
+
+        if (obj.roster != null) {
+          w.uint32(10)
+          RosterUpdate.codec().encode(obj.roster, w)
+        }
+
+        if (obj.assignment != null) {
+          w.uint32(18)
+          TreeAssignment.codec().encode(obj.assignment, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.roster = RosterUpdate.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.roster
+              })
+              break
+            }
+            case 2: {
+              obj.assignment = TreeAssignment.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.assignment
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        if (obj.assignment != null) {
+          delete obj.roster
+        }
+
+        if (obj.roster != null) {
+          delete obj.assignment
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * RosterUpdate.codec().stream(reader, reader.uint32(), `${prefix}.roster`, {
+                limits: opts.limits?.roster
+              })
+
+              break
+            }
+            case 2: {
+              yield * TreeAssignment.codec().stream(reader, reader.uint32(), `${prefix}.assignment`, {
+                limits: opts.limits?.assignment
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HomeMessageRosterVersionFieldEvent {
+    field: '$.roster.version'
+    value: number
+  }
+
+  export interface HomeMessageRosterErrorCodeFieldEvent {
+    field: '$.roster.error.code'
+    value: string
+  }
+
+  export interface HomeMessageRosterErrorMessageFieldEvent {
+    field: '$.roster.error.message'
+    value: string
+  }
+
+  export interface HomeMessageRosterEpochFieldEvent {
+    field: '$.roster.epoch'
+    value: bigint
+  }
+
+  export interface HomeMessageRosterMembersIdentityFieldEvent {
+    field: '$.roster.members[].identity'
+    value: string
+    index: number
+  }
+
+  export interface HomeMessageRosterMembersLeafFieldEvent {
+    field: '$.roster.members[].leaf'
+    value: number
+    index: number
+  }
+
+  export interface HomeMessageAssignmentParentFieldEvent {
+    field: '$.assignment.parent'
+    value: string
+  }
+
+  export interface HomeMessageAssignmentStandbyFieldEvent {
+    field: '$.assignment.standby'
+    value: string
+  }
+
+  export interface HomeMessageAssignmentDepthFieldEvent {
+    field: '$.assignment.depth'
+    value: number
+  }
+
+  export function encode (obj: Partial<HomeMessage>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HomeMessage.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HomeMessage>): HomeMessage {
+    return decodeMessage(buf, HomeMessage.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HomeMessage>): Generator<HomeMessageRosterVersionFieldEvent | HomeMessageRosterErrorCodeFieldEvent | HomeMessageRosterErrorMessageFieldEvent | HomeMessageRosterEpochFieldEvent | HomeMessageRosterMembersIdentityFieldEvent | HomeMessageRosterMembersLeafFieldEvent | HomeMessageAssignmentParentFieldEvent | HomeMessageAssignmentStandbyFieldEvent | HomeMessageAssignmentDepthFieldEvent> {
+    return streamMessage(buf, HomeMessage.codec(), opts)
   }
 }
 
