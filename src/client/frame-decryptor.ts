@@ -11,10 +11,24 @@ import { AuthenticationError, FabricError, UnknownKidError, isFabricError } from
 import type { CryptoBackend } from '../crypto/backend.js'
 import { defaultCryptoBackend } from '../crypto/default-backend.js'
 import { SFrameReceiver, decodeSFrameHeader, type SFrameHeader } from '../crypto/sframe/index.js'
+import { ReplayWindow } from '../crypto/replay-window.js'
 import type { AvSession, KidKey } from '../session/av-session.js'
 import { decodeKid } from '../session/kid.js'
 import { parseChunk, splitStreamTag, type StreamTagHalves } from '../wire/chunk.js'
 import { makeTrack, trackContext, trackLeafIndex } from '../wire/track.js'
+
+/**
+ * Width of the replay window per KID, in CTR values: a frame arriving more
+ * than this many frames of its sender's track late is dropped as stale.
+ * 1024 frames is 34 s of 30 fps video.
+ */
+export const SFRAME_REPLAY_WINDOW = 1024
+
+/**
+ * Replay windows kept at once, one per KID (sender, context and epoch): a
+ * window is 128 bytes, so this bounds them at 512 KiB; the oldest KID's goes first.
+ */
+export const MAX_REPLAY_KIDS = 4096
 
 /** A decrypted media frame handed to the app. */
 export interface ReceivedFrame {
@@ -47,6 +61,13 @@ export interface SenderStats {
   beforeKeys: number
   /** Decrypt failures: unknown KID after keys were held, bad tag, KID/track mismatch. */
   failures: number
+  /**
+   * Chunks dropped as replays: a KID and CTR already decrypted (or older
+   * than the replay window). Relays resend recent chunks when a relay of the
+   * fabric moves to another parent, and a hostile node may replay on
+   * purpose: either way the app never gets a frame twice. Not failures.
+   */
+  duplicates: number
   /** Failure detail by code. */
   failuresByCode: Record<string, number>
 }
@@ -54,7 +75,7 @@ export interface SenderStats {
 /** Outcome of one chunk. */
 export type DecryptOutcome =
   | { ok: true, frame: ReceivedFrame }
-  | { ok: false, reason: 'before-keys' | 'failure' | 'held', error: FabricError, senderLeafIndex?: number }
+  | { ok: false, reason: 'before-keys' | 'failure' | 'held' | 'duplicate', error: FabricError, senderLeafIndex?: number }
 
 /**
  * Chunks under a coming epoch's key held until that epoch's Commit is
@@ -88,6 +109,8 @@ export class FrameDecryptor {
   private lastKey: KidKey | undefined
   /** The time of the decrypt under way, for the receiver's key lookup (which takes no arguments of ours). */
   private nowMs = 0
+  /** Per KID, the CTRs decrypted lately (a key's CTRs are unique per sender: RFC 9605 section 4.3). */
+  private readonly windows = new Map<bigint, ReplayWindow>()
 
   /**
    * @param session the member's MLS session (its key ring supplies base keys)
@@ -197,8 +220,17 @@ export class FrameDecryptor {
       if (makeTrack(fields.senderLeafIndex, fields.context) !== track) {
         throw new FabricError('MALFORMED', `KID ${kid} names leaf ${fields.senderLeafIndex}/context ${fields.context}, metadata says track ${track}`)
       }
+      const window = this.windowFor(kid)
+      try {
+        window.check(header.ctr)
+      } catch (replay) {
+        stats.duplicates++
+        return { ok: false, reason: 'duplicate', error: asFabric(replay), senderLeafIndex: leaf }
+      }
       this.lastKey = undefined
       const out = this.receiver.unprotect(parsed.metaBytes, parsed.payload, header)
+      // Only an authentic chunk moves the window (RFC 9605 section 9.3: replay protection).
+      window.accept(header.ctr)
       const key = this.lastKey as KidKey | undefined
       this.keyedTracks.add(track)
       stats.decrypted++
@@ -234,6 +266,17 @@ export class FrameDecryptor {
   }
 
   /** True when a KID names one of the MAX_EPOCHS_AHEAD epochs after the session's current one. */
+  /** The replay window of `kid`, made on first use; the oldest KID's is dropped past MAX_REPLAY_KIDS. */
+  private windowFor (kid: bigint): ReplayWindow {
+    let w = this.windows.get(kid)
+    if (w === undefined) {
+      if (this.windows.size >= MAX_REPLAY_KIDS) this.windows.delete(this.windows.keys().next().value!)
+      w = new ReplayWindow(SFRAME_REPLAY_WINDOW)
+      this.windows.set(kid, w)
+    }
+    return w
+  }
+
   private isComingEpoch (kid: bigint): boolean {
     if (this.session.removed) return false
     try {
@@ -247,7 +290,7 @@ export class FrameDecryptor {
   private statsFor (leaf: number): SenderStats {
     let s = this.bySender.get(leaf)
     if (s === undefined) {
-      s = { received: 0, decrypted: 0, beforeKeys: 0, failures: 0, failuresByCode: {} }
+      s = { received: 0, decrypted: 0, beforeKeys: 0, failures: 0, duplicates: 0, failuresByCode: {} }
       this.bySender.set(leaf, s)
     }
     return s

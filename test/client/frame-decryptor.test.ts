@@ -59,8 +59,26 @@ describe('TrackPublisher -> FrameDecryptor with real MLS sessions', () => {
       expect(vid.every((f) => f.context === TrackContext.video && f.track === makeTrack(0, TrackContext.video))).toBe(true)
       expect(aud).toMatchObject({ context: TrackContext.audio, track: makeTrack(0, TrackContext.audio), keyframe: true, sequence: 0, timestampUs: 2_500n })
       expect(new TextDecoder().decode(aud.payload)).toBe('audio 0')
-      expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 4, beforeKeys: 0, failures: 0, failuresByCode: {} })
+      expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 4, beforeKeys: 0, failures: 0, duplicates: 0, failuresByCode: {} })
     }
+  })
+
+  it('never hands a chunk over twice: a replayed or stale CTR is a duplicate, counted apart from failures', async () => {
+    const [alice, bob] = await groupOf(1)
+    const video = capturingTrack(alice, TrackContext.video)
+    for (let i = 0; i < 1030; i++) await video.track.sendFrame(text(`v${i}`), { keyframe: i === 0 })
+    const dec = new FrameDecryptor(bob, TAG)
+    // The first three, then the first three again (a relay resending after a move), then the rest.
+    for (const c of video.sent.slice(0, 3)) ok(dec.decrypt(copy(c), Date.now()))
+    for (const c of video.sent.slice(0, 3)) expect(dec.decrypt(copy(c), Date.now())).toMatchObject({ ok: false, reason: 'duplicate', error: { code: 'REPLAY' } })
+    for (const c of video.sent.slice(3)) ok(dec.decrypt(copy(c), Date.now()))
+    // Out of order inside the window passes once; a chunk more than the window behind is stale.
+    expect(dec.decrypt(copy(video.sent[1029]!), Date.now())).toMatchObject({ reason: 'duplicate' })
+    expect(dec.bySender.get(0)).toEqual({ received: 1034, decrypted: 1030, beforeKeys: 0, failures: 0, duplicates: 4, failuresByCode: {} })
+    const late = new FrameDecryptor(bob, TAG)
+    ok(late.decrypt(copy(video.sent[1029]!), Date.now()))
+    ok(late.decrypt(copy(video.sent[1000]!), Date.now()))
+    expect(late.decrypt(copy(video.sent[5]!), Date.now())).toMatchObject({ ok: false, reason: 'duplicate' })
   })
 
   it('stamps the track and sequence in the clear metadata, and the KID names the sender, context and epoch', async () => {
@@ -175,7 +193,7 @@ describe('FrameDecryptor refuses altered chunks and says who they came from', ()
       expect(r.error.code).toBe('AUTH_FAILED')
       expect(r.senderLeafIndex).toBe(0)
     }
-    expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 0, beforeKeys: 0, failures: 4, failuresByCode: { AUTH_FAILED: 4 } })
+    expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 0, beforeKeys: 0, failures: 4, duplicates: 0, failuresByCode: { AUTH_FAILED: 4 } })
     expect(ok(dec.decrypt(chunk, Date.now())).payload).toEqual(new Uint8Array(100).fill(1))
   })
 
@@ -214,14 +232,14 @@ describe('FrameDecryptor across epochs', () => {
       expect(r.error.code).toBe('UNKNOWN_KID')
       expect(r.senderLeafIndex).toBe(0)
     }
-    expect(dec.bySender.get(0)).toEqual({ received: 2, decrypted: 0, beforeKeys: 2, failures: 0, failuresByCode: {} })
+    expect(dec.bySender.get(0)).toEqual({ received: 2, decrypted: 0, beforeKeys: 2, failures: 0, duplicates: 0, failuresByCode: {} })
 
     await v.track.sendFrame(text('for dave'), { keyframe: true })
     expect(new TextDecoder().decode(ok(dec.decrypt(v.sent[2], Date.now())).payload)).toBe('for dave')
     // Once the track decrypted, a frame under an unknown key is a real failure.
     const late = notOk(dec.decrypt(v.sent[1], Date.now()))
     expect(late.reason).toBe('failure')
-    expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 1, beforeKeys: 2, failures: 1, failuresByCode: { UNKNOWN_KID: 1 } })
+    expect(dec.bySender.get(0)).toEqual({ received: 4, decrypted: 1, beforeKeys: 2, failures: 1, duplicates: 0, failuresByCode: { UNKNOWN_KID: 1 } })
   })
 
   it('holds a frame of the next epoch until that epoch\'s Commit is processed, then decrypts it on retry', async () => {
@@ -242,7 +260,7 @@ describe('FrameDecryptor across epochs', () => {
       expect(r.senderLeafIndex).toBe(0)
     }
     // Held frames are not counted yet, either way.
-    expect(dec.bySender.get(0)).toEqual({ received: 1, decrypted: 1, beforeKeys: 0, failures: 0, failuresByCode: {} })
+    expect(dec.bySender.get(0)).toEqual({ received: 1, decrypted: 1, beforeKeys: 0, failures: 0, duplicates: 0, failuresByCode: {} })
     // Without the epoch, a retry within the time limit holds them again.
     expect(dec.retryHeld(Date.now()).map((r) => r.ok ? 'ok' : r.reason)).toEqual(['held', 'held'])
 
@@ -251,7 +269,7 @@ describe('FrameDecryptor across epochs', () => {
     expect(retried.map((f) => new TextDecoder().decode(f.payload))).toEqual(['epoch 2, first', 'epoch 2, second'])
     expect(retried.map((f) => f.epoch)).toEqual([2n, 2n])
     expect(dec.retryHeld(Date.now())).toEqual([])
-    expect(dec.bySender.get(0)).toEqual({ received: 3, decrypted: 3, beforeKeys: 0, failures: 0, failuresByCode: {} })
+    expect(dec.bySender.get(0)).toEqual({ received: 3, decrypted: 3, beforeKeys: 0, failures: 0, duplicates: 0, failuresByCode: {} })
   })
 
   it('gives up on a held frame whose epoch never comes once its time is up', async () => {
