@@ -20,7 +20,7 @@ import { createHost } from '../../src/transport/libp2p/host.js'
 import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import { FABRIC_ROSTER_PROTOCOL } from '../../src/wire/protocol-ids.js'
-import { RosterOpen, decodeRosterUpdate, encodeRosterOpen, type RosterUpdate } from '../../src/wire/roster-messages.js'
+import { RosterOpen, decodeHomeMessage, encodeRosterOpen, encodeTreeHeartbeat, type RosterUpdate, type TreeAssignment } from '../../src/wire/roster-messages.js'
 import { streamKey } from '../../src/wire/stream-tag.js'
 import { until, within } from '../timing.js'
 
@@ -78,10 +78,9 @@ describe('RosterSource over libp2p', () => {
       rosterOf: (stream) => rosters.get(stream),
       isFabricPeer: (peer) => { asked.push(peer); return fabric.has(peer) },
       log: silentLogger(),
-      // This node's peer id: an option of the RosterSource being reworked in
-      // the tree (tree planning), which the committed one ignores; passed by
-      // spread so the file type-checks against both.
-      ...{ selfId: idOf(home) },
+      selfId: idOf(home),
+      // One child per node: a second relay is placed under the first.
+      tree: { maxChildren: 1 },
     })
     await source.start()
   })
@@ -107,9 +106,25 @@ describe('RosterSource over libp2p', () => {
     return c
   }
 
-  /** The next RosterUpdate on `c`. */
+  /** Assignments the home sent on each channel, in order (read past by `read`). */
+  const assignments = new Map<FrameChannel, TreeAssignment[]>()
+
+  /** The next RosterUpdate on `c`; assignments before it are kept in `assignments`. */
   async function read (c: FrameChannel): Promise<RosterUpdate> {
-    return decodeRosterUpdate(await within(c.next(READ_MS), READ_MS + 1_000, 'a roster frame'))
+    for (;;) {
+      const m = decodeHomeMessage(await within(c.next(READ_MS), READ_MS + 1_000, 'a roster frame'))
+      if (m.roster != null) return m.roster
+      assignments.set(c, [...(assignments.get(c) ?? []), m.assignment!])
+    }
+  }
+
+  /** The next assignment on `c` (one `read` went past, else the next frame, which must be one). */
+  async function readAssignment (c: FrameChannel): Promise<TreeAssignment> {
+    const kept = assignments.get(c)
+    if (kept !== undefined && kept.length > 0) return kept.shift()!
+    const m = decodeHomeMessage(await within(c.next(READ_MS), READ_MS + 1_000, 'an assignment'))
+    expect(m.assignment, 'an assignment').toBeDefined()
+    return m.assignment!
   }
 
   /** What the next read on `c` throws (it must throw). */
@@ -205,16 +220,8 @@ describe('RosterSource over libp2p', () => {
     expect(source.counters.sent).toBe(sent)
   })
 
-  // KNOWN BUG (src/node/fabric/roster-source.ts, `ended` and `serve`):
-  // ended() removes the stream's set of channels from `this.channels`
-  // before the channels end, so when serve()'s read loop then ends, its
-  // `finally` finds no set (`this.channels.get(stream)` is undefined) and
-  // never decrements counters.open. After a stream ends, `open` stays
-  // counted for every channel that relayed it, forever (stop() has the
-  // same flaw: it clears the map before the aborted channels' loops end).
-  // `it.fails` passes while the bug is there; once it is fixed this test
-  // fails: make it a plain `it`.
-  it.fails('KNOWN BUG: counts the channels of an ended stream as no longer open once they close', async () => {
+  // ended() forgets the stream's channels before they end: their count must still go down as each ends.
+  it('counts the channels of an ended stream as no longer open once they close', async () => {
     const key = streamKey(OWNER, 'ended-count')
     rosters.set(key, roster(1n, [['alice', 0]]))
     const before = source.counters.open
@@ -298,7 +305,27 @@ describe('RosterSource over libp2p', () => {
     expect(counters()).toEqual({ open: before.open, refused: before.refused + 4, sent: before.sent })
   })
 
-  it('resets the channel when a second frame follows the open, and no longer serves it', async () => {
+  it('places relays in the stream\'s tree: the first under the home, the next under it (one child each here), with heartbeats counted', async () => {
+    const key = streamKey(OWNER, 'tree')
+    rosters.set(key, roster(1n, [['alice', 0]]))
+    const a = await open(relay)
+    a.write(encodeRosterOpen({ ...OPEN_DEFAULTS, owner: OWNER, stream: 'tree', capacity: 1 }))
+    await read(a)
+    expect(await readAssignment(a)).toEqual({ parent: idOf(home), standby: '', depth: 1 })
+    const b = await open(relay2)
+    b.write(encodeRosterOpen({ ...OPEN_DEFAULTS, owner: OWNER, stream: 'tree', capacity: 1 }))
+    await read(b)
+    expect(await readAssignment(b)).toMatchObject({ parent: idOf(relay), depth: 2 })
+    a.write(encodeTreeHeartbeat({ framesForwarded: 10n, bytesForwarded: 1000n, childrenServed: 1 }))
+    await until(() => source.counters.heartbeats === 1, READ_MS, 'the heartbeat counted')
+    const report = source.plans.reports()[key]!
+    expect(report.nodes.find((n) => n.id === idOf(relay))).toMatchObject({ intendedChildren: 1, actualChildren: 1, framesForwarded: 10 })
+    // The first relay's tree link ends: the second moves under the home.
+    a.abort(new Error('relay gone'))
+    expect(await readAssignment(b)).toMatchObject({ parent: idOf(home), depth: 1 })
+  })
+
+  it('resets the channel when a frame after the open is not a heartbeat, and no longer serves it', async () => {
     const key = streamKey(OWNER, 'chatty')
     const r = roster(6n, [['alice', 1]])
     rosters.set(key, r)
@@ -307,9 +334,10 @@ describe('RosterSource over libp2p', () => {
     const aClosed = closed(a)
     a.write(rosterOpen('chatty'))
     expect(await read(a)).toEqual(updateOf(r))
+    await readAssignment(a)
     await until(() => source.counters.open === before.open + 1, READ_MS, 'the channel counted open')
 
-    a.write(rosterOpen('chatty'))
+    a.write(Uint8Array.of(0xff, 0xff))
     // A reset, not an end: the read fails with the transport's reset error, and the close carries it.
     const err = await readFails(a)
     expect(isFabricError(err, 'INVALID_STATE', 'TIMEOUT'), String(err)).toBe(false)

@@ -1,5 +1,5 @@
 /**
- * The roster replication codecs (src/wire/roster-messages.ts): any valid
+ * The tree-link codecs (src/wire/roster-messages.ts): any valid
  * RosterOpen and RosterUpdate round-trips, byte-identical to protons; every
  * rule of the decoders refuses with its typed error (MalformedError,
  * TooLargeError, FabricError UNSUPPORTED_VERSION): bytes that do not parse,
@@ -14,7 +14,8 @@ import { describe, expect, it } from 'vitest'
 import { FabricError, MalformedError, TooLargeError } from '../../src/errors.js'
 import { MAX_ERROR_CODE, MAX_ERROR_MESSAGE, MAX_IDENTITY, MAX_LEAF_INDEX, MAX_ROSTER, MAX_ROSTER_MESSAGE, MAX_STREAM_NAME } from '../../src/wire/limits.js'
 import {
-  RosterOpen, RosterUpdate, decodeRosterOpen, decodeRosterUpdate, encodeRosterOpen, encodeRosterUpdate, type RosterLeaf
+  HomeMessage, RosterOpen, RosterUpdate, decodeHomeMessage, decodeRosterOpen, decodeRosterUpdate, decodeTreeHeartbeat, encodeHomeMessage,
+  encodeRosterOpen, encodeRosterUpdate, encodeTreeHeartbeat, type RosterLeaf
 } from '../../src/wire/roster-messages.js'
 import { bytes, identity, onlyFabricErrors, streamName, u64, wireError } from './arbitraries.js'
 
@@ -450,6 +451,57 @@ describe('RosterUpdate rules', () => {
         expect(r).toEqual(m)
       } else {
         expect(r instanceof MalformedError || r instanceof TooLargeError, `accepted ${JSON.stringify(m, (_k, v) => typeof v === 'bigint' ? String(v) : v)}`).toBe(true)
+      }
+    }), { numRuns: 2000 })
+  })
+})
+
+// ---------------------------------------------------------------------------
+// The tree link's other messages: TreeHeartbeat (relay to home) and HomeMessage (home to relay)
+
+describe('TreeHeartbeat and HomeMessage', () => {
+  const assignment = fc.record({
+    parent: identity,
+    standby: fc.oneof(fc.constant(''), identity),
+    depth: fc.integer({ min: 1, max: 0xffff_ffff }),
+  })
+
+  it('property: any heartbeat round-trips', () => {
+    fc.assert(fc.property(u64, u64, fc.integer({ min: 0, max: 0xffff_ffff }), (framesForwarded, bytesForwarded, childrenServed) => {
+      const m = { framesForwarded, bytesForwarded, childrenServed }
+      expect(decodeTreeHeartbeat(encodeTreeHeartbeat(m))).toEqual(m)
+    }))
+  })
+
+  it('property: any assignment, and any valid roster, round-trips as a HomeMessage', () => {
+    fc.assert(fc.property(assignment, (a) => {
+      expect(decodeHomeMessage(encodeHomeMessage({ assignment: a }))).toEqual({ assignment: a })
+    }))
+    const roster = { epoch: 3n, members: [{ identity: OWNER, leaf: 2 }] }
+    expect(decodeHomeMessage(encodeHomeMessage({ roster }))).toEqual({ roster: { version: 1, ...roster } })
+  })
+
+  it('refuses a HomeMessage with no body, a bad parent or standby, depth 0, or a roster breaking its rules', () => {
+    expect(thrown(() => decodeHomeMessage(new Uint8Array(0)))).toBeInstanceOf(MalformedError)
+    const bad: Array<[Uint8Array, typeof MalformedError | typeof TooLargeError]> = [
+      [HomeMessage.encode({ assignment: { parent: 'not/a/peer', standby: '', depth: 1 } }), MalformedError],
+      [HomeMessage.encode({ assignment: { parent: OWNER, standby: 'x'.repeat(MAX_IDENTITY + 1), depth: 1 } }), TooLargeError],
+      [HomeMessage.encode({ assignment: { parent: OWNER, standby: '', depth: 0 } }), MalformedError],
+      [HomeMessage.encode({ roster: { version: 1, epoch: 1n, members: [{ identity: OWNER, leaf: 1 }, { identity: OWNER, leaf: 2 }] } }), MalformedError],
+    ]
+    for (const [b, cls] of bad) expect(thrown(() => decodeHomeMessage(b))).toBeInstanceOf(cls)
+    expect(thrown(() => decodeHomeMessage(HomeMessage.encode({ roster: { version: 2, epoch: 0n, members: [] } })))).toMatchObject({ code: 'UNSUPPORTED_VERSION' })
+    expect(thrown(() => encodeHomeMessage({ assignment: { parent: OWNER, standby: '', depth: 0 } }))).toBeInstanceOf(MalformedError)
+  })
+
+  it('property: hostile bytes give a message or a typed error, for both', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+      for (const decode of [decodeHomeMessage, decodeTreeHeartbeat]) {
+        try {
+          decode(b)
+        } catch (err) {
+          expect(isTypedDecodeError(err), String(err)).toBe(true)
+        }
       }
     }), { numRuns: 2000 })
   })
