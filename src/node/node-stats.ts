@@ -46,7 +46,7 @@ export interface NodeStats {
   fabric?: {
     accepted: number
     refused: number
-    links: { parents: number, children: number, rosters: number, idleClosed: number, moves: number }
+    links: { parents: number, children: number, rosters: number, idleClosed: number, moves: number, unusedClosed: number }
     rosters: { open: number, refused: number, sent: number, assignments: number, heartbeats: number }
     trees: TreeTotals
   }

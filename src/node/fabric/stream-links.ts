@@ -41,6 +41,9 @@ import { ROSTER_CHANNEL } from './roster-source.js'
 /** Streams one node relays from other homes at once; the next is refused QUOTA_EXCEEDED. */
 export const MAX_LINKED_STREAMS = 1024
 
+/** Streams whose trees this node is joining at once (locating the home, opening the tree link); the next is refused QUOTA_EXCEEDED. */
+export const MAX_OPENING_LINKS = 16
+
 /** Child links (this node pulling a stream back from a node it feeds) at once. */
 export const MAX_CHILD_LINKS = 4096
 
@@ -90,6 +93,8 @@ export interface StreamLinkCounters {
   idleClosed: number
   /** Moves to another parent (assigned by the home, or to the standby after a parent died). */
   moves: number
+  /** Streams let go at once because the peer that made this node join was no member, and nothing else used them. */
+  unusedClosed: number
 }
 
 /** One stream relayed here from its tree. */
@@ -114,12 +119,14 @@ interface ParentLink {
 }
 
 export class FabricStreamLinks implements StreamLinks, Membership, Startable {
-  readonly counters: StreamLinkCounters = { parents: 0, children: 0, rosters: 0, idleClosed: 0, moves: 0 }
+  readonly counters: StreamLinkCounters = { parents: 0, children: 0, rosters: 0, idleClosed: 0, moves: 0, unusedClosed: 0 }
   private readonly opts: FabricStreamLinksOptions
   private deps: RelaySubscriptionDeps | undefined
   private host: StreamLinkHost | undefined
   private readonly opening = new Map<StreamKey, Promise<ParentLink>>()
   private readonly parents = new Map<StreamKey, ParentLink>()
+  /** Opens (ensure calls) under way per stream. */
+  private readonly asking = new Map<StreamKey, number>()
   /** Child links by stream, then by the child's peer id (undefined while one is being opened). */
   private readonly children = new Map<StreamKey, Map<string, RelaySubscription | undefined>>()
   private sweeper: ReturnType<typeof setInterval> | undefined
@@ -170,17 +177,38 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
    */
   async ensure (stream: StreamKey, member: string | undefined): Promise<void> {
     if (this.opts.home.isHome(stream)) return
-    let link = this.parents.get(stream)
-    if (link === undefined) {
-      let pending = this.opening.get(stream)
-      if (pending === undefined) {
-        pending = this.openParent(stream)
-        this.opening.set(stream, pending)
-        void pending.catch(() => {}).finally(() => { this.opening.delete(stream) })
+    this.asking.set(stream, (this.asking.get(stream) ?? 0) + 1)
+    let link: ParentLink | undefined
+    try {
+      link = this.parents.get(stream)
+      if (link === undefined) {
+        let pending = this.opening.get(stream)
+        if (pending === undefined) {
+          // Each open costs a DHT lookup and a tree link at the home: any peer can ask, so few at once.
+          if (this.opening.size >= MAX_OPENING_LINKS) throw new FabricError('QUOTA_EXCEEDED', `this node is joining ${MAX_OPENING_LINKS} streams' trees already; try again`)
+          pending = this.openParent(stream)
+          this.opening.set(stream, pending)
+          void pending.catch(() => {}).finally(() => { this.opening.delete(stream) })
+        }
+        link = await pending
       }
-      link = await pending
+      if (member !== undefined && !link.replica.has(member)) await this.catchUp(link, member)
+    } finally {
+      const left = (this.asking.get(stream) ?? 1) - 1
+      if (left === 0) this.asking.delete(stream)
+      else this.asking.set(stream, left)
+      // A link joined for a peer that is no member, and that nothing else uses, goes at once: a
+      // non-member must not keep this node (and the home) in a tree until the idle sweep.
+      if (link !== undefined && member !== undefined && !link.replica.has(member) && left === 0 && !this.inUse(link)) {
+        this.counters.unusedClosed++
+        this.closeParent(link, new FabricError('NOT_MEMBER', 'joined for a peer that is not a member'), true)
+      }
     }
-    if (member !== undefined && !link.replica.has(member)) await this.catchUp(link, member)
+  }
+
+  /** True while a member channel or a child relay of this node uses `link`'s stream. */
+  private inUse (link: ParentLink): boolean {
+    return (this.host?.memberChannels(link.stream) ?? 0) > 0 || this.feedOf(link.stream, link.parent).childrenServed > 0
   }
 
   /**
