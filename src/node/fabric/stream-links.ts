@@ -19,8 +19,8 @@
  * arriving by a second path during a move is refused, not forwarded. When
  * the parent link ends while the tree link lives (the parent died), the node
  * moves at once to its standby (or the home), and then wherever the home's
- * planner puts it. A stream that has had no member channel here for two
- * sweeps in a row is let go.
+ * planner puts it. A stream that has had neither a member channel nor a
+ * child relay here for two sweeps in a row is let go.
  */
 import { FabricError, isFabricError } from '../../errors.js'
 import { RosterReplica } from '../../fabric/roster-replica.js'
@@ -55,7 +55,7 @@ export const MAX_CHILD_LINKS = 4096
  */
 export const ROSTER_CATCH_UP_MS = 3_000
 
-/** How often streams without member channels are looked for, ms; one idle at two sweeps in a row is let go. */
+/** How often streams without member channels or child relays are looked for, ms; one idle at two sweeps in a row is let go. */
 export const LINK_SWEEP_MS = 15_000
 
 /** How often a relaying node sends its home a heartbeat on each tree link, ms (a third of the planner's default timeout). */
@@ -451,7 +451,8 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
 
   private sweep (): void {
     for (const link of [...this.parents.values()]) {
-      if ((this.host?.memberChannels(link.stream) ?? 0) > 0) {
+      // A node feeding child relays stays in the tree for them, members or not.
+      if (this.inUse(link)) {
         link.idleSweeps = 0
         continue
       }
