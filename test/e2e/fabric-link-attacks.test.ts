@@ -12,7 +12,9 @@
  * - opens tree links to A herself: refused NOT_ADMITTED (she proved no
  *   fabric key).
  *
- * Meanwhile Bob, a member on B, keeps decrypting Alice without a gap.
+ * Meanwhile Bob, a member on B, keeps decrypting Alice without a gap. Once
+ * Bob has gone, B lets the stream go at its idle sweep, and A drops B from
+ * the stream's tree.
  */
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -46,7 +48,8 @@ describe('attacks on relay trees', () => {
 
   beforeAll(async () => {
     a = await startNode({ admin: false, fabricKey: key })
-    b = await startNode({ admin: false, fabricKey: key, bootstrap: [a.multiaddrs[0]!] })
+    // B sweeps for unused trees every 300 ms (15 s by default), so the last test sees one let go.
+    b = await startNode({ admin: false, fabricKey: key, bootstrap: [a.multiaddrs[0]!], fabricTree: { linkSweepMs: 300 } })
     const alice = await FabricClient.connect({ node: a.multiaddrs[0]! })
     const bobClient = await FabricClient.connect({ node: b.multiaddrs[0]! })
     clients.push(alice, bobClient)
@@ -132,5 +135,16 @@ describe('attacks on relay trees', () => {
     const before = got.length
     await until(() => got.length > before + 5, WAIT_MS, 'bob still decrypts alice')
     noGap()
+  }, 30_000)
+
+  it('lets a stream go once its last member on the node has left, and the home drops the node from the tree', async () => {
+    expect(b.stats().fabric!.links.parents).toBe(1)
+    const before = b.stats().fabric!.links.idleClosed
+    publishing = false
+    await publisher
+    await clients[1]!.close()
+    await until(() => b.stats().fabric!.links.idleClosed === before + 1, 5_000, 'B let the stream go')
+    expect(b.stats().fabric!.links.parents).toBe(0)
+    await until(() => a.stats().fabric!.rosters.open === 0 && a.stats().fabric!.trees.relays === 0, 5_000, 'A dropped B from the tree')
   }, 30_000)
 })

@@ -20,6 +20,8 @@ import { FabricStreamLinks } from './stream-links.js'
 export interface FabricTreeConfig extends TreeSettings {
   /** Children this node offers to feed per stream; default DEFAULT_TREE_CAPACITY (3). */
   capacity?: number
+  /** How often this node looks for streams it relays that nothing here uses any more, ms; default LINK_SWEEP_MS (15 s); one found at two sweeps in a row is let go. */
+  linkSweepMs?: number
 }
 
 /** What fabricMedia builds from. */
@@ -52,6 +54,7 @@ export function fabricMedia (opts: FabricMediaOptions): FabricMedia {
     isFabricPeer: (peer) => fabric.isFabricPeer(peer),
     dialerFor: (peer) => libp2pDialer(libp2p, peerIdFromString(peer)),
     capacity: opts.tree?.capacity,
+    sweepMs: opts.tree?.linkSweepMs,
     log,
   })
   const rosters = new RosterSource({

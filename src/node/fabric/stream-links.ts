@@ -78,6 +78,8 @@ export interface FabricStreamLinksOptions {
   capacity?: number
   /** Heartbeat interval on tree links, ms; default TREE_HEARTBEAT_MS. */
   heartbeatMs?: number
+  /** Interval of the idle sweep, ms; default LINK_SWEEP_MS. */
+  sweepMs?: number
   log: Logger
 }
 
@@ -141,7 +143,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
   }
 
   async start (): Promise<void> {
-    this.sweeper = setInterval(() => { this.sweep() }, LINK_SWEEP_MS)
+    this.sweeper = setInterval(() => { this.sweep() }, this.opts.sweepMs ?? LINK_SWEEP_MS)
     this.sweeper.unref()
   }
 
@@ -199,7 +201,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
       else this.asking.set(stream, left)
       // A link joined for a peer that is no member, and that nothing else uses, goes at once: a
       // non-member must not keep this node (and the home) in a tree until the idle sweep.
-      if (link !== undefined && member !== undefined && !link.replica.has(member) && left === 0 && !this.inUse(link)) {
+      if (link !== undefined && !link.closed && member !== undefined && !link.replica.has(member) && left === 0 && !this.inUse(link)) {
         this.counters.unusedClosed++
         this.closeParent(link, new FabricError('NOT_MEMBER', 'joined for a peer that is not a member'), true)
       }
@@ -451,8 +453,8 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
 
   private sweep (): void {
     for (const link of [...this.parents.values()]) {
-      // A node feeding child relays stays in the tree for them, members or not.
-      if (this.inUse(link)) {
+      // A node feeding child relays stays in the tree for them, members or not; one joining for a member waits for it.
+      if (this.inUse(link) || this.asking.has(link.stream)) {
         link.idleSweeps = 0
         continue
       }
