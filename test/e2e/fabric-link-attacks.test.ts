@@ -143,8 +143,8 @@ describe('attacks on relay trees', () => {
     publishing = false
     await publisher
     await clients[1]!.close()
-    await until(() => b.stats().fabric!.links.idleClosed === before + 1, 5_000, 'B let the stream go')
+    await until(() => b.stats().fabric!.links.idleClosed === before + 1, WAIT_MS, 'B let the stream go')
     expect(b.stats().fabric!.links.parents).toBe(0)
-    await until(() => a.stats().fabric!.rosters.open === 0 && a.stats().fabric!.trees.relays === 0, 5_000, 'A dropped B from the tree')
+    await until(() => a.stats().fabric!.rosters.open === 0 && a.stats().fabric!.trees.relays === 0, WAIT_MS, 'A dropped B from the tree')
   }, 30_000)
 })
