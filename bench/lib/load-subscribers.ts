@@ -12,7 +12,8 @@
  * event names it) and name; raw ignores --owner.
  * Latency = receive time minus the chunk's capture timestamp (same clock).
  * stdin: "reset" starts a measurement window, "close" ends it, "report" prints
- * it, "quit". Frames published inside the window (by their capture time) are
+ * it (with the window's bounds, windowStartUs and windowEndUs, null before
+ * "close"), "quit". Frames published inside the window (by their capture time) are
  * counted however late they arrive before "report", so a backlog in flight
  * at the window's end is not mistaken for loss.
  */
@@ -143,7 +144,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   } else if (line === 'close') {
     windowEndUs = nowUs()
   } else if (line === 'report') {
-    process.stdout.write(JSON.stringify({ event: 'report', count, frames, bytes, refused, failedOpens, latencies, windowFrames, windowSeconds: (windowEndUs - windowStartUs) / 1e6, seconds: (nowUs() - windowStartUs) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'report', count, frames, bytes, refused, failedOpens, latencies, windowFrames, windowStartUs, windowEndUs: Number.isFinite(windowEndUs) ? windowEndUs : null, windowSeconds: (windowEndUs - windowStartUs) / 1e6, seconds: (nowUs() - windowStartUs) / 1e6, minPerSub: Math.min(...perSub), maxPerSub: Math.max(...perSub), cpu: process.cpuUsage() }) + '\n')
   } else if (line === 'quit') {
     void Promise.allSettled(closers.map(async (c) => { await c() })).then(() => process.exit(0))
   }

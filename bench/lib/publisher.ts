@@ -14,7 +14,9 @@
  * identity (peer id).
  * stdin: "paced SECONDS" (30 fps), "rate FPS SECONDS" (the same frames at
  * FPS) or "unpaced SECONDS" (as fast as the transport takes them); each
- * prints {"event":"done","sent","bytes","fps"}. "quit".
+ * prints {"event":"done","sent","bytes","fps"}; "paced SECONDS stamps" adds
+ * "stampsUs", every frame's capture timestamp (to count exactly the frames
+ * published in a subscriber's window). "quit".
  */
 import '../../src/polyfill.js'
 // Exit through process.exit on SIGTERM so --cpu-prof (FABRIC_CHILD_NODE_ARGS) writes its profile.
@@ -83,11 +85,12 @@ process.stdout.write(JSON.stringify({ event: 'ready', owner }) + '\n')
  * token pacer: every frame due by now goes out, so rates above the timer
  * resolution still hold), or as fast as the transport takes them.
  */
-async function run (fps: number | undefined, seconds: number): Promise<void> {
+async function run (fps: number | undefined, seconds: number, stamps = false): Promise<void> {
   const start = performance.now()
   const end = start + seconds * 1000
   let i = 0
   let bytes = 0
+  const stampsUs: number[] = []
   while (performance.now() < end) {
     if (fps !== undefined) {
       const due = Math.floor((performance.now() - start) * fps / 1000) + 1
@@ -100,17 +103,19 @@ async function run (fps: number | undefined, seconds: number): Promise<void> {
       await new Promise((resolve) => setImmediate(resolve))
     }
     const p = payloads[i % payloads.length]
-    await track.sendFrame(p.data, { keyframe: p.keyframe, timestampUs: BigInt(nowUs()) })
+    const ts = nowUs()
+    if (stamps) stampsUs.push(ts)
+    await track.sendFrame(p.data, { keyframe: p.keyframe, timestampUs: BigInt(ts) })
     i++
     bytes += p.data.byteLength
   }
   const elapsed = (performance.now() - start) / 1000
-  process.stdout.write(JSON.stringify({ event: 'done', sent: i, bytes, seconds: elapsed, fps: i / elapsed }) + '\n')
+  process.stdout.write(JSON.stringify({ event: 'done', sent: i, bytes, seconds: elapsed, fps: i / elapsed, ...(stamps ? { stampsUs } : {}) }) + '\n')
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, arg, rest] = line.split(' ')
-  if (cmd === 'paced') void run(FPS, Number(arg))
+  if (cmd === 'paced') void run(FPS, Number(arg), rest === 'stamps')
   else if (cmd === 'unpaced') void run(undefined, Number(arg))
   else if (cmd === 'rate') void run(Number(arg), Number(rest))
   else if (cmd === 'quit') void close().then(() => process.exit(0))
