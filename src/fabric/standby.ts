@@ -12,14 +12,23 @@ import { inSubtree, subtree, type TreeNode } from './tree-node.js'
 
 /**
  * True while `n`'s standby can take a child (attached, unsuspected, a free
- * slot, above the depth bound: in the open-slot index), is not `n`'s parent
- * and is not in `n`'s subtree. A standby that fills up is replaced, so the
- * standby a relay was told is one it can move to as long as nothing else
- * changed; whether its whole subtree still fits is checked when it is used.
+ * slot, above the depth bound: in the open-slot index) and is outside the
+ * subtree of `n`'s parent: not the parent, not in `n`'s own subtree, and
+ * not a sibling or below one, since those lose their way to the root in the
+ * same failure (two siblings standing by on each other would move under
+ * each other when their parent dies, a cycle with no source). A standby
+ * that fills up is replaced, so the standby a relay was told is one it can
+ * move to as long as nothing else changed; whether its whole subtree still
+ * fits is checked when it is used.
  */
 export function standbyValid (n: TreeNode): boolean {
   const s = n.standby
-  return s !== undefined && s.openAt !== undefined && s !== n.parent && !inSubtree(s, n)
+  return s !== undefined && s.openAt !== undefined && !orphanedWith(s, n)
+}
+
+/** True when `c` is cut off from the root whenever `n`'s parent fails: in that parent's subtree (the parent itself included). */
+function orphanedWith (c: TreeNode, n: TreeNode): boolean {
+  return n.parent === undefined || inSubtree(c, n.parent)
 }
 
 /**
@@ -35,12 +44,10 @@ export function refreshStandbys (tree: RelayTree): void {
       continue
     }
     if (standbyValid(n)) continue
-    // One walk of the subtree gives both its height and the nodes to skip,
-    // so each candidate costs a lookup, not a walk up to the root.
-    const below = new Set(subtree(n))
+    // The subtree's height: a standby must have room for all of it.
     let h = 0
-    for (const m of below) if (m.depth - n.depth > h) h = m.depth - n.depth
-    tree.setStandby(n, bestParent(tree, h, 'standby', (c) => c === n.parent || below.has(c)))
+    for (const m of subtree(n)) if (m.depth - n.depth > h) h = m.depth - n.depth
+    tree.setStandby(n, bestParent(tree, h, 'standby', (c) => orphanedWith(c, n)))
     if (n.standby === undefined) tree.noStandbyFor(n, tree.maxDepth - 1 - h)
   }
 }

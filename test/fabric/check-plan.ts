@@ -58,10 +58,11 @@ export function planProblems (plan: PlanSnapshot): string[] {
       if (s === undefined || !placed(s)) problems.push(`${r.id}: standby ${r.standby} is not placed`)
       else if (r.standby === r.parent) problems.push(`${r.id}: standby is its parent`)
       else if (below(r.standby, r.id)) problems.push(`${r.id}: standby ${r.standby} is in its own subtree`)
+      else if (below(r.standby, r.parent)) problems.push(`${r.id}: standby ${r.standby} is in its parent's subtree (orphaned by the same failure)`)
       else if (!hasRoom(s)) problems.push(`${r.id}: standby ${r.standby} has no free slot (or is suspected)`)
     } else {
       const h = heightOf(r.id)
-      const could = [...byId.values()].find((s) => hasRoom(s) && s.id !== r.parent && !below(s.id, r.id) && s.depth! + 1 + h <= plan.maxDepth)
+      const could = [...byId.values()].find((s) => hasRoom(s) && !below(s.id, r.parent!) && s.depth! + 1 + h <= plan.maxDepth)
       if (could !== undefined) problems.push(`${r.id} has no standby though ${could.id} qualifies`)
     }
   }

@@ -263,7 +263,8 @@ describe('TreePlanner examples', () => {
     const out = p.handle({ type: 'join', relay: 'c', capacity: 3 }, 0)
     expect(out.assignments).toEqual([
       { relay: 'a', parent: 'c', standby: undefined, depth: 2 },
-      { relay: 'b', parent: 'c', standby: 'a', depth: 2 },
+      // a, b's sibling, would be cut off with b when c fails: no standby qualifies.
+      { relay: 'b', parent: 'c', standby: undefined, depth: 2 },
       { relay: 'c', parent: ROOT, standby: undefined, depth: 1 },
     ])
     expect(out.unplaced).toEqual([])
@@ -333,14 +334,18 @@ describe('TreePlanner examples', () => {
     p.handle({ type: 'join', relay: 'a', capacity: 2 }, 0)
     p.handle({ type: 'heartbeat', relay: 'a', load: load(1) }, 0)
     for (const [id, capacity] of [['b', 1], ['c', 1], ['d', 1], ['e', 0]] as const) p.handle({ type: 'join', relay: id, capacity }, 0)
-    // home -> a -> {d, e}, home -> b -> c; d stands by on c (depth 2), e on d (depth 2); b on none (a is full).
+    // home -> a -> {d, e}, home -> b -> c. The root's children have no standby
+    // (every other node is under the root); d and e stand by on c (depth 2),
+    // outside a's subtree: not on each other, siblings that lose a together.
     expect(p.snapshot().relays.map((r) => [r.id, r.parent, r.standby])).toEqual([
-      ['a', ROOT, 'c'], ['b', ROOT, undefined], ['c', 'b', 'd'], ['d', 'a', 'c'], ['e', 'a', 'd'],
+      ['a', ROOT, undefined], ['b', ROOT, undefined], ['c', 'b', 'd'], ['d', 'a', 'c'], ['e', 'a', 'c'],
     ])
     const out = p.handle({ type: 'fail', relay: 'a' }, 0)
-    // d takes its standby c (depth 3 is within the bound), though the root has a free slot;
-    // e's standby d is now at depth 3, too deep to take a child, so e takes the root's slot.
-    expect(out.assignments.filter((x) => x.relay === 'd' || x.relay === 'e')).toEqual([
+    // d takes its standby c (depth 3 is within the bound), though the root
+    // has a free slot; e's standby c is full then, so e takes the root's
+    // slot; c's standby d is now below it, so c has none (c's line).
+    expect(out.assignments).toEqual([
+      { relay: 'c', parent: 'b', standby: undefined, depth: 2 },
       { relay: 'd', parent: 'c', standby: undefined, depth: 3 },
       { relay: 'e', parent: ROOT, standby: undefined, depth: 1 },
     ])
