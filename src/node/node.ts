@@ -20,6 +20,7 @@ import type { RelayConfig, RelayNode } from '../relay/relay-node.js'
 import type { ChannelListener } from '../transport/channel.js'
 import { libp2pDialer } from '../transport/libp2p/dialer.js'
 import { MediaService } from './media/media-service.js'
+import type { RelayTrust } from './media/membership.js'
 import { checkAdminAccess, startAdminHttp, type AdminHttp } from './admin-http.js'
 import { checkNodeConfig, ConfigError, listenFailure } from './config-checks.js'
 import { lockHolder } from './data-dir-lock.js'
@@ -398,10 +399,14 @@ async function createFabric (config: NodeConfig, log: Logger): Promise<FabricSer
  * The relays the media service trusts: the operator's list, and with a
  * fabric every node that proved its key, asked at each subscription.
  */
-function trustedRelaysOf (listed: string[] | undefined, fabric: FabricService | undefined): Iterable<string> | undefined {
+function trustedRelaysOf (listed: string[] | undefined, fabric: FabricService | undefined): Iterable<string> | RelayTrust | undefined {
   if (fabric === undefined) return listed
   const fixed = new Set(listed ?? [])
-  const live: Iterable<string> & { has: (peer: string) => boolean } = { has: (peer) => fixed.has(peer) || fabric.isFabricPeer(peer), [Symbol.iterator]: () => fixed[Symbol.iterator]() }
+  const live: Iterable<string> & RelayTrust = {
+    has: (peer) => fixed.has(peer) || fabric.isFabricPeer(peer),
+    settle: async (peer) => { if (!fixed.has(peer)) await fabric.gate(peer) },
+    [Symbol.iterator]: () => fixed[Symbol.iterator](),
+  }
   return live
 }
 

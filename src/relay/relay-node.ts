@@ -77,6 +77,15 @@ export interface RelayConfig {
   gopCacheBytesPerPublisher: number
   /** Byte budget of the GOP caches of all tracks of one stream (chunk bytes). */
   gopCacheBytesPerStream: number
+  /**
+   * How long a track held by one trusted upstream relay must have been
+   * silent before another upstream relay may take it, in ms. In a fabric's
+   * relay tree the way a track arrives changes when a relay moves: its old
+   * source falls silent and its new one takes over. A copy arriving by a
+   * second way while the first still carries the track (a transient cycle)
+   * is refused, so no chunk circles. A member's own track is never taken.
+   */
+  upstreamTakeoverMs: number
 }
 
 export const DEFAULT_RELAY_CONFIG: RelayConfig = {
@@ -91,6 +100,7 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   maxTrustedSubscriptionsPerIdentity: 4096,
   gopCacheBytesPerPublisher: 8 * 1024 * 1024,
   gopCacheBytesPerStream: 64 * 1024 * 1024,
+  upstreamTakeoverMs: 500,
 }
 
 /** The RelayConfig fields that bound what a peer can make the node hold. */
@@ -147,6 +157,8 @@ export interface StreamStats {
   gopCacheBytes: number
   /** GOP caches cleared because caching a chunk would have crossed the publisher or stream budget. */
   gopEvictions: number
+  /** Tracks an upstream relay took from another that had fallen silent (a fabric relay moved). */
+  takeovers: number
   quotaRefusals: QuotaRefusals
   ownershipRefusals: OwnershipRefusals
 }
@@ -238,6 +250,8 @@ interface TrackState {
   readonly owner: Participant
   readonly cache: KeyframeCache
   lastKeyframeRequestMs: number
+  /** When its last chunk was forwarded (ms, the relay's clock). */
+  lastChunkMs: number
 }
 
 interface StreamState {
@@ -255,6 +269,8 @@ interface StreamState {
   /** Sum of every track's cachedBytes. */
   cachedBytes: number
   gopEvictions: number
+  /** Tracks an upstream relay took from another that had fallen silent (RelayConfig.upstreamTakeoverMs). */
+  takeovers: number
   readonly quotaRefusals: QuotaRefusals
   readonly ownershipRefusals: OwnershipRefusals
 }
@@ -321,6 +337,7 @@ export class RelayNode {
       rejected: 0,
       cachedBytes: 0,
       gopEvictions: 0,
+      takeovers: 0,
       quotaRefusals: { publisherTracks: 0, streamTracks: 0, subscriptions: 0, trustedSubscriptions: 0 },
       ownershipRefusals: { noLeaf: 0, otherLeaf: 0, otherPublisher: 0 },
     })
@@ -525,7 +542,8 @@ export class RelayNode {
     }
     const track = chunkTrack(chunk)
     let t = s.tracks.get(track)
-    if (t === undefined || t.owner.identity !== publisher) t = this.claimTrack(s, publisher, track, t)
+    if (t === undefined || t.owner.identity !== publisher) t = this.claimTrack(s, publisher, track, t, nowMs)
+    t.lastChunkMs = nowMs
     const keyframe = chunkIsKeyframe(chunk)
     s.chunksIn++
     s.bytesIn += chunk.byteLength
@@ -631,6 +649,7 @@ export class RelayNode {
         publishers: publishing,
         gopCacheBytes: s.cachedBytes,
         gopEvictions: s.gopEvictions,
+        takeovers: s.takeovers,
         quotaRefusals: { ...s.quotaRefusals },
         ownershipRefusals: { ...s.ownershipRefusals },
       })
@@ -657,7 +676,7 @@ export class RelayNode {
    * runs once per track, and on refusals.
    * @returns the track, now held by `publisher`
    */
-  private claimTrack (s: StreamState, publisher: string, track: number, held: TrackState | undefined): TrackState {
+  private claimTrack (s: StreamState, publisher: string, track: number, held: TrackState | undefined, nowMs: number): TrackState {
     const p = s.participants.get(publisher)
     if (p === undefined || p.leaf === NO_LEAF) {
       s.rejected++
@@ -670,9 +689,17 @@ export class RelayNode {
       throw new FabricError('MALFORMED', `track ${track} of stream ${s.name} names leaf ${trackLeafIndex(track)}, but ${publisher} is at leaf ${p.leaf}`)
     }
     if (held !== undefined) {
-      s.rejected++
-      s.ownershipRefusals.otherPublisher++
-      throw new FabricError('MALFORMED', `track ${track} of stream ${s.name} belongs to another publisher`)
+      if (p.leaf === ANY_LEAF && held.owner.leaf === ANY_LEAF && nowMs - held.lastChunkMs >= this.config.upstreamTakeoverMs) {
+        // The track's way here moved: its old upstream fell silent, the new one takes it (and a fresh cache).
+        this.dropCache(s, held)
+        s.tracks.delete(track)
+        held.owner.tracks--
+        s.takeovers++
+      } else {
+        s.rejected++
+        s.ownershipRefusals.otherPublisher++
+        throw new FabricError('MALFORMED', `track ${track} of stream ${s.name} belongs to another publisher`)
+      }
     }
     if (p.leaf !== ANY_LEAF && p.tracks >= this.config.maxTracksPerPublisher) {
       s.rejected++
@@ -684,7 +711,7 @@ export class RelayNode {
       s.quotaRefusals.streamTracks++
       throw new FabricError('QUOTA_EXCEEDED', `stream ${s.name} already has ${s.tracks.size} tracks (limit ${this.config.maxTracksPerStream})`)
     }
-    const t: TrackState = { track, owner: p, cache: new KeyframeCache(this.config.gopCacheBytes, this.config.gopCacheChunks), lastKeyframeRequestMs: -Infinity }
+    const t: TrackState = { track, owner: p, cache: new KeyframeCache(this.config.gopCacheBytes, this.config.gopCacheChunks), lastKeyframeRequestMs: -Infinity, lastChunkMs: nowMs }
     s.tracks.set(track, t)
     p.tracks++
     return t

@@ -10,8 +10,10 @@
  * 2. SIGSTOP of another relay with children: the home's planner fails it
  *    when its heartbeats stop, and the members below it decrypt again.
  *
- * Nothing decrypts twice: each (sender, track, sequence) reaches each member
- * at most once. The heal times are printed, not asserted (shared machines
+ * After the kill, a member below the dead relay publishes: Alice and a
+ * member elsewhere decrypt it (media goes up the healed tree too). Nothing
+ * decrypts twice: each (sender, track, sequence) reaches each member at
+ * most once. The heal times are printed, not asserted (shared machines
  * are noisy: bench/heal.ts measures them).
  */
 import { randomBytes } from 'node:crypto'
@@ -121,9 +123,34 @@ describe('a relay tree that heals', () => {
         return [...healed.values()]
       }
 
+      /** `from` sends frames once its node has moved: Alice and a member on `other` decrypt them all (media up the healed tree). */
+      const publishesUp = async (from: FabricNode, other: FabricNode): Promise<void> => {
+        const sender = members.get(from)!
+        const seen = new Map<string, number[]>([['alice', []], [other.name, []]])
+        const onAlice = (fr: ReceivedFrame): void => { if (fr.sender === sender.identity) seen.get('alice')!.push(fr.sequence) }
+        const onOther = (fr: ReceivedFrame): void => { if (fr.sender === sender.identity) seen.get(other.name)!.push(fr.sequence) }
+        owner.on('frame', onAlice)
+        members.get(other)!.on('frame', onOther)
+        try {
+          const t = sender.publishTrack(0)
+          // Its first frames may meet the old way's tracks still held (a relay takes a track once its old source was silent 500 ms): send until both see 5 in a row.
+          const deadline = Date.now() + WAIT_MS
+          for (let i = 0; [...seen.values()].some((seqs) => seqs.length < 5); i++) {
+            if (Date.now() > deadline) throw new Error(`${from.name}'s frames do not reach alice and ${other.name} after the move: ${JSON.stringify([...seen])}`)
+            await t.sendFrame(new Uint8Array(randomBytes(300)), { keyframe: i === 0 })
+            await sleep(FRAME_MS)
+          }
+        } finally {
+          owner.off('frame', onAlice)
+          members.get(other)!.off('frame', onOther)
+        }
+      }
+
       const middle = () => relays.filter((n) => [...treeOf(home).values()].some((p) => p.parent === shortId(n)))
       const killed = middle()[0]!
+      const orphans = [...treeOf(home)].filter(([, p]) => p.parent === shortId(killed)).map(([s]) => byShort(s))
       await disrupt(killed, 'SIGKILL')
+      await publishesUp(orphans[0]!, relays.find((n) => n !== killed && !orphans.includes(n))!)
       // The home re-places the orphans; then another relay that feeds someone is frozen.
       await until(() => middle().some((n) => n !== killed), WAIT_MS, 'another relay with children')
       await sleep(500)

@@ -223,6 +223,31 @@ describe('RelayNode: upstream relays', () => {
     expect(receive(relay, sub)).toHaveLength(7)
   })
 
+  it('a track moves from a silent upstream to another after upstreamTakeoverMs, never while the first still carries it, never from a member', () => {
+    const relay = relayWith({ upstreamTakeoverMs: 500 })
+    relay.addUpstream(S, 'upstream:a')
+    relay.addUpstream(S, 'upstream:b')
+    relay.setPublisherLeaf(S, 'local', 7)
+    const sub = subscribe(relay, 'viewer')
+    relay.forward(S, 'upstream:a', makeChunk(S, { track: makeTrack(1, 0), sequence: 0, keyframe: true }), 0)
+    relay.forward(S, 'upstream:a', makeChunk(S, { track: makeTrack(1, 0), sequence: 1 }), 300)
+    relay.forward(S, 'local', makeChunk(S, { track: makeTrack(7, 0), sequence: 0, keyframe: true }), 0)
+    // b brings track 1 while a still carries it (a copy by a second way, as in a transient cycle): refused.
+    expect(thrown(() => relay.forward(S, 'upstream:b', makeChunk(S, { track: makeTrack(1, 0), sequence: 1 }), 799)).code).toBe('MALFORMED')
+    // a has been silent on it for 500 ms: the track's way moved, b takes it, with a cache of its own.
+    expect(relay.forward(S, 'upstream:b', makeChunk(S, { track: makeTrack(1, 0), sequence: 2, keyframe: true }), 800).delivered).toEqual([sub.id])
+    expect(publisherStats(relay, 'upstream:a')).toMatchObject({ tracks: 0 })
+    expect(publisherStats(relay, 'upstream:b')).toMatchObject({ tracks: 1 })
+    // a comes back with it: b carries it now, so a's copy is refused.
+    expect(thrown(() => relay.forward(S, 'upstream:a', makeChunk(S, { track: makeTrack(1, 0), sequence: 3 }), 900)).code).toBe('MALFORMED')
+    // A member's own track is never taken, however long it was silent.
+    expect(thrown(() => relay.forward(S, 'upstream:b', makeChunk(S, { track: makeTrack(7, 0), sequence: 9 }), 60_000)).code).toBe('MALFORMED')
+    expect(streamStats(relay)).toMatchObject({ takeovers: 1, ownershipRefusals: { noLeaf: 0, otherLeaf: 0, otherPublisher: 3 } })
+    // The late joiner's cache holds b's keyframe only: a's GOP went with the track.
+    const late = subscribe(relay, 'late')
+    expect(receive(relay, late).length).toBe(2)
+  })
+
   it('an upstream is held to the per-stream caps and budget, not the per-publisher ones', () => {
     const relay = relayWith({ maxTracksPerStream: 20, gopCacheBytesPerPublisher: 1000, gopCacheBytesPerStream: 10_000 })
     relay.addUpstream(S, 'up')

@@ -525,7 +525,7 @@ describe('RelayNode: stats', () => {
     const { streams, subscribers } = relay.stats()
     expect(streams).toEqual([{
       stream: S, subscribers: 2, chunksIn: 3, bytesIn: c1.byteLength + c2.byteLength + c3.byteLength, rejected: 1, tracks: 1,
-      publishers: 3, gopCacheBytes: c1.byteLength + c2.byteLength + c3.byteLength, gopEvictions: 0,
+      publishers: 3, gopCacheBytes: c1.byteLength + c2.byteLength + c3.byteLength, gopEvictions: 0, takeovers: 0,
       quotaRefusals: { publisherTracks: 0, streamTracks: 0, subscriptions: 0, trustedSubscriptions: 0 },
       ownershipRefusals: { noLeaf: 0, otherLeaf: 0, otherPublisher: 0 },
     }])

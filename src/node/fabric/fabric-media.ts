@@ -60,7 +60,8 @@ export function fabricMedia (opts: FabricMediaOptions): FabricMedia {
   const rosters = new RosterSource({
     listener: opts.listener,
     rosterOf: (stream) => homeRoster(group, stream),
-    isFabricPeer: (peer) => fabric.isFabricPeer(peer),
+    // A node dialling the home for the first time opens its tree link while its key proof may still run.
+    isFabricPeer: async (peer) => await fabric.gate(peer),
     selfId: libp2p.peerId.toString(),
     tree: opts.tree,
     relayRemoved: (stream, relay) => { links.dropRelay(stream, relay) },

@@ -23,6 +23,8 @@ import { NodeAuthService, type NodeAuthCounters } from './node-auth-service.js'
 export const PROVIDER_VALIDITY_MS = 30 * 60_000
 /** How often this node re-announces the streams it serves, ms. */
 export const REPROVIDE_INTERVAL_MS = 5 * 60_000
+/** Ping streams one connection may hold at once, each way (the liveness monitor's and the DHT's). */
+export const PING_STREAMS = 4
 /** Bound of one bootstrap dial, ms. */
 export const BOOTSTRAP_DIAL_TIMEOUT_MS = 10_000
 
@@ -75,7 +77,11 @@ export class FabricService implements Startable {
    */
   hostServices (): Record<string, (components: any) => unknown> {
     return {
-      ping: ping(),
+      // libp2p's connection monitor and the DHT's contact checks both ping,
+      // on the same connection at times: the default of one outbound ping
+      // stream made the second fail, and the monitor then closed the
+      // connection (TooManyOutboundProtocolStreamsError) under a live tree.
+      ping: ping({ maxOutboundStreams: PING_STREAMS, maxInboundStreams: PING_STREAMS }),
       dht: gatedKadDHT({
         protocol: FABRIC_KAD_PROTOCOL,
         clientMode: false,

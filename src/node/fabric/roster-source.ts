@@ -50,8 +50,11 @@ export interface RosterSourceOptions {
   listener: ChannelListener
   /** The roster of a stream at home here, or undefined when it is not. */
   rosterOf: (stream: StreamKey) => HomeRoster | undefined
-  /** Whether `peer` is a node of this fabric (it proved the key on its current connection). */
-  isFabricPeer: (peer: string) => boolean
+  /**
+   * Whether `peer` is a node of this fabric (it proved the key on its
+   * current connection); may wait for a proof under way (FabricService.gate).
+   */
+  isFabricPeer: (peer: string) => boolean | Promise<boolean>
   /** This node's peer id: the root of the trees planned here. */
   selfId: string
   /** The planner's settings. */
@@ -136,7 +139,7 @@ export class RosterSource implements Startable {
     const peer = channel.remotePeer
     let stream: StreamKey | undefined
     try {
-      if (!this.opts.isFabricPeer(peer)) throw new FabricError('NOT_ADMITTED', 'not a node of this fabric')
+      if (!await this.opts.isFabricPeer(peer)) throw new FabricError('NOT_ADMITTED', 'not a node of this fabric')
       const open = decodeRosterOpen(await channel.next(OPEN_DEADLINE_MS))
       const key = streamKey(open.owner, open.stream)
       const roster = this.opts.rosterOf(key)

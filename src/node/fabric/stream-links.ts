@@ -106,13 +106,15 @@ interface ParentLink {
   readonly replica: RosterReplica
   /** The tree link to the home. */
   readonly tree: FrameChannel
-  /** The node this one takes the stream from now (set before its subscription opens). */
+  /** The node this one takes the stream from, or is moving to (set before the subscription opens). */
   parent: string
+  /** The parent the home assigned last. */
+  assigned: string
   standby: string | undefined
-  /** The subscription at `parent`, once open. */
+  /** The subscription at the parent, once open. */
   media: RelaySubscription | undefined
-  /** The move under way; moves run one at a time. */
-  moving: Promise<void>
+  /** Number of the latest move: a move overtaken by a later one lets go of what it opened. */
+  attempt: number
   /** Member opens waiting for the replica to list them. */
   readonly waiting: Set<() => void>
   heartbeat: ReturnType<typeof setInterval> | undefined
@@ -257,7 +259,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
       const first = decodeHomeMessage(await tree.next(OPEN_DEADLINE_MS)).roster
       if (first == null) throw new FabricError('MALFORMED', 'the home sent an assignment before the roster')
       if (first.error != null) throw new FabricError(toErrorCode(first.error.code), `home ${short(home)} refused ${stream}: ${first.error.message}`)
-      link = { stream, home, replica: new RosterReplica(stream), tree, parent: home, standby: undefined, media: undefined, moving: Promise.resolve(), waiting: new Set(), heartbeat: undefined, idleSweeps: 0, closed: false }
+      link = { stream, home, replica: new RosterReplica(stream), tree, parent: home, assigned: home, standby: undefined, media: undefined, attempt: 0, waiting: new Set(), heartbeat: undefined, idleSweeps: 0, closed: false }
       this.parents.set(stream, link)
       this.counters.parents++
       this.applyRoster(link, first.epoch, first.members)
@@ -270,16 +272,16 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
           continue
         }
         if (m.assignment != null) {
-          link.parent = m.assignment.parent
+          link.assigned = m.assignment.parent
           link.standby = m.assignment.standby === '' ? undefined : m.assignment.standby
           break
         }
       }
       try {
-        await this.subscribeAt(link, link.parent, deps)
+        await this.subscribeAt(link, link.assigned, ++link.attempt, deps)
       } catch (err) {
-        if (link.parent === home) throw err
-        await this.subscribeAt(link, link.parent = home, deps)
+        if (link.assigned === home) throw err
+        await this.subscribeAt(link, home, ++link.attempt, deps)
       }
       this.opts.log.info({ event: 'fabric.link_open', stream, home: short(home), parent: short(link.parent), members: link.replica.size }, 'relaying a stream from its tree')
       const beat = link
@@ -295,52 +297,67 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
   }
 
   /**
-   * Subscribes at `target` as `link`'s parent; once it accepts, the old
-   * parent's subscription here and its pull-back are let go before the new
-   * one's first chunk (its tracks become free for the new parent's chunks).
+   * Subscribes at `target` as `link`'s parent, as move number `attempt`.
+   * Once the target accepts, and before any of its chunks is forwarded, the
+   * current parent's subscription and its pull-back are let go (its tracks
+   * become free for the new parent's chunks), unless a later move overtook
+   * this one; an overtaken move lets go of what it opened instead.
    * @throws what RelaySubscription.open throws
    */
-  private async subscribeAt (link: ParentLink, target: string, deps: RelaySubscriptionDeps): Promise<void> {
-    const old = link.media
+  private async subscribeAt (link: ParentLink, target: string, attempt: number, deps: RelaySubscriptionDeps): Promise<void> {
     link.parent = target
+    const current = (): boolean => attempt === link.attempt && !link.closed
     const sub = await RelaySubscription.open(link.stream, this.opts.dialerFor(target), deps, () => {
-      if (old === undefined) return
-      old.abort(new FabricError('NOT_FOUND', 'moved to another parent'))
-      if (deps.relay.hasStream(link.stream)) deps.relay.releasePublisher(link.stream, old.identity)
-      if (old.identity !== target) this.host?.closeRelay(link.stream, old.identity, new FabricError('NOT_FOUND', 'no longer this node\'s parent'))
+      const old = link.media
+      if (!current() || old === undefined) return
+      link.media = undefined
+      this.letGo(link, old, target, deps)
     })
-    if (link.closed) {
-      sub.abort(new FabricError('NOT_FOUND', 'stream closed'))
+    if (!current()) {
+      sub.abort(new FabricError('NOT_FOUND', link.closed ? 'stream closed' : 'overtaken by a later move'))
+      if (!link.closed && target !== link.parent) this.host?.closeRelay(link.stream, target, new FabricError('NOT_FOUND', 'not this node\'s parent'))
       return
     }
     link.media = sub
     void sub.ended.then(() => {
-      // The parent died or dropped us while the tree link lives: the standby, else the home, until the planner says where.
       if (link.closed || link.media !== sub) return
-      this.opts.log.warn({ event: 'fabric.parent_lost', stream: link.stream, parent: short(sub.identity) }, 'the parent link ended; moving')
-      this.move(link, link.standby !== undefined && link.standby !== sub.identity ? link.standby : link.home)
+      // The parent died or dropped this node while the tree link lives: where the home
+      // put it since, else the standby (never orphaned by the same failure), else the home.
+      const next = link.assigned !== sub.identity ? link.assigned : link.standby !== undefined && link.standby !== sub.identity ? link.standby : link.home
+      this.opts.log.warn({ event: 'fabric.parent_lost', stream: link.stream, parent: short(sub.identity), next: short(next) }, 'the parent link ended; moving')
+      link.media = undefined
+      this.move(link, next)
     })
   }
 
-  /** Moves `link` to `target` after any move under way; a failed move falls back to the home, and a failed move to the home ends the link. */
+  /** Ends `old` (a parent subscription being replaced by one at `target`), frees its tracks, and ends its pull-back here. */
+  private letGo (link: ParentLink, old: RelaySubscription, target: string, deps: RelaySubscriptionDeps): void {
+    old.abort(new FabricError('NOT_FOUND', 'moved to another parent'))
+    if (deps.relay.hasStream(link.stream)) deps.relay.releasePublisher(link.stream, old.identity)
+    if (old.identity !== target) this.host?.closeRelay(link.stream, old.identity, new FabricError('NOT_FOUND', 'no longer this node\'s parent'))
+  }
+
+  /**
+   * Moves `link` to `target` now, overtaking any move under way; a failed
+   * move falls back to the home, and a failed move to the home ends the link.
+   */
   private move (link: ParentLink, target: string): void {
-    link.moving = link.moving.then(async () => {
-      if (link.closed || (link.media?.identity === target && link.media.live)) {
-        link.parent = link.media?.identity ?? link.parent
-        return
-      }
-      const deps = this.requireAttached()
-      this.counters.moves++
-      try {
-        await this.subscribeAt(link, target, deps)
-        this.opts.log.info({ event: 'fabric.moved', stream: link.stream, parent: short(target) }, 'moved to another parent')
-      } catch (err) {
-        if (target !== link.home) {
-          this.move(link, link.home)
-          return
-        }
-        this.closeParent(link, err as Error, true)
-      }
+    if (link.closed) return
+    if (link.media?.identity === target && link.media.live) {
+      link.attempt++
+      link.parent = target
+      return
+    }
+    const attempt = ++link.attempt
+    this.counters.moves++
+    const deps = this.requireAttached()
+    this.subscribeAt(link, target, attempt, deps).then(() => {
+      if (attempt === link.attempt && !link.closed) this.opts.log.info({ event: 'fabric.moved', stream: link.stream, parent: short(target) }, 'moved to another parent')
+    }, (err: unknown) => {
+      if (attempt !== link.attempt || link.closed) return
+      this.opts.log.warn({ event: 'fabric.move_failed', stream: link.stream, parent: short(target), err: (err as Error).message }, 'cannot move to that parent')
+      if (target !== link.home) this.move(link, link.home)
+      else this.closeParent(link, err as Error, true)
     })
   }
 
@@ -368,6 +385,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
       for await (const frame of link.tree.rest()) {
         const m = decodeHomeMessage(frame)
         if (m.assignment != null) {
+          link.assigned = m.assignment.parent
           link.standby = m.assignment.standby === '' ? undefined : m.assignment.standby
           if (m.assignment.parent !== link.parent) this.move(link, m.assignment.parent)
           continue

@@ -181,6 +181,8 @@ export class MediaEgress {
     try {
       const open = decodeSubscribeOpen(await channel.next(OPEN_DEADLINE_MS))
       const key = streamKey(open.owner, open.stream)
+      // A node of the fabric may open its relay subscription before its key proof has finished.
+      if (open.relay) await this.policy.settleTrust(identity)
       await this.upstream?.ensure(key, open.relay && this.policy.isTrustedRelay(identity) ? undefined : identity)
       const trusted = this.policy.admitSubscriber(key, identity, open.relay)
       if (!this.relay.hasStream(key)) throw new FabricError('NOT_FOUND', `stream ${key} is not open`)

@@ -21,7 +21,7 @@ import type { TrafficTap } from '../traffic-tap.js'
 import { newAvCounters, type AvCounters } from './counters.js'
 import { MediaEgress, SUBSCRIBE_CHANNEL, type LiveSubscription, type RelayFeed, type StreamPuller } from './egress.js'
 import { MediaIngress, PUBLISH_CHANNEL } from './ingress.js'
-import { MediaPolicy, type Membership } from './membership.js'
+import { MediaPolicy, type Membership, type RelayTrust } from './membership.js'
 import { OverloadLog } from './overload-log.js'
 import type { RelaySubscriptionDeps } from './relay-subscription.js'
 import { MediaRouter } from './router.js'
@@ -76,7 +76,7 @@ export interface MediaServiceOptions {
    * (with `relay: true`) to any stream without being MLS members, and
    * receive the same ciphertext a member would.
    */
-  trustedRelays?: Iterable<string>
+  trustedRelays?: Iterable<string> | RelayTrust
   /**
    * Reaches an upstream node (which must trust this one) to pull streams
    * from when a subscriber asks for a stream this node does not carry: this

@@ -20,6 +20,12 @@ export interface Membership {
 /** A live answer to "is this peer a trusted relay?". */
 export interface RelayTrust {
   has: (identity: string) => boolean
+  /**
+   * Resolves once whether `identity` is trusted is known (a fabric node
+   * proves its key in a handshake that may still be running when it opens
+   * its first channel); never rejects. Absent: `has` is always final.
+   */
+  settle?: (identity: string) => Promise<void>
 }
 
 /** Options of MediaPolicy. */
@@ -65,6 +71,11 @@ export class MediaPolicy {
     // the open says so once, to the publisher, instead of counting drops.
     if (leaf === undefined) throw new FabricError('NOT_MEMBER', `no MLS leaf index known for ${identity} in ${stream}`)
     return leaf
+  }
+
+  /** Resolves once the trust of `identity` is known (RelayTrust.settle); at once for a fixed list. */
+  async settleTrust (identity: string): Promise<void> {
+    await this.trustedRelays.settle?.(identity)
   }
 
   /** True when `identity` is a relay the operator trusts (whatever it asks for). */
