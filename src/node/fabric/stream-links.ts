@@ -326,6 +326,8 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
       const next = link.assigned !== sub.identity ? link.assigned : link.standby !== undefined && link.standby !== sub.identity ? link.standby : link.home
       this.opts.log.warn({ event: 'fabric.parent_lost', stream: link.stream, parent: short(sub.identity), next: short(next) }, 'the parent link ended; moving')
       link.media = undefined
+      // Its tracks are free at once: the next parent's chunks need not wait out the takeover delay.
+      this.letGo(link, sub, next, deps)
       this.move(link, next)
     })
   }
