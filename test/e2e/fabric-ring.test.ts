@@ -5,7 +5,9 @@
  * exactly once, and every node takes each chunk in exactly once: no loop
  * around the ring, no duplicate through two neighbours. Each node relays
  * the stream through its own tree link to the home, with the roster
- * replicated from there.
+ * replicated from there. A late subscription on one node starts from that
+ * node's GOP caches, and its keyframe request reaches a publisher two hops
+ * away.
  */
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -15,7 +17,11 @@ import type { ReceivedFrame } from '../../src/client/frame-decryptor.js'
 import type { StreamMember } from '../../src/client/stream-member.js'
 import { REPO_ROOT } from '../../src/cli/processes.js'
 import { loadTopology, startFabric, type Fabric } from '../../src/fixture/fabric-fixture.js'
-import { sleep, until } from '../timing.js'
+import { Subscription } from '../../src/client/media-streams.js'
+import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
+import { chunkIsKeyframe, chunkTrack } from '../../src/wire/chunk.js'
+import { makeTrack } from '../../src/wire/track.js'
+import { sleep, until, within } from '../timing.js'
 
 const WAIT_MS = 30_000
 /** Frames each member publishes: one keyframe, then deltas. */
@@ -79,6 +85,28 @@ describe('a stream across a misconfigured ring', () => {
       const stream = f.byName(name).handle!.relay.stats().streams.find((s) => s.stream === key)
       // Its own member's chunks and every other member's, each once.
       expect(stream, name).toMatchObject({ chunksIn: members.length * FRAMES, rejected: 0 })
+    }
+    // A late subscription on b starts from b's own GOP caches: a keyframe of
+    // every other member's track, whichever node it came from.
+    const bob = members[1]!
+    const late = await Subscription.open(libp2pDialer(others[0]!.libp2p, others[0]!.node), key)
+    try {
+      const cached = new Map<number, boolean>()
+      const reader = late.chunks()[Symbol.asyncIterator]()
+      const wantTracks = members.filter((m) => m !== bob).map((m) => makeTrack(m.session.ownLeafIndex, 0))
+      while (!wantTracks.every((t) => cached.get(t) === true)) {
+        const next = await within(reader.next(), WAIT_MS, 'the cached GOPs on b')
+        if (next.done === true) throw new Error('the late subscription ended')
+        const t = chunkTrack(next.value)
+        if (!cached.has(t)) cached.set(t, chunkIsKeyframe(next.value))
+      }
+      // A keyframe request from b for dave's track (on d) travels b -> a -> d to dave.
+      const dave = members[3]!
+      const asked = new Promise<void>((resolve) => { dave.once('keyframe-needed', () => { resolve() }) })
+      expect(late.requestKeyframe(makeTrack(dave.session.ownLeafIndex, 0))).toBe(true)
+      await within(asked, WAIT_MS, 'dave asked for a keyframe through the tree')
+    } finally {
+      await late.close()
     }
     // A star under the home: A feeds each other node once and pulls each back once.
     expect(home.handle!.stats().fabric).toMatchObject({ links: { parents: 0, children: 3 }, rosters: { open: 3 } })
