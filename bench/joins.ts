@@ -496,7 +496,11 @@ interface CommitterLog {
 /** Wraps the committer's calls of one creator member to time them. */
 function instrumentCreator (m: StreamMember): CommitterLog {
   const log: CommitterLog = { joinRequests: new Map(), fetches: [], prepares: [], submits: [], epochs: [], sendSwitches: [], relayKeyframeRequests: [] }
-  const anyM = m as unknown as { committer: { requestJoin: (id: string, redemption?: Uint8Array, nowMs?: number) => void, host: CommitterHost }, switchSending: (e: bigint) => void }
+  const anyM = m as unknown as {
+    committer: { requestJoin: (id: string, redemption?: Uint8Array, nowMs?: number) => void, host: CommitterHost }
+    // The sans-IO member core: the epoch a member sends under moves in its switchSending; relay keyframe requests are its inputs.
+    core: { switchSending: (e: bigint, actions: unknown[]) => void, handle: (input: { kind: string }, nowMs: number) => unknown }
+  }
   const c = anyM.committer
   const origRequestJoin = c.requestJoin.bind(c)
   c.requestJoin = (id: string, redemption?: Uint8Array, nowMs?: number) => { if (!log.joinRequests.has(id)) log.joinRequests.set(id, wall()); origRequestJoin(id, redemption, nowMs) }
@@ -525,15 +529,19 @@ function instrumentCreator (m: StreamMember): CommitterLog {
     log.prepares.push({ start, end: wall(), added: 0, removed: p.removedIdentities.length, commitBytes: p.commit.length, welcomeBytes: 0 })
     return p
   }
-  const origSwitch = anyM.switchSending.bind(m)
-  let switching = false
-  anyM.switchSending = (epoch: bigint) => {
+  const core = anyM.core
+  const origSwitch = core.switchSending.bind(core)
+  core.switchSending = (epoch: bigint, actions: unknown[]) => {
     const before = m.sendEpoch
-    switching = true
-    try { origSwitch(epoch) } finally { switching = false }
+    origSwitch(epoch, actions)
     if (m.sendEpoch !== before) log.sendSwitches.push({ t: wall(), epoch: Number(m.sendEpoch) })
   }
-  m.on('keyframe-needed', () => { if (!switching) log.relayKeyframeRequests.push(wall()) })
+  // Keyframe requests from the relay, not the ones the member makes itself when it switches keys.
+  const origHandle = core.handle.bind(core)
+  core.handle = (input: { kind: string }, nowMs: number) => {
+    if (input.kind === 'keyframe-request') log.relayKeyframeRequests.push(wall())
+    return origHandle(input, nowMs)
+  }
   m.on('epoch', (e: { epoch: bigint, added: string[], removed: string[] }) => {
     log.epochs.push({ t: wall(), epoch: Number(e.epoch), added: e.added.length, removed: e.removed.length })
     if (e.removed.length > 0) process.stderr.write(`[joins] epoch ${e.epoch}: removed ${e.removed.map((id) => id.slice(-6)).join(',')}\n`)
