@@ -69,7 +69,49 @@ export function decodeBounded<T> (what: string, bytes: Uint8Array, maxBytes: num
   // protons reads a varint cut short by the end of input as if zero-padded,
   // leaving the position past the end instead of throwing.
   if (reader.pos !== reader.len) throw new MalformedError(`${what} ends inside a field`)
+  checkFieldFraming(what, bytes)
   return msg
+}
+
+/**
+ * Walks the top-level fields of a protobuf encoding (key, then a varint,
+ * 8 bytes, a length and that many bytes, or 4 bytes) and refuses one that
+ * ends inside a field. protons-runtime 7.1.2 reads a 64-bit varint with at
+ * most four bytes left as if its fourth byte were the last whatever its
+ * continuation bit, so a message cut inside a final u64 field otherwise
+ * decodes as a smaller number (RosterUpdate.epoch, for one). Run after the
+ * codec accepted the bytes, so its own errors keep their shape. Fields
+ * inside a nested message are the codec's to read.
+ * @throws MalformedError naming the offset of the cut field, or a group (wire types 3, 4) or unknown wire type
+ */
+function checkFieldFraming (what: string, bytes: Uint8Array): void {
+  const end = bytes.byteLength
+  let pos = 0
+  /** The varint at `pos`, moving `pos` past it; at most 10 bytes, all before `end`. */
+  const varint = (): number => {
+    let value = 0
+    let scale = 1
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) throw new MalformedError(`${what} ends inside a field (a varint at byte ${pos})`)
+      const b = bytes[pos++]!
+      value += (b & 0x7f) * scale
+      if ((b & 0x80) === 0) return value
+      scale *= 128
+    }
+    throw new MalformedError(`${what} has a varint longer than 10 bytes`)
+  }
+  while (pos < end) {
+    const at = pos
+    const key = varint()
+    switch (key % 8) {
+      case 0: varint(); break
+      case 1: pos += 8; break
+      case 2: { const length = varint(); pos += length; break }
+      case 5: pos += 4; break
+      default: throw new MalformedError(`${what} has a field of wire type ${key % 8} at byte ${at}`)
+    }
+    if (pos > end) throw new MalformedError(`${what} ends inside a field (the one at byte ${at})`)
+  }
 }
 
 /**
