@@ -101,10 +101,12 @@ export class RosterSource implements Startable {
     })
   }
 
+  /** Serves /fabric/roster/1. */
   async start (): Promise<void> {
     await this.opts.listener.listen(FABRIC_ROSTER_PROTOCOL, (channel) => { void this.serve(channel) }, ROSTER_CHANNEL, { maxInboundChannels: MAX_ROSTER_CHANNELS_PER_CONNECTION })
   }
 
+  /** Stops serving, drops every plan, and resets every tree link. */
   async stop (): Promise<void> {
     await this.opts.listener.unlisten(FABRIC_ROSTER_PROTOCOL)
     this.plans.stop()

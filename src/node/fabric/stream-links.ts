@@ -139,16 +139,19 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     this.opts = opts
   }
 
+  /** Binds the links to the media service's relay and callbacks (the MediaService constructor calls it once). */
   attach (deps: RelaySubscriptionDeps, host: StreamLinkHost): void {
     this.deps = deps
     this.host = host
   }
 
+  /** Starts the idle sweep. */
   async start (): Promise<void> {
     this.sweeper = setInterval(() => { this.sweep() }, this.opts.sweepMs ?? LINK_SWEEP_MS)
     this.sweeper.unref()
   }
 
+  /** Ends every tree link and child link (the node stops); the media service is not told stream by stream. */
   async stop (): Promise<void> {
     if (this.sweeper !== undefined) clearInterval(this.sweeper)
     this.sweeper = undefined
@@ -157,11 +160,13 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     for (const byPeer of this.children.values()) for (const s of byPeer.values()) s?.abort(err)
   }
 
+  /** Membership as the media service asks it: the group service's for a stream at home here, else the roster replica's (false while none is held). */
   isMember (stream: StreamKey, identity: string): boolean {
     if (this.opts.home.isHome(stream)) return this.opts.home.isMember(stream, identity)
     return this.parents.get(stream)?.replica.has(identity) ?? false
   }
 
+  /** `identity`'s MLS leaf index in `stream`, from the group service or the roster replica; undefined when not a member. */
   leafIndexOf (stream: StreamKey, identity: string): number | undefined {
     if (this.opts.home.isHome(stream)) return this.opts.home.leafIndexOf(stream, identity)
     return this.parents.get(stream)?.replica.leafOf(identity)
@@ -240,6 +245,7 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     this.children.get(stream)?.get(relay)?.abort(err)
   }
 
+  /** The stream ended here (MediaService.streamClosed): its tree link, parent and child links end with `err`. */
   closeStream (stream: StreamKey, err: Error): void {
     const link = this.parents.get(stream)
     if (link !== undefined) this.closeParent(link, err, false)
