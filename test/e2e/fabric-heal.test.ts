@@ -25,6 +25,7 @@ import type { ReceivedFrame } from '../../src/client/frame-decryptor.js'
 import type { StreamMember } from '../../src/client/stream-member.js'
 import { REPO_ROOT } from '../../src/cli/processes.js'
 import { loadTopology, startFabric, type Fabric, type FabricNode } from '../../src/fixture/fabric-fixture.js'
+import { relayTree, shortId } from '../../src/fixture/heal-probe.js'
 import { libp2pDialer } from '../../src/transport/libp2p/dialer.js'
 import { throughRelay } from '../../src/transport/libp2p/relay.js'
 import { sleep, until } from '../timing.js'
@@ -33,17 +34,6 @@ const WAIT_MS = 30_000
 const STREAM = 'heal'
 /** Alice's frame interval, ms (25 frames per second). */
 const FRAME_MS = 40
-
-/** A relay's place as the home last logged it (`tree.assigned`): parent and depth, by the relay's short id (the last 12 characters of its peer id, as logs give it). */
-function treeOf (home: FabricNode): Map<string, { parent: string, depth: number }> {
-  const places = new Map<string, { parent: string, depth: number }>()
-  for (const line of home.process!.stderr().split('\n')) {
-    if (!line.includes('"tree.assigned"')) continue
-    const e = JSON.parse(line) as { relay: string, parent: string, depth: number }
-    places.set(e.relay, { parent: e.parent, depth: e.depth })
-  }
-  return places
-}
 
 describe('a relay tree that heals', () => {
   let fabric: Fabric | undefined
@@ -61,7 +51,6 @@ describe('a relay tree that heals', () => {
     await f.waitConnected(WAIT_MS)
     const home = f.byName('root')
     const relays = f.nodes.filter((n) => n !== home)
-    const shortId = (n: FabricNode): string => n.peerId.slice(-12)
     const byShort = (s: string): FabricNode => f.nodes.find((n) => shortId(n) === s)!
 
     const alice = await FabricClient.connect({ node: home.multiaddr })
@@ -105,11 +94,11 @@ describe('a relay tree that heals', () => {
     try {
       await until(() => [...got.values()].every((frames) => frames.length > 10), WAIT_MS, 'every member decrypts alice')
       // Every relay is placed: six relays, at most two children each, so two of them feed others.
-      await until(() => treeOf(home).size === 6, WAIT_MS, 'six relays placed')
+      await until(() => relayTree(home).size === 6, WAIT_MS, 'six relays placed')
 
       /** Stops `victim` with `signal`; resolves with the ms until every member below it decrypts a frame sent after it stopped. */
       const disrupt = async (victim: FabricNode, signal: 'SIGKILL' | 'SIGSTOP'): Promise<number[]> => {
-        const below = [...treeOf(home)].filter(([, p]) => p.parent === shortId(victim)).map(([s]) => byShort(s))
+        const below = [...relayTree(home)].filter(([, p]) => p.parent === shortId(victim)).map(([s]) => byShort(s))
         expect(below.length, `${victim.name} feeds someone`).toBeGreaterThan(0)
         const mark = new Map(below.map((n) => [n, got.get(n)!.length]))
         const t0 = Date.now()
@@ -146,9 +135,9 @@ describe('a relay tree that heals', () => {
         }
       }
 
-      const middle = () => relays.filter((n) => [...treeOf(home).values()].some((p) => p.parent === shortId(n)))
+      const middle = () => relays.filter((n) => [...relayTree(home).values()].some((p) => p.parent === shortId(n)))
       const killed = middle()[0]!
-      const orphans = [...treeOf(home)].filter(([, p]) => p.parent === shortId(killed)).map(([s]) => byShort(s))
+      const orphans = [...relayTree(home)].filter(([, p]) => p.parent === shortId(killed)).map(([s]) => byShort(s))
       await disrupt(killed, 'SIGKILL')
       await publishesUp(orphans[0]!, relays.find((n) => n !== killed && !orphans.includes(n))!)
       // The home re-places the orphans; then another relay that feeds someone is frozen.

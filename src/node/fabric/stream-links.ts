@@ -172,11 +172,6 @@ export class FabricStreamLinks implements StreamLinks, Membership, Startable {
     return this.parents.get(stream)?.replica.leafOf(identity)
   }
 
-  /** The node a stream relayed here comes from now (its parent in the tree), or undefined. */
-  parentOf (stream: StreamKey): string | undefined {
-    return this.parents.get(stream)?.parent
-  }
-
   /**
    * Joins `stream`'s tree under its home unless it is at home here or
    * already relayed; with `member`, then waits up to ROSTER_CATCH_UP_MS for

@@ -122,7 +122,8 @@ export class StreamPlans {
     for (const [stream, plan] of this.plans) {
       const load = this.opts.rootLoad?.(stream)
       // The home reports to its own planner as a relay does: actual against intended includes its line.
-      if (load !== undefined) plan.planner.handle({ type: 'heartbeat', relay: this.opts.selfId, load }, this.now())
+      // Through run: a heartbeat may also time relays out, whose orphans' new places must go out.
+      if (load !== undefined) this.run(stream, plan, { type: 'heartbeat', relay: this.opts.selfId, load })
       out[stream] = meshReport(plan.planner.snapshot(), this.now())
     }
     return out
