@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'NOT_FOUND'            // unknown stream or object
   | 'ALREADY_EXISTS'       // stream already exists
   | 'REMOVED'              // this member was removed from the group
+  | 'REJOIN_NEEDED'        // a resuming member's MLS state cannot be brought current: join again with a fresh KeyPackage
   | 'INVALID_STATE'        // operation not valid in the current state
   | 'TIMEOUT'              // a bounded wait elapsed
   | 'NOT_ADMITTED'         // the stream's admission policy does not admit this identity

@@ -11,6 +11,7 @@ import {
 } from '../node/directory-store.js'
 import { DEFAULT_MAX_KEY_PACKAGE_EXTENSION_BYTES } from '../node/directory-service.js'
 import {
+  DEFAULT_COMMIT_LOG_BYTES, DEFAULT_COMMIT_LOG_ENTRIES, DEFAULT_MEMBER_GRACE_MS,
   DEFAULT_PENDING_JOIN_TIMEOUT_MS, MAX_GROUP_STREAMS_PER_IDENTITY, MAX_MEMBERS_PER_STREAM, MAX_PENDING_JOINERS_PER_STREAM,
   MAX_PENDING_JOINS_PER_IDENTITY, MAX_STREAMS_PER_IDENTITY, MAX_STREAMS_PER_NODE,
 } from '../node/group-core.js'
@@ -47,6 +48,9 @@ export const QUOTA_OPTIONS: readonly QuotaOption[] = [
   { flag: 'pending-join-timeout-ms', help: 'a join the committer has not answered expires after this long', defaultValue: DEFAULT_PENDING_JOIN_TIMEOUT_MS, apply: group('pendingJoinTimeoutMs') },
   { flag: 'max-group-streams-per-identity', help: 'group streams one identity holds open', defaultValue: MAX_GROUP_STREAMS_PER_IDENTITY, apply: group('maxGroupStreamsPerIdentity') },
   { flag: 'max-members', help: 'members of one stream', defaultValue: MAX_MEMBERS_PER_STREAM, max: MAX_ROSTER, apply: group('maxMembers') },
+  { flag: 'member-grace-ms', help: 'a member whose connection broke may resume this long before its removal is asked for', defaultValue: DEFAULT_MEMBER_GRACE_MS, apply: group('memberGraceMs') },
+  { flag: 'commit-log-entries', help: 'recent Commits kept per stream for members that resume', defaultValue: DEFAULT_COMMIT_LOG_ENTRIES, apply: group('commitLogEntries') },
+  { flag: 'commit-log-bytes', help: 'bytes of recent Commits kept per stream', defaultValue: DEFAULT_COMMIT_LOG_BYTES, apply: group('commitLogBytes') },
   { flag: 'group-frame-bytes-in-flight', help: 'bytes of group frames under way over all streams', defaultValue: DEFAULT_IN_FLIGHT_FRAME_BYTES, apply: group('inFlightFrameBytes') },
   { flag: 'directory-max-per-identity', help: 'one-use KeyPackages stored per identity', defaultValue: DEFAULT_MAX_KEY_PACKAGES_PER_IDENTITY, apply: directory('maxPerIdentity') },
   { flag: 'directory-bytes-per-identity', help: 'KeyPackage bytes stored per identity', defaultValue: DEFAULT_MAX_BYTES_PER_IDENTITY, apply: directory('maxBytesPerIdentity') },

@@ -384,6 +384,11 @@ export class KeyPackageStore {
     return { bytes: this.totalBytes, identities: this.held.size, keyPackages: this.totalKeyPackages, expiredPurged: this.expiredPurged }
   }
 
+  /** The backing datastore, which other services of the node share under their own namespaces (the group service's /group). */
+  get datastore (): Datastore {
+    return this.ds
+  }
+
   /**
    * Waits for the operations already running, then closes the backend.
    * Later calls of any method throw FabricError INVALID_STATE; calling close

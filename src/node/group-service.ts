@@ -11,7 +11,16 @@
  *
  * Events (EventEmitter, GroupServiceEvents): 'roster' (RosterEvent) and
  * 'streamClosed' (StreamClosedEvent), the membership decisions the media
- * service enforces, emitted synchronously in the order the core decides them.
+ * service enforces, emitted in the order the core decides them; 'committer'
+ * when the designated committer of a stream changes.
+ *
+ * Durability (protocol/survival.md section 5): every stream's snapshot is
+ * written to the GroupStore before any member hears of the change that made
+ * it (the core's `persist` action holds back the actions after it until the
+ * write is done), and `start` restores the stored streams with every member
+ * away, so members that reconnect within the grace period resume. `stop`
+ * first sends every member a GoingAway notice, then closes the group
+ * streams gracefully.
  */
 import { EventEmitter } from 'node:events'
 import { isFabricError } from '../errors.js'
@@ -25,6 +34,7 @@ import type { StreamKey } from '../wire/stream-tag.js'
 import { decodeGroupClientMessage, encodeGroupServerMessage } from '../wire/messages.js'
 import { errorMessage } from './group/messages.js'
 import { GroupServiceCore, MAX_GROUP_REQUEST_FRAME, type GroupAction, type GroupServiceOptions } from './group-core.js'
+import type { GroupStore } from './group-store.js'
 import { short, silentLogger, type Logger } from './log.js'
 import { CLOSE_GRACE_MS, CONTROL_FRAME_DEADLINE_MS } from './stream-deadlines.js'
 
@@ -45,6 +55,16 @@ export interface RosterEvent {
   readonly removed: readonly string[]
   /** Each member's MLS leaf index. */
   readonly leaves: ReadonlyMap<string, number>
+  /** True when the stream was taken back from the store at start (every member away). */
+  readonly restored?: boolean
+}
+
+/** The designated committer of a stream changed. */
+export interface CommitterEvent {
+  readonly stream: StreamKey
+  readonly epoch: bigint
+  /** The new committer, or undefined while no member is live. */
+  readonly committer: string | undefined
 }
 
 /** A stream no longer exists (the core's `streamClosed` action). */
@@ -58,7 +78,12 @@ export interface GroupServiceEvents {
   roster: [event: RosterEvent]
   /** A stream ended. */
   streamClosed: [event: StreamClosedEvent]
+  /** The designated committer of a stream changed. */
+  committer: [event: CommitterEvent]
 }
+
+/** Wait a GoingAway notice asks members to keep before reconnecting, ms: long enough for a restart to bind again. */
+export const GOING_AWAY_RETRY_MS = 500
 
 /** Options of the group service: the core's bounds and timeouts (inspectCommit is the node's). */
 export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'> & {
@@ -71,6 +96,10 @@ export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'
    * identities could otherwise park gigabytes until the frame deadline.
    */
   inFlightFrameBytes?: number
+  /** Where streams survive a restart; default none (streams end with the process). */
+  store?: GroupStore
+  /** Multiaddrs (with /p2p/) of other nodes members may go to when this one stops; default none. */
+  goingAwayAddresses?: () => Promise<string[]> | string[]
 }
 
 export class GroupService extends EventEmitter<GroupServiceEvents> {
@@ -86,19 +115,29 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
   private readonly log: Logger
   private nextConn = 1
   private ticker: NodeJS.Timeout | undefined
+  private readonly store: GroupStore | undefined
+  private readonly goingAwayAddresses: () => Promise<string[]> | string[]
+  /** Action batches waiting for a store write ahead of them, in order. */
+  private readonly backlog: GroupAction[][] = []
+  private draining: Promise<void> | undefined
+  /** Store writes that failed (the stream goes on; a restart would lose its latest epochs). */
+  storeFailures = 0
 
   /** @param listener where members open their group channels (the node's transport) */
   constructor (listener: ChannelListener, opts: GroupServiceShellOptions = {}) {
     super()
     this.listener = listener
-    const { inFlightFrameBytes, log, ...core } = opts
+    const { inFlightFrameBytes, log, store, goingAwayAddresses, ...core } = opts
     this.log = log ?? silentLogger()
+    this.store = store
+    this.goingAwayAddresses = goingAwayAddresses ?? (() => [])
     this.core = new GroupServiceCore({ ...core, inspectCommit })
     this.frameBudget = new FrameBudget(inFlightFrameBytes)
   }
 
-  /** Registers the protocol handler and starts the tick timer. */
+  /** Restores stored streams, registers the protocol handler and starts the tick timer. */
   async start (): Promise<void> {
+    await this.restore()
     await this.listener.listen(GROUP_PROTOCOL, (channel) => { void this.onChannel(channel) }, {
       maxFrameLength: MAX_GROUP_REQUEST_FRAME,
       frameDeadlineMs: CONTROL_FRAME_DEADLINE_MS,
@@ -108,12 +147,34 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
     this.ticker.unref()
   }
 
-  /** Stops the handler and timer and closes every group stream. */
-  async stop (): Promise<void> {
+  /**
+   * Stops: tells every member the node is going away (GoingAway, with the
+   * other nodes' addresses), waits for pending store writes, then closes
+   * every group stream gracefully and stops the handler and timer.
+   */
+  async stop (reason = 'the node is stopping'): Promise<void> {
     if (this.ticker !== undefined) clearInterval(this.ticker)
+    let addresses: string[] = []
+    try { addresses = await this.goingAwayAddresses() } catch {}
+    this.run(this.core.handle({ kind: 'going-away', reason, addresses, retryAfterMs: GOING_AWAY_RETRY_MS }, Date.now()))
+    await this.draining
     await this.listener.unlisten(GROUP_PROTOCOL)
-    for (const f of this.conns.values()) f.abort(new Error('node stopping'))
+    await Promise.allSettled([...this.conns.values()].map(async (f) => { await f.closeOrReset(CLOSE_GRACE_MS) }))
     this.conns.clear()
+  }
+
+  /** Takes back the streams of the store, each with every member away from now. */
+  private async restore (): Promise<void> {
+    if (this.store === undefined) return
+    const { snapshots, damaged } = await this.store.load()
+    for (const key of damaged) this.log.warn({ event: 'store.damaged', key }, 'skipped a damaged group stream record')
+    const refused = this.core.restore(snapshots, Date.now())
+    for (const key of refused) this.log.warn({ event: 'store.refused', stream: key }, 'skipped a stored stream that does not hold together')
+    for (const key of this.core.streams()) {
+      const a = this.core.rosterAction(key)!
+      this.log.info({ event: 'stream.restored', stream: key, epoch: String(a.epoch), members: a.members.length }, 'stream restored')
+      this.emit('roster', { stream: a.stream, epoch: a.epoch, members: a.members, added: a.members, removed: [], leaves: a.leaves, restored: true })
+    }
   }
 
   /** True when `identity` is a current member of `stream`. */
@@ -163,8 +224,45 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
     }
   }
 
+  /**
+   * Carries out `actions` in order after every batch before them. Runs
+   * synchronously until a `persist` needs a store write; the rest of the
+   * batch, and later batches, wait for it.
+   */
   private run (actions: GroupAction[]): void {
-    for (const a of actions) {
+    if (actions.length === 0) return
+    this.backlog.push(actions)
+    if (this.draining === undefined) this.draining = this.drain()
+  }
+
+  private async drain (): Promise<void> {
+    try {
+      for (let batch = this.backlog.shift(); batch !== undefined; batch = this.backlog.shift()) {
+        for (const a of batch) {
+          if (a.kind === 'persist') await this.persist(a.stream)
+          else this.carryOut(a)
+        }
+      }
+    } finally {
+      this.draining = undefined
+    }
+  }
+
+  private async persist (stream: StreamKey): Promise<void> {
+    if (this.store === undefined) return
+    // The newest state: a later epoch than the action's is as good, and a stream closed since needs none.
+    const snap = this.core.snapshot(stream)
+    if (snap === undefined) return
+    try {
+      await this.store.put(snap)
+    } catch (err) {
+      this.storeFailures++
+      this.log.error({ event: 'store.write_failed', stream, err: (err as Error).message }, 'cannot store a group stream')
+    }
+  }
+
+  private carryOut (a: GroupAction): void {
+    {
       this.logAction(a)
       switch (a.kind) {
         case 'send': {
@@ -180,6 +278,15 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
           break
         case 'streamClosed':
           this.emit('streamClosed', { stream: a.stream })
+          this.store?.delete(a.stream).catch((err: unknown) => {
+            this.storeFailures++
+            this.log.error({ event: 'store.delete_failed', stream: a.stream, err: (err as Error).message }, 'cannot delete a group stream record')
+          })
+          break
+        case 'committer':
+          this.emit('committer', { stream: a.stream, epoch: a.epoch, committer: a.committer })
+          break
+        case 'persist':
           break
       }
     }
@@ -206,12 +313,14 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
       this.log.info({ event, stream: a.stream, epoch: String(a.epoch), members: a.members.length, added: a.added.map((id) => short(id)), removed: a.removed.map((id) => short(id)) }, event === 'stream.created' ? 'stream created' : 'Commit accepted')
     } else if (a.kind === 'streamClosed') {
       this.log.info({ event: 'stream.closed', stream: a.stream }, 'stream closed')
+    } else if (a.kind === 'committer') {
+      this.log.info({ event: 'committer.designated', stream: a.stream, epoch: String(a.epoch), committer: a.committer === undefined ? null : short(a.committer) }, 'committer designated')
     }
   }
 }
 
 /** The name of a client message's body, for log lines. */
 function bodyOf (m: GroupClientMessage): string {
-  for (const k of ['create', 'join', 'commit', 'ack', 'leave', 'deny'] as const) if (m[k] !== undefined) return k
+  for (const k of ['create', 'join', 'commit', 'ack', 'leave', 'deny', 'resume', 'end'] as const) if (m[k] !== undefined) return k
   return 'none'
 }

@@ -31,6 +31,7 @@ import { KEY_PACKAGE_DB_DIR, openKeyPackageStore, type KeyPackageStore, type Key
 import { registerDirectoryService, type DirectoryCounters, type DirectoryService, type DirectoryServiceOptions } from './directory-service.js'
 import { limitConnectionsPerIdentity, MAX_CONNECTIONS_PER_IDENTITY } from './connection-quota.js'
 import { GroupService, type GroupServiceShellOptions } from './group-service.js'
+import { GroupStore } from './group-store.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from '../transport/libp2p/host.js'
 import { libp2pListener } from '../transport/libp2p/listener.js'
 import { listenThrough } from '../transport/libp2p/relay.js'
@@ -63,8 +64,12 @@ export interface NodeConfig {
   relay?: Partial<RelayConfig>
   /** Group service: ms after an epoch change before EpochReady without all acks. */
   epochReadyTimeoutMs?: number
-  /** Group service bounds (streams per node and per owner, pending joins and their timeout, group streams per identity, members). */
-  group?: Omit<GroupServiceShellOptions, 'epochReadyTimeoutMs'>
+  /**
+   * Group service bounds (streams per node and per owner, pending joins and
+   * their timeout, group streams per identity, members, the member grace
+   * period and the Commit log).
+   */
+  group?: Omit<GroupServiceShellOptions, 'epochReadyTimeoutMs' | 'store' | 'goingAwayAddresses' | 'log'>
   /** Longest a peer may leave a liveness ping unanswered before it is cut, ms; default 5 000. */
   livenessTimeoutMs?: number
   /** Connections one identity may hold to this node at once; default 4 (trusted relays exempt). */
@@ -201,7 +206,14 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   // Each service is built from what it depends on, in that order: the
   // directory asks the group service who may fetch, and the media service
   // enforces the group service's roster.
-  const group = new GroupService(listener, { ...config.group, epochReadyTimeoutMs: config.epochReadyTimeoutMs, log: log.child({ component: 'group' }) })
+  const group = new GroupService(listener, {
+    ...config.group,
+    epochReadyTimeoutMs: config.epochReadyTimeoutMs,
+    store: new GroupStore(store.datastore),
+    // In a fabric, members of a node that stops may go to any other node of it.
+    goingAwayAddresses: () => fabric === undefined ? [] : otherNodeAddresses(libp2p, fabric),
+    log: log.child({ component: 'group' }),
+  })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
   const directory = new DirectoryStartable(listener, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
@@ -363,9 +375,31 @@ function reserveOnFabricPeers (libp2p: Libp2p, fabric: FabricService, log: Logge
  * of the fabric can locate it. A failed announce is logged and left to the
  * DHT's re-providing.
  */
+/**
+ * Multiaddrs (with /p2p/) of fabric nodes this node is connected to, as they
+ * announced them (identify), for a GoingAway notice; at most 8.
+ */
+async function otherNodeAddresses (libp2p: Libp2p, fabric: FabricService): Promise<string[]> {
+  const out: string[] = []
+  const seen = new Set<string>()
+  for (const c of libp2p.getConnections()) {
+    const peer = c.remotePeer
+    const id = peer.toString()
+    if (seen.has(id) || !fabric.isFabricPeer(id)) continue
+    seen.add(id)
+    try {
+      const known = await libp2p.peerStore.get(peer)
+      const addr = known.addresses.map((a) => a.multiaddr.toString()).find((a) => !a.includes('/p2p-circuit'))
+      if (addr !== undefined) out.push(addr.includes('/p2p/') ? addr : `${addr}/p2p/${id}`)
+    } catch {}
+    if (out.length >= 8) break
+  }
+  return out
+}
+
 function announceStreams (group: GroupService, fabric: FabricService, log: Logger): void {
   group.on('roster', (event) => {
-    if (event.epoch !== 0n) return
+    if (event.epoch !== 0n && event.restored !== true) return
     fabric.discovery.announce(event.stream).catch((err: unknown) => {
       log.warn({ event: 'fabric.announce_failed', stream: event.stream, err: (err as Error).message }, 'cannot announce a stream')
     })

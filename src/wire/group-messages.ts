@@ -15,11 +15,21 @@ import {
 } from './message-codec.js'
 import { GroupClientMessage, GroupServerMessage, type SubmitCommit } from './pb/group.js'
 import { validateStreamName } from './stream-tag.js'
+import { utf8ByteLength } from './text.js'
 
 export { GroupClientMessage, GroupServerMessage }
 
-const CLIENT_BODIES = ['create', 'join', 'commit', 'ack', 'leave', 'deny'] as const
-const SERVER_BODIES = ['ok', 'error', 'joinRequested', 'commit', 'welcome', 'roster', 'epochReady', 'leaveRequested', 'joinWithdrawn'] as const
+const CLIENT_BODIES = ['create', 'join', 'commit', 'ack', 'leave', 'deny', 'resume', 'end'] as const
+const SERVER_BODIES = ['ok', 'error', 'joinRequested', 'commit', 'welcome', 'roster', 'epochReady', 'leaveRequested', 'joinWithdrawn', 'goingAway'] as const
+
+/** Most addresses a GoingAway names (other nodes of the fabric to go to). */
+export const MAX_GOING_AWAY_ADDRESSES = 16
+
+/** Longest multiaddr text a GoingAway carries, bytes. */
+export const MAX_ADDRESS_TEXT = 512
+
+/** Longest wait a GoingAway may ask for, ms (one minute). */
+export const MAX_RETRY_AFTER_MS = 60_000
 
 /**
  * Encodes a GroupClientMessage (version 1 written for the caller). Exactly
@@ -38,7 +48,7 @@ export function encodeGroupClientMessage (msg: Unversioned<GroupClientMessage>):
  * Decodes one GroupClientMessage frame. Rules: create has a valid stream
  * name and a 1..256-byte group id; join a valid stream name, a valid owner
  * identity and a redemption of at most 2 KiB; deny a valid identity and a
- * reason of at most 1 KiB of UTF-8; commit a
+ * reason of at most 1 KiB of UTF-8; resume a valid stream name and owner; commit a
  * 1 B..1 MiB Commit, a Welcome of at most 1 MiB that is present exactly
  * when `added` is non-empty, at most 1000 added and 10 000 removed valid
  * identities. Bytes fields are views into `bytes`.
@@ -72,7 +82,9 @@ export function encodeGroupServerMessage (msg: Unversioned<GroupServerMessage>):
  * Decodes one GroupServerMessage frame. Rules: identities (join_requested,
  * leave_requested, roster members and committer) valid; a join_requested
  * redemption of at most 2 KiB; commit 1 B..1 MiB;
- * welcome 1 B..1 MiB; roster at most 10 000 members; error body well formed.
+ * welcome 1 B..1 MiB; roster at most 10 000 members; error body well formed;
+ * going_away a reason of at most 1 KiB, at most 16 addresses of at most 512
+ * bytes each and a wait of at most 60 000 ms.
  * Bytes fields are views into `bytes`.
  * @throws TooLargeError when the frame or a field exceeds its bound (limits.ts)
  * @throws MalformedError when it does not parse, has no body, or breaks a rule
@@ -80,7 +92,8 @@ export function encodeGroupServerMessage (msg: Unversioned<GroupServerMessage>):
  */
 export function decodeGroupServerMessage (bytes: Uint8Array): GroupServerMessage {
   const msg = decodeBounded<GroupServerMessage>('GroupServerMessage', bytes, MAX_CONTROL_FRAME, GroupServerMessage.codec(), {
-    roster: { members: MAX_ROSTER }
+    roster: { members: MAX_ROSTER },
+    goingAway: { addresses: MAX_GOING_AWAY_ADDRESSES }
   })
   checkVersion('GroupServerMessage', msg.version)
   checkServer(msg)
@@ -103,6 +116,10 @@ function checkClient (msg: GroupClientMessage): void {
     checkCommit(msg.commit)
   } else if (msg.ack != null) {
     checkU64('ack.epoch', msg.ack.epoch)
+  } else if (msg.resume != null) {
+    validateStreamName(msg.resume.stream)
+    validateIdentity(msg.resume.owner)
+    checkU64('resume.epoch', msg.resume.epoch)
   }
 }
 
@@ -147,5 +164,12 @@ function checkServer (msg: GroupServerMessage): void {
     validateIdentity(msg.roster.committer)
   } else if (msg.epochReady != null) {
     checkU64('epoch_ready.epoch', msg.epochReady.epoch)
+  } else if (msg.goingAway != null) {
+    checkWireError('going_away', { code: 'UNREACHABLE', message: msg.goingAway.reason })
+    checkCount('going_away.addresses', msg.goingAway.addresses, MAX_GOING_AWAY_ADDRESSES)
+    for (const a of msg.goingAway.addresses) {
+      if (utf8ByteLength(a) > MAX_ADDRESS_TEXT) throw new MalformedError(`going_away address is longer than ${MAX_ADDRESS_TEXT} bytes`)
+    }
+    if (msg.goingAway.retryAfterMs > MAX_RETRY_AFTER_MS) throw new MalformedError(`going_away.retry_after_ms ${msg.goingAway.retryAfterMs} exceeds ${MAX_RETRY_AFTER_MS}`)
   }
 }

@@ -69,3 +69,27 @@ export const FETCHES_PER_PENDING_JOIN = 3
  * MAX_CONTROL_FRAME), so a peer that is nothing yet cannot park megabytes.
  */
 export const MAX_GROUP_REQUEST_FRAME = 8 * 1024
+
+/**
+ * Default grace period of a member whose group stream broke, ms: it stays in
+ * the roster this long, so it can reconnect and resume without rejoining;
+ * after it, the designated committer is asked to remove it. Ten seconds
+ * covers a node restart and a network blip, and is short enough that a
+ * member who is gone does not hold up the others' Commits for long.
+ */
+export const DEFAULT_MEMBER_GRACE_MS = 10_000
+
+/**
+ * Default number of recent Commits the service keeps per stream, so a
+ * member that missed some while away can catch up on resume. 64 epochs is
+ * longer than a call sees in the grace period.
+ */
+export const DEFAULT_COMMIT_LOG_ENTRIES = 64
+
+/**
+ * Default bound on the bytes of the Commit log of one stream. The oldest
+ * Commits go first; a member behind the log rejoins with a fresh KeyPackage
+ * (REJOIN_NEEDED). 256 KiB holds 64 Commits of a 100-member group (about
+ * 2.5 KiB each), and at the node's 1024 streams bounds the logs to 256 MiB.
+ */
+export const DEFAULT_COMMIT_LOG_BYTES = 256 * 1024

@@ -64,3 +64,8 @@ export function rosterMessage (epoch: bigint, members: readonly string[], commit
 export function epochReadyMessage (epoch: bigint): GroupServerMessage {
   return { version: PROTOCOL_VERSION, requestId: 0n, epochReady: { epoch } }
 }
+
+/** The node is about to stop: reconnect after `retryAfterMs`, here or at one of `addresses` (protocol/survival.md section 5). */
+export function goingAwayMessage (reason: string, addresses: readonly string[], retryAfterMs: number): GroupServerMessage {
+  return { version: PROTOCOL_VERSION, requestId: 0n, goingAway: { reason: clipErrorText(reason), addresses: [...addresses], retryAfterMs } }
+}

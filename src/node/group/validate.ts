@@ -12,7 +12,7 @@
 import { FabricError, type ErrorCode } from '../../errors.js'
 import { validateIdentity } from '../../wire/identity.js'
 import { MAX_ADDED_PER_COMMIT, MAX_COMMIT, MAX_GROUP_ID, MAX_WELCOME } from '../../wire/limits.js'
-import type { AckEpoch, CreateStream, DenyJoin, GroupClientMessage, JoinStream, SubmitCommit } from '../../wire/pb/group.js'
+import type { AckEpoch, CreateStream, DenyJoin, GroupClientMessage, JoinStream, ResumeStream, SubmitCommit } from '../../wire/pb/group.js'
 import { streamKey, type StreamKey } from '../../wire/stream-tag.js'
 
 /**
@@ -38,6 +38,8 @@ export type ClientBody =
   | { kind: 'ack', ack: AckEpoch }
   | { kind: 'leave' }
   | { kind: 'deny', deny: DenyJoin }
+  | { kind: 'resume', resume: ResumeStream }
+  | { kind: 'end' }
 
 /**
  * The body of `message`.
@@ -52,6 +54,8 @@ export function clientBody (message: GroupClientMessage, currentEpoch: bigint): 
   if (message.ack !== undefined) bodies.push({ kind: 'ack', ack: message.ack })
   if (message.leave !== undefined) bodies.push({ kind: 'leave' })
   if (message.deny !== undefined) bodies.push({ kind: 'deny', deny: message.deny })
+  if (message.resume !== undefined) bodies.push({ kind: 'resume', resume: message.resume })
+  if (message.end !== undefined) bodies.push({ kind: 'end' })
   if (bodies.length !== 1) throw new Refusal('MALFORMED', `a group message carries exactly one body, got ${bodies.length}`, currentEpoch)
   return bodies[0]!
 }

@@ -149,6 +149,8 @@ export interface GroupClientMessage {
   ack?: AckEpoch
   leave?: LeaveStream
   deny?: DenyJoin
+  resume?: ResumeStream
+  end?: EndStream
 }
 
 export namespace GroupClientMessage {
@@ -163,7 +165,29 @@ export namespace GroupClientMessage {
 
         obj = { ...obj }
 
+        if (obj.end != null) {
+          obj.resume = undefined
+          obj.deny = undefined
+          obj.leave = undefined
+          obj.ack = undefined
+          obj.commit = undefined
+          obj.join = undefined
+          obj.create = undefined
+        }
+
+        if (obj.resume != null) {
+          obj.end = undefined
+          obj.deny = undefined
+          obj.leave = undefined
+          obj.ack = undefined
+          obj.commit = undefined
+          obj.join = undefined
+          obj.create = undefined
+        }
+
         if (obj.deny != null) {
+          obj.end = undefined
+          obj.resume = undefined
           obj.leave = undefined
           obj.ack = undefined
           obj.commit = undefined
@@ -172,6 +196,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.leave != null) {
+          obj.end = undefined
+          obj.resume = undefined
           obj.deny = undefined
           obj.ack = undefined
           obj.commit = undefined
@@ -180,6 +206,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.ack != null) {
+          obj.end = undefined
+          obj.resume = undefined
           obj.deny = undefined
           obj.leave = undefined
           obj.commit = undefined
@@ -188,6 +216,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.commit != null) {
+          obj.end = undefined
+          obj.resume = undefined
           obj.deny = undefined
           obj.leave = undefined
           obj.ack = undefined
@@ -196,6 +226,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.join != null) {
+          obj.end = undefined
+          obj.resume = undefined
           obj.deny = undefined
           obj.leave = undefined
           obj.ack = undefined
@@ -204,6 +236,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.create != null) {
+          obj.end = undefined
+          obj.resume = undefined
           obj.deny = undefined
           obj.leave = undefined
           obj.ack = undefined
@@ -249,6 +283,16 @@ export namespace GroupClientMessage {
         if (obj.deny != null) {
           w.uint32(66)
           DenyJoin.codec().encode(obj.deny, w)
+        }
+
+        if (obj.resume != null) {
+          w.uint32(74)
+          ResumeStream.codec().encode(obj.resume, w)
+        }
+
+        if (obj.end != null) {
+          w.uint32(82)
+          EndStream.codec().encode(obj.end, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -310,6 +354,18 @@ export namespace GroupClientMessage {
               })
               break
             }
+            case 9: {
+              obj.resume = ResumeStream.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.resume
+              })
+              break
+            }
+            case 10: {
+              obj.end = EndStream.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.end
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -317,7 +373,29 @@ export namespace GroupClientMessage {
           }
         }
 
+        if (obj.end != null) {
+          delete obj.resume
+          delete obj.deny
+          delete obj.leave
+          delete obj.ack
+          delete obj.commit
+          delete obj.join
+          delete obj.create
+        }
+
+        if (obj.resume != null) {
+          delete obj.end
+          delete obj.deny
+          delete obj.leave
+          delete obj.ack
+          delete obj.commit
+          delete obj.join
+          delete obj.create
+        }
+
         if (obj.deny != null) {
+          delete obj.end
+          delete obj.resume
           delete obj.leave
           delete obj.ack
           delete obj.commit
@@ -326,6 +404,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.leave != null) {
+          delete obj.end
+          delete obj.resume
           delete obj.deny
           delete obj.ack
           delete obj.commit
@@ -334,6 +414,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.ack != null) {
+          delete obj.end
+          delete obj.resume
           delete obj.deny
           delete obj.leave
           delete obj.commit
@@ -342,6 +424,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.commit != null) {
+          delete obj.end
+          delete obj.resume
           delete obj.deny
           delete obj.leave
           delete obj.ack
@@ -350,6 +434,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.join != null) {
+          delete obj.end
+          delete obj.resume
           delete obj.deny
           delete obj.leave
           delete obj.ack
@@ -358,6 +444,8 @@ export namespace GroupClientMessage {
         }
 
         if (obj.create != null) {
+          delete obj.end
+          delete obj.resume
           delete obj.deny
           delete obj.leave
           delete obj.ack
@@ -425,6 +513,20 @@ export namespace GroupClientMessage {
             case 8: {
               yield * DenyJoin.codec().stream(reader, reader.uint32(), `${prefix}.deny`, {
                 limits: opts.limits?.deny
+              })
+
+              break
+            }
+            case 9: {
+              yield * ResumeStream.codec().stream(reader, reader.uint32(), `${prefix}.resume`, {
+                limits: opts.limits?.resume
+              })
+
+              break
+            }
+            case 10: {
+              yield * EndStream.codec().stream(reader, reader.uint32(), `${prefix}.end`, {
+                limits: opts.limits?.end
               })
 
               break
@@ -518,6 +620,21 @@ export namespace GroupClientMessage {
     value: string
   }
 
+  export interface GroupClientMessageResumeStreamFieldEvent {
+    field: '$.resume.stream'
+    value: string
+  }
+
+  export interface GroupClientMessageResumeOwnerFieldEvent {
+    field: '$.resume.owner'
+    value: string
+  }
+
+  export interface GroupClientMessageResumeEpochFieldEvent {
+    field: '$.resume.epoch'
+    value: bigint
+  }
+
   export function encode (obj: Partial<GroupClientMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupClientMessage.codec())
   }
@@ -526,7 +643,7 @@ export namespace GroupClientMessage {
     return decodeMessage(buf, GroupClientMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupClientMessage>): Generator<GroupClientMessageVersionFieldEvent | GroupClientMessageRequestIdFieldEvent | GroupClientMessageCreateStreamFieldEvent | GroupClientMessageCreateGroupIdFieldEvent | GroupClientMessageJoinStreamFieldEvent | GroupClientMessageJoinOwnerFieldEvent | GroupClientMessageJoinRedemptionFieldEvent | GroupClientMessageCommitEpochFieldEvent | GroupClientMessageCommitCommitFieldEvent | GroupClientMessageCommitWelcomeFieldEvent | GroupClientMessageCommitAddedFieldEvent | GroupClientMessageCommitRemovedFieldEvent | GroupClientMessageAckEpochFieldEvent | GroupClientMessageDenyIdentityFieldEvent | GroupClientMessageDenyReasonFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupClientMessage>): Generator<GroupClientMessageVersionFieldEvent | GroupClientMessageRequestIdFieldEvent | GroupClientMessageCreateStreamFieldEvent | GroupClientMessageCreateGroupIdFieldEvent | GroupClientMessageJoinStreamFieldEvent | GroupClientMessageJoinOwnerFieldEvent | GroupClientMessageJoinRedemptionFieldEvent | GroupClientMessageCommitEpochFieldEvent | GroupClientMessageCommitCommitFieldEvent | GroupClientMessageCommitWelcomeFieldEvent | GroupClientMessageCommitAddedFieldEvent | GroupClientMessageCommitRemovedFieldEvent | GroupClientMessageAckEpochFieldEvent | GroupClientMessageDenyIdentityFieldEvent | GroupClientMessageDenyReasonFieldEvent | GroupClientMessageResumeStreamFieldEvent | GroupClientMessageResumeOwnerFieldEvent | GroupClientMessageResumeEpochFieldEvent> {
     return streamMessage(buf, GroupClientMessage.codec(), opts)
   }
 }
@@ -1147,6 +1264,205 @@ export namespace LeaveStream {
   }
 }
 
+export interface ResumeStream {
+  stream: string
+  owner: string
+  epoch: bigint
+}
+
+export namespace ResumeStream {
+  let _codec: Codec<ResumeStream>
+
+  export const codec = (): Codec<ResumeStream> => {
+    if (_codec == null) {
+      _codec = message<ResumeStream>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.stream != null && obj.stream !== '')) {
+          w.uint32(10)
+          w.string(obj.stream)
+        }
+
+        if ((obj.owner != null && obj.owner !== '')) {
+          w.uint32(18)
+          w.string(obj.owner)
+        }
+
+        if ((obj.epoch != null && obj.epoch !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.epoch)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          stream: '',
+          owner: '',
+          epoch: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.stream = reader.string()
+              break
+            }
+            case 2: {
+              obj.owner = reader.string()
+              break
+            }
+            case 3: {
+              obj.epoch = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.stream`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.epoch`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ResumeStreamStreamFieldEvent {
+    field: '$.stream'
+    value: string
+  }
+
+  export interface ResumeStreamOwnerFieldEvent {
+    field: '$.owner'
+    value: string
+  }
+
+  export interface ResumeStreamEpochFieldEvent {
+    field: '$.epoch'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<ResumeStream>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ResumeStream.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResumeStream>): ResumeStream {
+    return decodeMessage(buf, ResumeStream.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ResumeStream>): Generator<ResumeStreamStreamFieldEvent | ResumeStreamOwnerFieldEvent | ResumeStreamEpochFieldEvent> {
+    return streamMessage(buf, ResumeStream.codec(), opts)
+  }
+}
+
+export interface EndStream {}
+
+export namespace EndStream {
+  let _codec: Codec<EndStream>
+
+  export const codec = (): Codec<EndStream> => {
+    if (_codec == null) {
+      _codec = message<EndStream>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export function encode (obj: Partial<EndStream>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, EndStream.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<EndStream>): EndStream {
+    return decodeMessage(buf, EndStream.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<EndStream>): Generator<{}> {
+    return streamMessage(buf, EndStream.codec(), opts)
+  }
+}
+
 export interface DenyJoin {
   identity: string
   reason: string
@@ -1271,6 +1587,7 @@ export interface GroupServerMessage {
   epochReady?: EpochReady
   leaveRequested?: LeaveRequested
   joinWithdrawn?: JoinWithdrawn
+  goingAway?: GoingAway
 }
 
 export namespace GroupServerMessage {
@@ -1285,7 +1602,20 @@ export namespace GroupServerMessage {
 
         obj = { ...obj }
 
+        if (obj.goingAway != null) {
+          obj.joinWithdrawn = undefined
+          obj.leaveRequested = undefined
+          obj.epochReady = undefined
+          obj.roster = undefined
+          obj.welcome = undefined
+          obj.commit = undefined
+          obj.joinRequested = undefined
+          obj.error = undefined
+          obj.ok = undefined
+        }
+
         if (obj.joinWithdrawn != null) {
+          obj.goingAway = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1297,6 +1627,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.leaveRequested != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.epochReady = undefined
           obj.roster = undefined
@@ -1308,6 +1639,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.epochReady != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.roster = undefined
@@ -1319,6 +1651,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.roster != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
@@ -1330,6 +1663,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.welcome != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
@@ -1341,6 +1675,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.commit != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
@@ -1352,6 +1687,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.joinRequested != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
@@ -1363,6 +1699,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.error != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
@@ -1374,6 +1711,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.ok != null) {
+          obj.goingAway = undefined
           obj.joinWithdrawn = undefined
           obj.leaveRequested = undefined
           obj.epochReady = undefined
@@ -1437,6 +1775,11 @@ export namespace GroupServerMessage {
         if (obj.joinWithdrawn != null) {
           w.uint32(90)
           JoinWithdrawn.codec().encode(obj.joinWithdrawn, w)
+        }
+
+        if (obj.goingAway != null) {
+          w.uint32(98)
+          GoingAway.codec().encode(obj.goingAway, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1516,6 +1859,12 @@ export namespace GroupServerMessage {
               })
               break
             }
+            case 12: {
+              obj.goingAway = GoingAway.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.goingAway
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1523,7 +1872,20 @@ export namespace GroupServerMessage {
           }
         }
 
+        if (obj.goingAway != null) {
+          delete obj.joinWithdrawn
+          delete obj.leaveRequested
+          delete obj.epochReady
+          delete obj.roster
+          delete obj.welcome
+          delete obj.commit
+          delete obj.joinRequested
+          delete obj.error
+          delete obj.ok
+        }
+
         if (obj.joinWithdrawn != null) {
+          delete obj.goingAway
           delete obj.leaveRequested
           delete obj.epochReady
           delete obj.roster
@@ -1535,6 +1897,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.leaveRequested != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.epochReady
           delete obj.roster
@@ -1546,6 +1909,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.epochReady != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.roster
@@ -1557,6 +1921,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.roster != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
@@ -1568,6 +1933,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.welcome != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
@@ -1579,6 +1945,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.commit != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
@@ -1590,6 +1957,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.joinRequested != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
@@ -1601,6 +1969,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.error != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
@@ -1612,6 +1981,7 @@ export namespace GroupServerMessage {
         }
 
         if (obj.ok != null) {
+          delete obj.goingAway
           delete obj.joinWithdrawn
           delete obj.leaveRequested
           delete obj.epochReady
@@ -1703,6 +2073,13 @@ export namespace GroupServerMessage {
             case 11: {
               yield * JoinWithdrawn.codec().stream(reader, reader.uint32(), `${prefix}.joinWithdrawn`, {
                 limits: opts.limits?.joinWithdrawn
+              })
+
+              break
+            }
+            case 12: {
+              yield * GoingAway.codec().stream(reader, reader.uint32(), `${prefix}.goingAway`, {
+                limits: opts.limits?.goingAway
               })
 
               break
@@ -1810,6 +2187,22 @@ export namespace GroupServerMessage {
     value: string
   }
 
+  export interface GroupServerMessageGoingAwayReasonFieldEvent {
+    field: '$.goingAway.reason'
+    value: string
+  }
+
+  export interface GroupServerMessageGoingAwayAddressesFieldEvent {
+    field: '$.goingAway.addresses[]'
+    index: number
+    value: string
+  }
+
+  export interface GroupServerMessageGoingAwayRetryAfterMsFieldEvent {
+    field: '$.goingAway.retryAfterMs'
+    value: number
+  }
+
   export function encode (obj: Partial<GroupServerMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, GroupServerMessage.codec())
   }
@@ -1818,7 +2211,7 @@ export namespace GroupServerMessage {
     return decodeMessage(buf, GroupServerMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupServerMessage>): Generator<GroupServerMessageVersionFieldEvent | GroupServerMessageRequestIdFieldEvent | GroupServerMessageOkEpochFieldEvent | GroupServerMessageErrorCodeFieldEvent | GroupServerMessageErrorMessageFieldEvent | GroupServerMessageErrorCurrentEpochFieldEvent | GroupServerMessageJoinRequestedIdentityFieldEvent | GroupServerMessageJoinRequestedRedemptionFieldEvent | GroupServerMessageCommitEpochFieldEvent | GroupServerMessageCommitCommitFieldEvent | GroupServerMessageWelcomeEpochFieldEvent | GroupServerMessageWelcomeWelcomeFieldEvent | GroupServerMessageRosterEpochFieldEvent | GroupServerMessageRosterMembersFieldEvent | GroupServerMessageRosterCommitterFieldEvent | GroupServerMessageEpochReadyEpochFieldEvent | GroupServerMessageLeaveRequestedIdentityFieldEvent | GroupServerMessageJoinWithdrawnIdentityFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupServerMessage>): Generator<GroupServerMessageVersionFieldEvent | GroupServerMessageRequestIdFieldEvent | GroupServerMessageOkEpochFieldEvent | GroupServerMessageErrorCodeFieldEvent | GroupServerMessageErrorMessageFieldEvent | GroupServerMessageErrorCurrentEpochFieldEvent | GroupServerMessageJoinRequestedIdentityFieldEvent | GroupServerMessageJoinRequestedRedemptionFieldEvent | GroupServerMessageCommitEpochFieldEvent | GroupServerMessageCommitCommitFieldEvent | GroupServerMessageWelcomeEpochFieldEvent | GroupServerMessageWelcomeWelcomeFieldEvent | GroupServerMessageRosterEpochFieldEvent | GroupServerMessageRosterMembersFieldEvent | GroupServerMessageRosterCommitterFieldEvent | GroupServerMessageEpochReadyEpochFieldEvent | GroupServerMessageLeaveRequestedIdentityFieldEvent | GroupServerMessageJoinWithdrawnIdentityFieldEvent | GroupServerMessageGoingAwayReasonFieldEvent | GroupServerMessageGoingAwayAddressesFieldEvent | GroupServerMessageGoingAwayRetryAfterMsFieldEvent> {
     return streamMessage(buf, GroupServerMessage.codec(), opts)
   }
 }
@@ -2666,5 +3059,159 @@ export namespace EpochReady {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<EpochReady>): Generator<EpochReadyEpochFieldEvent> {
     return streamMessage(buf, EpochReady.codec(), opts)
+  }
+}
+
+export interface GoingAway {
+  reason: string
+  addresses: string[]
+  retryAfterMs: number
+}
+
+export namespace GoingAway {
+  let _codec: Codec<GoingAway>
+
+  export const codec = (): Codec<GoingAway> => {
+    if (_codec == null) {
+      _codec = message<GoingAway>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(10)
+          w.string(obj.reason)
+        }
+
+        if (obj.addresses != null && obj.addresses.length > 0) {
+          for (const value of obj.addresses) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if ((obj.retryAfterMs != null && obj.retryAfterMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.retryAfterMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          reason: '',
+          addresses: [],
+          retryAfterMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.reason = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addresses != null && obj.addresses.length === opts.limits.addresses) {
+                throw new MaxLengthError('Decode error - repeated field "addresses" had too many elements')
+              }
+
+              obj.addresses.push(reader.string())
+              break
+            }
+            case 3: {
+              obj.retryAfterMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addresses: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addresses != null && obj.addresses === opts.limits.addresses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addresses" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addresses[]`,
+                index: obj.addresses,
+                value: reader.string()
+              }
+
+              obj.addresses++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface GoingAwayReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export interface GoingAwayAddressesFieldEvent {
+    field: '$.addresses[]'
+    index: number
+    value: string
+  }
+
+  export interface GoingAwayRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<GoingAway>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, GoingAway.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GoingAway>): GoingAway {
+    return decodeMessage(buf, GoingAway.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GoingAway>): Generator<GoingAwayReasonFieldEvent | GoingAwayAddressesFieldEvent | GoingAwayRetryAfterMsFieldEvent> {
+    return streamMessage(buf, GoingAway.codec(), opts)
   }
 }
