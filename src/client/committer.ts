@@ -31,6 +31,14 @@ export const MAX_STALE_RETRIES = 3
 export const DEFAULT_BATCH_WINDOW_MS = 0
 
 /**
+ * Time a removal waits for others to share its Commit, ms: departures come
+ * close together (a node restart, several members past the grace period in
+ * one tick) and each Commit costs every member a key change (edumeet batches
+ * departures over 200 ms too).
+ */
+export const DEPARTURE_BATCH_MS = 200
+
+/**
  * KeyPackages fetched from the directory at once when a batch is committed:
  * the node allows 8 directory streams per connection (protocol/limits.md).
  */
@@ -144,10 +152,10 @@ export class Committer {
     if (this.flushing) this.gone.add(identity)
   }
 
-  /** Queues a removal (a leave, or the app's decision). */
+  /** Queues a removal (a leave, a member gone past its grace period, or the app's decision); removals close together share a Commit. */
   requestRemoval (identity: string): void {
     this.removals.add(identity)
-    this.schedule()
+    this.schedule(Math.max(this.batchWindowMs, DEPARTURE_BATCH_MS))
   }
 
   /**
@@ -169,7 +177,9 @@ export class Committer {
     for (;;) {
       // A flush in flight may queue its requests again (a stale refusal), so look after it ends.
       await this.chain
-      if (this.stopped || (this.timer === undefined && this.joins.size === 0 && this.removals.size === 0)) return
+      // Joins of members still in the group wait for their removal, which is not this committer's to hurry.
+      const ready = [...this.joins.keys()].some((id) => this.host.session.leafIndexOf(id) === undefined)
+      if (this.stopped || (this.timer === undefined && !ready && this.removals.size === 0)) return
       await new Promise((resolve) => setTimeout(resolve, this.batchWindowMs))
     }
   }
@@ -221,7 +231,7 @@ export class Committer {
     this.host.deny(identity, reason).catch(() => {})
   }
 
-  private schedule (): void {
+  private schedule (delayMs = this.batchWindowMs): void {
     if (this.timer !== undefined || this.stopped) return
     this.timer = setTimeout(() => {
       this.timer = undefined
@@ -238,7 +248,7 @@ export class Committer {
       }).catch((err: unknown) => {
         try { this.host.failed([], err instanceof Error ? err : new Error(String(err))) } catch {}
       })
-    }, this.batchWindowMs)
+    }, delayMs)
   }
 
   /** Commits the removals first (they must take effect at once), then the joins. */
@@ -249,8 +259,9 @@ export class Committer {
     this.removals.clear()
     if (removals.length > 0) await this.commit(() => session.prepareRemove(removals), removals, () => { for (const id of removals) this.removals.add(id) })
 
+    // A member joining again (a rejoin) waits here until its old leaf is removed.
     const queued = [...this.joins].filter(([id]) => session.leafIndexOf(id) === undefined)
-    this.joins.clear()
+    for (const [id] of queued) this.joins.delete(id)
     this.gone.clear()
     if (queued.length === 0) return
     // Re-check presented invitations together: two joiners may be redeeming

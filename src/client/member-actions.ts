@@ -37,6 +37,23 @@ export interface StreamMemberEvents {
   removed: []
   /** Every stream of this member closed; `error` when the node or the network cut it. */
   closed: [error: Error | undefined]
+  /** The group service designated `committer` to commit for the stream (protocol/survival.md section 2); `self` when it is this member. */
+  committer: [change: { committer: string, epoch: bigint, self: boolean }]
+  /**
+   * The connection to the node broke (or the node said it is going away):
+   * this member is trying again (attempt 1, 2, ...) after `delayMs`.
+   * Frames sent meanwhile are dropped and counted (`stats().tracks[].droppedAway`).
+   */
+  reconnecting: [progress: { attempt: number, delayMs: number, reason: string }]
+  /** A group stream is open again and the node took this member back (before any missed Commit is processed). */
+  reconnected: [progress: { attempt: number, awayMs: number }]
+  /**
+   * Back in the call: missed Commits processed (`commitsReplayed`), or, when
+   * the MLS state could not be brought current, joined again with a fresh
+   * KeyPackage (`rejoined`); media streams open again. `awayMs` is from the
+   * break to now.
+   */
+  resumed: [summary: { epoch: bigint, awayMs: number, commitsReplayed: number, rejoined: boolean }]
 }
 
 /**
@@ -95,6 +112,10 @@ export type MemberAction =
   | { kind: 'join-requested', identity: string, redemption: Uint8Array }
   | { kind: 'join-withdrawn', identity: string }
   | { kind: 'leave-requested', identity: string }
+  /** The group service designated `committer` (from a Roster): the shell takes or drops the committer role. */
+  | { kind: 'committer', committer: string, epoch: bigint }
+  /** The node is going away: reconnect after `retryAfterMs`, there or at one of `addresses`. */
+  | { kind: 'going-away', reason: string, addresses: string[], retryAfterMs: number }
   /** Close every stream with this error (the core already ignores later inputs). */
   | { kind: 'shutdown', error: FabricError }
 

@@ -146,6 +146,10 @@ export class MemberCore {
     } else if (msg.roster !== undefined) {
       this.currentRoster = msg.roster.members
       actions.push({ kind: 'emit', event: 'roster', args: [this.currentRoster] })
+      actions.push({ kind: 'committer', committer: msg.roster.committer, epoch: msg.roster.epoch })
+    } else if (msg.goingAway !== undefined) {
+      const g = msg.goingAway
+      actions.push({ kind: 'going-away', reason: g.reason, addresses: [...g.addresses], retryAfterMs: g.retryAfterMs })
     } else if (msg.epochReady !== undefined) {
       this.switchSending(msg.epochReady.epoch, actions)
     } else if (msg.joinRequested !== undefined) {

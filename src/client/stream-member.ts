@@ -35,7 +35,8 @@
  */
 import { EventEmitter } from 'eventemitter3'
 import type { ChannelDialer } from '../transport/channel.js'
-import { FabricError, MalformedError } from '../errors.js'
+import { FabricError, isFabricError, MalformedError } from '../errors.js'
+import { chunkTrack, trackContext } from '../wire/chunk.js'
 import { parseInvitationToken, redeemInvitation, type AdmissionRules } from '../session/admission/index.js'
 import { AvSession, type PendingCommit, type SessionInvitationOptions } from '../session/av-session.js'
 import type { MemberIdentity } from '../session/identity.js'
@@ -62,6 +63,18 @@ export const MEDIA_END_GRACE_MS = 1_000
 
 /** Default wait for a Welcome after asking to join, ms (a knock waits for a person). */
 export const DEFAULT_JOIN_TIMEOUT_MS = 60_000
+
+/** First wait before reconnecting, ms; doubles per attempt up to RECONNECT_MAX_DELAY_MS (protocol/survival.md section 6). */
+export const RECONNECT_FIRST_DELAY_MS = 250
+
+/** Longest wait between reconnect attempts, ms. */
+export const RECONNECT_MAX_DELAY_MS = 4_000
+
+/** Default time a member keeps trying to reconnect before it gives up (CONNECTION_LOST), ms. */
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 60_000
+
+/** How long a resumed member waits for the roster that ends the node's replay of missed Commits, ms. */
+const RESUME_REPLAY_TIMEOUT_MS = 10_000
 
 export { DEFAULT_SEND_SWITCH_TIMEOUT_MS } from './member-core.js'
 export type { StreamMemberEvents } from './member-actions.js'
@@ -112,6 +125,12 @@ export interface MemberOptions {
    * A removal always switches at once.
    */
   sendSwitch?: 'immediate' | 'ready'
+  /**
+   * How long to keep trying to reconnect after the connection to the node
+   * breaks, ms; default DEFAULT_RECONNECT_TIMEOUT_MS (60 000); 0 turns
+   * reconnecting off (the member closes with the error at once).
+   */
+  reconnectTimeoutMs?: number
 }
 
 /** Options of create. */
@@ -138,7 +157,12 @@ export interface MemberStats {
   bySender: Record<string, SenderStats>
   malformed: number
   link: { opened: number, replay: number, auth: number, malformed: number }
-  tracks: Array<{ context: number, sent: number, keyframes: number, refused: number }>
+  tracks: Array<{ context: number, sent: number, keyframes: number, refused: number, droppedAway: number }>
+  /** Frames of other members never received, from gaps in each track's sequence numbers (across reconnects too). */
+  lostBySender: Record<string, number>
+  /** Reconnects that brought this member back, and how many of them had to rejoin. */
+  resumes: number
+  rejoins: number
   commits: number
   /** Commits this member refused (for example for breaking the admission policy). */
   refusedCommits: number
@@ -155,13 +179,28 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   /** The stream's address, owner/name. */
   readonly key: StreamKey
   readonly identity: string
-  readonly session: AvSession
   readonly streamTag: bigint
   private readonly ctx: MemberContext
-  private readonly channel: GroupChannel
+  private channel: GroupChannel
   private readonly opts: MemberOptions
   private readonly now: () => number
-  private readonly core: MemberCore
+  /** Replaced by a rejoin, with the session it holds. */
+  private core: MemberCore
+  /** The Redemption a join presented, presented again by a rejoin. */
+  private redemption: Uint8Array | undefined
+  /** Set while a reconnect is under way. */
+  private reconnecting: Promise<void> | undefined
+  /** The last GoingAway notice, which sets the first reconnect's wait. */
+  private goingAway: { retryAfterMs: number, reason: string } | undefined
+  /** Resolves when a roster arrives: the end of a resume's replay. */
+  private rosterWaiter: (() => void) | undefined
+  private leaving = false
+  private resumes = 0
+  private rejoins = 0
+  private readonly droppedAway = new Map<number, number>()
+  /** Per sender track (wire track number, by sender identity): the last sequence seen, and frames lost. */
+  private readonly lastSequence = new Map<string, number>()
+  private readonly lost = new Map<string, number>()
   private readonly tracks = new Map<number, TrackPublisher>()
   private committer: Committer | undefined
   private publishStream: PublishStream | undefined
@@ -178,7 +217,6 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     this.owner = session.owner
     this.key = session.streamKey
     this.identity = session.identity
-    this.session = session
     this.channel = channel
     this.opts = opts
     this.now = clockOf(ctx)
@@ -225,56 +263,19 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
    */
   static async join (ctx: MemberContext, name: string | undefined, opts: JoinOptions): Promise<StreamMember> {
     const { owner, stream, redemption } = joinTarget(ctx.identity.peerId, name, opts)
-    const identity = ctx.identity.peerId
-    const now = clockOf(ctx)
-    await ctx.keyPackages.ensurePublished(now())
-    const channel = await GroupChannel.open(ctx.dialer)
-    const timeoutMs = opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
-    // Messages after the Welcome (roster, the next Commit) can arrive before
-    // the session exists; they are replayed in order once it does.
-    const early: GroupServerMessage[] = []
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const welcome = new Promise<GroupServerMessage>((resolve, reject) => {
-      timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no answer to the join of ${owner}/${stream} within ${timeoutMs} ms`)) }, timeoutMs)
-      channel.onMessage((msg) => {
-        if (msg.welcome !== undefined) resolve(msg)
-        else if (msg.error !== undefined) reject(new FabricError(toErrorCode(msg.error.code), `join refused: ${msg.error.message}`))
-        else early.push(msg)
-      })
-      channel.onClose((err) => { reject(asTransportError(err ?? new Error('closed'), 'the group stream closed before the Welcome')) })
-    })
-    // The join request can fail first; the Welcome's rejection is then nobody's to await.
-    welcome.catch(() => {})
-    let session: AvSession
-    try {
-      await channel.request({ join: { stream, owner, redemption: (redemption ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } })
-      const msg = await welcome
-      const bytes = msg.welcome!.welcome
-      const bundle = ctx.keyPackages.bundleFor(bytes)
-      if (bundle === undefined) throw new FabricError('NOT_FOUND', 'the Welcome is for none of this member\'s KeyPackages')
-      session = await AvSession.joinFromWelcome({
-        welcome: bytes,
-        keyPackage: bundle.keyPackage,
-        privateState: bundle.privateState,
-        identity,
-        expect: { owner, stream },
-        nowMs: now(),
-      })
-      ctx.keyPackages.used(bundle)
-    } catch (err) {
-      await channel.close()
-      throw asTransportError(err, 'joining the stream')
-    } finally {
-      clearTimeout(timer)
-    }
-    const m = new StreamMember(ctx, session, channel, opts)
+    const joined = await joinGroup(ctx, owner, stream, redemption, opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS)
+    const m = new StreamMember(ctx, joined.session, joined.channel, opts)
+    m.redemption = redemption
     await m.feed({ kind: 'start' })
-    for (const message of early) await m.feed({ kind: 'server', message })
+    for (const message of joined.early) await m.feed({ kind: 'server', message })
     m.listen()
-    await channel.notify({ ack: { epoch: session.epoch } }).catch(() => {})
+    await joined.channel.notify({ ack: { epoch: joined.session.epoch } }).catch(() => {})
     await m.openMediaOrClose()
     return m
   }
+
+  /** This member's MLS session (a rejoin replaces it). */
+  get session (): AvSession { return this.core.session }
 
   /** The current MLS epoch. */
   get epoch (): bigint { return this.session.epoch }
@@ -285,7 +286,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   /** Latest roster from the group service. */
   get roster (): string[] { return this.core.roster }
 
-  /** True when this member created the stream and commits for it. */
+  /** True when the group service designated this member to commit for the stream (protocol/survival.md section 2). */
   get isCommitter (): boolean { return this.committer !== undefined }
 
   /** The admission rules the group holds now, and their serial. */
@@ -343,7 +344,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     if (t === undefined) {
       const member = this
       t = new TrackPublisher({
-        session: this.session,
+        get session () { return member.session },
         streamTag: this.streamTag,
         get sendEpoch () { return member.sendEpoch },
         sendChunk: async (chunk) => { await member.sendChunk(chunk) },
@@ -391,7 +392,10 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       bySender,
       malformed: decryptor.malformed,
       link,
-      tracks: [...this.tracks.values()].map((t) => ({ context: t.context, sent: t.sent, keyframes: t.keyframes, refused: t.refused })),
+      tracks: [...this.tracks.values()].map((t) => ({ context: t.context, sent: t.sent, keyframes: t.keyframes, refused: t.refused, droppedAway: this.droppedAway.get(t.context) ?? 0 })),
+      lostBySender: Object.fromEntries(this.lost),
+      resumes: this.resumes,
+      rejoins: this.rejoins,
       commits: this.committer?.commits ?? 0,
       refusedCommits: this.core.refusedCommits,
       deniedJoins: this.committer?.denied ?? 0,
@@ -399,10 +403,26 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     }
   }
 
-  /** Leaves the stream (the committer's leave ends the stream) and closes everything. */
+  /**
+   * Leaves the stream and closes everything. The stream goes on for the
+   * others (a committer hands its role on); it ends with its last member.
+   */
   async leave (): Promise<void> {
     if (this.closed) return
+    this.leaving = true
     try { await this.channel.request({ leave: {} }, 5_000) } catch {}
+    await this.shutdown()
+  }
+
+  /**
+   * Owner only: ends the stream for every member on purpose, then closes.
+   * @throws FabricError NOT_COMMITTER when this member is not the owner
+   */
+  async end (): Promise<void> {
+    if (this.closed) return
+    if (this.identity !== this.owner) throw new FabricError('NOT_COMMITTER', `only the owner ${this.owner} ends the stream`)
+    this.leaving = true
+    try { await this.channel.request({ end: {} }, 5_000) } catch {}
     await this.shutdown()
   }
 
@@ -410,6 +430,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   async shutdown (err?: Error): Promise<void> {
     if (this.closed) return
     this.closed = true
+    this.rosterWaiter?.()
     this.committer?.stop()
     this.disarm()
     await this.core.handle({ kind: 'closed' }, this.now())
@@ -459,12 +480,23 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       case 'leave-requested':
         this.committer?.requestRemoval(action.identity)
         return
+      case 'committer':
+        this.designated(action.committer, action.epoch)
+        return
+      case 'going-away':
+        this.goingAway = { retryAfterMs: action.retryAfterMs, reason: action.reason }
+        return
       case 'shutdown':
         return this.shutdown(action.error)
     }
   }
 
   private emitAction (action: EmitAction): void {
+    if (action.event === 'roster') {
+      this.rosterWaiter?.()
+    } else if (action.event === 'frame') {
+      this.countLost(action.args[0])
+    }
     // The union pairs each event with its own arguments; TypeScript cannot
     // follow that pairing through a spread, so it is asserted here once.
     (this.emit as (event: EmitAction['event'], ...args: EmitAction['args']) => boolean)(action.event, ...action.args)
@@ -488,6 +520,29 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer)
     this.deadlineTimer = undefined
     this.armedAt = undefined
+  }
+
+  /** Takes or drops the committer role as the group service designates. */
+  private designated (committer: string, epoch: bigint): void {
+    const self = committer === this.identity
+    if (self && this.committer === undefined && !this.closed) {
+      this.becomeCommitter()
+    } else if (!self && this.committer !== undefined) {
+      this.committer.stop()
+      this.committer = undefined
+    } else {
+      return
+    }
+    this.emit('committer', { committer, epoch, self })
+  }
+
+  /** Counts frames a sender's track skipped (sequence gaps), for stats().lostBySender. */
+  private countLost (frame: { sender: string, track: number, sequence: number }): void {
+    const key = `${frame.sender}/${frame.track}`
+    const last = this.lastSequence.get(key)
+    this.lastSequence.set(key, frame.sequence)
+    if (last === undefined || frame.sequence <= last + 1) return
+    this.lost.set(frame.sender, (this.lost.get(frame.sender) ?? 0) + (frame.sequence - last - 1))
   }
 
   private becomeCommitter (): void {
@@ -524,9 +579,125 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     })
   }
 
+  /** Feeds the current group channel's messages to the core; its loss starts a reconnect. */
   private listen (): void {
-    this.channel.onMessage(async (message) => { await this.feed({ kind: 'server', message }) })
-    this.channel.onClose((err) => { void this.shutdown(err === undefined ? undefined : asTransportError(err, 'the group stream closed')) })
+    const channel = this.channel
+    channel.onMessage(async (message) => { if (channel === this.channel) await this.feed({ kind: 'server', message }) })
+    this.listenForLoss(channel)
+  }
+
+  /**
+   * The group stream or a media stream broke. Unless this member is leaving
+   * (or reconnecting is off), reconnect; else close with the error.
+   */
+  private lost_ (reason: string, err?: Error): void {
+    if (this.closed || this.leaving || this.reconnecting !== undefined) return
+    if ((this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS) <= 0) {
+      void this.shutdown(err === undefined ? undefined : asTransportError(err, reason))
+      return
+    }
+    this.reconnecting = this.reconnect(reason).finally(() => { this.reconnecting = undefined })
+  }
+
+  /**
+   * Reconnects (protocol/survival.md section 6): closes what is left of the
+   * old streams, waits (GoingAway's retry_after_ms, else 250 ms doubling to
+   * 4 s, with jitter), opens a new group stream and resumes at this
+   * member's epoch; the node replays the Commits it missed. When the node
+   * answers REJOIN_NEEDED or NOT_MEMBER, joins again with a fresh
+   * KeyPackage. Then reopens media. Gives up after reconnectTimeoutMs.
+   */
+  private async reconnect (reason: string): Promise<void> {
+    const since = this.now()
+    const deadline = since + (this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS)
+    this.committer?.stop()
+    this.committer = undefined
+    const old = this.channel
+    const media = [this.publishStream, this.subscription]
+    this.publishStream = undefined
+    this.subscription = undefined
+    await Promise.allSettled([old.close(), ...media.map(async (m) => { await m?.close() })])
+    let delay = this.goingAway?.retryAfterMs ?? RECONNECT_FIRST_DELAY_MS
+    this.goingAway = undefined
+    let lastError: Error = new FabricError('CONNECTION_LOST', reason)
+    for (let attempt = 1; !this.closed; attempt++) {
+      const wait = Math.round(delay * (0.8 + Math.random() * 0.4))
+      if (this.now() + wait > deadline) break
+      this.emit('reconnecting', { attempt, delayMs: wait, reason })
+      await sleep(wait)
+      if (this.closed) return
+      delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS)
+      try {
+        const outcome = await this.resumeOnce(attempt, since)
+        if (outcome === 'resumed') return
+      } catch (err) {
+        lastError = err instanceof Error ? err : new Error(String(err))
+        // The stream is gone, or this member may not come back: no retry helps.
+        if (isFabricError(lastError) && (lastError.code === 'NOT_FOUND' || lastError.code === 'NOT_ADMITTED' || lastError.code === 'OWNER_MISMATCH')) break
+      }
+    }
+    if (!this.closed) await this.shutdown(asTransportError(lastError, `reconnecting (${reason})`))
+  }
+
+  /** One reconnect attempt: resume, or rejoin when the node says so. */
+  private async resumeOnce (attempt: number, since: number): Promise<'resumed'> {
+    const channel = await GroupChannel.open(this.ctx.dialer)
+    let replayed = 0
+    const rosterSeen = new Promise<void>((resolve) => { this.rosterWaiter = resolve })
+    this.channel = channel
+    channel.onMessage(async (message) => {
+      if (channel !== this.channel) return
+      if (message.commit !== undefined) replayed++
+      await this.feed({ kind: 'server', message })
+    })
+    let rejoined = false
+    try {
+      await channel.request({ resume: { stream: this.stream, owner: this.owner, epoch: this.session.removed ? 0n : this.session.epoch } })
+      this.emit('reconnected', { attempt, awayMs: this.now() - since })
+      await Promise.race([rosterSeen, sleep(RESUME_REPLAY_TIMEOUT_MS)])
+    } catch (err) {
+      await channel.close().catch(() => {})
+      if (!isFabricError(err) || (err.code !== 'REJOIN_NEEDED' && err.code !== 'NOT_MEMBER')) throw err
+      await this.rejoin()
+      rejoined = true
+      this.emit('reconnected', { attempt, awayMs: this.now() - since })
+    } finally {
+      this.rosterWaiter = undefined
+    }
+    this.listenForLoss(this.channel)
+    await this.openMedia()
+    this.resumes++
+    this.emit('resumed', { epoch: this.session.epoch, awayMs: this.now() - since, commitsReplayed: replayed, rejoined })
+    return 'resumed'
+  }
+
+  /** Watches a channel opened by a reconnect (its messages are already fed). */
+  private listenForLoss (channel: GroupChannel): void {
+    channel.onClose((err) => {
+      if (channel !== this.channel) return
+      this.lost_(err === undefined ? 'the group stream closed' : asTransportError(err, 'the group stream closed').message, err)
+    })
+  }
+
+  /**
+   * Joins again with a fresh KeyPackage (the old leaf is being removed, or
+   * is gone): a new MLS session replaces the old one, and the tracks derive
+   * their keys from it.
+   */
+  private async rejoin (): Promise<void> {
+    const joined = await joinGroup(this.ctx, this.owner, this.stream, this.redemption, this.opts.reconnectTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS)
+    this.channel = joined.channel
+    this.core = new MemberCore(joined.session, this.streamTag, { sendSwitch: this.opts.sendSwitch, keyLog: this.opts.keyLog !== undefined })
+    this.rejoins++
+    for (const t of this.tracks.values()) {
+      t.restartKeys()
+      void this.core.handle({ kind: 'track', context: t.context }, this.now())
+    }
+    await this.feed({ kind: 'start' })
+    const channel = joined.channel
+    channel.onMessage(async (message) => { if (channel === this.channel) await this.feed({ kind: 'server', message }) })
+    for (const message of joined.early) await this.feed({ kind: 'server', message })
+    await channel.notify({ ack: { epoch: joined.session.epoch } }).catch(() => {})
   }
 
   /** Opens the media streams; on failure closes everything and rethrows. */
@@ -544,6 +715,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     this.publishStream = await PublishStream.open(this.ctx.mediaDialer ?? this.ctx.dialer, this.key)
     this.publishStream.onKeyframeRequest((track) => { void this.feed({ kind: 'keyframe-request', track }) })
     this.subscription = await Subscription.open(this.ctx.mediaDialer ?? this.ctx.dialer, this.key)
+    // A new subscription starts from the relay's keyframe cache; the tracks start with a keyframe for the others.
+    for (const t of this.tracks.values()) t.requestKeyframe()
     void this.receiveLoop(this.subscription)
   }
 
@@ -557,15 +730,90 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       // nothing orders the two: wait a moment for that Commit (or the node's
       // error), so the member ends REMOVED and emits 'removed' rather than
       // ending CONNECTION_LOST without knowing why.
-      if (this.closed) return
-      await new Promise<void>((resolve) => { (setTimeout(resolve, MEDIA_END_GRACE_MS) as { unref?: () => void }).unref?.() })
-      if (!this.closed) void this.shutdown(asTransportError(err, 'the subscription ended'))
+      if (this.closed || sub !== this.subscription) return
+      await sleep(MEDIA_END_GRACE_MS)
+      if (!this.closed && sub === this.subscription) this.lost_(asTransportError(err, 'the subscription ended').message, err as Error)
     }
   }
 
+  /** Sends on the publish stream; while reconnecting the frame is dropped and counted (the CTR is spent, so no reuse). */
   private async sendChunk (chunk: Uint8Array): Promise<void> {
-    if (this.publishStream === undefined || this.closed) throw new FabricError('INVALID_STATE', 'publish stream not open')
-    await this.publishStream.send(chunk)
+    if (this.closed) throw new FabricError('INVALID_STATE', 'publish stream not open')
+    const stream = this.publishStream
+    if (stream === undefined || this.reconnecting !== undefined) {
+      const context = trackContext(chunkTrack(chunk))
+      this.droppedAway.set(context, (this.droppedAway.get(context) ?? 0) + 1)
+      return
+    }
+    try {
+      await stream.send(chunk)
+    } catch (err) {
+      if (this.closed) throw err
+      // The stream broke under this frame: reconnecting takes over.
+      this.lost_(asTransportError(err, 'the publish stream broke').message, err as Error)
+    }
+  }
+}
+
+/** Waits `ms` without keeping a Node process alive. */
+async function sleep (ms: number): Promise<void> {
+  await new Promise<void>((resolve) => { unrefTimer(setTimeout(resolve, ms)) })
+}
+
+/** What joinGroup returns: the session from the Welcome, its group channel, and messages that came before the session existed. */
+interface Joined {
+  readonly session: AvSession
+  readonly channel: GroupChannel
+  readonly early: GroupServerMessage[]
+}
+
+/**
+ * The join flow: keeps KeyPackages published at the node's directory, asks
+ * to join (presenting `redemption`), waits for the Welcome and builds the
+ * MLS session from it, refusing a group of another owner.
+ * @throws see StreamMember.join
+ */
+async function joinGroup (ctx: MemberContext, owner: string, stream: string, redemption: Uint8Array | undefined, timeoutMs: number): Promise<Joined> {
+  const identity = ctx.identity.peerId
+  const now = clockOf(ctx)
+  await ctx.keyPackages.ensurePublished(now())
+  const channel = await GroupChannel.open(ctx.dialer)
+  // Messages after the Welcome (roster, the next Commit) can arrive before
+  // the session exists; they are replayed in order once it does.
+  const early: GroupServerMessage[] = []
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const welcome = new Promise<GroupServerMessage>((resolve, reject) => {
+    timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no answer to the join of ${owner}/${stream} within ${timeoutMs} ms`)) }, timeoutMs)
+    channel.onMessage((msg) => {
+      if (msg.welcome !== undefined) resolve(msg)
+      else if (msg.error !== undefined) reject(new FabricError(toErrorCode(msg.error.code), `join refused: ${msg.error.message}`))
+      else early.push(msg)
+    })
+    channel.onClose((err) => { reject(asTransportError(err ?? new Error('closed'), 'the group stream closed before the Welcome')) })
+  })
+  // The join request can fail first; the Welcome's rejection is then nobody's to await.
+  welcome.catch(() => {})
+  try {
+    await channel.request({ join: { stream, owner, redemption: (redemption ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer> } })
+    const msg = await welcome
+    const bytes = msg.welcome!.welcome
+    const bundle = ctx.keyPackages.bundleFor(bytes)
+    if (bundle === undefined) throw new FabricError('NOT_FOUND', 'the Welcome is for none of this member\'s KeyPackages')
+    const session = await AvSession.joinFromWelcome({
+      welcome: bytes,
+      keyPackage: bundle.keyPackage,
+      privateState: bundle.privateState,
+      identity,
+      expect: { owner, stream },
+      nowMs: now(),
+    })
+    ctx.keyPackages.used(bundle)
+    return { session, channel, early }
+  } catch (err) {
+    await channel.close()
+    throw asTransportError(err, 'joining the stream')
+  } finally {
+    clearTimeout(timer)
   }
 }
 

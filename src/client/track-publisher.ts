@@ -90,6 +90,17 @@ export class TrackPublisher {
   requestKeyframe (): void { this.keyframeWanted = true }
 
   /**
+   * Forgets the SFrame sender, so the next frame derives its key from the
+   * host's session afresh (after a rejoin the session is a new one, with a
+   * new leaf and epoch secrets), and asks for a keyframe.
+   */
+  restartKeys (): void {
+    this.sender = undefined
+    this.senderEpoch = -1n
+    this.keyframeWanted = true
+  }
+
+  /**
    * Encrypts and sends one frame.
    * @throws TooLargeError when the protected frame would exceed a chunk's
    *         MAX_CHUNK_PAYLOAD (1 MiB); nothing is consumed, the track stays usable

@@ -703,6 +703,8 @@ export class GroupServiceCore {
       this.count(refusal.code)
       if (requestId !== 0n) out.push(send(conn, errorMessage(requestId, refusal.code, refusal.message, refusal.currentEpoch)))
       this.requestLeave(stream, peer, out)
+      // It is no longer expected back: with no other member live or expected, the stream ends now.
+      this.maybeEnd(stream, nowMs, out)
       return
     }
     const old = member.conn
@@ -852,13 +854,9 @@ export class GroupServiceCore {
   private leave (conn: ConnId, peer: string, role: Role, requestId: bigint, stream: StreamState, nowMs: number, out: GroupAction[]): void {
     if (role === 'pending' || role === 'outsider') throw new Refusal('NOT_MEMBER', `not a member of ${stream.key}`, stream.epoch)
     reply(out, conn, requestId, stream.epoch)
-    stream.members.get(peer)!.leaveRequested = true
-    if (role === 'committer') {
-      this.designate(stream, out)
-      // The new committer was handed this departure by designate.
-    } else {
-      out.push(...this.leaveRequest(stream, peer))
-    }
+    // Once per membership: a repeated leave asks nothing more. A leaving
+    // committer is handed over by requestLeave, and the new one is handed this departure.
+    this.requestLeave(stream, peer, out)
     this.maybeEpochReady(stream, out)
     this.maybeEnd(stream, nowMs, out)
   }

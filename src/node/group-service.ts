@@ -119,7 +119,8 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
   private readonly goingAwayAddresses: () => Promise<string[]> | string[]
   /** Action batches waiting for a store write ahead of them, in order. */
   private readonly backlog: GroupAction[][] = []
-  private draining: Promise<void> | undefined
+  /** The store write the backlog waits for, if any (persist never rejects). */
+  private writing: Promise<void> | undefined
   /** Store writes that failed (the stream goes on; a restart would lose its latest epochs). */
   storeFailures = 0
 
@@ -157,7 +158,7 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
     let addresses: string[] = []
     try { addresses = await this.goingAwayAddresses() } catch {}
     this.run(this.core.handle({ kind: 'going-away', reason, addresses, retryAfterMs: GOING_AWAY_RETRY_MS }, Date.now()))
-    await this.draining
+    while (this.writing !== undefined) await this.writing
     await this.listener.unlisten(GROUP_PROTOCOL)
     await Promise.allSettled([...this.conns.values()].map(async (f) => { await f.closeOrReset(CLOSE_GRACE_MS) }))
     this.conns.clear()
@@ -232,19 +233,25 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
   private run (actions: GroupAction[]): void {
     if (actions.length === 0) return
     this.backlog.push(actions)
-    if (this.draining === undefined) this.draining = this.drain()
+    if (this.writing === undefined) this.pump()
   }
 
-  private async drain (): Promise<void> {
-    try {
-      for (let batch = this.backlog.shift(); batch !== undefined; batch = this.backlog.shift()) {
-        for (const a of batch) {
-          if (a.kind === 'persist') await this.persist(a.stream)
-          else this.carryOut(a)
+  /** Carries out backlogged actions until a store write must finish first; the write's end resumes it. */
+  private pump (): void {
+    while (this.backlog.length > 0) {
+      const batch = this.backlog[0]!
+      for (let a = batch.shift(); a !== undefined; a = batch.shift()) {
+        if (a.kind !== 'persist') {
+          this.carryOut(a)
+          continue
         }
+        this.writing = this.persist(a.stream).then(() => {
+          this.writing = undefined
+          this.pump()
+        })
+        return
       }
-    } finally {
-      this.draining = undefined
+      this.backlog.shift()
     }
   }
 

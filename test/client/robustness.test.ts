@@ -81,16 +81,19 @@ describe('client robustness', () => {
     expect(relay?.rejected).toBe(0)
   })
 
-  it('a node that goes away surfaces as a typed close, and later calls fail with a code, not a crash', async () => {
+  it('a node that goes away for good: the member tries to reconnect, then closes typed, and later calls fail with a code, not a crash', async () => {
     const own = await startNode({ admin: false })
     const c = await FabricClient.connect({ node: own.multiaddrs[0]! })
     clients.push(c)
-    const member = await c.createStream('doomed')
+    const member = await c.createStream('doomed', { reconnectTimeoutMs: 1_500 })
+    const attempts: number[] = []
+    member.on('reconnecting', (p) => { attempts.push(p.attempt) })
     const closed = new Promise<Error | undefined>((resolve) => { member.once('closed', resolve) })
     await own.stop()
     const why = await closed
     expect(why).toBeInstanceOf(FabricError)
-    expect(['CONNECTION_LOST', 'NOT_FOUND']).toContain((why as FabricError).code)
+    expect(['CONNECTION_LOST', 'UNREACHABLE']).toContain((why as FabricError).code)
+    expect(attempts[0]).toBe(1)
     expect(await codeOf(member.publishTrack(0).sendFrame(new Uint8Array(10), { keyframe: true }))).toBe('INVALID_STATE')
     await sleep(100)
     expect(unhandled).toEqual([])
