@@ -14,11 +14,13 @@
  * time, and records what the others send, one IVF per sender track; it
  * prints the safety code on every epoch. A refused join exits with status 3
  * and prints the error code. With --json it prints one JSON event per line
- * (ready, epoch, roster, knock, join-denied, commit-refused, first-keyframe,
- * removed, error, summary). Commands on stdin, one per line: `remove PEER_ID`
+ * (ready, epoch, roster, committer, knock, join-denied, commit-refused,
+ * first-keyframe, reconnecting, reconnected, resumed, removed, error,
+ * summary). Commands on stdin, one per line: `remove PEER_ID`
  * (committer), `approve PEER_ID` / `deny PEER_ID [REASON]` (knocks),
  * `invite [PEER_ID]` (prints a token), `allow PEER_ID` (owner), `leave`,
- * `stop`, `pause` / `resume` (stop and restart reading media), `stats`.
+ * `end` (owner: ends the stream for everyone), `stop`, `pause` / `resume`
+ * (stop and restart reading media; events paused / media-resumed), `stats`.
  */
 import '../polyfill.js'
 import { createHash } from 'node:crypto'
@@ -256,6 +258,13 @@ async function main (argv: string[]): Promise<void> {
     say('commit-refused', { epoch: e.epoch, code: isFabricError(e.error) ? e.error.code : 'INTERNAL', error: String((e.error as Error)?.message ?? e.error) })
   })
   member.on('join-denied', (e: { identity: string, reason: string }) => { say('join-denied', e) })
+  member.on('committer', (e) => { say('committer', { committer: e.committer, epoch: e.epoch, self: e.self }) })
+  member.on('reconnecting', (e) => { say('reconnecting', e) })
+  member.on('reconnected', (e) => { say('reconnected', e) })
+  member.on('resumed', (e) => {
+    const stats = member.stats()
+    say('resumed', { ...e, droppedAway: stats.tracks.reduce((n, t) => n + t.droppedAway, 0), lostBySender: stats.lostBySender })
+  })
   const knocks = new Map<string, KnockRequest>()
   member.on('knock', (k: KnockRequest) => {
     knocks.set(k.identity, k)
@@ -322,6 +331,7 @@ async function main (argv: string[]): Promise<void> {
         recordings: [...recorders.values()].filter((r) => r.started).map((r) => ({ path: r.path, frames: r.frames })),
       })
       if (reason === 'leave') await member.leave()
+      else if (reason === 'end') await member.end().catch((err: unknown) => { say('command-error', { cmd: 'end', error: (err as Error).message }) })
       await client.close()
       process.exit(0)
     })()
@@ -363,6 +373,8 @@ async function main (argv: string[]): Promise<void> {
         member.removeMember(arg).then(() => { say('removed-member', { identity: arg, epoch: member.epoch }) }, (err) => { say('command-error', { cmd, error: (err as Error).message }) })
       } else if (cmd === 'leave') {
         void finish('leave')
+      } else if (cmd === 'end') {
+        void finish('end')
       } else if (cmd === 'stop') {
         void finish('stop')
       } else if (cmd === 'pause') {
@@ -370,7 +382,7 @@ async function main (argv: string[]): Promise<void> {
         say('paused')
       } else if (cmd === 'resume') {
         member.resumeMedia()
-        say('resumed')
+        say('media-resumed')
       } else if (cmd === 'stats') {
         say('stats', { stats: member.stats() })
       }
@@ -441,6 +453,18 @@ class HumanOutput {
       case 'join-denied':
         this.line(`join of ${s('identity')} denied${s('reason') === '' ? '' : `: ${s('reason')}`}`)
         break
+      case 'committer':
+        this.line(d.self === true ? `you commit for the stream now (epoch ${s('epoch')})` : `${this.name(s('committer'))} commits for the stream now (epoch ${s('epoch')})`)
+        break
+      case 'reconnecting':
+        this.line(`connection lost (${s('reason')}): reconnecting, attempt ${s('attempt')} in ${s('delayMs')} ms`)
+        break
+      case 'reconnected':
+        this.line(`reconnected after ${s('awayMs')} ms (attempt ${s('attempt')})`)
+        break
+      case 'resumed':
+        this.line(`${d.rejoined === true ? 'joined again' : 'resumed'} at epoch ${s('epoch')} after ${s('awayMs')} ms (${s('commitsReplayed')} missed Commits replayed, ${s('droppedAway')} frames not sent while away)`)
+        break
       case 'commit-refused':
         this.line(`refused a Commit (staying in epoch ${s('epoch')}): ${s('code')}: ${s('error')}`)
         break
@@ -468,7 +492,7 @@ class HumanOutput {
       case 'paused':
         this.line('media paused')
         break
-      case 'resumed':
+      case 'media-resumed':
         this.line('media resumed')
         break
       case 'publish-error':
