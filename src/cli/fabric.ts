@@ -6,6 +6,7 @@
  *   fabric join --node MULTIADDR (--stream NAME --owner PEER_ID | --invite TOKEN | --stream NAME --create)
  *               [--identity FILE] [--allow PEER_ID]... [--inviter PEER_ID]... [--knock] [--open]
  *               [--publish CLIP.ivf [--loop]] [--record DIR] [--duration SECONDS] [--json] [--key-log FILE]
+ *               [--state FILE]
  *
  * `id` creates the identity file if missing and prints its peer id. `invite`
  * signs an invitation with the identity (the owner's, or an inviter's) and
@@ -24,7 +25,7 @@
  */
 import '../polyfill.js'
 import { createHash } from 'node:crypto'
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -64,6 +65,8 @@ const USAGE = `usage: fabric id --identity FILE
   --record DIR        record every other member's video, one IVF per sender track
   --duration SECONDS  leave after this long (default: until stdin says stop / SIGINT)
   --key-log FILE      append epoch keys (debugging, like SSLKEYLOGFILE)
+  --state FILE        save this member's MLS state here (secret, mode 0600); a
+                      restart with the same file resumes instead of joining
   --json              JSON events on stdout, commands on stdin
   -V, --version       print the version
 `
@@ -95,6 +98,7 @@ async function main (argv: string[]): Promise<void> {
       record: { type: 'string' },
       duration: { type: 'string' },
       'key-log': { type: 'string' },
+      state: { type: 'string' },
       json: { type: 'boolean' },
       identity: { type: 'string' },
       allow: { type: 'string', multiple: true },
@@ -190,14 +194,22 @@ async function main (argv: string[]): Promise<void> {
   const keyLogPath = values['key-log']
   const keyLog = keyLogPath === undefined ? undefined : (line: string): void => { appendFileSync(keyLogPath, line) }
   const requestedAt = Date.now()
+  // --state: the member saves its MLS state and SFrame CTR reservations
+  // there, and a restart with the same file resumes instead of joining.
+  const statePath = values.state
+  const state = statePath === undefined ? undefined : { save: (record: Uint8Array) => { saveFileAtomically(statePath, record) } }
+  const savedState = statePath === undefined ? undefined : readIfPresent(statePath)
   let member: StreamMember
   try {
-    member = values.create === true
-      ? await client.createStream(values.stream!, {
-        keyLog,
-        admission: { admission: values.open === true ? 'open' : 'closed', allow: values.allow, inviters: values.inviter, knock: values.knock === true },
-      })
-      : await client.joinStream(values.stream, { keyLog, owner: values.owner, invitation: values.invite })
+    member = savedState !== undefined
+      ? await client.restoreStream(savedState, { keyLog, state, owner: values.owner, invitation: values.invite })
+      : values.create === true
+        ? await client.createStream(values.stream!, {
+          keyLog,
+          state,
+          admission: { admission: values.open === true ? 'open' : 'closed', allow: values.allow, inviters: values.inviter, knock: values.knock === true },
+        })
+        : await client.joinStream(values.stream, { keyLog, state, owner: values.owner, invitation: values.invite })
   } catch (err) {
     await client.close()
     if (!isFabricError(err)) throw err
@@ -208,6 +220,7 @@ async function main (argv: string[]): Promise<void> {
   }
   const joinedAt = Date.now()
   human?.setSelf(client.identity)
+  if (member.restoredAs !== undefined) say('resumed', { ...member.restoredAs, awayMs: null, restarted: true })
   say('ready', {
     identity: client.identity,
     stream: member.stream,
@@ -586,3 +599,30 @@ main(process.argv.slice(2)).catch((err) => {
   process.stderr.write(`fabric: ${text}\n`)
   process.exit(isFabricError(err) ? 3 : 1)
 })
+
+/**
+ * Writes `bytes` to `path` through a temporary file, fsync and a rename,
+ * mode 0600, so a crash (of the process or the machine) leaves the old
+ * record or the new one, never a torn one.
+ */
+function saveFileAtomically (path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp`
+  const fd = openSync(tmp, 'w', 0o600)
+  try {
+    writeSync(fd, bytes)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, path)
+}
+
+/** The file's bytes, or undefined when it does not exist. */
+function readIfPresent (path: string): Uint8Array | undefined {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}

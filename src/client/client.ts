@@ -20,6 +20,7 @@ import { parseInvitationToken } from '../session/admission/index.js'
 import { locateStream } from './directory-client.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../session/identity.js'
 import { KeyPackagePool } from './key-package-pool.js'
+import { decodeMemberState } from './member-state.js'
 import { StreamMember, type CreateOptions, type JoinOptions, type MemberContext } from './stream-member.js'
 
 /** Options of FabricClient.connect. */
@@ -97,6 +98,18 @@ export class FabricClient {
    */
   async joinStream (name: string | undefined, opts: JoinOptions): Promise<StreamMember> {
     return this.track(await StreamMember.join(await this.contextFor(name, opts), name, opts))
+  }
+
+  /**
+   * Takes back a stream membership this identity held before its process
+   * restarted, from the record MemberOptions.state saved (StreamMember.restore):
+   * resumes at its epoch, or joins again when the node says its state is
+   * no longer current.
+   * @throws see StreamMember.restore
+   */
+  async restoreStream (record: Uint8Array, opts: JoinOptions = {}): Promise<StreamMember> {
+    const saved = decodeMemberState(record)
+    return this.track(await StreamMember.restore(await this.contextFor(saved.stream, { ...opts, owner: saved.owner }), record, opts))
   }
 
   /** Closes every stream membership (without leaving) and stops the host. */

@@ -51,6 +51,7 @@ import type { KeyPackagePool } from './key-package-pool.js'
 import type { EmitAction, MemberAction, MemberInput, StreamMemberEvents } from './member-actions.js'
 import { MemberCore } from './member-core.js'
 import { PublishStream, Subscription } from './media-streams.js'
+import { checkMemberState, CTR_RESERVATION_BLOCK, decodeMemberState, encodeMemberState, type MemberStateStore } from './member-state.js'
 import { TrackPublisher } from './track-publisher.js'
 import { asTransportError } from './transport-errors.js'
 
@@ -131,6 +132,12 @@ export interface MemberOptions {
    * reconnecting off (the member closes with the error at once).
    */
   reconnectTimeoutMs?: number
+  /**
+   * Where to save this member's state (member-state.ts) after every epoch
+   * change and SFrame CTR reservation, so that a restarted process can
+   * `StreamMember.restore` it; default nowhere.
+   */
+  state?: MemberStateStore
 }
 
 /** Options of create. */
@@ -201,6 +208,20 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   /** Per sender track (wire track number, by sender identity): the last sequence seen, and frames lost. */
   private readonly lastSequence = new Map<string, number>()
   private readonly lost = new Map<string, number>()
+  /** SFrame CTR reservations saved in the state file, by KID (member-state.ts), and the floors a restore started from. */
+  private readonly ctrReserved = new Map<bigint, bigint>()
+  private readonly ctrFirst = new Map<bigint, bigint>()
+  /** The reservations the last successful save wrote. */
+  private savedCtr = new Map<bigint, bigint>()
+  /** The epoch of the last saved state. */
+  private savedEpoch: bigint | undefined
+  /** State saves that failed (the member goes on; a restart would have to rejoin). */
+  stateSaveFailures = 0
+  /**
+   * For a member made by `restore`: how it came back (its 'resumed' event
+   * fires before the caller can listen, so it is kept here).
+   */
+  restoredAs: { epoch: bigint, commitsReplayed: number, rejoined: boolean } | undefined
   private readonly tracks = new Map<number, TrackPublisher>()
   private committer: Committer | undefined
   private publishStream: PublishStream | undefined
@@ -274,7 +295,46 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     return m
   }
 
+  /**
+   * Takes a member back after its process restarted, from the record its
+   * MemberOptions.state last saved: restores the MLS session, asks the node
+   * to resume it at its epoch (the node replays missed Commits) or, when
+   * the node answers REJOIN_NEEDED or NOT_MEMBER, joins again with a fresh
+   * KeyPackage; then opens media. `restoredAs` says which happened. SFrame
+   * CTRs continue above the saved reservations, so no nonce is reused.
+   *
+   * @throws FabricError IDENTITY_MISMATCH / OWNER_MISMATCH when the record is
+   *         another member's or stream's; MALFORMED / TOO_LARGE for a bad
+   *         record; NOT_FOUND when the stream is gone; NOT_ADMITTED when a
+   *         rejoin is refused; transport codes
+   */
+  static async restore (ctx: MemberContext, record: Uint8Array, opts: JoinOptions = {}): Promise<StreamMember> {
+    const saved = decodeMemberState(record)
+    checkMemberState(saved, ctx.identity.peerId, opts.owner, undefined)
+    const session = await AvSession.restore({ state: saved.session, identity: ctx.identity.peerId, expect: { owner: saved.owner, stream: saved.stream }, nowMs: clockOf(ctx)() })
+    const channel = await GroupChannel.open(ctx.dialer)
+    const m = new StreamMember(ctx, session, channel, opts)
+    m.redemption = saved.redemption
+    for (const [kid, ctr] of saved.ctrReserved) {
+      m.ctrFirst.set(kid, ctr)
+      m.ctrReserved.set(kid, ctr)
+    }
+    try {
+      await m.feed({ kind: 'start' })
+      const back = await m.takeBack(channel, () => {})
+      m.listenForLoss(m.channel)
+      await m.openMedia()
+      m.restoredAs = { epoch: m.session.epoch, ...back }
+      return m
+    } catch (err) {
+      const e = asTransportError(err, 'resuming the stream')
+      await m.shutdown(e)
+      throw e
+    }
+  }
+
   /** This member's MLS session (a rejoin replaces it). */
+
   get session (): AvSession { return this.core.session }
 
   /** The current MLS epoch. */
@@ -349,6 +409,9 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
         get sendEpoch () { return member.sendEpoch },
         sendChunk: async (chunk) => { await member.sendChunk(chunk) },
         now: this.now,
+        ctr: this.opts.state === undefined
+          ? undefined
+          : { first: (kid) => this.ctrFirst.get(kid) ?? 0n, use: (kid, ctr) => { this.reserveCtr(kid, ctr) } },
       }, context)
       t.requestKeyframe()
       this.tracks.set(context, t)
@@ -446,6 +509,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   private async feed (input: MemberInput): Promise<void> {
     const out = await this.core.handle(input, this.now())
     this.arm(out.deadline)
+    if (this.opts.state !== undefined && !this.session.removed && this.session.epoch !== this.savedEpoch) this.saveState()
     for (const action of out.actions) {
       const pending = this.carryOut(action)
       if (pending !== undefined) await pending
@@ -534,6 +598,41 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       return
     }
     this.emit('committer', { committer, epoch, self })
+  }
+
+  /**
+   * Makes sure CTR `ctr` of `kid` is covered by a saved reservation before
+   * it is used.
+   * @throws FabricError INVALID_STATE when the reservation could not be saved:
+   *         a restart could reuse the CTR, so the frame is not sent
+   */
+  private reserveCtr (kid: bigint, ctr: bigint): void {
+    if (ctr < (this.savedCtr.get(kid) ?? 0n)) return
+    this.ctrReserved.set(kid, ctr + CTR_RESERVATION_BLOCK)
+    this.saveState()
+    if (ctr >= (this.savedCtr.get(kid) ?? 0n)) throw new FabricError('INVALID_STATE', 'the member state could not be saved; not sending under an unreserved SFrame CTR')
+  }
+
+  /** Writes this member's state (MemberOptions.state); a failure is counted, not thrown. */
+  private saveState (): void {
+    const store = this.opts.state
+    if (store === undefined || this.session.removed) return
+    // Only recent KIDs can be sent under again; the oldest reservations go, keeping the record small.
+    for (const kid of [...this.ctrReserved.keys()].slice(0, Math.max(0, this.ctrReserved.size - 64))) this.ctrReserved.delete(kid)
+    try {
+      store.save(encodeMemberState({
+        owner: this.owner,
+        stream: this.stream,
+        identity: this.identity,
+        session: this.session.exportState(),
+        ctrReserved: this.ctrReserved,
+        ...(this.redemption === undefined ? {} : { redemption: this.redemption }),
+      }))
+      this.savedEpoch = this.session.epoch
+      this.savedCtr = new Map(this.ctrReserved)
+    } catch {
+      this.stateSaveFailures++
+    }
   }
 
   /** Counts frames a sender's track skipped (sequence gaps), for stats().lostBySender. */
@@ -639,9 +738,25 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     if (!this.closed) await this.shutdown(asTransportError(lastError, `reconnecting (${reason})`))
   }
 
-  /** One reconnect attempt: resume, or rejoin when the node says so. */
+  /** One reconnect attempt: resume, or rejoin when the node says so; then media. */
   private async resumeOnce (attempt: number, since: number): Promise<'resumed'> {
     const channel = await GroupChannel.open(this.ctx.dialer)
+    const back = await this.takeBack(channel, () => { this.emit('reconnected', { attempt, awayMs: this.now() - since }) })
+    this.listenForLoss(this.channel)
+    await this.openMedia()
+    this.resumes++
+    this.emit('resumed', { epoch: this.session.epoch, awayMs: this.now() - since, ...back })
+    return 'resumed'
+  }
+
+  /**
+   * Asks the node on `channel` to take this member back at its epoch and
+   * feeds the Commits it replays, until the roster that ends the replay; on
+   * REJOIN_NEEDED or NOT_MEMBER joins again with a fresh KeyPackage instead.
+   * `accepted` runs once the node took the member back (before the replay).
+   * @throws what the resume or the rejoin throws otherwise (NOT_FOUND: the stream is gone)
+   */
+  private async takeBack (channel: GroupChannel, accepted: () => void): Promise<{ commitsReplayed: number, rejoined: boolean }> {
     let replayed = 0
     const rosterSeen = new Promise<void>((resolve) => { this.rosterWaiter = resolve })
     this.channel = channel
@@ -650,25 +765,20 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       if (message.commit !== undefined) replayed++
       await this.feed({ kind: 'server', message })
     })
-    let rejoined = false
     try {
       await channel.request({ resume: { stream: this.stream, owner: this.owner, epoch: this.session.removed ? 0n : this.session.epoch } })
-      this.emit('reconnected', { attempt, awayMs: this.now() - since })
+      accepted()
       await Promise.race([rosterSeen, sleep(RESUME_REPLAY_TIMEOUT_MS)])
+      return { commitsReplayed: replayed, rejoined: false }
     } catch (err) {
       await channel.close().catch(() => {})
       if (!isFabricError(err) || (err.code !== 'REJOIN_NEEDED' && err.code !== 'NOT_MEMBER')) throw err
       await this.rejoin()
-      rejoined = true
-      this.emit('reconnected', { attempt, awayMs: this.now() - since })
+      accepted()
+      return { commitsReplayed: 0, rejoined: true }
     } finally {
       this.rosterWaiter = undefined
     }
-    this.listenForLoss(this.channel)
-    await this.openMedia()
-    this.resumes++
-    this.emit('resumed', { epoch: this.session.epoch, awayMs: this.now() - since, commitsReplayed: replayed, rejoined })
-    return 'resumed'
   }
 
   /** Watches a channel opened by a reconnect (its messages are already fed). */

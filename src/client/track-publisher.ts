@@ -39,6 +39,16 @@ export interface TrackHost {
    * makes the track supplies it, so this file reads no clock of its own.
    */
   now: () => number
+  /**
+   * SFrame CTR bookkeeping across restarts (member-state.ts): the first CTR a
+   * KID may use, and a hook called with each CTR before it is used, which
+   * must make sure a restarted member never uses it again. Absent: CTRs
+   * start at 0 (a member that cannot restart under an old key).
+   */
+  readonly ctr?: {
+    first: (kid: bigint) => bigint
+    use: (kid: bigint, ctr: bigint) => void
+  }
 }
 
 /**
@@ -120,11 +130,8 @@ export class TrackPublisher {
     if (this.sender === undefined || this.senderEpoch !== epoch) {
       const key = session.keyRing.baseKeyForEpoch(epoch, nowMs)
       if (key === undefined) throw new FabricError('INVALID_STATE', `no key for sending epoch ${epoch}`)
-      this.sender = new SFrameSender({
-        backend: this.backend,
-        kid: encodeKid({ context: this.context, senderLeafIndex: session.ownLeafIndex, epoch }),
-        baseKey: key.baseKey,
-      })
+      const kid = encodeKid({ context: this.context, senderLeafIndex: session.ownLeafIndex, epoch })
+      this.sender = new SFrameSender({ backend: this.backend, kid, baseKey: key.baseKey, firstCtr: this.host.ctr?.first(kid) })
       this.senderEpoch = epoch
     }
     const meta = new Uint8Array(CHUNK_META_LENGTH)
@@ -139,6 +146,7 @@ export class TrackPublisher {
       timestampUs: opts.timestampUs ?? BigInt(Math.floor(nowMs)) * 1000n,
     }, meta, 0)
     this.sequence = (this.sequence + 1) >>> 0
+    this.host.ctr?.use(this.sender.kid, this.sender.nextCtr)
     const sframe = this.sender.protect(meta, payload)
     const chunk = new Uint8Array(CHUNK_META_LENGTH + sframe.byteLength)
     chunk.set(meta, 0)

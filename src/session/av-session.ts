@@ -19,6 +19,8 @@
 import {
   createCommit,
   createGroup,
+  decodeGroupState,
+  encodeGroupState,
   type Extension,
   emptyPskIndex,
   encodeMlsMessage,
@@ -100,6 +102,25 @@ export interface JoinSessionOptions extends SessionOptions {
   /** Current time, ms (key ring). */
   nowMs: number
 }
+
+/** Options of AvSession.restore. */
+export interface RestoreSessionOptions extends SessionOptions {
+  /** What exportState returned, at most MAX_SESSION_STATE_BYTES. */
+  state: Uint8Array
+  /** The member's libp2p peer id; must be the state's own leaf's identity. */
+  identity: string
+  /** The stream the state must be of (OWNER_MISMATCH otherwise). */
+  expect: { owner: string, stream: string }
+  /** Current time, ms (key ring). */
+  nowMs: number
+}
+
+/**
+ * Largest exported session state restore reads, bytes: the group's ratchet
+ * tree dominates (a few hundred bytes per member), so 4 MiB holds the
+ * largest group the wire allows with room.
+ */
+export const MAX_SESSION_STATE_BYTES = 4 * 1024 * 1024
 
 /** Options of AvSession.prepareAdd. */
 export interface PrepareAddOptions {
@@ -345,6 +366,63 @@ export class AvSession {
     const session = new AvSession(options.identity, state, cs, admission, options)
     await session.#installEpochKey(options.nowMs)
     return session
+  }
+
+  /**
+   * Takes back a session from `exportState` bytes (a member restarted after
+   * a crash, protocol/survival.md section 6): the same group state, epoch
+   * and leaf, with the current epoch's SFrame key in the ring (older epochs'
+   * keys are not kept). Checks it as a Welcome would: the own leaf is
+   * `identity`'s, the group is `expect`'s and its policy the owner's.
+   *
+   * The caller must not send under the restored epoch's key with SFrame
+   * CTRs it may already have used before the crash (a nonce reused under
+   * one key breaks AES-GCM): StreamMember keeps a CTR reservation in its
+   * state file for this.
+   *
+   * @throws TooLargeError above MAX_SESSION_STATE_BYTES
+   * @throws MalformedError when the bytes do not decode to a group state
+   * @throws FabricError IDENTITY_MISMATCH when the own leaf is not `identity`'s
+   * @throws FabricError OWNER_MISMATCH when the group is not `expect`'s
+   * @throws FabricError UNSUPPORTED_SUITE when the suite is not available
+   */
+  static async restore (options: RestoreSessionOptions): Promise<AvSession> {
+    checkKeyLength(options.sframeKeyLength)
+    checkSize('session state', options.state, MAX_SESSION_STATE_BYTES)
+    let decoded: ReturnType<typeof decodeGroupState>
+    try {
+      decoded = decodeGroupState(options.state, 0)
+    } catch (err) {
+      throw new MalformedError('the session state does not decode', { cause: err })
+    }
+    if (decoded === undefined || decoded[1] !== options.state.byteLength) throw new MalformedError('the session state does not decode')
+    const state: ClientState = { ...decoded[0], clientConfig: fabricClientConfig }
+    const cs = await suiteImpl(suiteNumberOf(state.groupContext.cipherSuite))
+    const members = membersOfTree(state.ratchetTree)
+    checkUniqueIdentities(members)
+    if (members.find(m => m.leafIndex === state.privatePath.leafIndex)?.identity !== options.identity) {
+      throw new FabricError('IDENTITY_MISMATCH', 'the session state\'s own leaf is not this identity\'s')
+    }
+    const expectedGroupId = streamGroupId(streamKey(options.expect.owner, options.expect.stream))
+    if (!equalBytes(state.groupContext.groupId, expectedGroupId)) {
+      throw new FabricError('OWNER_MISMATCH', `the session state is of another group than ${options.expect.owner}/${options.expect.stream}`)
+    }
+    const admission = readAdmissionState(state.groupContext.extensions, { ...options.expect, groupId: expectedGroupId })
+    const session = new AvSession(options.identity, state, cs, admission, options)
+    await session.#installEpochKey(options.nowMs)
+    return session
+  }
+
+  /**
+   * The session's MLS group state (RFC 9420 GroupState, ts-mls's encoding)
+   * for `restore`: secret (it holds the epoch secrets and this member's
+   * private keys), so it goes only where the member's identity key goes.
+   * @throws FabricError REMOVED after own removal
+   */
+  exportState (): Uint8Array {
+    this.#checkAlive()
+    const { clientConfig: _config, ...group } = this.#state
+    return encodeGroupState(group)
   }
 
   /** The MLS group id (a copy). */

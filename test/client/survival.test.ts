@@ -110,4 +110,38 @@ describe('streams that survive (one process)', () => {
     expect(mb.epoch).toBe(epoch)
     await everyoneHearsEveryone([owner, mb], 'after the restart')
   })
+
+  it('a member\'s process dies and restarts from its saved state: it resumes when current, CTRs continue above the reservation; it rejoins once removed', async () => {
+    node = await startNode({ admin: false, group: { memberGraceMs: 1_000 } })
+    const a = await connect()
+    const owner = await a.createStream('call', { admission: { admission: 'open' } })
+    const b = await connect()
+    let record: Uint8Array | undefined
+    const state = { save: (r: Uint8Array) => { record = Uint8Array.from(r) } }
+    const mb = await b.joinStream('call', { owner: a.identity, state })
+    await within(owner.settled(), 10_000, 'join committed')
+    await everyoneHearsEveryone([owner, mb], 'before the crash')
+    expect(record).toBeDefined()
+
+    // The process dies: no leave, no state written after this point.
+    await b.libp2p.stop()
+    const b2 = await FabricClient.connect({ node: node.multiaddrs[0]!, identity: b.memberIdentity })
+    clients.push(b2)
+    const back = await within(b2.restoreStream(record!, { state }), 20_000, 'restored')
+    expect(back.restoredAs?.rejoined).toBe(false)
+    expect(back.epoch).toBe(mb.epoch)
+    await everyoneHearsEveryone([owner, back], 'after the restart')
+    // The CTRs it used before the crash were not used again: the owner dropped nothing as a replay.
+    expect(owner.stats().bySender[b.identity]?.duplicates ?? 0).toBe(0)
+
+    // Dies again and stays away past the grace period: it is removed, so a restart rejoins.
+    const saved = record!
+    await b2.libp2p.stop()
+    await until(() => owner.roster.length === 1, 15_000, 'the member removed after the grace period')
+    const b3 = await FabricClient.connect({ node: node.multiaddrs[0]!, identity: b.memberIdentity })
+    clients.push(b3)
+    const again = await within(b3.restoreStream(saved, { state }), 20_000, 'rejoined')
+    expect(again.restoredAs?.rejoined).toBe(true)
+    await everyoneHearsEveryone([owner, again], 'after the rejoin')
+  })
 })
