@@ -29,6 +29,13 @@ export interface ConnectOptions {
   node: string
   /** The member's identity (see `fabric id`); a fresh one when absent. */
   identity?: MemberIdentity
+  /**
+   * Longest the node may leave a liveness ping unanswered before this member
+   * cuts the connection and reconnects, ms; default MEMBER_LIVENESS_TIMEOUT_MS
+   * (30 000): a member's event loop can be busy for seconds (a large Welcome),
+   * and the node watches members more closely (5 s) than they watch it.
+   */
+  livenessTimeoutMs?: number
 }
 
 export class FabricClient {
@@ -67,7 +74,7 @@ export class FabricClient {
       throw new FabricError('MALFORMED', `${opts.node} is not a multiaddr (it looks like /ip4/127.0.0.1/tcp/4100/p2p/<peer id>)`, { cause: err })
     }
     const identity = opts.identity ?? await generateIdentity()
-    const libp2p = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity) })
+    const libp2p = await createHost({ listen: [], privateKey: privateKeyOfIdentity(identity), livenessTimeoutMs: opts.livenessTimeoutMs })
     let nodePeer: string
     try {
       nodePeer = (await libp2p.dial(node)).remotePeer.toString()
