@@ -135,7 +135,9 @@ export type GroupEvent =
  *   only `members`, hold each member to tracks of its leaf (`leaves`),
  *   clear GOP caches since `epoch` changed. `members` is in roster order.
  * - `committer`: the designated committer of `stream` changed to
- *   `committer` (undefined: no member is live to take the role).
+ *   `committer` (undefined: no member is live to take the role), whose
+ *   group stream is `conn`: the shell raises that conn's frame bound
+ *   (`frameBoundOf`), since Commits and Welcomes come on it now.
  * - `persist`: the durable state of `stream` changed (created, or a Commit
  *   accepted); the shell stores `snapshot(stream)` before it carries out the
  *   actions after this one, so no member ever holds an epoch the store lacks.
@@ -146,7 +148,7 @@ export type GroupAction =
   | { kind: 'send', conn: ConnId, message: GroupServerMessage }
   | { kind: 'close', conn: ConnId }
   | { kind: 'roster', stream: StreamKey, epoch: bigint, members: string[], added: string[], removed: string[], leaves: ReadonlyMap<string, number> }
-  | { kind: 'committer', stream: StreamKey, epoch: bigint, committer: string | undefined }
+  | { kind: 'committer', stream: StreamKey, epoch: bigint, committer: string | undefined, conn?: ConnId }
   | { kind: 'persist', stream: StreamKey }
   | { kind: 'streamClosed', stream: StreamKey }
 
@@ -513,16 +515,17 @@ export class GroupServiceCore {
   }
 
   /**
-   * The frame bound the shell applies to `conn`'s next frames: a member's
-   * stream may carry Commits and Welcomes (MAX_CONTROL_FRAME), since the
-   * committer role can move to any member; every other stream carries only
-   * small requests (MAX_GROUP_REQUEST_FRAME).
+   * The frame bound the shell applies to `conn`'s next frames: the
+   * designated committer's stream carries Commits and Welcomes
+   * (MAX_CONTROL_FRAME); every other stream carries only small requests
+   * (MAX_GROUP_REQUEST_FRAME). The shell applies it after each of the
+   * conn's own messages and, through the `committer` action's `conn`, when
+   * the role moves to it.
    */
   frameBoundOf (conn: ConnId): number {
     const state = this.conns.get(conn)
     if (state?.phase !== 'bound') return MAX_GROUP_REQUEST_FRAME
-    const role = roleOf(state.stream, state.peer, conn)
-    return role === 'committer' || role === 'member' ? MAX_CONTROL_FRAME : MAX_GROUP_REQUEST_FRAME
+    return roleOf(state.stream, state.peer, conn) === 'committer' ? MAX_CONTROL_FRAME : MAX_GROUP_REQUEST_FRAME
   }
 
   /**
@@ -650,7 +653,7 @@ export class GroupServiceCore {
     reply(out, conn, requestId, 0n)
     out.push(send(conn, rosterMessage(0n, [peer], peer)))
     out.push({ kind: 'roster', stream: key, epoch: 0n, members: [peer], added: [peer], removed: [], leaves: leavesOf(stream) })
-    out.push({ kind: 'committer', stream: key, epoch: 0n, committer: peer })
+    out.push({ kind: 'committer', stream: key, epoch: 0n, committer: peer, conn })
   }
 
   private join (conn: ConnId, peer: string, requestId: bigint, req: JoinStream, nowMs: number, out: GroupAction[]): void {
@@ -981,11 +984,11 @@ export class GroupServiceCore {
     }
     if (next === stream.committer) return false
     stream.committer = next
-    out.push({ kind: 'committer', stream: stream.key, epoch: stream.epoch, committer: next })
-    if (next === undefined) return false
+    const conn = next === undefined ? undefined : this.committerConn(stream)
+    out.push({ kind: 'committer', stream: stream.key, epoch: stream.epoch, committer: next, conn })
+    if (next === undefined || conn === undefined) return false
     this.counters.handovers++
     this.toMembers(stream, out, rosterMessage(stream.epoch, [...stream.members.keys()], next))
-    const conn = this.committerConn(stream)
     for (const [identity, m] of stream.members) {
       if (m.leaveRequested && identity !== next) out.push(send(conn, leaveRequestedMessage(identity)))
     }

@@ -290,9 +290,13 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
             this.log.error({ event: 'store.delete_failed', stream: a.stream, err: (err as Error).message }, 'cannot delete a group stream record')
           })
           break
-        case 'committer':
+        case 'committer': {
+          // The new committer's Commits and Welcomes need the larger frame bound from now on.
+          const f = a.conn === undefined ? undefined : this.conns.get(a.conn)
+          if (f !== undefined) f.maxFrameLength = this.core.frameBoundOf(a.conn!)
           this.emit('committer', { stream: a.stream, epoch: a.epoch, committer: a.committer })
           break
+        }
         case 'persist':
           break
       }

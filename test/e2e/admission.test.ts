@@ -117,10 +117,10 @@ describe('admission, end to end', () => {
     expect(carol.message).toContain('not today')
   }, 90_000)
 
-  it('after the owner leaves, another identity cannot capture a member that rejoins by name', async () => {
+  it('after the owner ends the stream, another identity cannot capture a member that rejoins by name', async () => {
     const alice = await member({ name: 'alice', node: node.addr, stream: 'lobby', create: true, allow: [peer('bob')], identity: idFile('alice') })
     const bob = await member({ name: 'bob', node: node.addr, stream: 'lobby', owner: peer('alice'), identity: idFile('bob'), publish: CLIP, loop: true })
-    alice.proc.send('leave')
+    alice.proc.send('end')
     await bob.proc.waitFor((e) => e.event === 'closed', 30_000, 'closed')
     await bob.proc.stop()
 
