@@ -74,6 +74,7 @@ import type { ErrorCode } from '../errors.js'
 import { MAX_ADDED_PER_COMMIT, MAX_ROSTER } from '../wire/limits.js'
 import type { AckEpoch, CreateStream, DenyJoin, GroupClientMessage, GroupServerMessage, JoinStream, ResumeStream, SubmitCommit } from '../wire/pb/group.js'
 import { streamKey, type StreamKey } from '../wire/stream-tag.js'
+import { validateIdentity } from '../wire/identity.js'
 import { MAX_CONTROL_FRAME } from '../wire/limits.js'
 import { PROTOCOL_VERSION } from '../wire/message-codec.js'
 import {
@@ -461,9 +462,10 @@ export class GroupServiceCore {
    * Takes back streams from a previous run of the node (their snapshots).
    * Every member is away from `nowMs`, so it may resume within the grace
    * period; no committer is designated until one does. Snapshots that do
-   * not hold together (a member on two leaves, a leaf out of range, an
-   * address that is not the owner's, a stream already hosted or over a
-   * quota) are skipped and returned, so a damaged store costs only them.
+   * not hold together (a member on two leaves, a leaf out of range, a
+   * member that is no identity, an address that is not the owner's, a
+   * stream already hosted or over a quota) are skipped and returned, so a
+   * damaged store costs only them.
    *
    * @returns the keys of the snapshots refused
    */
@@ -489,6 +491,8 @@ export class GroupServiceCore {
     const leaves: Array<string | undefined> = []
     for (const { identity, leaf } of snap.members) {
       if (members.has(identity) || !Number.isInteger(leaf) || leaf < 0 || leaf >= this.maxMembers * 2 || leaves[leaf] !== undefined) return false
+      // A Roster naming it could not be encoded, so no member would ever hear one.
+      if (!isIdentity(identity)) return false
       members.set(identity, { conn: undefined, awaySinceMs: nowMs, leaveRequested: false, leaf })
       leaves[leaf] = identity
     }
@@ -1075,6 +1079,15 @@ function roleOf (stream: StreamState, peer: string, conn: ConnId): Role {
   if (member !== undefined && member.conn === conn) return peer === stream.committer ? 'committer' : 'member'
   if (stream.pending.get(peer)?.conn === conn) return 'pending'
   return 'outsider'
+}
+
+function isIdentity (identity: string): boolean {
+  try {
+    validateIdentity(identity)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function leftmostBlank (leaves: ReadonlyArray<string | undefined>): number {
