@@ -120,8 +120,9 @@ describe('attacks on the group service, each beside a healthy stream', () => {
   }, 90_000)
 
   it('2. stream-creation flood: 8 streams per identity, then QUOTA_EXCEEDED; others still create; the node-wide bound holds', async () => {
-    // --max-streams 20: alice's stream is the first.
-    const h = await healthy('lobby', { nodeExtra: ['--max-streams', '20'] })
+    // --max-streams 20: alice's stream is the first. A stream whose members
+    // are all gone ends after the grace period, here 1 s.
+    const h = await healthy('lobby', { nodeExtra: ['--max-streams', '20', '--member-grace-ms', '1000'] })
     const addr = multiaddr(h.node.addr)
     const before = await nodeStats(h.node)
     const [a, b, c] = await Promise.all(range(3).map(async () => await attackerHost()))
@@ -160,7 +161,7 @@ describe('attacks on the group service, each beside a healthy stream', () => {
     expect(refused).toBe(2)
     expect(after.memory.rss - before.memory.rss).toBeLessThan(32 * MIB)
 
-    // A's streams end with its group streams, and the slots are free again.
+    // A's streams end once its group streams have been gone past the grace period, and the slots are free again.
     await Promise.all(byA.map(async (r) => { await r.ch.close() }))
     let released = after
     for (let i = 0; i < 50 && released.group.streams.length !== 12; i++) { await sleep(100); released = await nodeStats(h.node) }

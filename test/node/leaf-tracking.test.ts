@@ -33,7 +33,7 @@ async function setUp (nowMs: number): Promise<{ session: AvSession, core: GroupS
   const core = new GroupServiceCore({ inspectCommit })
   core.handle({ kind: 'opened', conn: 1, peer: OWNER.peerId }, 0)
   const created = core.handle({ kind: 'message', conn: 1, message: { version: 1, requestId: 1n, create: { stream: STREAM, groupId: session.groupId as Uint8Array<ArrayBuffer> } } }, 0)
-  expect(created[0]).toMatchObject({ kind: 'send', conn: 1, message: { ok: { epoch: 0n } } })
+  expect(created.find((a) => a.kind === 'send')).toMatchObject({ kind: 'send', conn: 1, message: { ok: { epoch: 0n } } })
   let requestId = 2n
   const submit = (p: PendingCommit, change: Partial<SubmitCommit> = {}): GroupAction[] => {
     const commit: SubmitCommit = {
