@@ -1,7 +1,10 @@
 /**
  * `npm run demo [-- --work-dir DIR] [-- --phase-seconds N]`: runs the
  * main-job scenario (src/cli/scenario.ts) in separate processes and prints a
- * table per member, every check, and where the recordings and logs are.
+ * table per member, every check, and where the recordings and logs are. The
+ * scenario ends with the creator leaving mid-call: the checks include that
+ * another member took over as committer and the rest went on decrypting
+ * each other.
  * Exits 1 when any check fails or the scenario breaks off, 2 when there is
  * no ffmpeg to check the recordings with (none on PATH and none from the npm
  * package) or the arguments are wrong. Never prints a stack trace: what went
@@ -18,7 +21,8 @@ import { runScenario, type MemberRow, type ScenarioReport } from './scenario.js'
 
 const USAGE = `usage: npm run demo [-- --work-dir DIR] [--phase-seconds N]
   --work-dir DIR       recordings, events, logs (default .tmp/demo; emptied first)
-  --phase-seconds N    seconds of media in each of the three phases (default 3)
+  --phase-seconds N    seconds of media in each of the four phases (default 3): before dave
+                       joins, after he joins, after carol's removal, after alice leaves
 `
 
 /** A path as the user can type it from here: relative when under the working directory. */

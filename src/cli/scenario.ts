@@ -4,9 +4,11 @@
  * name; bob and carol join; each publishes its VP8 clip and records the
  * others; an outsider, eve, tries to join by name and with an invitation
  * she forged, and is refused both times; dave joins mid-stream on an
- * invitation alice signed; alice removes carol. Returns the per-member
- * figures and a list of checks (the demo prints them; the end-to-end test
- * asserts them).
+ * invitation alice signed; alice removes carol; alice, the creator and
+ * committer, leaves mid-call, and bob and dave go on: one of them takes the
+ * committer role and removes her leaf, and they keep decrypting each other.
+ * Returns the per-member figures and a list of checks (the demo prints them;
+ * the end-to-end test asserts them).
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -16,6 +18,7 @@ import { loadOrCreateIdentity } from './identity-file.js'
 import {
   REPO_ROOT, inviteToken, nodeStats, sleep, startMember, startNodeProcess, startRefusedMember, type MemberProc, type Proc, type ProcEvent,
 } from './processes.js'
+import type { MemberStats } from '../client/stream-member.js'
 
 /** Frames a sender sent or a receiver got: [sequence, hash, keyframe 0/1, epoch]. */
 type FrameLog = Array<[number, string, number, string]>
@@ -66,7 +69,7 @@ export interface ScenarioReport {
 export interface ScenarioOptions {
   /** Scratch directory (recordings, capture, key log); default REPO_ROOT/.tmp/demo. */
   workDir?: string
-  /** Seconds of media before dave joins, after he joins, after carol's removal. */
+  /** Seconds of media before dave joins, after he joins, after carol's removal, after alice leaves. */
   phaseSeconds?: number
   /** Progress lines. */
   log?: (line: string) => void
@@ -75,6 +78,26 @@ export interface ScenarioOptions {
 }
 
 const CLIPS = ['alice', 'bob', 'carol', 'dave'] as const
+/** The members still in the call after alice (the creator) leaves. */
+const STAYING = ['bob', 'dave'] as const
+
+/** What the members that stayed did after the creator left. */
+interface AfterLeave {
+  /** When alice was told to leave (ms since the epoch). */
+  at: number
+  /** Her `summary` event's reason and her exit code. */
+  reason: string
+  exitCode: number | null | 'running'
+  /** The first `committer` event with self=true at bob or dave after the leave. */
+  committer: { name: string, ms: number, epoch: string } | undefined
+  /** Per member that stayed: the epoch that removed alice, if one came. */
+  removalEpoch: Record<string, string | undefined>
+  /** Per member that stayed: its stats when alice's removal had been seen (or at the leave), and one phase later. */
+  before: Record<string, MemberStats | undefined>
+  after: Record<string, MemberStats | undefined>
+  /** ms between the two stats. */
+  spanMs: number
+}
 
 /**
  * Runs the whole scenario; always stops every process it started.
@@ -110,6 +133,7 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
   let daveJoinEpoch = -1n
   let statsAfterRemoval: any // eslint-disable-line @typescript-eslint/no-explicit-any
   let statsAfterEve: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  let afterLeave: AfterLeave | undefined
   try {
     const spec = (name: string) => ({
       name, node: node.addr, stream, identity: idFile(name), publish: clip(name), loop: true, record: join(workDir, 'rec', name), keyLog,
@@ -150,16 +174,17 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
     await sleep(phaseMs)
     statsAfterRemoval = await nodeStats(node)
     // Safety codes while nobody is leaving: each member's at this moment.
-    for (const n of ['alice', 'bob', 'dave']) {
-      const m = members.get(n)!
-      const asked = m.proc.events.length
-      m.proc.send('stats')
-      const ev = await m.proc.waitFor((e) => e.event === 'stats' && m.proc.events.indexOf(e) >= asked, 10_000, 'stats')
-      safetyCodes.set(n, (ev.stats as { safetyCode: string, epoch: string }))
-    }
+    for (const n of ['alice', 'bob', 'dave']) safetyCodes.set(n, await statsOf(members.get(n)!))
+
+    // The creator, who commits for the stream, leaves mid-call: the node
+    // hands the committer role to bob or dave, who removes her leaf, and the
+    // two go on decrypting each other.
+    afterLeave = await creatorLeaves(alice, STAYING.map((n) => members.get(n)!), alice.identity, phaseMs)
+    log(`alice left mid-call; ${afterLeave.committer === undefined ? 'NO member took the committer role' : `${afterLeave.committer.name} commits for the stream now (${afterLeave.committer.ms} ms after)`}, ` +
+      `alice's leaf removed at epoch ${Object.values(afterLeave.removalEpoch).find((e) => e !== undefined) ?? '(none seen)'}`)
 
     for (const [name, m] of members) {
-      if (name !== 'carol') m.proc.send('stop')
+      if (name !== 'carol' && name !== 'alice') m.proc.send('stop')
     }
     for (const [name, m] of members) summaries.set(name, await m.proc.waitFor((e) => e.event === 'summary', 30_000, 'summary'))
   } finally {
@@ -286,7 +311,68 @@ export async function runScenario (opts: ScenarioOptions = {}): Promise<Scenario
   check('alice, bob and dave show the same safety code', codes.size === 1 && !codes.has(undefined) && !codes.has(''),
     ['alice', 'bob', 'dave'].map((n) => `${n} epoch ${safetyCodes.get(n)?.epoch}: ${safetyCodes.get(n)?.safetyCode}`).join('; '))
 
+  // The creator left mid-call and the others went on.
+  const al = afterLeave
+  check('alice (the creator) leaves mid-call', al !== undefined && al.reason === 'leave' && al.exitCode === 0,
+    al === undefined ? 'not reached' : `summary reason ${al.reason || 'none'}, exit ${String(al.exitCode)}`)
+  check('bob or dave takes over as committer after alice left', al?.committer !== undefined,
+    al?.committer === undefined ? 'no committer event with self=true at bob or dave' : `${al.committer.name} at epoch ${al.committer.epoch}, ${al.committer.ms} ms after the leave`)
+  check('bob and dave remove alice\'s leaf', al !== undefined && STAYING.every((n) => al.removalEpoch[n] !== undefined),
+    STAYING.map((n) => `${n}: ${al?.removalEpoch[n] === undefined ? 'no epoch removing her' : `epoch ${al.removalEpoch[n]}`}`).join('; '))
+  for (const [r, s] of [['bob', 'dave'], ['dave', 'bob']] as const) {
+    const sender = members.get(s)?.identity ?? ''
+    const before = al?.before[r]?.bySender[sender]?.decrypted ?? 0
+    const after = al?.after[r]?.bySender[sender]?.decrypted ?? 0
+    // At least half the clip's 30 fps over the phase.
+    const wanted = Math.max(1, Math.floor(((al?.spanMs ?? 0) / 1000) * 15))
+    check(`${r} keeps decrypting ${s} after alice left`, al?.after[r] !== undefined && after - before >= wanted,
+      `${after - before} more frames in ${al?.spanMs ?? 0} ms after her removal (at least ${wanted} wanted)`)
+  }
+  const leftCodes = new Set(STAYING.map((n) => al?.after[n]?.safetyCode))
+  check('bob and dave show the same safety code after alice left', al !== undefined && leftCodes.size === 1 && !leftCodes.has(undefined) && !leftCodes.has(''),
+    STAYING.map((n) => `${n} epoch ${al?.after[n]?.epoch}: ${al?.after[n]?.safetyCode}`).join('; '))
+
   return { rows, refusals, checks, node: { peerId: node.peerId, captureBytes: traffic.byteLength, stats: statsAfterRemoval }, workDir, ffmpeg }
+}
+
+/** Asks a member process for its `stats` and resolves with them. */
+async function statsOf (m: MemberProc): Promise<MemberStats> {
+  const asked = m.proc.events.length
+  m.proc.send('stats')
+  const ev = await m.proc.waitFor((e) => e.event === 'stats' && m.proc.events.indexOf(e) >= asked, 10_000, 'stats')
+  return ev.stats as MemberStats
+}
+
+/**
+ * Tells `creator` to leave, then waits (bounded) for a member of `staying`
+ * to take the committer role and for each to see the epoch that removes
+ * the creator, and takes each one's stats then and `phaseMs` later. Never
+ * throws for what it waits for: a missing event is left undefined, for the
+ * checks to report.
+ */
+async function creatorLeaves (creator: MemberProc, staying: MemberProc[], creatorId: string, phaseMs: number): Promise<AfterLeave> {
+  const at = Date.now()
+  creator.proc.send('leave')
+  const summary = await creator.proc.waitFor((e) => e.event === 'summary', 30_000, 'summary')
+  const exitCode = await Promise.race([creator.proc.exited, sleep(15_000).then(() => 'running' as const)])
+  const after = (e: ProcEvent): boolean => (e.t ?? 0) >= at
+  const committer = await Promise.any(staying.map(async (m) => {
+    const e = await m.proc.waitFor((e) => after(e) && e.event === 'committer' && e.self === true, 30_000, 'committer')
+    return { name: m.name, ms: e.t! - at, epoch: String(e.epoch) }
+  })).catch(() => undefined)
+  const removalEpoch: Record<string, string | undefined> = {}
+  for (const m of staying) {
+    const e = await m.proc.waitFor((e) => after(e) && e.event === 'epoch' && (e.removed as string[] | undefined)?.includes(creatorId) === true, 30_000, 'epoch')
+      .catch(() => undefined)
+    removalEpoch[m.name] = e === undefined ? undefined : String(e.epoch)
+  }
+  const before: Record<string, MemberStats | undefined> = {}
+  const afterPhase: Record<string, MemberStats | undefined> = {}
+  const t0 = Date.now()
+  for (const m of staying) before[m.name] = await statsOf(m).catch(() => undefined)
+  await sleep(phaseMs)
+  for (const m of staying) afterPhase[m.name] = await statsOf(m).catch(() => undefined)
+  return { at, reason: String(summary.reason ?? ''), exitCode, committer, removalEpoch, before, after: afterPhase, spanMs: Date.now() - t0 }
 }
 
 /**
