@@ -435,7 +435,7 @@ describe('GroupServiceCore: leaving and closing', () => {
     const roster = rosterOf(3n, [ALICE, BOB], BOB)
     expect(actions).toEqual([
       { kind: 'send', conn: 1, message: { version: 1, requestId, ok: { epoch: 3n } } },
-      { kind: 'committer', stream: S, epoch: 3n, committer: BOB },
+      { kind: 'committer', stream: S, epoch: 3n, committer: BOB, conn: 2 },
       { kind: 'send', conn: 1, message: roster },
       { kind: 'send', conn: 2, message: roster },
       // The new committer is handed the old one's departure and the pending join.
@@ -484,7 +484,7 @@ describe('GroupServiceCore: leaving and closing', () => {
     const actions = h.close(1)
     expect(actions.some(a => a.kind === 'send' && a.conn === 1)).toBe(false)
     expect(actions.some(a => a.kind === 'close' || a.kind === 'streamClosed')).toBe(false)
-    expect(actions.filter(a => a.kind === 'committer')).toEqual([{ kind: 'committer', stream: S, epoch: 1n, committer: BOB }])
+    expect(actions.filter(a => a.kind === 'committer')).toEqual([{ kind: 'committer', stream: S, epoch: 1n, committer: BOB, conn: 2 }])
     // Alice is away, not leaving: no removal is asked for yet. Bob alone is live, so epoch 1 is ready.
     expect(to(actions, 2)).toEqual([rosterOf(1n, [ALICE, BOB], BOB), joinRequested(CAROL), epochReady(1n)])
     expect(to(actions, 3)).toEqual([])
@@ -806,7 +806,7 @@ describe('GroupServiceCore: directory fetch rule (authorizeFetch)', () => {
 })
 
 describe('GroupServiceCore: frame bounds (frameBoundOf)', () => {
-  it('gives every member\'s stream MAX_CONTROL_FRAME (any member may become committer) and every other MAX_GROUP_REQUEST_FRAME', () => {
+  it('gives the designated committer\'s stream MAX_CONTROL_FRAME and every other MAX_GROUP_REQUEST_FRAME, following the role', () => {
     expect(MAX_GROUP_REQUEST_FRAME).toBe(8 * 1024)
     const h = new Harness()
     h.open(1, ALICE)
@@ -817,9 +817,28 @@ describe('GroupServiceCore: frame bounds (frameBoundOf)', () => {
     h.join(2)
     expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME) // pending
     h.commit(1, 0n, { added: [BOB] })
-    expect(h.core.frameBoundOf(2)).toBe(MAX_CONTROL_FRAME) // member
-    h.commit(1, 1n, { removed: [BOB] })
-    expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME) // removed, conn still open
+    expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME) // member
+    // The role moves with the committer's departure, and the bound with it.
+    h.open(4, CAROL)
+    h.join(4)
+    h.commit(1, 1n, { added: [CAROL] })
+    h.close(1)
+    expect(h.core.roster(S)?.committer).toBe(BOB)
+    expect(h.core.frameBoundOf(2)).toBe(MAX_CONTROL_FRAME)
+    expect(h.core.frameBoundOf(4)).toBe(MAX_GROUP_REQUEST_FRAME)
+    h.open(1, ALICE)
+    h.resume(1, 2n)
+    expect(h.core.frameBoundOf(1)).toBe(MAX_GROUP_REQUEST_FRAME) // back, but no longer the committer
+    h.commit(2, 2n, { removed: [CAROL] })
+    expect(h.core.frameBoundOf(4)).toBe(MAX_GROUP_REQUEST_FRAME) // removed, conn still open
+    h.leave(2)
+    expect(h.core.frameBoundOf(1)).toBe(MAX_CONTROL_FRAME)
+    expect(h.core.frameBoundOf(2)).toBe(MAX_GROUP_REQUEST_FRAME)
+    h.end(1)
+    expect(h.core.frameBoundOf(1)).toBe(MAX_GROUP_REQUEST_FRAME) // closing
+    h.close(1)
+    h.open(1, ALICE)
+    h.create(1)
     // A second conn of the committer's identity is not the committer's stream.
     h.open(3, ALICE)
     expect(h.core.frameBoundOf(3)).toBe(MAX_GROUP_REQUEST_FRAME)
@@ -1396,10 +1415,14 @@ describe('GroupServiceCore: property', () => {
           if (live.length === 0) expect(roster.committer).toBe('')
           else expect(live).toContain(roster.committer)
           expect(lastCommitter.get(key) ?? '').toBe(roster.committer)
-          // Every member conn may carry Commits; every Roster of this step named the one committer.
-          for (const m of members.values()) {
+          // A `committer` action names the conn the role moved to, so the shell can raise its bound.
+          for (const c of committers) {
+            if (c.stream === key) expect(c.conn).toBe(c.committer === undefined ? undefined : members.get(c.committer)?.conn)
+          }
+          // Only the committer's conn may carry Commits; every Roster of this step named the one committer.
+          for (const [id, m] of members) {
             if (m.conn === undefined) continue
-            expect(core.frameBoundOf(m.conn)).toBe(MAX_CONTROL_FRAME)
+            expect(core.frameBoundOf(m.conn)).toBe(id === roster.committer ? MAX_CONTROL_FRAME : MAX_GROUP_REQUEST_FRAME)
             for (const named of rosterCommitters.get(m.conn) ?? []) expect(named).toBe(roster.committer)
             // A new committer is announced to every live member.
             if (committers.some(c => c.stream === key && c.committer !== undefined)) expect(rosterCommitters.get(m.conn)).toBeDefined()

@@ -26,9 +26,9 @@ function trio (opts: ConstructorParameters<typeof Harness>[0] = {}): Harness {
   return h
 }
 
-/** The `committer` actions, without the conn the shell raises the frame bound of. */
-function committerActions (actions: GroupAction[]): Array<{ kind: 'committer', stream: string, epoch: bigint, committer: string | undefined }> {
-  return actions.flatMap(a => a.kind === 'committer' ? [{ kind: a.kind, stream: a.stream, epoch: a.epoch, committer: a.committer }] : [])
+/** The `committer` actions: the new committer and the conn whose frame bound the shell raises. */
+function committerActions (actions: GroupAction[]): GroupAction[] {
+  return actions.filter(a => a.kind === 'committer')
 }
 
 function sendsOf (actions: GroupAction[], kind: 'leaveRequested' | 'joinRequested' | 'goingAway' | 'roster' | 'epochReady'): GroupAction[] {
@@ -42,7 +42,7 @@ describe('survival: the designated committer moves', () => {
     h.join(4)                  // pending
     h.leave(3)                 // carol's departure is under way
     const actions = h.close(1)
-    expect(committerActions(actions)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: BOB }])
+    expect(committerActions(actions)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: BOB, conn: 2 }])
     const roster = rosterOf(2n, [ALICE, BOB, CAROL], BOB)
     expect(to(actions, 2)).toEqual([roster, leaveRequested(CAROL), joinRequested(DAVE)])
     // Carol is still connected while she leaves: she hears of the new committer too.
@@ -50,6 +50,7 @@ describe('survival: the designated committer moves', () => {
     expect(to(actions, 4)).toEqual([])
     expect(h.core.roster(S)).toMatchObject({ committer: BOB, away: [ALICE], pending: 1 })
     expect(h.core.counters.handovers).toBe(1)
+    expect(h.core.frameBoundOf(2)).toBe(MAX_CONTROL_FRAME)
     // The directory follows the role: bob may fetch dave's KeyPackage now, alice no more.
     expect(h.core.authorizeFetch(ALICE, DAVE)).toBe(false)
     expect(h.core.authorizeFetch(BOB, DAVE)).toBe(true)
@@ -73,7 +74,7 @@ describe('survival: the designated committer moves', () => {
     h.join(4)
     const { actions, requestId } = h.send(1, { leave: {} })
     expect(to(actions, 1)[0]).toEqual({ version: 1, requestId, ok: { epoch: 2n } })
-    expect(committerActions(actions)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: BOB }])
+    expect(committerActions(actions)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: BOB, conn: 2 }])
     const roster = rosterOf(2n, [ALICE, BOB, CAROL], BOB)
     for (const conn of [1, 3]) expect(to(actions, conn).at(-1)).toEqual(roster)
     expect(to(actions, 2)).toEqual([roster, leaveRequested(ALICE), joinRequested(DAVE)])
@@ -96,7 +97,7 @@ describe('survival: the designated committer moves', () => {
     h.join(4)
     h.commit(1, 3n, { added: [DAVE] })     // dave takes leaf 1; roster order alice, carol, dave
     expect(h.core.leafIndexOf(S, DAVE)).toBe(1)
-    expect(committerActions(h.leave(1))).toEqual([{ kind: 'committer', stream: S, epoch: 4n, committer: DAVE }])
+    expect(committerActions(h.leave(1))).toEqual([{ kind: 'committer', stream: S, epoch: 4n, committer: DAVE, conn: 4 }])
 
     // Away and leaving members are skipped: with dave away and carol leaving, eve (leaf 3) takes it.
     const g = trio()
@@ -106,7 +107,7 @@ describe('survival: the designated committer moves', () => {
     g.close(2)                              // bob away
     g.leave(3)                              // carol leaving
     const handover = g.close(1)
-    expect(committerActions(handover)).toEqual([{ kind: 'committer', stream: S, epoch: 3n, committer: EVE }])
+    expect(committerActions(handover)).toEqual([{ kind: 'committer', stream: S, epoch: 3n, committer: EVE, conn: 5 }])
     expect(to(handover, 5)).toEqual(expect.arrayContaining([rosterOf(3n, [ALICE, BOB, CAROL, EVE], EVE), leaveRequested(CAROL)]))
     expect(g.core.frameBoundOf(5)).toBe(MAX_CONTROL_FRAME)
   })
@@ -116,7 +117,7 @@ describe('survival: the designated committer moves', () => {
     h.leave(3)
     h.close(2)
     const last = h.close(1)
-    expect(committerActions(last)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: undefined }])
+    expect(committerActions(last)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: undefined, conn: undefined }])
     expect(h.core.roster(S)).toMatchObject({ committer: '', away: [ALICE, BOB] })
     // A join waits for a committer; nobody is told yet.
     h.open(4, DAVE)
@@ -125,7 +126,7 @@ describe('survival: the designated committer moves', () => {
     // Bob resumes: he is designated, told by the Roster, and handed the departure and the join.
     h.open(5, BOB)
     const { actions, requestId } = h.send(5, { resume: { stream: 's', owner: ALICE, epoch: 2n } })
-    expect(committerActions(actions)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: BOB }])
+    expect(committerActions(actions)).toEqual([{ kind: 'committer', stream: S, epoch: 2n, committer: BOB, conn: 5 }])
     expect(to(actions, 5)).toEqual([
       { version: 1, requestId, ok: { epoch: 2n } },
       rosterOf(2n, [ALICE, BOB, CAROL], BOB),
@@ -436,7 +437,7 @@ describe('survival: snapshot and restore', () => {
     expect(kinds(to(carol, 3))).toEqual(['ok', 'commit', 'roster'])
     expect(to(carol, 3)[1]?.commit).toEqual({ epoch: 4n, commit: snap.log[3]!.commit })
     expect(to(carol, 3)[2]).toEqual(rosterOf(4n, [ALICE, CAROL, DAVE], CAROL))
-    expect(committerActions(carol)).toEqual([{ kind: 'committer', stream: S, epoch: 4n, committer: CAROL }])
+    expect(committerActions(carol)).toEqual([{ kind: 'committer', stream: S, epoch: 4n, committer: CAROL, conn: 3 }])
     // Dave resumes too; alice never does and is asked for after the grace period.
     restarted.open(4, DAVE)
     expect(to(restarted.resume(4, 4n), 4).at(-1)).toEqual(rosterOf(4n, [ALICE, CAROL, DAVE], CAROL))
