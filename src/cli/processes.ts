@@ -73,6 +73,17 @@ export class Proc {
   /** Writes one command line to the process's stdin. */
   send (line: string): void { this.child.stdin!.write(line + '\n') }
 
+  /** True until the process has exited. */
+  get running (): boolean { return this.child.exitCode === null && this.child.signalCode === null }
+
+  /**
+   * Sends `signal` without waiting (SIGKILL, SIGSTOP, SIGCONT, ...); does
+   * nothing once the process has exited.
+   */
+  signal (signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal)
+  }
+
   /** Sends a signal and waits for the exit, killing after graceMs. */
   async stop (signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode
@@ -112,15 +123,24 @@ export interface NodeProc {
 
 /**
  * Starts `fabric-node start --json` and waits until every listener is bound.
- * @throws when the node exits first, is not ready within 30 s, or its admin token file cannot be read
+ * It listens on `listen` (default 127.0.0.1, port 0: give the port it had to
+ * restart it where its members look), ephemeral unless `dataDir` is given.
+ * @throws when the node exits first, is not ready within 30 s (it is killed), or its admin token file cannot be read
  */
-export async function startNodeProcess (opts: { trafficCapture?: string, dataDir?: string, extra?: string[] } = {}): Promise<NodeProc> {
-  const args = ['start', '--json', '--listen', '/ip4/127.0.0.1/tcp/0', '--admin', '127.0.0.1:0']
+export async function startNodeProcess (opts: { trafficCapture?: string, dataDir?: string, listen?: string, extra?: string[] } = {}): Promise<NodeProc> {
+  const args = ['start', '--json', '--listen', opts.listen ?? '/ip4/127.0.0.1/tcp/0', '--admin', '127.0.0.1:0']
   args.push(...(opts.dataDir === undefined ? ['--ephemeral'] : ['--data-dir', opts.dataDir]))
   if (opts.trafficCapture !== undefined) args.push('--traffic-capture', opts.trafficCapture)
   args.push(...(opts.extra ?? []))
   const proc = spawnTs('node', 'src/cli/fabric-node.ts', args)
-  const ready = await proc.waitFor((e) => e.event === 'ready', 30_000, 'ready')
+  let ready: ProcEvent
+  try {
+    ready = await proc.waitFor((e) => e.event === 'ready', 30_000, 'ready')
+  } catch (err) {
+    // Nobody else holds the process to kill it.
+    await proc.stop('SIGKILL')
+    throw err
+  }
   // Read at once: an ephemeral node's token file goes when the node stops.
   // No file means --no-admin was passed, and there is nothing to call.
   const tokenFile = ready.adminTokenFile as string | undefined
@@ -132,6 +152,13 @@ export async function startNodeProcess (opts: { trafficCapture?: string, dataDir
     throw err
   }
   return { proc, peerId: ready.peerId as string, addr: (ready.multiaddrs as string[])[0], adminUrl: ready.adminUrl as string, adminToken }
+}
+
+/** The TCP port of a multiaddr such as /ip4/127.0.0.1/tcp/PORT/p2p/ID. @throws when it has none */
+export function tcpPort (addr: string): number {
+  const m = /\/tcp\/(\d+)/.exec(addr)
+  if (m === null) throw new Error(`${addr} has no TCP port`)
+  return Number(m[1])
 }
 
 /** Options of a member process. */
@@ -159,6 +186,8 @@ export interface MemberSpec {
   loop?: boolean
   record?: string
   keyLog?: string
+  /** Where the member saves its MLS state; a restart with the same file resumes (`fabric join --state`). */
+  state?: string
 }
 
 /** The `fabric join --json` arguments of a member spec. */
@@ -177,6 +206,7 @@ export function memberArgs (spec: MemberSpec): string[] {
   if (spec.loop === true) args.push('--loop')
   if (spec.record !== undefined) args.push('--record', spec.record)
   if (spec.keyLog !== undefined) args.push('--key-log', spec.keyLog)
+  if (spec.state !== undefined) args.push('--state', spec.state)
   return args
 }
 
@@ -188,10 +218,22 @@ export interface MemberProc {
   ready: ProcEvent
 }
 
-/** Starts `fabric join --json ...` and waits until it is in the stream. */
+/** Starts `fabric join --json ...` without waiting for it to get in (its `ready` event says so). */
+export function spawnMember (spec: MemberSpec): Proc {
+  return spawnTs(spec.name, 'src/cli/fabric.ts', memberArgs(spec))
+}
+
+/** Starts `fabric join --json ...` and waits until it is in the stream. @throws when it is not (the process is killed) */
 export async function startMember (spec: MemberSpec, timeoutMs = 60_000): Promise<MemberProc> {
-  const proc = spawnTs(spec.name, 'src/cli/fabric.ts', memberArgs(spec))
-  const ready = await proc.waitFor((e) => e.event === 'ready', timeoutMs, 'ready')
+  const proc = spawnMember(spec)
+  let ready: ProcEvent
+  try {
+    ready = await proc.waitFor((e) => e.event === 'ready', timeoutMs, 'ready')
+  } catch (err) {
+    // Nobody else holds the process to kill it.
+    await proc.stop('SIGKILL')
+    throw err
+  }
   return { name: spec.name, proc, identity: ready.identity as string, ready }
 }
 
