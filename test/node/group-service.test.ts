@@ -4,15 +4,19 @@
  * and raw clients that speak the framed protobuf protocol with the codecs of
  * src/wire/messages.ts (no GroupChannel, so every byte on the wire is the
  * test's). Covers what the shell itself decides: malformed frames, the
- * membership events, per-stream frame bounds, stop().
+ * membership and committer events, per-stream frame bounds, stop() with its
+ * GoingAway notice, and streams stored in a GroupStore and restored by the
+ * next service.
  */
 import { libp2pListener } from '../../src/transport/libp2p/listener.js'
 import type { Libp2p } from '@libp2p/interface'
+import { MemoryDatastore } from 'datastore-core'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Libp2pChannel } from '../../src/transport/libp2p/libp2p-channel.js'
-import { GroupService, type RosterEvent, type StreamClosedEvent } from '../../src/node/group-service.js'
+import { GOING_AWAY_RETRY_MS, GroupService, type CommitterEvent, type RosterEvent, type StreamClosedEvent } from '../../src/node/group-service.js'
 import { MAX_GROUP_REQUEST_FRAME } from '../../src/node/group-core.js'
+import { GroupStore } from '../../src/node/group-store.js'
 import { createHost } from '../../src/transport/libp2p/host.js'
 import { generateIdentity, privateKeyOfIdentity, type MemberIdentity } from '../../src/session/identity.js'
 import { framePrefix } from '../../src/wire/framing.js'
@@ -71,12 +75,14 @@ describe('GroupService over libp2p (raw clients)', () => {
   let bob: Peer
   const rosters: RosterEvent[] = []
   const closed: StreamClosedEvent[] = []
+  const committers: CommitterEvent[] = []
 
   beforeAll(async () => {
     [node, alice, bob] = await Promise.all([createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] }), newPeer(), newPeer()])
     service = new GroupService(libp2pListener(node))
     service.on('roster', (e) => { rosters.push(e) })
     service.on('streamClosed', (e) => { closed.push(e) })
+    service.on('committer', (e) => { committers.push(e) })
     await service.start()
     addr = node.getMultiaddrs()[0]!
   })
@@ -112,19 +118,22 @@ describe('GroupService over libp2p (raw clients)', () => {
     await raw.framed.close()
   })
 
-  it('emits roster on create and streamClosed when the committer leaves or its stream closes, with the documented fields', async () => {
+  it('emits roster and committer on create, and streamClosed when the last member leaves or the owner ends the stream, with the documented fields', async () => {
     const keyA = streamKey(alice.peer, 'events-a')
     const keyB = streamKey(alice.peer, 'events-b')
+    const keyC = streamKey(alice.peer, 'events-c')
     const a = await Raw.open(alice, addr)
     const b = await Raw.open(alice, addr)
+    const c = await Raw.open(alice, addr)
 
     expect((await a.create('events-a')).ok?.epoch).toBe(0n)
-    // The event is emitted in the same turn as the reply is written: it is there once the reply is.
+    // The events are emitted in the same turn as the reply is written: they are there once the reply is.
     const created = rosters.filter((e) => e.stream === keyA)
     expect(created).toHaveLength(1)
     expect(created[0]).toEqual({
       stream: keyA, epoch: 0n, members: [alice.peer], added: [alice.peer], removed: [], leaves: new Map([[alice.peer, 0]]),
     })
+    expect(committers.filter((e) => e.stream === keyA)).toEqual([{ stream: keyA, epoch: 0n, committer: alice.peer }])
     // The client sees the same roster.
     const roster = await a.read()
     expect(roster.roster?.members).toEqual([alice.peer])
@@ -132,24 +141,36 @@ describe('GroupService over libp2p (raw clients)', () => {
     expect(service.leafIndexOf(keyA, alice.peer)).toBe(0)
 
     expect((await b.create('events-b')).ok?.epoch).toBe(0n)
+    expect((await c.create('events-c')).ok?.epoch).toBe(0n)
     expect(rosters.filter((e) => e.stream === keyB)).toHaveLength(1)
-    expect(closed.filter((e) => e.stream === keyA || e.stream === keyB)).toEqual([])
+    expect(closed.filter((e) => [keyA, keyB, keyC].includes(e.stream))).toEqual([])
 
-    // The last (only) member, the committer, leaves: the stream ends.
+    // The last (only) member leaves: the stream ends.
     expect((await a.request({ leave: {} })).ok).toBeDefined()
     expect(closed.filter((e) => e.stream === keyA)).toEqual([{ stream: keyA }])
     const ended = await a.read()
     expect(ended.error?.code).toBe('NOT_FOUND')
     expect(service.isMember(keyA, alice.peer)).toBe(false)
 
-    // The committer's stream closes without a leave: the stream ends too.
-    await b.framed.close()
-    await until(() => closed.some((e) => e.stream === keyB), READ_MS, 'streamClosed of events-b')
+    // The owner ends a stream on purpose.
+    expect((await b.request({ end: {} })).ok?.epoch).toBe(0n)
     expect(closed.filter((e) => e.stream === keyB)).toEqual([{ stream: keyB }])
-    expect(service.isMember(keyB, alice.peer)).toBe(false)
+    expect((await b.read()).error?.code).toBe('NOT_FOUND')
+
+    // Its only member's stream closing does not end a stream: the member is away, may resume within the grace period.
+    await c.framed.close()
+    await until(() => service.core.roster(keyC)?.away.length === 1, READ_MS, 'alice away from events-c')
+    expect(closed.some((e) => e.stream === keyC)).toBe(false)
+    expect(committers.filter((e) => e.stream === keyC).at(-1)).toEqual({ stream: keyC, epoch: 0n, committer: undefined })
+    const back = await Raw.open(alice, addr)
+    expect((await back.request({ resume: { stream: 'events-c', owner: alice.peer, epoch: 0n } })).ok?.epoch).toBe(0n)
+    expect((await back.read()).roster).toEqual({ epoch: 0n, members: [alice.peer], committer: alice.peer })
+    expect(committers.filter((e) => e.stream === keyC).at(-1)).toEqual({ stream: keyC, epoch: 0n, committer: alice.peer })
+    expect((await back.request({ end: {} })).ok).toBeDefined()
+    expect(closed.filter((e) => e.stream === keyC)).toEqual([{ stream: keyC }])
     // One roster per create, nothing more.
-    expect(rosters.filter((e) => e.stream === keyA || e.stream === keyB)).toHaveLength(2)
-    await a.framed.close()
+    expect(rosters.filter((e) => [keyA, keyB, keyC].includes(e.stream))).toHaveLength(3)
+    await Promise.all([a, b, back].map(async (r) => { await r.framed.close() }))
   })
 
   it('resets only the stream whose frame passes its bound; the bound is per role', async () => {
@@ -189,7 +210,7 @@ describe('GroupService over libp2p (raw clients)', () => {
 })
 
 describe('GroupService.stop', () => {
-  it('closes every group stream and removes the protocol handler', async () => {
+  it('tells every member it is going away, then closes every group stream and removes the protocol handler', async () => {
     const [node, carol] = await Promise.all([createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] }), newPeer()])
     const service = new GroupService(libp2pListener(node))
     try {
@@ -205,8 +226,9 @@ describe('GroupService.stop', () => {
 
       await service.stop()
       expect(node.getProtocols()).not.toContain(GROUP_PROTOCOL)
-      // Both streams end (reset by the node), not by the read timing out.
+      // Both streams get the GoingAway notice first, then end (reset by the node), not by the read timing out.
       for (const s of [raw, idle]) {
+        expect((await s.read()).goingAway).toEqual({ reason: 'the node is stopping', addresses: [], retryAfterMs: GOING_AWAY_RETRY_MS })
         const err = await s.framed.next(READ_MS).then(() => undefined, (e: unknown) => e as { code?: string })
         expect(err).toBeDefined()
         expect(err?.code).not.toBe('TIMEOUT')
@@ -223,6 +245,60 @@ describe('GroupService.stop', () => {
     } finally {
       await service.stop().catch(() => {})
       await Promise.all([node.stop(), carol.host.stop()])
+    }
+  })
+})
+
+describe('GroupService with a GroupStore', () => {
+  it('stores a stream before answering; a new service on the same datastore restores it and its member resumes', async () => {
+    const [node, dave] = await Promise.all([createHost({ listen: ['/ip4/127.0.0.1/tcp/0'] }), newPeer()])
+    const datastore = new MemoryDatastore()
+    const store = new GroupStore(datastore)
+    const first = new GroupService(libp2pListener(node), { store })
+    let second: GroupService | undefined
+    try {
+      await first.start()
+      const addr = node.getMultiaddrs()[0]!
+      const key = streamKey(dave.peer, 'kept')
+      const raw = await Raw.open(dave, addr)
+      expect((await raw.create('kept')).ok?.epoch).toBe(0n)
+      // Written before the reply went out.
+      expect((await store.load()).snapshots.map((s) => s.key)).toEqual([key])
+      await raw.read() // roster
+      await first.stop()
+      expect((await raw.read()).goingAway).toBeDefined()
+
+      // A new service on the same datastore: the stream is back, its member away, nobody committing yet.
+      second = new GroupService(libp2pListener(node), { store: new GroupStore(datastore) })
+      const rosters: RosterEvent[] = []
+      const committers: CommitterEvent[] = []
+      second.on('roster', (e) => { rosters.push(e) })
+      second.on('committer', (e) => { committers.push(e) })
+      await second.start()
+      expect(rosters).toEqual([{ stream: key, epoch: 0n, members: [dave.peer], added: [dave.peer], removed: [], leaves: new Map([[dave.peer, 0]]), restored: true }])
+      expect(second.core.roster(key)).toMatchObject({ epoch: 0n, committer: '', away: [dave.peer] })
+      expect(second.isMember(key, dave.peer)).toBe(true)
+
+      // Dave comes back on a new group stream and resumes: he is the committer again.
+      const back = await Raw.open(dave, addr)
+      expect((await back.request({ resume: { stream: 'kept', owner: dave.peer, epoch: 0n } })).ok?.epoch).toBe(0n)
+      expect((await back.read()).roster).toEqual({ epoch: 0n, members: [dave.peer], committer: dave.peer })
+      expect(committers).toEqual([{ stream: key, epoch: 0n, committer: dave.peer }])
+      expect(second.core.roster(key)?.away).toEqual([])
+
+      // The owner ends it, and its record goes.
+      expect((await back.request({ end: {} })).ok).toBeDefined()
+      const deadline = Date.now() + READ_MS
+      while ((await store.load()).snapshots.length > 0) {
+        if (Date.now() > deadline) throw new Error('the ended stream\'s record is still stored')
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+      expect(second.storeFailures).toBe(0)
+      await back.framed.close()
+    } finally {
+      await first.stop().catch(() => {})
+      await second?.stop().catch(() => {})
+      await Promise.all([node.stop(), dave.host.stop()])
     }
   })
 })
