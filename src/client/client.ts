@@ -48,7 +48,7 @@ export class FabricClient {
   /** This member's identity: its key and the peer id that names it. */
   readonly memberIdentity: MemberIdentity
   private readonly keyPackages: KeyPackagePool
-  /** KeyPackage stocks at the homes of streams joined through this node, by home peer id. */
+  /** KeyPackage stocks at the homes of streams joined through a node, by home peer id and the node's address. */
   private readonly remoteStocks = new Map<string, KeyPackagePool>()
   private readonly members = new Set<StreamMember>()
 
@@ -147,13 +147,45 @@ export class FabricClient {
       throw err
     }
     if (home === this.nodePeer) return this.context()
-    const dialer = libp2pDialer(this.libp2p, throughRelay(this.node, home))
-    let stock = this.remoteStocks.get(home)
+    return this.homeThrough(this.node, home)
+  }
+
+  /**
+   * The context of a member whose stream is at home on `home`, reached
+   * through node `via`: group and directory channels by circuit relay, media
+   * at `via`. When `via` stops and names other nodes of the fabric, the
+   * member moves to the first that answers (MemberContext.moveTo); a
+   * KeyPackage stock at the home is kept per route.
+   */
+  private homeThrough (via: Multiaddr, home: string): MemberContext {
+    const dialer = libp2pDialer(this.libp2p, throughRelay(via, home))
+    const key = `${home} ${via.toString()}`
+    let stock = this.remoteStocks.get(key)
     if (stock === undefined) {
       stock = new KeyPackagePool(dialer, this.memberIdentity)
-      this.remoteStocks.set(home, stock)
+      this.remoteStocks.set(key, stock)
     }
-    return { dialer, mediaDialer: this.dialer, identity: this.memberIdentity, keyPackages: stock }
+    return {
+      dialer,
+      mediaDialer: libp2pDialer(this.libp2p, via),
+      identity: this.memberIdentity,
+      keyPackages: stock,
+      moveTo: async (addresses) => {
+        for (const text of addresses) {
+          let addr: Multiaddr
+          try {
+            addr = multiaddr(text)
+            const peer = (await this.libp2p.dial(addr)).remotePeer.toString()
+            // The home itself: talk to it directly.
+            if (peer === home) return { ...this.homeThrough(addr, home), dialer: libp2pDialer(this.libp2p, addr) }
+          } catch {
+            continue
+          }
+          return this.homeThrough(addr, home)
+        }
+        return undefined
+      },
+    }
   }
 
   private track (m: StreamMember): StreamMember {

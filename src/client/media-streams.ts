@@ -27,6 +27,7 @@ function checkOpen (result: OpenResult): void {
 export class PublishStream {
   private readonly framed: FrameChannel
   private keyframeListener: (track: number) => void = () => {}
+  private goingAwayListener: (notice: { reason: string, addresses: string[], retryAfterMs: number }) => void = () => {}
   /** Why the node's side of the stream broke, once it has; the next send throws it. */
   private failure: FabricError | undefined
   /** Chunks handed to the transport. */
@@ -60,6 +61,9 @@ export class PublishStream {
   /** Calls `listener(track)` when the node asks for a keyframe. */
   onKeyframeRequest (listener: (track: number) => void): void { this.keyframeListener = listener }
 
+  /** Calls `listener` when the node says it is stopping (NodeGoingAway: where to go, and when). */
+  onGoingAway (listener: (notice: { reason: string, addresses: string[], retryAfterMs: number }) => void): void { this.goingAwayListener = listener }
+
   /**
    * Sends one chunk (clear metadata || SFrame). Resolves when the transport
    * can take more, so a paced publisher never buffers without bound.
@@ -92,6 +96,7 @@ export class PublishStream {
           continue
         }
         if (notice.keyframeRequest !== undefined) this.keyframeListener(notice.keyframeRequest.track)
+        else if (notice.goingAway !== undefined) this.goingAwayListener({ ...notice.goingAway, addresses: [...notice.goingAway.addresses] })
       }
     } catch (err) {
       // Framing broke or the stream was reset: the member learns it from its next send.

@@ -96,6 +96,14 @@ export interface MemberContext {
   readonly identity: MemberIdentity
   readonly keyPackages: KeyPackagePool
   /**
+   * Where to go when the member's own node stops and names other nodes of
+   * its fabric (a NodeGoingAway on the publish stream): the context of the
+   * first of `addresses` that answers, reaching the same home through it,
+   * or undefined to stay (protocol/survival.md section 6). Absent: members
+   * only ever reconnect to their node.
+   */
+  readonly moveTo?: (addresses: readonly string[]) => Promise<MemberContext | undefined>
+  /**
    * The member's clock, ms since the Unix epoch; default Date.now. Only the
    * shell reads it: the core, the committer, tracks and KeyPackages are handed
    * its readings.
@@ -187,7 +195,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   readonly key: StreamKey
   readonly identity: string
   readonly streamTag: bigint
-  private readonly ctx: MemberContext
+  /** Replaced when the member moves to another node of its fabric. */
+  private ctx: MemberContext
   private channel: GroupChannel
   private readonly opts: MemberOptions
   private readonly now: () => number
@@ -197,8 +206,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   private redemption: Uint8Array | undefined
   /** Set while a reconnect is under way. */
   private reconnecting: Promise<void> | undefined
-  /** The last GoingAway notice, which sets the first reconnect's wait. */
-  private goingAway: { retryAfterMs: number, reason: string } | undefined
+  /** The last going-away notice (group or publish stream): the first reconnect's wait, and other nodes to go to. */
+  private goingAway: { retryAfterMs: number, reason: string, addresses?: string[] } | undefined
   /** Resolves when a roster arrives: the end of a resume's replay. */
   private rosterWaiter: (() => void) | undefined
   private leaving = false
@@ -548,7 +557,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
         this.designated(action.committer, action.epoch)
         return
       case 'going-away':
-        this.goingAway = { retryAfterMs: action.retryAfterMs, reason: action.reason }
+        // The home's own notice: members reconnect to it (its group service is there), keeping any other node's advice.
+        this.goingAway = { retryAfterMs: action.retryAfterMs, reason: action.reason, addresses: this.goingAway?.addresses }
         return
       case 'shutdown':
         return this.shutdown(action.error)
@@ -717,7 +727,18 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     this.subscription = undefined
     await Promise.allSettled([old.close(), ...media.map(async (m) => { await m?.close() })])
     let delay = this.goingAway?.retryAfterMs ?? RECONNECT_FIRST_DELAY_MS
+    const elsewhere = this.goingAway?.addresses ?? []
     this.goingAway = undefined
+    // The member's node is going away for good or for a while: another node of the fabric takes it now.
+    if (elsewhere.length > 0 && this.ctx.moveTo !== undefined) {
+      try {
+        const moved = await this.ctx.moveTo(elsewhere)
+        if (moved !== undefined) {
+          this.ctx = moved
+          delay = 0
+        }
+      } catch {}
+    }
     let lastError: Error = new FabricError('CONNECTION_LOST', reason)
     for (let attempt = 1; !this.closed; attempt++) {
       const wait = Math.round(delay * (0.8 + Math.random() * 0.4))
@@ -824,6 +845,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   private async openMedia (): Promise<void> {
     this.publishStream = await PublishStream.open(this.ctx.mediaDialer ?? this.ctx.dialer, this.key)
     this.publishStream.onKeyframeRequest((track) => { void this.feed({ kind: 'keyframe-request', track }) })
+    // The member's own node is stopping: remember where it says to go.
+    this.publishStream.onGoingAway((notice) => { this.goingAway = { ...notice, addresses: notice.addresses.length > 0 ? notice.addresses : this.goingAway?.addresses } })
     this.subscription = await Subscription.open(this.ctx.mediaDialer ?? this.ctx.dialer, this.key)
     // A new subscription starts from the relay's keyframe cache; the tracks start with a keyframe for the others.
     for (const t of this.tracks.values()) t.requestKeyframe()

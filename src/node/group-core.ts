@@ -665,9 +665,10 @@ export class GroupServiceCore {
     const stream = this.byKey.get(key)
     if (stream === undefined) throw new Refusal('NOT_FOUND', `no stream ${key}`, 0n)
     const member = stream.members.get(peer)
-    // A member whose departure is under way may join again (a rejoin with a
-    // fresh KeyPackage); committers remove its old leaf before adding it.
-    if (member !== undefined && !member.leaveRequested) throw new Refusal('ALREADY_EXISTS', `${peer} is already a member of ${key}`, stream.epoch)
+    // A member that is away (a process that restarted without its state) or
+    // whose departure is under way may join again with a fresh KeyPackage:
+    // its old leaf is removed first, then it is added as any joiner.
+    if (member !== undefined && !member.leaveRequested && member.conn !== undefined) throw new Refusal('ALREADY_EXISTS', `${peer} is already a member of ${key}`, stream.epoch)
     if (stream.pending.has(peer)) throw new Refusal('ALREADY_EXISTS', `a join of ${peer} to ${key} is already pending`, stream.epoch)
     if (stream.pending.size >= this.maxPendingJoiners) {
       throw new Refusal('QUOTA_EXCEEDED', `${key} has ${stream.pending.size} pending joiners, limit ${this.maxPendingJoiners}`, stream.epoch)
@@ -682,6 +683,7 @@ export class GroupServiceCore {
     this.pendingJoins.set(peer, mine + 1)
     stream.conns.add(conn)
     this.conns.set(conn, { phase: 'bound', peer, stream })
+    if (member !== undefined) this.requestLeave(stream, peer, out)
     this.toCommitter(stream, out, joinRequestedMessage(peer, redemption))
     reply(out, conn, requestId, stream.epoch)
   }

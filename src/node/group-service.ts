@@ -36,7 +36,7 @@ import { errorMessage } from './group/messages.js'
 import { GroupServiceCore, MAX_GROUP_REQUEST_FRAME, type GroupAction, type GroupServiceOptions } from './group-core.js'
 import type { GroupStore } from './group-store.js'
 import { short, silentLogger, type Logger } from './log.js'
-import { CLOSE_GRACE_MS, CONTROL_FRAME_DEADLINE_MS } from './stream-deadlines.js'
+import { CLOSE_GRACE_MS, CONTROL_FRAME_DEADLINE_MS, GOING_AWAY_RETRY_MS } from './stream-deadlines.js'
 
 /** How often the core's timers (EpochReady, pending joins, bind deadline) are driven, ms. */
 const TICK_MS = 200
@@ -82,8 +82,7 @@ export interface GroupServiceEvents {
   committer: [event: CommitterEvent]
 }
 
-/** Wait a GoingAway notice asks members to keep before reconnecting, ms: long enough for a restart to bind again. */
-export const GOING_AWAY_RETRY_MS = 500
+export { GOING_AWAY_RETRY_MS }
 
 /** Options of the group service: the core's bounds and timeouts (inspectCommit is the node's). */
 export type GroupServiceShellOptions = Omit<GroupServiceOptions, 'inspectCommit'> & {

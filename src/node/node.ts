@@ -240,6 +240,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     trustedRelays: trustedRelaysOf(config.trustedRelays, fabric),
     upstream: config.upstream === undefined ? undefined : libp2pDialer(libp2p, multiaddr(config.upstream)),
     tap,
+    goingAwayAddresses: () => fabric === undefined ? [] : otherNodeAddresses(libp2p, fabric),
     log: log.child({ component: 'media' }),
   })
   const relay = media.relay

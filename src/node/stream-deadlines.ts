@@ -31,3 +31,6 @@ export const CONTROL_FRAME_DEADLINE_MS = 10_000
  * (the node reads no more of a refused stream: FrameChannel.stopReading).
  */
 export const CLOSE_GRACE_MS = 2_000
+
+/** Wait a going-away notice (group or publish stream) asks members to keep before reconnecting, ms: long enough for a restart to bind again. */
+export const GOING_AWAY_RETRY_MS = 500

@@ -11,12 +11,14 @@ import {
   type Loose, type Unversioned
 } from './message-codec.js'
 import { OpenResult, PublisherNotice, PublishOpen, SubscribeOpen, SubscriberNotice } from './pb/av.js'
+import { checkGoingAway, MAX_GOING_AWAY_ADDRESSES } from './going-away.js'
 import { validateIdentity } from './identity.js'
 import { validateStreamName } from './stream-tag.js'
 
 export { OpenResult, PublisherNotice, PublishOpen, SubscribeOpen, SubscriberNotice }
 
 const NOTICE_BODIES = ['keyframeRequest'] as const
+const PUBLISHER_NOTICE_BODIES = ['keyframeRequest', 'goingAway'] as const
 
 /**
  * Encodes a PublishOpen (version 1 written for the caller).
@@ -100,11 +102,14 @@ export function encodePublisherNotice (msg: Loose<PublisherNotice>): Uint8Array 
 }
 
 /**
- * Decodes a PublisherNotice; a body (keyframe_request) is required.
+ * Decodes a PublisherNotice; a body (keyframe_request or going_away, whose
+ * rules are going-away.ts's) is required.
  * @throws TooLargeError over MAX_AV_MESSAGE; MalformedError when it does not parse or has no body
  */
 export function decodePublisherNotice (bytes: Uint8Array): PublisherNotice {
-  const msg = decodeBounded<PublisherNotice>('PublisherNotice', bytes, MAX_AV_MESSAGE, PublisherNotice.codec())
+  const msg = decodeBounded<PublisherNotice>('PublisherNotice', bytes, MAX_AV_MESSAGE, PublisherNotice.codec(), {
+    goingAway: { addresses: MAX_GOING_AWAY_ADDRESSES }
+  })
   checkNotice('PublisherNotice', msg)
   return msg
 }
@@ -142,8 +147,9 @@ function checkOpenResult (msg: OpenResult): void {
 }
 
 function checkNotice (what: string, msg: PublisherNotice | SubscriberNotice): void {
-  checkOneBody(what, msg, NOTICE_BODIES)
+  checkOneBody(what, msg, 'goingAway' in msg ? PUBLISHER_NOTICE_BODIES : NOTICE_BODIES)
   if (msg.keyframeRequest != null) checkU32(`${what}.keyframe_request.track`, msg.keyframeRequest.track)
+  if ('goingAway' in msg && msg.goingAway != null) checkGoingAway(`${what}.going_away`, msg.goingAway)
 }
 
 // A fixed-length key of the wrong length is malformed whichever way it is wrong.

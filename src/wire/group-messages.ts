@@ -15,21 +15,13 @@ import {
 } from './message-codec.js'
 import { GroupClientMessage, GroupServerMessage, type SubmitCommit } from './pb/group.js'
 import { validateStreamName } from './stream-tag.js'
-import { utf8ByteLength } from './text.js'
+import { checkGoingAway, MAX_GOING_AWAY_ADDRESSES } from './going-away.js'
 
 export { GroupClientMessage, GroupServerMessage }
 
 const CLIENT_BODIES = ['create', 'join', 'commit', 'ack', 'leave', 'deny', 'resume', 'end'] as const
 const SERVER_BODIES = ['ok', 'error', 'joinRequested', 'commit', 'welcome', 'roster', 'epochReady', 'leaveRequested', 'joinWithdrawn', 'goingAway'] as const
-
-/** Most addresses a GoingAway names (other nodes of the fabric to go to). */
-export const MAX_GOING_AWAY_ADDRESSES = 16
-
-/** Longest multiaddr text a GoingAway carries, bytes. */
-export const MAX_ADDRESS_TEXT = 512
-
-/** Longest wait a GoingAway may ask for, ms (one minute). */
-export const MAX_RETRY_AFTER_MS = 60_000
+export { MAX_ADDRESS_TEXT, MAX_GOING_AWAY_ADDRESSES, MAX_RETRY_AFTER_MS } from './going-away.js'
 
 /**
  * Encodes a GroupClientMessage (version 1 written for the caller). Exactly
@@ -165,11 +157,6 @@ function checkServer (msg: GroupServerMessage): void {
   } else if (msg.epochReady != null) {
     checkU64('epoch_ready.epoch', msg.epochReady.epoch)
   } else if (msg.goingAway != null) {
-    checkWireError('going_away', { code: 'UNREACHABLE', message: msg.goingAway.reason })
-    checkCount('going_away.addresses', msg.goingAway.addresses, MAX_GOING_AWAY_ADDRESSES)
-    for (const a of msg.goingAway.addresses) {
-      if (utf8ByteLength(a) > MAX_ADDRESS_TEXT) throw new MalformedError(`going_away address is longer than ${MAX_ADDRESS_TEXT} bytes`)
-    }
-    if (msg.goingAway.retryAfterMs > MAX_RETRY_AFTER_MS) throw new MalformedError(`going_away.retry_after_ms ${msg.goingAway.retryAfterMs} exceeds ${MAX_RETRY_AFTER_MS}`)
+    checkGoingAway('going_away', msg.goingAway)
   }
 }

@@ -14,8 +14,8 @@
  * 3. kill -9 of a member and a restart with the same identity: with its
  *    --state file within the grace period it resumes in its own leaf at its
  *    epoch; after the grace period (it was removed) it joins again, with or
- *    without --state; without --state within the grace period it should join
- *    again too, but is refused (a known bug, pinned with it.fails);
+ *    without --state; without --state within the grace period it joins
+ *    again too (its old leaf removed first);
  * 4. the node killed with SIGKILL, then stopped with SIGTERM (GoingAway),
  *    each time restarted on the same data directory and port: every member
  *    reconnects, resumes without rejoining, and decrypts the others again.
@@ -289,12 +289,10 @@ describe('streams that survive (separate processes)', () => {
     await decrypts(carol, [ids.bob], before[1], 'carol decrypting bob joined once more')
   }, 120_000)
 
-  // KNOWN BUG (src/node/group-core.ts, join): a member that is away (its
-  // connection broke, its grace period not over) and asks to join again
-  // with a fresh KeyPackage is refused ALREADY_EXISTS, so a restarted
-  // `fabric join` without --state exits 3 until the grace period is over;
-  // only a member whose departure is already under way may join again.
-  it.fails('kill -9 of a member, restarted without --state within the grace period: it joins again', async () => {
+  // A member that is away (its connection broke, its grace period not over)
+  // and asks to join again with a fresh KeyPackage has its old leaf removed
+  // and is added anew (src/node/group-core.ts, join).
+  it('kill -9 of a member, restarted without --state within the grace period: it joins again', async () => {
     const dir = await tempDir()
     const node = await startNode()
     const identity = join(dir, 'bob.id')

@@ -11,10 +11,10 @@ import { FabricError } from '../../errors.js'
 import type { RelayNode } from '../../relay/relay-node.js'
 import type { ChannelOptions, FrameChannel } from '../../transport/channel.js'
 import { MAX_AV_MESSAGE, MAX_MEDIA_FRAME } from '../../wire/limits.js'
-import { decodePublishOpen, encodeOpenResult } from '../../wire/messages.js'
+import { decodePublishOpen, encodeOpenResult, encodePublisherNotice } from '../../wire/messages.js'
 import { streamKey, type StreamKey } from '../../wire/stream-tag.js'
 import { short, type Logger } from '../log.js'
-import { OPEN_DEADLINE_MS } from '../stream-deadlines.js'
+import { CLOSE_GRACE_MS, OPEN_DEADLINE_MS } from '../stream-deadlines.js'
 import type { TrafficTap } from '../traffic-tap.js'
 import { relayClock, type AvCounters } from './counters.js'
 import { publisherKeyframeRequest } from './keyframe-request.js'
@@ -105,9 +105,18 @@ export class MediaIngress {
     for (const p of this.publishers) if (p.stream === stream) p.channel.abort(err)
   }
 
-  /** Resets every publish channel (the node stops); each releases its tracks as it ends. */
-  stop (): void {
-    for (const p of this.publishers) p.channel.abort(new Error('node stopping'))
+  /**
+   * The node stops: every publisher is told where to go (NodeGoingAway:
+   * `reason`, other nodes' `addresses`, `retryAfterMs`), then its channel
+   * closes (reset if the publisher does not close its side in CLOSE_GRACE_MS);
+   * each releases its tracks as it ends.
+   */
+  stop (reason = 'the node is stopping', addresses: readonly string[] = [], retryAfterMs = 0): void {
+    const notice = encodePublisherNotice({ goingAway: { reason, addresses: [...addresses], retryAfterMs } })
+    for (const p of this.publishers) {
+      try { p.channel.write(notice) } catch {}
+      p.channel.closeOrReset(CLOSE_GRACE_MS)
+    }
   }
 
   private async serve (channel: FrameChannel): Promise<void> {

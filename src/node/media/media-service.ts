@@ -15,6 +15,7 @@ import type { ChannelDialer, ChannelListener, ListenOptions } from '../../transp
 import { AV_PUBLISH_PROTOCOL, AV_SUBSCRIBE_PROTOCOL } from '../../wire/protocol-ids.js'
 import type { StreamKey } from '../../wire/stream-tag.js'
 import type { RosterEvent } from '../group-service.js'
+import { GOING_AWAY_RETRY_MS } from '../stream-deadlines.js'
 import { silentLogger, type Logger } from '../log.js'
 import type { Startable } from '../startable.js'
 import type { TrafficTap } from '../traffic-tap.js'
@@ -92,6 +93,12 @@ export interface MediaServiceOptions {
   links?: StreamLinks
   /** Records every media frame handled (audits). */
   tap?: TrafficTap
+  /**
+   * Multiaddrs (with /p2p/) of other nodes a stopping node sends its
+   * publishers to (a NodeGoingAway notice, protocol/survival.md section 5);
+   * default none.
+   */
+  goingAwayAddresses?: () => Promise<string[]> | string[]
   /** Where the service logs (component "media"); default silent. */
   log?: Logger
 }
@@ -117,12 +124,14 @@ export class MediaService implements Startable {
   private readonly listener: ChannelListener
   private readonly router: MediaRouter
   private readonly overloads: OverloadLog
+  private readonly goingAwayAddresses: () => Promise<string[]> | string[]
 
   /** @throws RangeError for a relay cap or budget that is negative or NaN (RelayNode) */
   constructor (opts: MediaServiceOptions) {
     const log = opts.log ?? silentLogger()
     const counters = this.counters
     this.listener = opts.listener
+    this.goingAwayAddresses = opts.goingAwayAddresses ?? (() => [])
     this.relay = new RelayNode(opts.relay)
     const relay = this.relay
     const policy = new MediaPolicy({ membership: opts.membership, trustedRelays: opts.trustedRelays })
@@ -150,12 +159,17 @@ export class MediaService implements Startable {
     await this.overloads.start()
   }
 
-  /** Stops serving both protocols and ends every media channel. */
+  /**
+   * Stops serving both protocols and ends every media channel; publishers
+   * are first told where to go (NodeGoingAway with the other nodes' addresses).
+   */
   async stop (): Promise<void> {
     await this.overloads.stop()
     await this.listener.unlisten(AV_PUBLISH_PROTOCOL)
     await this.listener.unlisten(AV_SUBSCRIBE_PROTOCOL)
-    this.ingress.stop()
+    let addresses: string[] = []
+    try { addresses = await this.goingAwayAddresses() } catch {}
+    this.ingress.stop('the node is stopping', addresses, GOING_AWAY_RETRY_MS)
     this.upstream?.stop()
     this.links?.stop()
     this.egress.stop()

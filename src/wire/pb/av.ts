@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -574,6 +574,7 @@ export namespace OpenResult {
 
 export interface PublisherNotice {
   keyframeRequest?: KeyframeRequest
+  goingAway?: NodeGoingAway
 }
 
 export namespace PublisherNotice {
@@ -586,9 +587,24 @@ export namespace PublisherNotice {
           w.fork()
         }
 
+        obj = { ...obj }
+
+        if (obj.goingAway != null) {
+          obj.keyframeRequest = undefined
+        }
+
+        if (obj.keyframeRequest != null) {
+          obj.goingAway = undefined
+        }
+
         if (obj.keyframeRequest != null) {
           w.uint32(10)
           KeyframeRequest.codec().encode(obj.keyframeRequest, w)
+        }
+
+        if (obj.goingAway != null) {
+          w.uint32(18)
+          NodeGoingAway.codec().encode(obj.goingAway, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -609,11 +625,25 @@ export namespace PublisherNotice {
               })
               break
             }
+            case 2: {
+              obj.goingAway = NodeGoingAway.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.goingAway
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
             }
           }
+        }
+
+        if (obj.goingAway != null) {
+          delete obj.keyframeRequest
+        }
+
+        if (obj.keyframeRequest != null) {
+          delete obj.goingAway
         }
 
         return obj
@@ -627,6 +657,13 @@ export namespace PublisherNotice {
             case 1: {
               yield * KeyframeRequest.codec().stream(reader, reader.uint32(), `${prefix}.keyframeRequest`, {
                 limits: opts.limits?.keyframeRequest
+              })
+
+              break
+            }
+            case 2: {
+              yield * NodeGoingAway.codec().stream(reader, reader.uint32(), `${prefix}.goingAway`, {
+                limits: opts.limits?.goingAway
               })
 
               break
@@ -648,6 +685,22 @@ export namespace PublisherNotice {
     value: number
   }
 
+  export interface PublisherNoticeGoingAwayReasonFieldEvent {
+    field: '$.goingAway.reason'
+    value: string
+  }
+
+  export interface PublisherNoticeGoingAwayAddressesFieldEvent {
+    field: '$.goingAway.addresses[]'
+    index: number
+    value: string
+  }
+
+  export interface PublisherNoticeGoingAwayRetryAfterMsFieldEvent {
+    field: '$.goingAway.retryAfterMs'
+    value: number
+  }
+
   export function encode (obj: Partial<PublisherNotice>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, PublisherNotice.codec())
   }
@@ -656,8 +709,162 @@ export namespace PublisherNotice {
     return decodeMessage(buf, PublisherNotice.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublisherNotice>): Generator<PublisherNoticeKeyframeRequestTrackFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PublisherNotice>): Generator<PublisherNoticeKeyframeRequestTrackFieldEvent | PublisherNoticeGoingAwayReasonFieldEvent | PublisherNoticeGoingAwayAddressesFieldEvent | PublisherNoticeGoingAwayRetryAfterMsFieldEvent> {
     return streamMessage(buf, PublisherNotice.codec(), opts)
+  }
+}
+
+export interface NodeGoingAway {
+  reason: string
+  addresses: string[]
+  retryAfterMs: number
+}
+
+export namespace NodeGoingAway {
+  let _codec: Codec<NodeGoingAway>
+
+  export const codec = (): Codec<NodeGoingAway> => {
+    if (_codec == null) {
+      _codec = message<NodeGoingAway>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(10)
+          w.string(obj.reason)
+        }
+
+        if (obj.addresses != null && obj.addresses.length > 0) {
+          for (const value of obj.addresses) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if ((obj.retryAfterMs != null && obj.retryAfterMs !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.retryAfterMs)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          reason: '',
+          addresses: [],
+          retryAfterMs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.reason = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.addresses != null && obj.addresses.length === opts.limits.addresses) {
+                throw new MaxLengthError('Decode error - repeated field "addresses" had too many elements')
+              }
+
+              obj.addresses.push(reader.string())
+              break
+            }
+            case 3: {
+              obj.retryAfterMs = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addresses: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.addresses != null && obj.addresses === opts.limits.addresses) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addresses" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addresses[]`,
+                index: obj.addresses,
+                value: reader.string()
+              }
+
+              obj.addresses++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NodeGoingAwayReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export interface NodeGoingAwayAddressesFieldEvent {
+    field: '$.addresses[]'
+    index: number
+    value: string
+  }
+
+  export interface NodeGoingAwayRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: number
+  }
+
+  export function encode (obj: Partial<NodeGoingAway>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NodeGoingAway.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeGoingAway>): NodeGoingAway {
+    return decodeMessage(buf, NodeGoingAway.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeGoingAway>): Generator<NodeGoingAwayReasonFieldEvent | NodeGoingAwayAddressesFieldEvent | NodeGoingAwayRetryAfterMsFieldEvent> {
+    return streamMessage(buf, NodeGoingAway.codec(), opts)
   }
 }
 
