@@ -686,6 +686,9 @@ export class GroupServiceCore {
     if (member !== undefined) this.requestLeave(stream, peer, out)
     this.toCommitter(stream, out, joinRequestedMessage(peer, redemption))
     reply(out, conn, requestId, stream.epoch)
+    // Its old leaf is no longer expected back: with no other member live or
+    // expected, nobody could add it, and the stream ends now (the joiner is told).
+    if (member !== undefined) this.maybeEnd(stream, nowMs, out)
   }
 
   /**

@@ -1224,8 +1224,8 @@ describe('GroupServiceCore: property', () => {
           }
           seen.goingAway += actions.length
         } else {
-          // A resume always carries a request id, so the model learns its outcome.
-          const requestId = s.withId || s.body.kind === 'resume' ? nextId++ : 0n
+          // A resume or a join always carries a request id, so the model learns its outcome.
+          const requestId = s.withId || s.body.kind === 'resume' || s.body.kind === 'join' ? nextId++ : 0n
           sent = { version: s.version, requestId, ...toMessage(core, streamOf, peerOf, s.conn, s.body) }
           actions = core.handle({ kind: 'message', conn: s.conn, message: sent }, now)
           const replies = actions.flatMap(a => a.kind === 'send' && a.message.requestId !== 0n ? [a] : [])
@@ -1345,6 +1345,11 @@ describe('GroupServiceCore: property', () => {
           }
         } else if (s.kind === 'message' && s.version === 1) {
           if (s.body.kind === 'leave' && sender !== undefined) sender.member.departing = true
+          // A member may join again (a rejoin): its old leaf's departure is under way from then on.
+          if (s.body.kind === 'join' && reply?.ok !== undefined) {
+            const member = model.get(streamKey(s.body.owner, s.body.stream))?.get(peerOf.get(s.conn)!)
+            if (member !== undefined) member.departing = true
+          }
           if (s.body.kind === 'resume') {
             const key = streamKey(s.body.owner, s.body.stream)
             const members = model.get(key)

@@ -11,7 +11,7 @@ import { GroupServiceCore, type GroupAction, type StreamSnapshot } from '../../s
 import { MAX_CONTROL_FRAME } from '../../src/wire/limits.js'
 import { streamKey } from '../../src/wire/stream-tag.js'
 import {
-  ALICE, BOB, CAROL, DAVE, EVE, GID, Harness, S, aliceAndBob, epochReady, errorCode, inspectTestCommit, joinRequested,
+  ALICE, BOB, CAROL, DAVE, EVE, GID, Harness, NONE, S, aliceAndBob, epochReady, errorCode, inspectTestCommit, joinRequested,
   kinds, leaveRequested, only, rosterOf, to,
 } from './group-harness.js'
 
@@ -316,6 +316,37 @@ describe('survival: rejoin', () => {
     expect(h.core.roster(S)).toMatchObject({ members: [ALICE, CAROL, BOB], pending: 0, away: [] })
     // Bob is a member in good standing again: leaving asks for him anew.
     expect(to(h.leave(4), 1)).toEqual([leaveRequested(BOB)])
+  })
+
+  it('a member that is away may join again (restarted without its state): its removal is asked, then its join', () => {
+    const h = trio()
+    h.close(2)
+    h.open(4, BOB)
+    const { actions, requestId } = h.send(4, { join: { stream: 's', owner: ALICE, redemption: NONE } })
+    expect(to(actions, 1)).toEqual([leaveRequested(BOB), joinRequested(BOB)])
+    expect(to(actions, 4)).toEqual([{ version: 1, requestId, ok: { epoch: 2n } }])
+    // A live member may not.
+    h.open(5, CAROL)
+    expect(errorCode(h.join(5), 5)).toBe('ALREADY_EXISTS')
+    // Its old leaf is no longer expected back: the grace period asks nothing more.
+    expect(sendsOf(h.tick(2 * GRACE), 'leaveRequested')).toEqual([])
+    expect(h.core.roster(S)).toMatchObject({ members: [ALICE, BOB, CAROL], away: [BOB], pending: 1 })
+  })
+
+  it('a stream whose only member is away ends when that member joins again, since nobody could add it', () => {
+    const h = new Harness({ memberGraceMs: GRACE })
+    h.open(1, ALICE)
+    h.create(1)
+    h.close(1)
+    h.open(2, ALICE)
+    const { actions, requestId } = h.send(2, { join: { stream: 's', owner: ALICE, redemption: NONE } })
+    expect(actions).toEqual([
+      { kind: 'send', conn: 2, message: { version: 1, requestId, ok: { epoch: 0n } } },
+      { kind: 'send', conn: 2, message: { version: 1, requestId: 0n, error: { code: 'NOT_FOUND', message: 'stream closed: its last member left', currentEpoch: 0n } } },
+      { kind: 'close', conn: 2 },
+      { kind: 'streamClosed', stream: S },
+    ])
+    expect(h.core.load()).toEqual({ conns: 1, pendingJoins: 0 })
   })
 
   it('a member that stayed away past the grace period rejoins the same way', () => {
