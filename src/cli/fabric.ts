@@ -237,6 +237,7 @@ async function main (argv: string[]): Promise<void> {
   const firstKeyframeMs = new Map<string, number>()
   const received: Record<string, Array<[number, string, number, string]>> = {}
   const recorders = new Map<number, Recorder>()
+  let recording = true
   let removed = false
   member.on('frame', (f: ReceivedFrame) => {
     const key = `${f.sender}/${f.context}`
@@ -245,7 +246,7 @@ async function main (argv: string[]): Promise<void> {
       firstKeyframeMs.set(key, Date.now() - requestedAt)
       say('first-keyframe', { sender: f.sender, context: f.context, ms: Date.now() - requestedAt, epoch: f.epoch })
     }
-    if (values.record !== undefined) {
+    if (values.record !== undefined && recording) {
       let r = recorders.get(f.track)
       if (r === undefined) {
         r = { writer: undefined, started: false, frames: 0, path: join(values.record, `${f.sender}-${f.context}.ivf`), chain: Promise.resolve() }
@@ -329,6 +330,8 @@ async function main (argv: string[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 300))
       if (progress !== undefined) clearInterval(progress)
       const stats = member.stats()
+      // Frames still arriving (until the leave below) are not recorded into closed files.
+      recording = false
       for (const r of recorders.values()) {
         await r.chain
         await r.writer?.close()
