@@ -10,6 +10,7 @@ import {
   MAX_ADDED_PER_COMMIT, MAX_COMMIT, MAX_ERROR_CODE, MAX_ERROR_MESSAGE, MAX_GROUP_ID, MAX_KEY_PACKAGE,
   MAX_KEY_PACKAGES_PER_PUBLISH, MAX_REDEMPTION, MAX_ROSTER, MAX_WELCOME
 } from '../../src/wire/limits.js'
+import { MAX_ADDRESS_TEXT, MAX_GOING_AWAY_ADDRESSES, MAX_RETRY_AFTER_MS } from '../../src/wire/group-messages.js'
 import { clipErrorText, MAX_ERROR_TEXT_UNITS } from '../../src/wire/message-codec.js'
 import * as W from '../../src/wire/messages.js'
 
@@ -81,7 +82,10 @@ describe('DirectoryResponse rules', () => {
     const r = W.decodeDirectoryResponse(W.DirectoryResponse.encode({ ...base, error: { code: 'FROM_THE_FUTURE', message: '' } }))
     expect(W.toErrorCode(r.error!.code)).toBe('INTERNAL')
     expect(W.toErrorCode('NO_KEY_PACKAGE')).toBe('NO_KEY_PACKAGE')
-    expect(W.ERROR_CODES).toHaveLength(24)
+    // A resuming member that must join again is told so by a code of its own, known on both sides.
+    expect(W.toErrorCode('REJOIN_NEEDED')).toBe('REJOIN_NEEDED')
+    expect(W.ERROR_CODES).toContain('REJOIN_NEEDED')
+    expect(W.ERROR_CODES).toHaveLength(25)
   })
 })
 
@@ -149,6 +153,28 @@ describe('GroupClientMessage rules', () => {
     expect(() => W.decodeGroupClientMessage(commitMsg({ welcome: kp(5) }))).toThrow(/welcome/)
   })
 
+  it('checks a resume: a valid stream name and owner, a u64 epoch', () => {
+    const resume = (r: Partial<NonNullable<W.GroupClientMessage['resume']>>): Uint8Array =>
+      W.GroupClientMessage.encode({ version: 1, requestId: 3n, resume: { stream: 's', owner: OWNER, epoch: 7n, ...r } })
+    expect(W.decodeGroupClientMessage(resume({})).resume).toEqual({ stream: 's', owner: OWNER, epoch: 7n })
+    expect(W.decodeGroupClientMessage(resume({ epoch: 2n ** 64n - 1n, stream: 'a'.repeat(128) })).resume?.epoch).toBe(2n ** 64n - 1n)
+    expect(() => W.decodeGroupClientMessage(resume({ stream: '' }))).toThrow(MalformedError)
+    expect(() => W.decodeGroupClientMessage(resume({ stream: 'bad name' }))).toThrow(MalformedError)
+    expect(() => W.decodeGroupClientMessage(resume({ stream: 'a'.repeat(129) }))).toThrow(TooLargeError)
+    for (const [owner, error] of BAD_IDENTITIES) {
+      expect(() => W.decodeGroupClientMessage(resume({ owner })), owner).toThrow(error)
+      expect(() => W.encodeGroupClientMessage({ requestId: 3n, resume: { stream: 's', owner, epoch: 0n } }), owner).toThrow(error)
+    }
+    expect(() => W.encodeGroupClientMessage({ requestId: 3n, resume: { stream: 's', owner: OWNER, epoch: 2n ** 64n } })).toThrow(RangeError)
+    expect(() => W.encodeGroupClientMessage({ requestId: 3n, resume: { stream: 's', owner: OWNER, epoch: -1n } })).toThrow(RangeError)
+  })
+
+  it('carries an end, which has no fields, as a body of its own', () => {
+    const end = W.decodeGroupClientMessage(W.encodeGroupClientMessage({ requestId: 4n, end: {} }))
+    expect(end).toEqual({ version: 1, requestId: 4n, end: {} })
+    expect(() => W.encodeGroupClientMessage({ requestId: 4n, end: {}, leave: {} })).toThrow(RangeError)
+  })
+
   it('refuses a missing body', () => {
     expect(() => W.decodeGroupClientMessage(W.GroupClientMessage.encode({ version: 1, requestId: 5n }))).toThrow(MalformedError)
   })
@@ -209,6 +235,90 @@ describe('GroupServerMessage rules', () => {
   })
 })
 
+/**
+ * The bounds of a going-away notice, the same on a group stream (GoingAway)
+ * and a publish stream (NodeGoingAway): at most 16 addresses of at most 512
+ * bytes each, a wait of at most 60 000 ms, a reason of at most 1 KiB.
+ */
+const goingAwayCases: Array<{ name: string, encode: (g: GoingAway) => Uint8Array, raw: (g: GoingAway) => Uint8Array, decode: (b: Uint8Array) => GoingAway | undefined }> = [
+  {
+    name: 'GroupServerMessage.going_away',
+    encode: (g) => W.encodeGroupServerMessage({ requestId: 0n, goingAway: g }),
+    raw: (g) => W.GroupServerMessage.encode({ version: 1, requestId: 0n, goingAway: g }),
+    decode: (b) => W.decodeGroupServerMessage(b).goingAway,
+  },
+  {
+    name: 'PublisherNotice.going_away',
+    encode: (g) => W.encodePublisherNotice({ goingAway: g }),
+    raw: (g) => W.PublisherNotice.encode({ goingAway: g }),
+    decode: (b) => W.decodePublisherNotice(b).goingAway,
+  },
+]
+
+interface GoingAway { reason: string, addresses: string[], retryAfterMs: number }
+
+describe.each(goingAwayCases)('$name rules', (c) => {
+  const notice = (g: Partial<GoingAway>): GoingAway => ({ reason: 'restarting', addresses: [], retryAfterMs: 500, ...g })
+  /** The largest notice that still fits a 4 KiB publisher notice: 7 addresses of 512 bytes. */
+  const fits = c.name.startsWith('Publisher') ? 7 : MAX_GOING_AWAY_ADDRESSES
+
+  it('round-trips a notice at every bound', () => {
+    const full = notice({
+      addresses: Array.from({ length: fits }, (_, i) => String(i).padEnd(MAX_ADDRESS_TEXT, 'x')),
+      retryAfterMs: MAX_RETRY_AFTER_MS,
+    })
+    expect(c.decode(c.encode(full))).toEqual(full)
+    expect(c.decode(c.encode(notice({ reason: '', retryAfterMs: 0 })))).toEqual(notice({ reason: '', retryAfterMs: 0 }))
+    const longReason = notice({ reason: 'x'.repeat(MAX_ERROR_MESSAGE) })
+    expect(c.decode(c.encode(longReason))).toEqual(longReason)
+  })
+
+  it('bounds the number of addresses at 16', () => {
+    expect(MAX_GOING_AWAY_ADDRESSES).toBe(16)
+    const short = (n: number): string[] => Array.from({ length: n }, (_, i) => `/ip4/10.0.0.${i}/tcp/4001`)
+    expect(c.decode(c.raw(notice({ addresses: short(16) })))?.addresses).toHaveLength(16)
+    expect(() => c.decode(c.raw(notice({ addresses: short(17) })))).toThrow(MalformedError)
+    expect(() => c.encode(notice({ addresses: short(17) }))).toThrow(MalformedError)
+  })
+
+  it('bounds each address at 512 bytes of UTF-8', () => {
+    expect(MAX_ADDRESS_TEXT).toBe(512)
+    expect(c.decode(c.raw(notice({ addresses: ['a'.repeat(512)] })))?.addresses[0]).toHaveLength(512)
+    // In bytes: 256 two-byte characters fit, one more does not.
+    c.decode(c.raw(notice({ addresses: ['é'.repeat(256)] })))
+    for (const address of ['a'.repeat(513), 'é'.repeat(257)]) {
+      expect(() => c.decode(c.raw(notice({ addresses: [address] })))).toThrow(MalformedError)
+      expect(() => c.encode(notice({ addresses: ['ok', address] }))).toThrow(MalformedError)
+    }
+  })
+
+  it('bounds the wait at 60 000 ms', () => {
+    expect(MAX_RETRY_AFTER_MS).toBe(60_000)
+    expect(c.decode(c.raw(notice({ retryAfterMs: 60_000 })))?.retryAfterMs).toBe(60_000)
+    for (const retryAfterMs of [60_001, 0xffffffff]) {
+      expect(() => c.decode(c.raw(notice({ retryAfterMs }))), String(retryAfterMs)).toThrow(MalformedError)
+      expect(() => c.encode(notice({ retryAfterMs })), String(retryAfterMs)).toThrow(MalformedError)
+    }
+  })
+
+  // KNOWN BUG (src/wire/going-away.ts): checkGoingAway bounds the wait from above only, so the
+  // encoder writes -1 (which the decoder then refuses as 4294967295), 1.5 (read back as 1) and NaN
+  // (read back as 0). Pinned with it.fails: when the encoder refuses them, drop `.fails`.
+  it.fails('the encoder refuses a wait that is not a uint32, as the decoder would', () => {
+    for (const retryAfterMs of [-1, 1.5, Number.NaN]) {
+      expect(() => c.encode(notice({ retryAfterMs })), String(retryAfterMs)).toThrow()
+    }
+  })
+
+  it('bounds the reason at 1 KiB of UTF-8', () => {
+    c.decode(c.raw(notice({ reason: 'é'.repeat(MAX_ERROR_MESSAGE / 2) })))
+    for (const reason of ['x'.repeat(MAX_ERROR_MESSAGE + 1), 'é'.repeat(MAX_ERROR_MESSAGE / 2 + 1)]) {
+      expect(() => c.decode(c.raw(notice({ reason })))).toThrow(TooLargeError)
+      expect(() => c.encode(notice({ reason }))).toThrow(TooLargeError)
+    }
+  })
+})
+
 describe('av message rules', () => {
   it('requires a 32-byte subscriber key', () => {
     for (const n of [0, 31, 33]) {
@@ -251,6 +361,27 @@ describe('av message rules', () => {
     expect(() => W.decodeSubscriberNotice(new Uint8Array(0))).toThrow(MalformedError)
     expect(() => W.encodePublisherNotice({})).toThrow(MalformedError)
     expect(() => W.encodeSubscriberNotice({ keyframeRequest: { track: -1 } })).toThrow(RangeError)
+  })
+})
+
+describe('text fields', () => {
+  // KNOWN BUG (the wire decoders, through protons' UTF-8 reader): text that is not valid UTF-8 is
+  // not refused but read into lone surrogates, which the encoder then writes as U+FFFD, so the
+  // decoded message does not survive re-encoding. Here two flipped bits in a going-away address (a
+  // random mutation found it). Pinned with it.fails: when the decoder refuses such text
+  // (MalformedError) or reads it as it will re-encode, drop `.fails`.
+  it.fails('a decoded message whose text was not valid UTF-8 re-encodes to itself, or is refused', () => {
+    const address = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+    const bytes = W.encodePublisherNotice({ goingAway: { reason: '\u{10000}', addresses: [address], retryAfterMs: 60_000 } }).slice()
+    for (const [at, bit] of [[2147213292, 7], [10, 0]] as const) bytes[at % bytes.length]! ^= 1 << bit
+    let decoded: W.PublisherNotice
+    try {
+      decoded = W.decodePublisherNotice(bytes)
+    } catch (err) {
+      expect(err).toBeInstanceOf(MalformedError)
+      return
+    }
+    expect(W.decodePublisherNotice(W.encodePublisherNotice(decoded))).toEqual(decoded)
   })
 })
 

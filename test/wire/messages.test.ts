@@ -6,6 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FabricError, TooLargeError, isFabricError } from '../../src/errors.js'
+import { MAX_ADDRESS_TEXT, MAX_GOING_AWAY_ADDRESSES, MAX_RETRY_AFTER_MS } from '../../src/wire/group-messages.js'
 import { MAX_AV_MESSAGE, MAX_CONTROL_FRAME, MAX_REDEMPTION } from '../../src/wire/limits.js'
 import * as W from '../../src/wire/messages.js'
 import { bytes, onlyFabricErrors } from './arbitraries.js'
@@ -89,13 +90,13 @@ describe.each(cases)('$name', c => {
 describe('message arbitraries', () => {
   // The round-trip properties above only cover what the arbitraries make:
   // every body and the new fields' ranges must come up.
-  it('generate every group body, owners, redemptions across 0..2 KiB, deny reasons and replace', () => {
+  it('generate every group body, owners, redemptions across 0..2 KiB, deny reasons, resumes, going-away notices and replace', () => {
     const client = fc.sample(A.groupClientMessage, 2000)
     const server = fc.sample(A.groupServerMessage, 2000)
-    for (const body of ['create', 'join', 'commit', 'ack', 'leave', 'deny']) {
+    for (const body of ['create', 'join', 'commit', 'ack', 'leave', 'deny', 'resume', 'end']) {
       expect(client.some(m => (m as any)[body] !== undefined), body).toBe(true)
     }
-    for (const body of ['ok', 'error', 'joinRequested', 'joinWithdrawn', 'leaveRequested', 'commit', 'welcome', 'roster', 'epochReady']) {
+    for (const body of ['ok', 'error', 'joinRequested', 'joinWithdrawn', 'leaveRequested', 'commit', 'welcome', 'roster', 'epochReady', 'goingAway']) {
       expect(server.some(m => (m as any)[body] !== undefined), body).toBe(true)
     }
     const redemptions = [
@@ -108,6 +109,20 @@ describe('message arbitraries', () => {
     expect(client.some(m => m.join !== undefined && m.join.owner.length > 0)).toBe(true)
     expect(client.some(m => m.deny !== undefined && m.deny.reason === '')).toBe(true)
     expect(client.some(m => m.deny !== undefined && m.deny.reason !== '')).toBe(true)
+    // Resumes from any epoch; going-away notices up to every bound, on group and publish streams.
+    expect(client.some(m => m.resume !== undefined && m.resume.epoch > 2n ** 63n)).toBe(true)
+    const notices = [
+      ...server.flatMap(m => m.goingAway === undefined ? [] : [m.goingAway]),
+      ...fc.sample(A.publisherNotice, 500).flatMap(m => m.goingAway === undefined ? [] : [m.goingAway]),
+    ]
+    expect(notices.some(g => g.addresses.length === MAX_GOING_AWAY_ADDRESSES)).toBe(true)
+    expect(notices.some(g => g.addresses.length === 0)).toBe(true)
+    const addressBytes = notices.flatMap(g => g.addresses.map(a => Buffer.byteLength(a, 'utf8')))
+    expect(addressBytes.some(n => n > MAX_ADDRESS_TEXT / 2)).toBe(true)
+    expect(Math.max(...addressBytes)).toBeLessThanOrEqual(MAX_ADDRESS_TEXT)
+    expect(notices.some(g => g.retryAfterMs === MAX_RETRY_AFTER_MS)).toBe(true)
+    expect(Math.max(...notices.map(g => g.retryAfterMs))).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS)
+    expect(fc.sample(A.publisherNotice, 200).some(m => m.keyframeRequest !== undefined)).toBe(true)
     const replace = fc.sample(A.directoryRequest, 500).flatMap(m => m.publish === undefined ? [] : [m.publish.replace])
     expect(new Set(replace)).toEqual(new Set([true, false]))
     for (const open of [...fc.sample(A.publishOpen, 50), ...fc.sample(A.subscribeOpen, 50)]) expect(open.owner).toMatch(/^[A-Za-z0-9]{1,128}$/)
