@@ -70,7 +70,30 @@ export function decodeBounded<T> (what: string, bytes: Uint8Array, maxBytes: num
   // leaving the position past the end instead of throwing.
   if (reader.pos !== reader.len) throw new MalformedError(`${what} ends inside a field`)
   checkFieldFraming(what, bytes)
+  checkText(what, msg)
   return msg
+}
+
+/**
+ * Refuses a decoded message holding text that was not valid UTF-8: protons
+ * reads such bytes into lone surrogates, which the encoder would write back
+ * as U+FFFD, so the message would not survive re-encoding (and two peers
+ * could read one name differently). Walks every string of the message.
+ * @throws MalformedError
+ */
+function checkText (what: string, value: unknown): void {
+  if (typeof value === 'string') {
+    if (!isWellFormed(value)) throw new MalformedError(`${what} holds text that is not valid UTF-8`)
+  } else if (Array.isArray(value)) {
+    for (const v of value) checkText(what, v)
+  } else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
+    for (const v of Object.values(value)) checkText(what, v)
+  }
+}
+
+/** True when `s` has no lone surrogate (String.prototype.isWellFormed, Node 20+). */
+function isWellFormed (s: string): boolean {
+  return (s as string & { isWellFormed: () => boolean }).isWellFormed()
 }
 
 /**

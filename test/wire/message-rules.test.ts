@@ -301,10 +301,7 @@ describe.each(goingAwayCases)('$name rules', (c) => {
     }
   })
 
-  // KNOWN BUG (src/wire/going-away.ts): checkGoingAway bounds the wait from above only, so the
-  // encoder writes -1 (which the decoder then refuses as 4294967295), 1.5 (read back as 1) and NaN
-  // (read back as 0). Pinned with it.fails: when the encoder refuses them, drop `.fails`.
-  it.fails('the encoder refuses a wait that is not a uint32, as the decoder would', () => {
+  it('the encoder refuses a wait that is not a uint32, as the decoder would', () => {
     for (const retryAfterMs of [-1, 1.5, Number.NaN]) {
       expect(() => c.encode(notice({ retryAfterMs })), String(retryAfterMs)).toThrow()
     }
@@ -365,12 +362,10 @@ describe('av message rules', () => {
 })
 
 describe('text fields', () => {
-  // KNOWN BUG (the wire decoders, through protons' UTF-8 reader): text that is not valid UTF-8 is
-  // not refused but read into lone surrogates, which the encoder then writes as U+FFFD, so the
-  // decoded message does not survive re-encoding. Here two flipped bits in a going-away address (a
-  // random mutation found it). Pinned with it.fails: when the decoder refuses such text
-  // (MalformedError) or reads it as it will re-encode, drop `.fails`.
-  it.fails('a decoded message whose text was not valid UTF-8 re-encodes to itself, or is refused', () => {
+  // Text that is not valid UTF-8 would be read into lone surrogates, which the encoder writes back as
+  // U+FFFD: the decoders refuse it (message-codec.ts checkText). Here two flipped bits in a
+  // going-away address (a random mutation found it).
+  it('a decoded message whose text was not valid UTF-8 re-encodes to itself, or is refused', () => {
     const address = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
     const bytes = W.encodePublisherNotice({ goingAway: { reason: '\u{10000}', addresses: [address], retryAfterMs: 60_000 } }).slice()
     for (const [at, bit] of [[2147213292, 7], [10, 0]] as const) bytes[at % bytes.length]! ^= 1 << bit
