@@ -347,6 +347,9 @@ export class GroupServiceCore {
   private readonly openConns = new Map<string, number>()
   /** Conns that count against their peer's group-stream bound (all but those refused at open). */
   private readonly countedConns = new Set<ConnId>()
+  /** When each open conn was opened, in `opened` events counted (a resume never displaces a newer conn). */
+  private readonly openOrder = new Map<ConnId, number>()
+  private opened = 0
 
   /**
    * @param opts see GroupServiceOptions
@@ -567,6 +570,7 @@ export class GroupServiceCore {
     this.openConns.set(peer, held + 1)
     this.countedConns.add(conn)
     this.conns.set(conn, { phase: 'unbound', peer, sinceMs: nowMs })
+    this.openOrder.set(conn, ++this.opened)
   }
 
   private onMessage (conn: ConnId, message: GroupClientMessage, nowMs: number, out: GroupAction[]): void {
@@ -720,6 +724,11 @@ export class GroupServiceCore {
       return
     }
     const old = member.conn
+    // A resume from an earlier reconnect attempt that arrives late must not
+    // take over the newer stream (the member has moved on from it).
+    if (old !== undefined && (this.openOrder.get(conn) ?? 0) < (this.openOrder.get(old) ?? 0)) {
+      throw new Refusal('INVALID_STATE', 'a newer group stream of this member is bound to the stream', stream.epoch)
+    }
     if (old !== undefined) {
       stream.conns.delete(old)
       this.conns.set(old, { phase: 'closing', peer, epoch: stream.epoch })
@@ -733,7 +742,11 @@ export class GroupServiceCore {
     this.counters.resumed++
     reply(out, conn, requestId, stream.epoch)
     for (const e of missed) out.push(send(conn, commitMessage(e.epoch, e.commit as Uint8Array<ArrayBuffer>)))
-    if (!this.designate(stream, out)) out.push(send(conn, rosterMessage(stream.epoch, [...stream.members.keys()], stream.committer!)))
+    if (this.designate(stream, out)) return
+    out.push(send(conn, rosterMessage(stream.epoch, [...stream.members.keys()], stream.committer!)))
+    // A committer whose old stream was half-open lost what was sent on it:
+    // its pending joins and departures go to it again.
+    if (stream.committer === peer) this.handOver(stream, conn, out)
   }
 
   private deny (conn: ConnId, role: Role, requestId: bigint, stream: StreamState, req: DenyJoin, out: GroupAction[]): void {
@@ -885,6 +898,7 @@ export class GroupServiceCore {
     const state = this.conns.get(conn)
     if (state === undefined) return
     this.conns.delete(conn)
+    this.openOrder.delete(conn)
     if (this.countedConns.delete(conn)) decrement(this.openConns, state.peer)
     if (state.phase !== 'bound') return
     const stream = state.stream
@@ -998,11 +1012,16 @@ export class GroupServiceCore {
     if (next === undefined || conn === undefined) return false
     this.counters.handovers++
     this.toMembers(stream, out, rosterMessage(stream.epoch, [...stream.members.keys()], next))
+    this.handOver(stream, conn, out)
+    return true
+  }
+
+  /** Sends the committer on `conn` every departure under way (but its own) and every pending join. */
+  private handOver (stream: StreamState, conn: ConnId, out: GroupAction[]): void {
     for (const [identity, m] of stream.members) {
-      if (m.leaveRequested && identity !== next) out.push(send(conn, leaveRequestedMessage(identity)))
+      if (m.leaveRequested && identity !== stream.committer) out.push(send(conn, leaveRequestedMessage(identity)))
     }
     for (const [identity, p] of stream.pending) out.push(send(conn, joinRequestedMessage(identity, p.redemption)))
-    return true
   }
 
   /**
