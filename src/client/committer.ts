@@ -70,6 +70,11 @@ export interface CommitterHost {
   submit: (pending: PendingCommit) => Promise<void>
   /** Called after a Commit was accepted and applied. */
   applied: (pending: PendingCommit) => Promise<void>
+  /**
+   * A Commit whose submission the broken group stream cut off: it stays
+   * pending in the session until the member resumes and learns its fate.
+   */
+  inDoubt?: (pending: PendingCommit) => void
   /** Reports a request that could not be served (e.g. no KeyPackage). */
   failed: (identities: string[], err: Error) => void
   /** Tells the node to refuse the pending join of `identity` (NOT_ADMITTED, `reason`). */
@@ -334,7 +339,16 @@ export class Committer {
     try {
       await this.host.submit(pending)
     } catch (err) {
-      session.discardPending(pending)
+      if (this.stopped && isFabricError(err) && (err.code === 'CONNECTION_LOST' || err.code === 'INVALID_STATE')) {
+        // The group stream broke under the Commit: the node may have accepted
+        // it. It stays pending until the member resumes: the node's replay
+        // applies it if it was accepted, or shows another Commit took its
+        // epoch (AvSession.processCommit); the member discards it otherwise.
+        this.host.inDoubt?.(pending)
+        this.host.failed(identities, err)
+        return
+      }
+      try { session.discardPending(pending) } catch {}
       if (isFabricError(err, 'STALE_EPOCH') && ++this.staleInARow <= MAX_STALE_RETRIES) {
         // Another Commit won this epoch; it reaches us as a CommitDelivery,
         // after which the same requests are committed again.

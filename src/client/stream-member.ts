@@ -210,6 +210,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   private core: MemberCore
   /** The Redemption a join presented, presented again by a rejoin. */
   private redemption: Uint8Array | undefined
+  /** A Commit cut off by a broken group stream, pending until a resume tells its fate. */
+  private inDoubt: PendingCommit | undefined
   /** Set while a reconnect is under way. */
   private reconnecting: Promise<void> | undefined
   /** The last going-away notice (group or publish stream): the first reconnect's wait, and other nodes to go to. */
@@ -669,6 +671,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
         await this.feed({ kind: 'applied', outcome: { epoch: p.epoch, removedSelf: false, added: [...p.addedIdentities], removed: [...p.removedIdentities] } })
       },
       failed: (identities, err) => { this.emit('commit-failed', { identities, error: err }) },
+      inDoubt: (pending) => { this.inDoubt = pending },
       deny: async (identity, reason) => {
         this.emit('join-denied', { identity, reason })
         await this.channel.request({ deny: { identity, reason } })
@@ -796,6 +799,11 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       await channel.request({ resume: { stream: this.stream, owner: this.owner, epoch: this.session.removed ? 0n : this.session.epoch } })
       accepted()
       await Promise.race([rosterSeen, sleep(RESUME_REPLAY_TIMEOUT_MS)])
+      // A Commit this member submitted as its stream broke, which the replay
+      // neither applied nor superseded, was never accepted.
+      const doubt = this.inDoubt
+      this.inDoubt = undefined
+      if (doubt !== undefined && !this.session.removed && this.session.pending === doubt) this.session.discardPending(doubt)
       return { commitsReplayed: replayed, rejoined: false }
     } catch (err) {
       await channel.close().catch(() => {})

@@ -766,7 +766,10 @@ export class AvSession {
   /**
    * Processes a Commit another member made and the group service delivered
    * (RFC 9420 section 12.4.2). When the bytes are this member's own pending
-   * Commit (the service echoed it), that Commit is applied instead.
+   * Commit (the service echoed it, or replayed it to a member that resumed
+   * not knowing whether it was accepted), that Commit is applied instead;
+   * another Commit of the pending one's epoch discards the pending one (it
+   * lost the epoch).
    *
    * Fabric only accepts Commits whose proposals are Add, Remove or one
    * GroupContextExtensions (the admission state), sent by value, from a
@@ -798,7 +801,12 @@ export class AvSession {
       const pending = this.#pending
       if (pending !== undefined) {
         if (equalBytes(commit, pending.token.commit)) return await this.#applyPending(pending.token, nowMs)
-        throw new FabricError('INVALID_STATE', 'a Commit of this member is pending: discard it before processing another')
+        // The delivery service accepts one Commit per epoch: another one
+        // delivered for the pending Commit's epoch means this member's lost.
+        if (this.#readCommit(commit).content.epoch !== pending.token.fromEpoch) {
+          throw new FabricError('INVALID_STATE', 'a Commit of this member is pending: discard it before processing another')
+        }
+        this.discardPending(pending.token)
       }
       const pm = this.#readCommit(commit)
       const before = this.#currentRoster().members
