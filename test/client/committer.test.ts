@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Committer, MAX_PENDING_KNOCKS, PARALLEL_FETCHES, type KnockRequest } from '../../src/client/committer.js'
+import { Committer, DEPARTURE_BATCH_MS, MAX_PENDING_KNOCKS, PARALLEL_FETCHES, type KnockRequest } from '../../src/client/committer.js'
 import { DEFAULT_DIRECTORY_MAX_INBOUND_STREAMS } from '../../src/node/directory-service.js'
 import { FabricError } from '../../src/errors.js'
 import {
@@ -286,6 +286,30 @@ describe('Committer with real MLS sessions', () => {
     ])
     expect(session.members().map((m) => m.identity)).toEqual([peer(0), peer(2)])
     expect(h.failed).toEqual([])
+  })
+
+  it('departures close together share one Commit (they wait DEPARTURE_BATCH_MS for each other)', async () => {
+    const session = await createOwner()
+    const joiners = await Promise.all([1, 2, 3].map(async (i) => await makeJoiner(i)))
+    const h = track(harness({ session, joiners, batchWindowMs: 0 }))
+    for (const i of [1, 2, 3]) h.committer.requestJoin(peer(i))
+    await within(h.committer.idle(), 10_000, 'joins')
+    // The clock is the test's: 0, 100 and 190 ms fall in one window, whatever the machine's load.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      h.committer.requestRemoval(peer(1))
+      vi.advanceTimersByTime(100)
+      h.committer.requestRemoval(peer(2))
+      vi.advanceTimersByTime(90)
+      h.committer.requestRemoval(peer(3))
+      expect(h.submits).toHaveLength(1)
+      vi.advanceTimersByTime(DEPARTURE_BATCH_MS)
+    } finally {
+      vi.useRealTimers()
+    }
+    await within(h.committer.idle(), 10_000, 'departures')
+    expect(h.submits.slice(1).map((p) => p.removedIdentities)).toEqual([[peer(1), peer(2), peer(3)]])
+    expect(session.members().map((m) => m.identity)).toEqual([peer(0)])
   })
 
   it('keeps committing after the app\'s applied callback throws', async () => {
