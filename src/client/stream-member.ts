@@ -699,16 +699,24 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
 
   /** Feeds the current group channel's messages to the core; its loss starts a reconnect. */
   private listen (): void {
-    const channel = this.channel
-    channel.onMessage(async (message) => { if (channel === this.channel) await this.feed({ kind: 'server', message }) })
-    this.listenForLoss(channel)
+    this.feedFrom(this.channel)
+    this.listenForLoss(this.channel)
+  }
+
+  /** Feeds `channel`'s messages to the core for as long as it is the current group channel; `seen` sees each first. */
+  private feedFrom (channel: GroupChannel, seen?: (message: GroupServerMessage) => void): void {
+    channel.onMessage(async (message) => {
+      if (channel !== this.channel) return
+      seen?.(message)
+      await this.feed({ kind: 'server', message })
+    })
   }
 
   /**
    * The group stream or a media stream broke. Unless this member is leaving
    * (or reconnecting is off), reconnect; else close with the error.
    */
-  private lost_ (reason: string, err?: Error): void {
+  private connectionLost (reason: string, err?: Error): void {
     if (this.closed || this.leaving || this.reconnecting !== undefined) return
     if ((this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS) <= 0) {
       void this.shutdown(err === undefined ? undefined : asTransportError(err, reason))
@@ -757,8 +765,8 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       if (this.closed) return
       delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS)
       try {
-        const outcome = await this.resumeOnce(attempt, since)
-        if (outcome === 'resumed') return
+        await this.resumeOnce(attempt, since)
+        return
       } catch (err) {
         lastError = err instanceof Error ? err : new Error(String(err))
         // The stream is gone, or this member may not come back: no retry helps.
@@ -769,14 +777,13 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   }
 
   /** One reconnect attempt: resume, or rejoin when the node says so; then media. */
-  private async resumeOnce (attempt: number, since: number): Promise<'resumed'> {
+  private async resumeOnce (attempt: number, since: number): Promise<void> {
     const channel = await GroupChannel.open(this.ctx.dialer)
     const back = await this.takeBack(channel, () => { this.emit('reconnected', { attempt, awayMs: this.now() - since }) })
     this.listenForLoss(this.channel)
     await this.openMedia()
     this.resumes++
     this.emit('resumed', { epoch: this.session.epoch, awayMs: this.now() - since, ...back })
-    return 'resumed'
   }
 
   /**
@@ -790,11 +797,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     let replayed = 0
     const rosterSeen = new Promise<void>((resolve) => { this.rosterWaiter = resolve })
     this.channel = channel
-    channel.onMessage(async (message) => {
-      if (channel !== this.channel) return
-      if (message.commit !== undefined) replayed++
-      await this.feed({ kind: 'server', message })
-    })
+    this.feedFrom(channel, (message) => { if (message.commit !== undefined) replayed++ })
     try {
       await channel.request({ resume: { stream: this.stream, owner: this.owner, epoch: this.session.removed ? 0n : this.session.epoch } })
       accepted()
@@ -820,7 +823,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
   private listenForLoss (channel: GroupChannel): void {
     channel.onClose((err) => {
       if (channel !== this.channel) return
-      this.lost_(err === undefined ? 'the group stream closed' : asTransportError(err, 'the group stream closed').message, err)
+      this.connectionLost(err === undefined ? 'the group stream closed' : asTransportError(err, 'the group stream closed').message, err)
     })
   }
 
@@ -839,10 +842,9 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       void this.core.handle({ kind: 'track', context: t.context }, this.now())
     }
     await this.feed({ kind: 'start' })
-    const channel = joined.channel
-    channel.onMessage(async (message) => { if (channel === this.channel) await this.feed({ kind: 'server', message }) })
+    this.feedFrom(joined.channel)
     for (const message of joined.early) await this.feed({ kind: 'server', message })
-    await channel.notify({ ack: { epoch: joined.session.epoch } }).catch(() => {})
+    await joined.channel.notify({ ack: { epoch: joined.session.epoch } }).catch(() => {})
   }
 
   /** Opens the media streams; on failure closes everything and rethrows. */
@@ -879,7 +881,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
       // ending CONNECTION_LOST without knowing why.
       if (this.closed || sub !== this.subscription) return
       await sleep(MEDIA_END_GRACE_MS)
-      if (!this.closed && sub === this.subscription) this.lost_(asTransportError(err, 'the subscription ended').message, err as Error)
+      if (!this.closed && sub === this.subscription) this.connectionLost(asTransportError(err, 'the subscription ended').message, err as Error)
     }
   }
 
@@ -897,7 +899,7 @@ export class StreamMember extends EventEmitter<StreamMemberEvents> {
     } catch (err) {
       if (this.closed) throw err
       // The stream broke under this frame: reconnecting takes over.
-      this.lost_(asTransportError(err, 'the publish stream broke').message, err as Error)
+      this.connectionLost(asTransportError(err, 'the publish stream broke').message, err as Error)
     }
   }
 }

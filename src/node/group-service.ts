@@ -268,37 +268,35 @@ export class GroupService extends EventEmitter<GroupServiceEvents> {
   }
 
   private carryOut (a: GroupAction): void {
-    {
-      this.logAction(a)
-      switch (a.kind) {
-        case 'send': {
-          const f = this.conns.get(a.conn)
-          try { f?.write(encodeGroupServerMessage(a.message)) } catch {}
-          break
-        }
-        case 'close':
-          this.conns.get(a.conn)?.closeOrReset(CLOSE_GRACE_MS)
-          break
-        case 'roster':
-          this.emit('roster', { stream: a.stream, epoch: a.epoch, members: a.members, added: a.added, removed: a.removed, leaves: a.leaves })
-          break
-        case 'streamClosed':
-          this.emit('streamClosed', { stream: a.stream })
-          this.store?.delete(a.stream).catch((err: unknown) => {
-            this.storeFailures++
-            this.log.error({ event: 'store.delete_failed', stream: a.stream, err: (err as Error).message }, 'cannot delete a group stream record')
-          })
-          break
-        case 'committer': {
-          // The new committer's Commits and Welcomes need the larger frame bound from now on.
-          const f = a.conn === undefined ? undefined : this.conns.get(a.conn)
-          if (f !== undefined) f.maxFrameLength = this.core.frameBoundOf(a.conn!)
-          this.emit('committer', { stream: a.stream, epoch: a.epoch, committer: a.committer })
-          break
-        }
-        case 'persist':
-          break
+    this.logAction(a)
+    switch (a.kind) {
+      case 'send': {
+        const f = this.conns.get(a.conn)
+        try { f?.write(encodeGroupServerMessage(a.message)) } catch {}
+        break
       }
+      case 'close':
+        this.conns.get(a.conn)?.closeOrReset(CLOSE_GRACE_MS)
+        break
+      case 'roster':
+        this.emit('roster', { stream: a.stream, epoch: a.epoch, members: a.members, added: a.added, removed: a.removed, leaves: a.leaves })
+        break
+      case 'streamClosed':
+        this.emit('streamClosed', { stream: a.stream })
+        this.store?.delete(a.stream).catch((err: unknown) => {
+          this.storeFailures++
+          this.log.error({ event: 'store.delete_failed', stream: a.stream, err: (err as Error).message }, 'cannot delete a group stream record')
+        })
+        break
+      case 'committer': {
+        // The new committer's Commits and Welcomes need the larger frame bound from now on.
+        const f = a.conn === undefined ? undefined : this.conns.get(a.conn)
+        if (f !== undefined) f.maxFrameLength = this.core.frameBoundOf(a.conn!)
+        this.emit('committer', { stream: a.stream, epoch: a.epoch, committer: a.committer })
+        break
+      }
+      case 'persist':
+        break
     }
   }
 
