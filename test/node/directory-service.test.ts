@@ -333,7 +333,6 @@ describe('directory quotas, expiry and the fetch rule', () => {
     const flooders = members.slice(0, 8)
     const healthy = members[8]!
     const batches = await Promise.all(flooders.map(async m => (await keyPackagesOf(m, 12)).kps))
-    const started = Date.now()
     const codes = await Promise.all(flooders.map(async (m, i) => [
       await codeOf(publishKeyPackages(libp2pDialer(m.host, addr), batches[i]!.slice(0, 6))),
       await codeOf(publishKeyPackages(libp2pDialer(m.host, addr), batches[i]!.slice(6, 12))),
@@ -344,7 +343,6 @@ describe('directory quotas, expiry and the fetch rule', () => {
     expect(service.counters.identities).toBe(8)
     const { kps, last } = await keyPackagesOf(healthy, 2)
     expect(await publishKeyPackages(libp2pDialer(healthy.host, addr), kps, last)).toBe(2)
-    expect(Date.now() - started).toBeLessThan(20_000)
   })
 
   it('never hands out expired KeyPackages, does not count them, and purges them (injected clock)', async () => {
