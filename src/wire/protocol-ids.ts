@@ -24,3 +24,6 @@ export const FABRIC_KAD_PROTOCOL = '/fabric/kad/1.0.0'
 
 /** Roster replication from a stream's home to the nodes relaying it (protocol/fabric.md section 5). */
 export const FABRIC_ROSTER_PROTOCOL = '/fabric/roster/1'
+
+/** The data channel on which a WebRTC member and its node prove their identities (protocol/webrtc.md section 3). */
+export const WEBRTC_BINDING_LABEL = '/fabric/webrtc-binding/1'

@@ -11,6 +11,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FabricError } from '../../errors.js'
 import { FrameDecoder, framePrefix, type WireFrame } from '../../wire/framing.js'
 import type { FrameBudget } from '../frame-budget.js'
+import { FrameDeadline, nextFrame } from '../next-frame.js'
 import type { ChannelOptions, FrameChannel } from '../channel.js'
 
 const EMPTY = new Uint8Array(0)
@@ -39,13 +40,12 @@ export class Libp2pChannel implements FrameChannel {
   readonly remotePeer: string
   readonly connectionId: string
   private readonly decoder: FrameDecoder
-  private readonly frameDeadlineMs: number
   private readonly budget: FrameBudget | undefined
   private readonly clock: (() => number) | undefined
   /** When the transport read that delivered the latest frames happened, ms (ChannelOptions.clock); NaN without a clock. */
   lastReadAtMs = Number.NaN
   private iterator: AsyncIterator<Uint8Array> | undefined
-  private deadline: ReturnType<typeof setTimeout> | undefined
+  private readonly deadline: FrameDeadline
   /** Bytes of the budget this stream holds now. */
   private held = 0
 
@@ -60,7 +60,7 @@ export class Libp2pChannel implements FrameChannel {
     this.remotePeer = peer.remotePeer
     this.connectionId = peer.connectionId
     this.decoder = new FrameDecoder(maxFrameLength)
-    this.frameDeadlineMs = options.frameDeadlineMs ?? 0
+    this.deadline = new FrameDeadline(options.frameDeadlineMs ?? 0, (err) => { this.stream.abort(err) })
     this.budget = options.budget
     this.clock = options.clock
   }
@@ -93,12 +93,12 @@ export class Libp2pChannel implements FrameChannel {
       for await (const chunk of this.stream) {
         if (this.clock !== undefined) this.lastReadAtMs = this.clock()
         const frames = this.decoder.push(chunk)
-        if (this.frameDeadlineMs > 0) this.watchDeadline(frames.length > 0)
+        this.deadline.watch(this.decoder.midFrame, frames.length > 0)
         if (this.budget !== undefined) this.holdAnnounced(this.budget)
         for (const frame of frames) yield frame
       }
     } finally {
-      this.clearDeadline()
+      this.deadline.clear()
       if (this.budget !== undefined) this.budget.give(this.held)
       this.held = 0
     }
@@ -118,28 +118,8 @@ export class Libp2pChannel implements FrameChannel {
     }
   }
 
-  /**
-   * Times the frame under way: stops when none is, and starts afresh when a
-   * new one began (a frame completed), so a busy stream whose pushes end
-   * mid-frame is timed per frame, not from its first byte.
-   */
-  private watchDeadline (completedOne: boolean): void {
-    if (!this.decoder.midFrame) {
-      this.clearDeadline()
-    } else if (this.deadline === undefined || completedOne) {
-      this.clearDeadline()
-      this.deadline = setTimeout(() => {
-        this.deadline = undefined
-        this.stream.abort(new FabricError('TIMEOUT', `a frame did not arrive whole within ${this.frameDeadlineMs} ms`))
-      }, this.frameDeadlineMs)
-      this.deadline.unref()
-    }
-  }
 
-  private clearDeadline (): void {
-    if (this.deadline !== undefined) clearTimeout(this.deadline)
-    this.deadline = undefined
-  }
+
 
   /**
    * Reads the next inbound frame.
@@ -151,20 +131,9 @@ export class Libp2pChannel implements FrameChannel {
    */
   async next (timeoutMs = 0): Promise<Uint8Array> {
     this.iterator ??= this.frames()
-    const read = this.iterator.next()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    try {
-      const r = timeoutMs > 0
-        ? await Promise.race([read, new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => { reject(new FabricError('TIMEOUT', `no frame within ${timeoutMs} ms`)) }, timeoutMs)
-        })])
-        : await read
-      if (r.done === true) throw new FabricError('INVALID_STATE', 'stream ended')
-      return r.value
-    } finally {
-      if (timer !== undefined) clearTimeout(timer)
-    }
+    return await nextFrame(this.iterator, timeoutMs)
   }
+
 
   /** Iterates the rest of the inbound frames after any `next` calls. */
   rest (): AsyncIterable<Uint8Array> {

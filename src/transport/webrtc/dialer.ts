@@ -1,0 +1,142 @@
+/**
+ * The member's side of the WebRTC transport (protocol/webrtc.md): one peer
+ * connection to the node, made by POSTing an SDP offer to the node's
+ * signalling URL (WHIP-style, section 2), proven by the binding handshake
+ * (section 3), and one data channel per FrameChannel (section 4). The
+ * connection is made on the first `open` and made again on the first
+ * `open` after it closed: the member's reconnect drives that.
+ */
+import { FabricError, isFabricError } from '../../errors.js'
+import { WEBRTC_BINDING_LABEL } from '../../wire/protocol-ids.js'
+import type { ChannelOptions, FrameChannel } from '../channel.js'
+import { BindingInitiator } from './binding.js'
+import { browserPeerFactory } from './browser-peer.js'
+import { DataChannelChannel, type DataChannelPort } from './data-channel.js'
+import type { WebRtcDialer, WebRtcDialerOptions } from './dialer-options.js'
+import type { OfferingPeer } from './peer-connection.js'
+import { sha256Fingerprint } from './sdp.js'
+import { SIGNAL_CONTENT_TYPE, signalRefusal } from './signal.js'
+
+export type { WebRtcDialer, WebRtcDialerOptions } from './dialer-options.js'
+
+/** Default bound of one connection attempt, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
+
+/** How long a peer connection may stay 'disconnected' before its channels are given up, ms (ICE may recover sooner). */
+export const DISCONNECTED_GRACE_MS = 5_000
+
+interface Connection {
+  peer: OfferingPeer
+  nodePeer: string
+  id: string
+  alive: boolean
+  channels: Set<FrameChannel>
+}
+
+let connections = 0
+
+/**
+ * A ChannelDialer over WebRTC.
+ *
+ * @param opts where the node is and who the member is
+ * @param peerFactory makes the peer connection; default the runtime's
+ *   RTCPeerConnection (browsers), werift in Node (src/platform/node/werift-peer.ts)
+ */
+export function webrtcDialer (opts: WebRtcDialerOptions, peerFactory?: () => OfferingPeer): WebRtcDialer {
+  const factory = peerFactory ?? browserPeerFactory()
+  const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  let current: Connection | undefined
+  let pending: Promise<Connection> | undefined
+
+  const lose = (conn: Connection, why: string): void => {
+    if (!conn.alive) return
+    conn.alive = false
+    if (current === conn) current = undefined
+    for (const ch of conn.channels) ch.abort(new FabricError('CONNECTION_LOST', why))
+    conn.peer.close()
+  }
+
+  const connectOnce = async (): Promise<Connection> => {
+    const peer = factory()
+    const timer = setTimeout(() => { peer.close() }, timeoutMs)
+    try {
+      const bindingOpen = peer.openDataChannel(WEBRTC_BINDING_LABEL)
+      bindingOpen.catch(() => {})
+      const offer = await peer.offer()
+      const res = await fetch(opts.signalUrl, { method: 'POST', headers: { 'content-type': SIGNAL_CONTENT_TYPE }, body: offer })
+      const body = await res.text()
+      if (res.status !== 201) throw signalRefusal(res.status, body)
+      await peer.accept(body)
+      const binding = await bindingOpen
+      const initiator = new BindingInitiator(opts.identity, { offer: sha256Fingerprint(offer), answer: sha256Fingerprint(body) }, opts.nodePeer)
+      await runBinding(binding, initiator)
+      const conn: Connection = { peer, nodePeer: initiator.nodePeer as string, id: `webrtc-${++connections}`, alive: true, channels: new Set() }
+      let disconnectedTimer: ReturnType<typeof setTimeout> | undefined
+      peer.onState((s) => {
+        if (disconnectedTimer !== undefined) clearTimeout(disconnectedTimer)
+        disconnectedTimer = undefined
+        if (s === 'failed' || s === 'closed') lose(conn, `the peer connection to the node ${s}`)
+        else if (s === 'disconnected') disconnectedTimer = setTimeout(() => { lose(conn, 'the peer connection to the node stayed disconnected') }, DISCONNECTED_GRACE_MS)
+      })
+      binding.listen({ message: () => { lose(conn, 'the node broke the binding channel') }, close: () => { lose(conn, 'the node closed the connection') }, low: () => {} })
+      return conn
+    } catch (err) {
+      peer.close()
+      if (isFabricError(err) && err.code !== 'CONNECTION_LOST') throw err
+      throw new FabricError('UNREACHABLE', `cannot reach the node over WebRTC at ${opts.signalUrl}: ${(err as Error).message}`, { cause: err })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  const connection = async (): Promise<Connection> => {
+    if (current?.alive === true) return current
+    pending ??= connectOnce().then((c) => { current = c; return c }).finally(() => { pending = undefined })
+    return await pending
+  }
+
+  return {
+    target: opts.signalUrl,
+    get nodePeer () { return current?.nodePeer },
+    async connect () { return (await connection()).nodePeer },
+    async open (protocol: string, options: ChannelOptions, signal?: AbortSignal): Promise<FrameChannel> {
+      signal?.throwIfAborted()
+      const conn = await connection()
+      let port: DataChannelPort
+      try {
+        port = await conn.peer.openDataChannel(protocol)
+      } catch (err) {
+        lose(conn, 'a data channel failed to open')
+        throw new FabricError('UNREACHABLE', `cannot open ${protocol} to the node: ${(err as Error).message}`, { cause: err })
+      }
+      const channel = new DataChannelChannel(port, options, { remotePeer: conn.nodePeer, connectionId: conn.id })
+      conn.channels.add(channel)
+      channel.onClose(() => { conn.channels.delete(channel) })
+      if (!conn.alive) channel.abort(new FabricError('CONNECTION_LOST', 'the connection closed as the channel opened'))
+      return channel
+    },
+    close () {
+      if (current !== undefined) lose(current, 'closed by the member')
+    },
+  }
+}
+
+/** Runs the member's side of the binding handshake on `port`. @throws FabricError IDENTITY_MISMATCH | MALFORMED | CONNECTION_LOST */
+async function runBinding (port: DataChannelPort, initiator: BindingInitiator): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    port.listen({
+      message: (data) => {
+        try {
+          const out = initiator.receive(data)
+          if (out === 'done') resolve()
+          else port.send(out)
+        } catch (err) {
+          reject(err)
+        }
+      },
+      close: () => { reject(new FabricError('CONNECTION_LOST', 'the node closed the binding channel')) },
+      low: () => {},
+    })
+    port.send(initiator.hello())
+  })
+}
