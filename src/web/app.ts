@@ -17,12 +17,14 @@
  * portable @noble backend, SFrame, the group and media channels) run on
  * the page's main thread; capture, VP8 encoding and decoding run in
  * Chromium's media threads, and only their callbacks (encode output,
- * decoded picture, drawn at once) come back to it. So a Commit (a few
- * milliseconds of synchronous X25519/Ed25519/HPKE per epoch for a small
- * group) delays drawing by that long and no more: nothing here awaits a
+ * decoded picture, drawn at once) come back to it. So a Commit (its
+ * signature checks, HPKE and tree hashing run synchronously, growing with
+ * the group) delays drawing by as long as those take and no more: nothing
+ * here awaits a
  * Commit on the frame path, frames of a coming epoch are held by the
  * member until its Commit is processed rather than failing, and the
- * decoders keep decoding meanwhile. Should larger groups make Commits
+ * decoders keep decoding meanwhile (their pictures are drawn when the
+ * thread is free again). Should larger groups make Commits
  * long, the member would move to a worker (WebCodecs and WebRTC data
  * channels both work there), drawing staying here.
  */
@@ -174,12 +176,13 @@ async function main (): Promise<void> {
     page.timings.joinStartedAt = performance.now()
     log('joining')
     render()
-    const dialer = webrtcDialer({ signalUrl: new URL(SIGNAL_PATH, b.location.href).toString(), identity })
+    let dialer: WebRtcDialer | undefined
     let member: StreamMember
     try {
+      dialer = webrtcDialer({ signalUrl: new URL(SIGNAL_PATH, b.location.href).toString(), identity })
       member = await StreamMember.join(contextOf(dialer, identity), undefined, { invitation: token })
     } catch (err) {
-      dialer.close()
+      dialer?.close()
       page.state = 'error'
       page.error = errorInfo(err)
       log(`join refused: ${page.error.code}: ${page.error.message}`)
@@ -244,6 +247,8 @@ async function main (): Promise<void> {
     void join(ui.invite.value)
   })
   ui.leave.addEventListener('click', () => { void leave() })
+  // Closing the tab leaves at once (best effort) instead of the node noticing a dead connection later.
+  b.addEventListener('pagehide', () => { void leave() })
   setInterval(refresh, REFRESH_MS)
   render()
   void camera.start(ui.preview).then(render)

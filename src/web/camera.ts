@@ -40,6 +40,11 @@ export class Camera {
   private encodedSize = { width: 0, height: 0 }
   private track: TrackPublisher | undefined
   private keyframeDue = true
+  /**
+   * A keyframe is in the encoder: the track's `wantsKeyframe` stays true
+   * until one is sent, and should not make every frame until then a keyframe.
+   */
+  private keyframeEncoding = false
   private lastKeyframeAt = Number.NEGATIVE_INFINITY
   private sendsInFlight = 0
   /** Wall-clock capture time (Date.now(), ms) by VideoFrame timestamp (µs): the frame's SFrame metadata time. */
@@ -143,9 +148,11 @@ export class Camera {
       return
     }
     const now = performance.now()
-    const keyFrame = this.keyframeDue || this.track?.wantsKeyframe === true || now - this.lastKeyframeAt >= KEYFRAME_INTERVAL_MS
+    const wanted = this.track?.wantsKeyframe === true && !this.keyframeEncoding
+    const keyFrame = this.keyframeDue || wanted || now - this.lastKeyframeAt >= KEYFRAME_INTERVAL_MS
     if (keyFrame) {
       this.keyframeDue = false
+      this.keyframeEncoding = true
       this.lastKeyframeAt = now
     }
     this.capturedAt.set(frame.timestamp, Date.now())
@@ -164,6 +171,7 @@ export class Camera {
           this.log(`encoder: ${err.message}`)
           this.encoder = undefined
           this.keyframeDue = true
+          this.keyframeEncoding = false
         },
       })
       this.encodedSize = { width: 0, height: 0 }
@@ -179,6 +187,7 @@ export class Camera {
   private closeEncoder (): void {
     if (this.encoder !== undefined && this.encoder.state !== 'closed') this.encoder.close()
     this.encoder = undefined
+    this.keyframeEncoding = false
   }
 
   private encoded (chunk: EncodedVideoChunkLike): void {
@@ -189,6 +198,7 @@ export class Camera {
     const bytes = new Uint8Array(chunk.byteLength)
     chunk.copyTo(bytes)
     const keyframe = chunk.type === 'key'
+    if (keyframe) this.keyframeEncoding = false
     this.sendsInFlight++
     const sent = track.sendFrame(bytes, { keyframe, timestampUs: BigInt(Math.round(capturedMs * 1000)) })
       .then(() => {

@@ -128,6 +128,7 @@ export interface IdbDatabase {
 /** The globals of a Chromium page the member page reads. */
 export interface Browser {
   document: Doc
+  addEventListener: (type: 'pagehide', listener: () => void) => void
   location: { href: string, search: string }
   navigator: { mediaDevices?: { getUserMedia: (constraints: unknown) => Promise<MediaStreamLike> } }
   indexedDB?: { open: (name: string, version: number) => IdbOpenRequest }
