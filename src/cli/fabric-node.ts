@@ -102,6 +102,7 @@ function banner (node: NodeHandle, resolved: ResolvedNodeOptions, version: strin
   out += row('members dial', node.multiaddrs[0] ?? '(no address)')
   for (const a of node.multiaddrs.slice(1)) out += row('', a)
   out += row('admin', node.adminUrl === undefined ? 'off' : `${node.adminUrl}/api/v1/stats  (also /metrics, /healthz, /readyz)`)
+  out += row('web', node.webUrl === undefined ? 'off' : `${node.webUrl}/  (the member page; WebRTC signalling at /api/v1/webrtc/offer)`)
   if (node.adminTokenFile !== undefined) out += row('token file', node.adminTokenFile)
   out += row('data dir', node.dataDir ?? '(ephemeral: in memory, gone at stop)')
   out += row('log', `${resolved.logLevel} (${resolved.logFormat}, on stderr)`)
@@ -151,7 +152,7 @@ async function main (argv: string[]): Promise<void> {
   const version = (await versionText('fabric-node')).split('\n')[0]
   if (args.json) {
     process.stdout.write(JSON.stringify({
-      event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, adminTokenFile: node.adminTokenFile,
+      event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, adminUrl: node.adminUrl, adminTokenFile: node.adminTokenFile, webUrl: node.webUrl,
       dataDir: node.dataDir, pid: process.pid, version: version.split(' ')[1], configFile: resolved.configFile, logLevel: resolved.logLevel,
     }) + '\n')
   } else {

@@ -25,6 +25,7 @@ import type { NodeConfig } from '../node/node.js'
 import { QUOTA_OPTIONS } from './quota-options.js'
 import { DEFAULT_TREE_HEARTBEAT_TIMEOUT_MS, DEFAULT_TREE_MAX_CHILDREN } from '../node/fabric/stream-plans.js'
 import { DEFAULT_TREE_CAPACITY } from '../node/fabric/stream-links.js'
+import { DEFAULT_MAX_WEBRTC_CONNECTIONS } from '../transport/webrtc/listener.js'
 
 /** Where an effective value came from, highest precedence first. */
 export const SOURCES = ['flag', 'env', 'file', 'default'] as const
@@ -81,6 +82,9 @@ export function fileKey (flag: string): string {
 
 const strings = (v: OptionValue): string[] => v as string[]
 
+/** The web settings gathered so far; host '' until --web names one (resolveNodeOptions checks it did). */
+const webOf = (c: NodeConfig): NonNullable<NodeConfig['web']> => c.web ?? { host: '', port: 0 }
+
 
 /** Options that are not quotas, in usage order. */
 const BASE_OPTIONS: readonly NodeOption[] = [
@@ -92,6 +96,11 @@ const BASE_OPTIONS: readonly NodeOption[] = [
   { flag: 'no-admin', type: 'boolean', help: 'no admin HTTP endpoint', defaultValue: false },
   { flag: 'no-libp2p-metrics', type: 'boolean', help: "leave libp2p's own metrics (connections, streams, bytes per protocol) off /metrics", defaultValue: false, apply: (c, v) => { if (v === true) c.libp2pMetrics = false } },
   { flag: 'admin-host', type: 'list', arg: 'NAME', help: 'Host name the admin endpoint accepts besides localhost, 127.x.y.z and [::1] (repeatable)', check: checkAdminHost, apply: (c, v) => { c.adminHosts = strings(v) } },
+  { flag: 'web', type: 'string', arg: 'HOST:PORT', help: 'web endpoint: WebRTC signalling for browser members and the member page at / (off by default)', check: (s) => { const hp = parseHostPort(s); return typeof hp === 'string' ? hp : undefined }, apply: (c, v) => { c.web = { ...webOf(c), ...(parseHostPort(v as string) as { host: string, port: number }) } } },
+  { flag: 'web-ice-host', type: 'list', arg: 'ADDR', help: 'IP address offered to WebRTC members as an ICE host candidate (repeatable; default the --web host, which must then not be 0.0.0.0)', apply: (c, v) => { c.web = { ...webOf(c), iceHosts: strings(v) } } },
+  { flag: 'web-ice-ports', type: 'string', arg: 'MIN-MAX', help: 'UDP ports WebRTC members reach the node on', defaultText: 'any', check: (s) => /^\d+-\d+$/.test(s) ? undefined : 'write a UDP port range such as 50000-50100', apply: (c, v) => { const [a, b] = (v as string).split('-').map(Number); c.web = { ...webOf(c), icePortRange: [a!, b!] } } },
+  { flag: 'no-web-page', type: 'boolean', help: 'with --web: WebRTC signalling only, no member page', defaultValue: false, apply: (c, v) => { if (v === true) c.web = { ...webOf(c), page: false } } },
+  { flag: 'max-webrtc-connections', type: 'int', arg: 'N', help: 'WebRTC member connections at once (each address holds at most 16)', defaultValue: DEFAULT_MAX_WEBRTC_CONNECTIONS, max: 65_536, apply: (c, v) => { c.web = { ...webOf(c), maxConnections: v as number } } },
   { flag: 'trusted-relay', type: 'list', arg: 'PEER_ID', help: 'downstream relay allowed to subscribe without membership (repeatable)', check: checkPeerId, apply: (c, v) => { c.trustedRelays = strings(v) } },
   { flag: 'upstream', type: 'string', arg: 'MULTIADDR', help: 'pull streams this node lacks from that node (/p2p/<its peer id> at the end; it must trust this one)', check: checkUpstreamAddress, apply: (c, v) => { c.upstream = v as string } },
   { flag: 'bootstrap', type: 'list', arg: 'MULTIADDR', help: 'join the fabric of that node: dial it and find the others through the fabric DHT (/p2p/<its peer id> at the end; needs --fabric-key; repeatable)', check: checkBootstrapAddress, apply: (c, v) => { c.bootstrap = strings(v) } },
@@ -424,6 +433,10 @@ export function resolveNodeOptions (input: ResolveInput): ResolvedNodeOptions {
   const get = (flag: string): Setting => by.get(flag)!
   const config: NodeConfig = {}
   for (const s of settings) if (s.value !== undefined && s.source !== 'default') s.option.apply?.(config, s.value)
+  if (config.web !== undefined && config.web.host === '') {
+    const by = settings.find((x) => x.source !== 'default' && (x.option.flag.startsWith('web-') || x.option.flag === 'no-web-page' || x.option.flag === 'max-webrtc-connections'))
+    throw new ConfigError(by?.name ?? '--web', 'needs --web HOST:PORT (the web endpoint is off without it)')
+  }
   const listen = get('listen')
   config.listen = listen.value as string[]
   const ephemeral = pick(get('ephemeral'), get('data-dir'))

@@ -119,6 +119,8 @@ export interface NodeProc {
   adminUrl: string
   /** Bearer token of the admin endpoint, read from the file the ready event names. */
   adminToken: string
+  /** The web endpoint's base URL, when the node was started with --web. */
+  webUrl?: string
 }
 
 /**
@@ -151,7 +153,7 @@ export async function startNodeProcess (opts: { trafficCapture?: string, dataDir
     await proc.stop()
     throw err
   }
-  return { proc, peerId: ready.peerId as string, addr: (ready.multiaddrs as string[])[0], adminUrl: ready.adminUrl as string, adminToken }
+  return { proc, peerId: ready.peerId as string, addr: (ready.multiaddrs as string[])[0], adminUrl: ready.adminUrl as string, adminToken, ...(typeof ready.webUrl === 'string' ? { webUrl: ready.webUrl } : {}) }
 }
 
 /** The TCP port of a multiaddr such as /ip4/127.0.0.1/tcp/PORT/p2p/ID. @throws when it has none */

@@ -6,6 +6,7 @@
  * `listen` in a config file, or the NodeConfig field). checkNodeConfig
  * applies them to a NodeConfig, for library users of startNode.
  */
+import { isIP } from 'node:net'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 
@@ -123,6 +124,7 @@ export function checkNodeConfig (config: {
   upstream?: string
   trustedRelays?: string[]
   admin?: { host: string, port: number } | false
+  web?: { host: string, port: number, iceHosts?: string[], icePortRange?: [number, number] }
 }): void {
   const each = (field: string, values: string[] | undefined, check: (s: string) => string | undefined): void => {
     for (const v of values ?? []) {
@@ -137,6 +139,23 @@ export function checkNodeConfig (config: {
   const admin = config.admin
   if (admin !== undefined && admin !== false && (!Number.isInteger(admin.port) || admin.port < 0 || admin.port > 65535 || admin.host === '')) {
     throw new ConfigError('NodeConfig.admin', `${JSON.stringify(admin)} is not a host and a port 0..65535; write one such as { host: '127.0.0.1', port: 4100 }`)
+  }
+  const web = config.web
+  if (web !== undefined) {
+    if (!Number.isInteger(web.port) || web.port < 0 || web.port > 65535 || web.host === '') {
+      throw new ConfigError('NodeConfig.web', `${JSON.stringify({ host: web.host, port: web.port })} is not a host and a port 0..65535; write one such as { host: '127.0.0.1', port: 8080 }`)
+    }
+    const wildcard = web.host === '0.0.0.0' || web.host === '::'
+    if (wildcard && (web.iceHosts === undefined || web.iceHosts.length === 0)) {
+      throw new ConfigError('NodeConfig.web.iceHosts', `the web endpoint listens on ${web.host}, which members cannot reach over ICE; name the address they can (--web-ice-host 203.0.113.7)`)
+    }
+    for (const h of web.iceHosts ?? []) {
+      if (isIP(h) === 0 || h === '0.0.0.0' || h === '::') throw new ConfigError('NodeConfig.web.iceHosts', `${h} is not a concrete IPv4 or IPv6 address`)
+    }
+    const range = web.icePortRange
+    if (range !== undefined && !(Number.isInteger(range[0]) && Number.isInteger(range[1]) && range[0] > 0 && range[0] < range[1] && range[1] <= 65535)) {
+      throw new ConfigError('NodeConfig.web.icePortRange', `${range.join('-')} is not a UDP port range MIN-MAX with 0 < MIN < MAX <= 65535`)
+    }
   }
 }
 

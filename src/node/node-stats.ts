@@ -6,6 +6,7 @@ import type { TreeTotals } from './fabric/stream-plans.js'
  * metrics both import it without importing each other.
  */
 import type { RelayNode } from '../relay/relay-node.js'
+import type { WebRtcListenerStats } from '../transport/webrtc/listener.js'
 import type { DirectoryCounters } from './directory-service.js'
 import type { GroupServiceCore } from './group-core.js'
 import type { MediaService } from './media/media-service.js'
@@ -33,6 +34,8 @@ export interface NodeStats {
   }
   /** Connections closed at open for the per-identity bound, open now, and ended in error by error name (TimeoutError: liveness). */
   connections: { refused: number, open: number, aborted: Record<string, number> }
+  /** The WebRTC listener's counters, when the web endpoint is on. */
+  webrtc?: WebRtcListenerStats
   /**
    * Absent without a fabric. `accepted`/`refused`: nodes that proved the
    * fabric key to this one and were refused it (node-auth handshakes);

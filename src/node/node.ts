@@ -34,6 +34,9 @@ import { GroupService, type GroupServiceShellOptions } from './group-service.js'
 import { GroupStore } from './group-store.js'
 import { createHost, loadOrCreatePeerKey, NODE_LIVENESS_TIMEOUT_MS } from '../transport/libp2p/host.js'
 import { libp2pListener } from '../transport/libp2p/listener.js'
+import { allListeners } from '../transport/all-listeners.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { iceHostsOf, webEndpoint, type WebConfig, type WebEndpoint } from './web-endpoint.js'
 import { listenThrough } from '../transport/libp2p/relay.js'
 import { logConnections } from './log-connections.js'
 import { short, silentLogger, type Logger } from './log.js'
@@ -60,6 +63,12 @@ export interface NodeConfig {
   adminToken?: string
   /** Host header names the admin endpoint accepts besides localhost, 127.0.0.0/8 and ::1 (no port). */
   adminHosts?: string[]
+  /**
+   * The web endpoint: WebRTC signalling for browser (and other WebRTC)
+   * members, and the browser member page (protocol/webrtc.md,
+   * docs/client.md); absent: members connect over libp2p only.
+   */
+  web?: WebConfig
   /** Relay tunables. */
   relay?: Partial<RelayConfig>
   /** Group service: ms after an epoch change before EpochReady without all acks. */
@@ -131,6 +140,8 @@ export interface NodeHandle {
   readonly adminUrl: string | undefined
   /** Bearer token of the admin endpoint, when enabled. */
   readonly adminToken: string | undefined
+  /** Base URL of the web endpoint (the member page and WebRTC signalling), when enabled. */
+  readonly webUrl: string | undefined
   /** File holding `adminToken` (mode 0600); undefined when the endpoint is off or the token came from the config. */
   readonly adminTokenFile: string | undefined
   readonly libp2p: Libp2p
@@ -163,7 +174,8 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const adminListen = config.admin === false ? undefined : config.admin ?? { host: '127.0.0.1', port: 0 }
   if (adminListen !== undefined) checkAdminAccess({ token: config.adminToken, hosts: config.adminHosts })
   const storedToken = adminListen !== undefined && config.adminToken === undefined && dataDir !== undefined ? await loadOrCreateAdminToken(dataDir) : undefined
-  const privateKey = dataDir === undefined ? undefined : await loadOrCreatePeerKey(dataDir)
+  // Known here, not left to libp2p, because the web endpoint proves the same identity.
+  const privateKey = dataDir === undefined ? await generateKeyPair('Ed25519') : await loadOrCreatePeerKey(dataDir)
   const log = config.log ?? silentLogger()
   const fabric = await createFabric(config, log)
   // Made before the host so libp2p's own metrics land on the node's /metrics; none without the admin endpoint.
@@ -202,11 +214,14 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const listener = libp2pListener(libp2p)
   fabric?.attach(libp2p, listener)
+  const web = config.web === undefined ? undefined : webEndpoint(config.web, privateKey, iceHostsOf(config.web) ?? [], log.child({ component: 'web' }))
+  // Members come by libp2p or, with the web endpoint, by WebRTC; nodes only by libp2p.
+  const memberListener = web === undefined ? listener : allListeners([listener, web.listener])
   if (fabric !== undefined) reserveOnFabricPeers(libp2p, fabric, log.child({ component: 'fabric' }))
   // Each service is built from what it depends on, in that order: the
   // directory asks the group service who may fetch, and the media service
   // enforces the group service's roster.
-  const group = new GroupService(listener, {
+  const group = new GroupService(memberListener, {
     ...config.group,
     epochReadyTimeoutMs: config.epochReadyTimeoutMs,
     store: new GroupStore(store.datastore),
@@ -215,7 +230,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     log: log.child({ component: 'group' }),
   })
   // A KeyPackage goes only to the committer of a stream its identity asked to join.
-  const directory = new DirectoryStartable(listener, store, {
+  const directory = new DirectoryStartable(memberListener, store, {
     authorizeFetch: (requester, identity) => group.core.authorizeFetch(requester, identity),
     // A stream this node's group service holds is at home here.
     // Else the fabric's provider records name it.
@@ -233,7 +248,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   // With a fabric, streams at home on other nodes are relayed here through their trees.
   const fabricParts = fabric === undefined ? undefined : fabricMedia({ fabric, libp2p, listener, group, tree: config.fabricTree, log: log.child({ component: 'fabric' }) })
   const media = new MediaService({
-    listener,
+    listener: memberListener,
     membership: fabricParts?.links ?? group,
     links: fabricParts?.links,
     relay: config.relay,
@@ -265,6 +280,19 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     throw err
   }
 
+  let webUp: WebEndpoint | undefined
+  if (web !== undefined) {
+    try {
+      webUp = await web.start()
+    } catch (err) {
+      await stopInReverse(services)
+      await libp2p.stop()
+      await store.close()
+      tap?.close()
+      throw err
+    }
+  }
+
   const stats = (): NodeStats => ({
     peerId: libp2p.peerId.toString(),
     uptimeMs: Date.now() - started,
@@ -284,6 +312,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
       framesInFlight: { bytes: group.frameBudget.inFlight, capacity: group.frameBudget.capacity, refused: group.frameBudget.refused },
     },
     connections: { refused: connections.refused, open: libp2p.getConnections().length, aborted: connections.aborted },
+    ...(webUp === undefined ? {} : { webrtc: webUp.stats() }),
     ...(fabric === undefined || fabricParts === undefined ? {} : { fabric: { ...fabric.counters, links: { ...fabricParts.links.counters }, rosters: { ...fabricParts.rosters.counters }, trees: fabricParts.rosters.plans.totals() } }),
   })
   // Declared before the admin endpoint, whose /readyz reads it: a stopping
@@ -318,13 +347,14 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   }
 
   const nodeLog = log.child({ component: 'node' })
-  nodeLog.info({ event: 'node.started', peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()), admin: admin?.url, dataDir: dataDir ?? null, ms: Date.now() - started }, 'node started')
+  nodeLog.info({ event: 'node.started', peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map((m) => m.toString()), admin: admin?.url, web: webUp?.url ?? null, dataDir: dataDir ?? null, ms: Date.now() - started }, 'node started')
 
   const stop = async (): Promise<void> => {
     stopping ??= (async () => {
       nodeLog.info({ event: 'node.stopping', connections: libp2p.getConnections().length }, 'node stopping')
       await admin?.close()
       await disposeToken?.()
+      await webUp?.stop()
       await stopInReverse(services)
       await libp2p.stop()
       await store.close()
@@ -340,6 +370,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
     dataDir,
     adminUrl: admin?.url,
     adminToken,
+    webUrl: webUp?.url,
     adminTokenFile,
     libp2p,
     relay,
