@@ -49,7 +49,7 @@ export interface FabricPage {
   stream?: string
   /** Members (peer ids) as the group service last listed them, us included. */
   roster: string[]
-  /** The current epoch's safety code, 30 digits ('' before joining). */
+  /** The current epoch's safety code as `member.safetyCode()` gives it (30 digits, in groups of five), updated on every epoch; '' before joining. */
   safetyCode: string
   /** The current MLS epoch, decimal ('' before joining). */
   epoch: string

@@ -15,6 +15,7 @@ body { margin: 0; font: 14px/1.4 system-ui, sans-serif; color: var(--fg); backgr
 header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); background: var(--card); }
 header h1 { font-size: 16px; margin: 0; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
+.mono, #roster li { overflow-wrap: anywhere; }
 #peer-id { user-select: all; word-break: break-all; }
 form { display: flex; gap: 8px; flex: 1 1 420px; }
 #invite { flex: 1; min-width: 0; padding: 6px 8px; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
