@@ -126,6 +126,7 @@ async function main (): Promise<void> {
     camera.refresh(now)
     const member = current?.member
     let stats
+    // A member closing under us may refuse; the next second reads again, and the page must not stop refreshing.
     try { stats = member?.stats() } catch {}
     if (stats !== undefined) {
       page.epoch = stats.epoch
