@@ -3,7 +3,7 @@
  *
  *   fabric id --identity FILE
  *   fabric invite --identity FILE --stream NAME [--for PEER_ID] [--expires DURATION] [--uses N] [--owner PEER_ID]
- *   fabric join --node MULTIADDR (--stream NAME --owner PEER_ID | --invite TOKEN | --stream NAME --create)
+ *   fabric join --node (MULTIADDR | URL) (--stream NAME --owner PEER_ID | --invite TOKEN | --stream NAME --create)
  *               [--identity FILE] [--allow PEER_ID]... [--inviter PEER_ID]... [--knock] [--open]
  *               [--publish CLIP.ivf [--loop]] [--record DIR] [--duration SECONDS] [--json] [--key-log FILE]
  *               [--state FILE]
@@ -31,6 +31,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { FabricClient } from '../client/client.js'
+import { isWebUrl, WebRtcClient } from '../client/webrtc-client.js'
 import type { KnockRequest } from '../client/committer.js'
 import { FabricError, isFabricError } from '../errors.js'
 import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
@@ -49,6 +50,8 @@ const USAGE = `usage: fabric id --identity FILE
        fabric invite --identity FILE --stream NAME [--for PEER_ID] [--expires DURATION] [--uses N] [--owner PEER_ID]
        fabric join --node MULTIADDR --stream NAME (--owner PEER_ID | --create) [options]
        fabric join --node MULTIADDR --invite TOKEN [options]
+  --node              the node: a multiaddr (libp2p over TCP), or the URL of its
+                      web endpoint, http://HOST:PORT (WebRTC, as browsers join)
   --identity FILE     the member's identity (an Ed25519 key; created when missing); default: a fresh one
   --create            create the stream (this process becomes its owner and committer)
   --allow PEER_ID     with --create: admit this identity (repeatable)
@@ -189,7 +192,8 @@ async function main (argv: string[]): Promise<void> {
     }
   }
   const identity = values.identity === undefined ? undefined : (await loadOrCreateIdentity(values.identity)).identity
-  const client = await FabricClient.connect({ node: values.node, identity })
+  // A web endpoint (http://...) is reached over WebRTC, a multiaddr over libp2p.
+  const client = isWebUrl(values.node) ? await WebRtcClient.connect({ url: values.node, identity }) : await FabricClient.connect({ node: values.node, identity })
   // --key-log: the member hands each epoch key's line out; the file is this tool's.
   const keyLogPath = values['key-log']
   const keyLog = keyLogPath === undefined ? undefined : (line: string): void => { appendFileSync(keyLogPath, line) }

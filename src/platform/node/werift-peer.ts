@@ -14,8 +14,13 @@ import type { AnsweringPeer, OfferingPeer, PeerState } from '../../transport/web
 
 /** Where a werift peer gathers ICE candidates. */
 export interface WeriftPeerOptions {
-  /** The IP addresses offered as host candidates (IPv4 or IPv6), e.g. ['127.0.0.1']; nothing else is gathered. */
-  hosts: readonly string[]
+  /**
+   * The IP addresses offered as host candidates (IPv4 or IPv6), e.g.
+   * ['127.0.0.1']; nothing else is gathered. Absent: every IPv4 interface
+   * but loopback (werift's default), for a member that does not know
+   * where its node will see it from.
+   */
+  hosts?: readonly string[]
   /** UDP ports to bind, [min, max], min < max; default any. */
   portRange?: [number, number]
 }
@@ -26,9 +31,7 @@ const MAX_EARLY_MESSAGES = 1024
 function newPeerConnection (opts: WeriftPeerOptions): RTCPeerConnection {
   return new RTCPeerConnection({
     iceServers: [],
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: [...opts.hosts],
+    ...(opts.hosts === undefined ? { iceUseIpv6: false } : { iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: [...opts.hosts] }),
     ...(opts.portRange !== undefined ? { icePortRange: opts.portRange } : {}),
     bundlePolicy: 'max-bundle',
   })
@@ -101,7 +104,7 @@ export function weriftAnsweringPeer (opts: WeriftPeerOptions): () => AnsweringPe
 }
 
 /** A factory of offering peers: a Node member (or a test) reaching a node over WebRTC. */
-export function weriftOfferingPeer (opts: WeriftPeerOptions = { hosts: ['127.0.0.1'] }): () => OfferingPeer {
+export function weriftOfferingPeer (opts: WeriftPeerOptions = {}): () => OfferingPeer {
   return () => {
     const pc = newPeerConnection(opts)
     return {
