@@ -135,6 +135,15 @@ async function main (argv: string[]): Promise<void> {
   }
 
   const log = createLogger({ level: resolved.logLevel, pretty: resolved.logFormat === 'pretty' })
+  // werift handles each WebRTC peer's packets in promises nobody awaits, so
+  // a packet it cannot parse would end the process; the ones known were
+  // patched (patches/werift+0.24.4.patch), and any other is one peer's
+  // packet dropped, not the node. Every other rejection still ends it.
+  process.on('unhandledRejection', (reason) => {
+    const stack = reason instanceof Error ? reason.stack ?? '' : ''
+    if (!stack.includes('/werift/')) throw reason
+    log.child({ component: 'web' }).warn({ event: 'webrtc.packet_dropped', err: stack.split('\n').slice(0, 3).join(' | ') }, 'werift failed on a WebRTC peer\'s packet; the packet was dropped')
+  })
   let node: NodeHandle
   try {
     node = await startNode({ ...resolved.config, log })

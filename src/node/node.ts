@@ -214,7 +214,7 @@ export async function startNode (config: NodeConfig = {}): Promise<NodeHandle> {
   const tap = config.trafficCapture === undefined ? undefined : new TrafficTap(config.trafficCapture)
   const listener = libp2pListener(libp2p)
   fabric?.attach(libp2p, listener)
-  const web = config.web === undefined ? undefined : webEndpoint(config.web, privateKey, iceHostsOf(config.web) ?? [], log.child({ component: 'web' }))
+  const web = config.web === undefined ? undefined : webEndpoint(config.web, privateKey, iceHostsOf(config.web) ?? [], config.livenessTimeoutMs ?? NODE_LIVENESS_TIMEOUT_MS, log.child({ component: 'web' }))
   // Members come by libp2p or, with the web endpoint, by WebRTC; nodes only by libp2p.
   const memberListener = web === undefined ? listener : allListeners([listener, web.listener])
   if (fabric !== undefined) reserveOnFabricPeers(libp2p, fabric, log.child({ component: 'fabric' }))

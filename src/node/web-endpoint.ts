@@ -52,13 +52,15 @@ export interface WebEndpoint {
  * The WebRTC listener of the node (give it to the services before they
  * start) and a `start` that binds the HTTP endpoint.
  * @param iceHosts from iceHostsOf (checked by the config checks)
+ * @param livenessTimeoutMs the node's liveness cut (NodeConfig.livenessTimeoutMs), for WebRTC members too
  */
-export function webEndpoint (web: WebConfig, nodeKey: PrivateKey, iceHosts: string[], log: Logger): { listener: WebRtcListener, start: () => Promise<WebEndpoint> } {
+export function webEndpoint (web: WebConfig, nodeKey: PrivateKey, iceHosts: string[], livenessTimeoutMs: number, log: Logger): { listener: WebRtcListener, start: () => Promise<WebEndpoint> } {
   const listener = new WebRtcListener({
     identity: identityFromPrivateKey(nodeKey),
     newPeer: weriftAnsweringPeer({ hosts: iceHosts, ...(web.icePortRange !== undefined ? { portRange: web.icePortRange } : {}) }),
     maxConnections: web.maxConnections,
     maxConnectionsPerAddress: web.maxConnectionsPerAddress,
+    livenessTimeoutMs,
   })
   const start = async (): Promise<WebEndpoint> => {
     let page: (() => Promise<WebPage>) | undefined

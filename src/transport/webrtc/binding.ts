@@ -17,6 +17,9 @@
  *   NodeProof   0x02 | node nonce (32) | node key (32) | sig (64)      node -> member
  *   MemberProof 0x03 | member key (32) | sig (64)                      member -> node
  *   Accept      0x04                                                    node -> member
+ * then, for as long as the connection lives (section 5):
+ *   Ping        0x05                                                    node -> member
+ *   Pong        0x06                                                    member -> node
  * sig = Ed25519 over "fabric webrtc binding v1" 0x00 | type | offer fingerprint (32)
  *       | answer fingerprint (32) | member nonce | node nonce.
  */
@@ -29,7 +32,7 @@ const KEY_BYTES = 32
 const SIG_BYTES = 64
 
 /** Message types of the binding handshake. */
-export const BindingType = { Hello: 1, NodeProof: 2, MemberProof: 3, Accept: 4 } as const
+export const BindingType = { Hello: 1, NodeProof: 2, MemberProof: 3, Accept: 4, Ping: 5, Pong: 6 } as const
 
 /** Byte length of each message, by type. */
 const LENGTHS: Record<number, number> = {
@@ -37,6 +40,13 @@ const LENGTHS: Record<number, number> = {
   [BindingType.NodeProof]: 1 + NONCE_BYTES + KEY_BYTES + SIG_BYTES,
   [BindingType.MemberProof]: 1 + KEY_BYTES + SIG_BYTES,
   [BindingType.Accept]: 1,
+  [BindingType.Ping]: 1,
+  [BindingType.Pong]: 1,
+}
+
+/** True when `msg` is exactly the one-byte message `type` (Ping or Pong). */
+export function isLiveness (msg: Uint8Array | string, type: typeof BindingType.Ping | typeof BindingType.Pong): boolean {
+  return typeof msg !== 'string' && msg.length === 1 && msg[0] === type
 }
 
 /** Largest binding message, bytes. */

@@ -20,6 +20,8 @@ export interface WebRtcDialerOptions {
   nodePeer?: string
   /** Longest one connection attempt (offer, ICE, DTLS, binding) may take, ms; default 15 000. */
   connectTimeoutMs?: number
+  /** Longest the node may go without a Ping before the member reconnects, ms; default 30 000. */
+  livenessTimeoutMs?: number
 }
 
 /**

@@ -9,9 +9,9 @@
 import { FabricError, isFabricError } from '../../errors.js'
 import { WEBRTC_BINDING_LABEL } from '../../wire/protocol-ids.js'
 import type { ChannelOptions, FrameChannel } from '../channel.js'
-import { BindingInitiator } from './binding.js'
+import { BindingInitiator, BindingType, isLiveness } from './binding.js'
 import { browserPeerFactory } from './browser-peer.js'
-import { DataChannelChannel, type DataChannelPort } from './data-channel.js'
+import { DataChannelChannel, unref, type DataChannelPort } from './data-channel.js'
 import type { WebRtcDialer, WebRtcDialerOptions } from './dialer-options.js'
 import type { OfferingPeer } from './peer-connection.js'
 import { sha256Fingerprint } from './sdp.js'
@@ -21,6 +21,14 @@ export type { WebRtcDialer, WebRtcDialerOptions } from './dialer-options.js'
 
 /** Default bound of one connection attempt, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000
+
+/**
+ * Longest the member waits for the node's next Ping before it gives the
+ * connection up and reconnects, ms: as for libp2p members
+ * (MEMBER_LIVENESS_TIMEOUT_MS), looser than the node's watch on members,
+ * since a page's timers are throttled in background tabs.
+ */
+export const DEFAULT_MEMBER_LIVENESS_TIMEOUT_MS = 30_000
 
 /** How long a peer connection may stay 'disconnected' before its channels are given up, ms (ICE may recover sooner). */
 export const DISCONNECTED_GRACE_MS = 5_000
@@ -45,6 +53,7 @@ let connections = 0
 export function webrtcDialer (opts: WebRtcDialerOptions, peerFactory?: () => OfferingPeer): WebRtcDialer {
   const factory = peerFactory ?? browserPeerFactory()
   const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const livenessMs = opts.livenessTimeoutMs ?? DEFAULT_MEMBER_LIVENESS_TIMEOUT_MS
   let current: Connection | undefined
   let pending: Promise<Connection> | undefined
 
@@ -78,7 +87,24 @@ export function webrtcDialer (opts: WebRtcDialerOptions, peerFactory?: () => Off
         if (s === 'failed' || s === 'closed') lose(conn, `the peer connection to the node ${s}`)
         else if (s === 'disconnected') disconnectedTimer = setTimeout(() => { lose(conn, 'the peer connection to the node stayed disconnected') }, DISCONNECTED_GRACE_MS)
       })
-      binding.listen({ message: () => { lose(conn, 'the node broke the binding channel') }, close: () => { lose(conn, 'the node closed the connection') }, low: () => {} })
+      // The node Pings at least every few seconds; silence means it is gone
+      // (frozen or cut off), which ICE consent would tell only after 30 s.
+      let lastPing = Date.now()
+      const pong = Uint8Array.of(BindingType.Pong)
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastPing > livenessMs) lose(conn, `the node sent no Ping for ${livenessMs} ms`)
+      }, Math.max(1, Math.floor(livenessMs / 4)))
+      unref(watchdog)
+      peer.onState((s) => { if (s === 'closed' || s === 'failed') clearInterval(watchdog) })
+      binding.listen({
+        message: (data) => {
+          if (!isLiveness(data, BindingType.Ping)) { lose(conn, 'the node broke the binding channel'); return }
+          lastPing = Date.now()
+          try { binding.send(pong) } catch {}
+        },
+        close: () => { clearInterval(watchdog); lose(conn, 'the node closed the connection') },
+        low: () => {},
+      })
       return conn
     } catch (err) {
       peer.close()
@@ -106,7 +132,8 @@ export function webrtcDialer (opts: WebRtcDialerOptions, peerFactory?: () => Off
       try {
         port = await conn.peer.openDataChannel(protocol)
       } catch (err) {
-        lose(conn, 'a data channel failed to open')
+        // The node refused this channel (a bound, an unknown protocol): the
+        // connection and its other channels stay.
         throw new FabricError('UNREACHABLE', `cannot open ${protocol} to the node: ${(err as Error).message}`, { cause: err })
       }
       const channel = new DataChannelChannel(port, options, { remotePeer: conn.nodePeer, connectionId: conn.id })

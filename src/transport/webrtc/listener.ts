@@ -14,10 +14,13 @@ import { FabricError } from '../../errors.js'
 import type { MemberIdentity } from '../../session/identity.js'
 import { WEBRTC_BINDING_LABEL } from '../../wire/protocol-ids.js'
 import type { ChannelListener, ChannelOptions, FrameChannel, ListenOptions } from '../channel.js'
-import { BindingResponder } from './binding.js'
+import { BindingResponder, BindingType, isLiveness } from './binding.js'
 import { DataChannelChannel, unref, type DataChannelPort } from './data-channel.js'
 import type { AnsweringPeer } from './peer-connection.js'
 import { sha256Fingerprint } from './sdp.js'
+
+/** How long a dropped connection's channel resets get before the connection itself closes, ms. */
+const CLOSE_AFTER_RESET_MS = 200
 
 /** Default bound of WebRTC connections a node holds at once. */
 export const DEFAULT_MAX_WEBRTC_CONNECTIONS = 256
@@ -28,6 +31,13 @@ export const DEFAULT_MAX_WEBRTC_CONNECTIONS_PER_ADDRESS = 16
 /** How long a connection has from its offer to a completed binding, ms. */
 export const DEFAULT_BINDING_TIMEOUT_MS = 10_000
 
+/**
+ * Longest a bound member may leave the node's Pings unanswered before its
+ * connection is closed, ms: the same 5 s as libp2p members get
+ * (NODE_LIVENESS_TIMEOUT_MS), where ICE consent alone would take 30 s.
+ */
+export const DEFAULT_WEBRTC_LIVENESS_TIMEOUT_MS = 5_000
+
 /** Options of WebRtcListener. */
 export interface WebRtcListenerOptions {
   /** The node's identity key: its libp2p peer id's Ed25519 key. */
@@ -37,6 +47,8 @@ export interface WebRtcListenerOptions {
   maxConnections?: number
   maxConnectionsPerAddress?: number
   bindingTimeoutMs?: number
+  /** See DEFAULT_WEBRTC_LIVENESS_TIMEOUT_MS; the node Pings at a third of it. */
+  livenessTimeoutMs?: number
 }
 
 /** Counters of the WebRTC listener. */
@@ -51,6 +63,8 @@ export interface WebRtcListenerStats {
   refusedQuota: number
   /** Connections closed because the binding failed or ran out of time. */
   bindingFailed: number
+  /** Bound connections closed because the member stopped answering Pings. */
+  livenessTimeouts: number
   /** Data channels refused: before the binding, unknown protocol, or over the protocol's bound. */
   channelsRefused: number
 }
@@ -69,6 +83,11 @@ interface Conn {
   open: Map<string, number>
   channels: Set<FrameChannel>
   closed: boolean
+  /** The binding channel, once open: closing it tells the member the connection is over. */
+  binding: DataChannelPort | undefined
+  /** When the member last answered, ms (Date.now). */
+  lastPong: number
+  pinger: ReturnType<typeof setInterval> | undefined
 }
 
 export class WebRtcListener implements ChannelListener {
@@ -78,7 +97,7 @@ export class WebRtcListener implements ChannelListener {
   private readonly perAddress = new Map<string, number>()
   private nextId = 0
   private stopped = false
-  readonly counters = { offers: 0, refusedQuota: 0, bindingFailed: 0, channelsRefused: 0 }
+  readonly counters = { offers: 0, refusedQuota: 0, bindingFailed: 0, channelsRefused: 0, livenessTimeouts: 0 }
 
   constructor (opts: WebRtcListenerOptions) {
     this.opts = opts
@@ -116,7 +135,7 @@ export class WebRtcListener implements ChannelListener {
       this.counters.refusedQuota++
       throw new FabricError('QUOTA_EXCEEDED', this.conns.size >= max ? `the node holds ${max} WebRTC connections` : `${address} holds ${maxHere} WebRTC connections`)
     }
-    const conn: Conn = { id: `webrtc-${++this.nextId}`, address, peer: this.opts.newPeer(), member: undefined, open: new Map(), channels: new Set(), closed: false }
+    const conn: Conn = { id: `webrtc-${++this.nextId}`, address, peer: this.opts.newPeer(), member: undefined, open: new Map(), channels: new Set(), closed: false, binding: undefined, lastPong: 0, pinger: undefined }
     this.conns.add(conn)
     this.perAddress.set(address, here + 1)
     this.counters.offers++
@@ -139,6 +158,7 @@ export class WebRtcListener implements ChannelListener {
       if (conn.member === undefined) {
         if (port.label !== WEBRTC_BINDING_LABEL || conn.open.has(WEBRTC_BINDING_LABEL)) { this.refuse(port); return }
         conn.open.set(WEBRTC_BINDING_LABEL, 1)
+        conn.binding = port
         this.bind(conn, port, responder, deadline)
         return
       }
@@ -150,7 +170,11 @@ export class WebRtcListener implements ChannelListener {
   private bind (conn: Conn, port: DataChannelPort, responder: BindingResponder, deadline: ReturnType<typeof setTimeout>): void {
     port.listen({
       message: (data) => {
-        if (conn.member !== undefined) { this.drop(conn); return }
+        if (conn.member !== undefined) {
+          if (isLiveness(data, BindingType.Pong)) conn.lastPong = Date.now()
+          else this.drop(conn)
+          return
+        }
         try {
           port.send(responder.receive(data))
         } catch {
@@ -161,11 +185,33 @@ export class WebRtcListener implements ChannelListener {
         if (responder.memberPeer !== undefined) {
           conn.member = responder.memberPeer
           clearTimeout(deadline)
+          this.watch(conn, port)
         }
       },
       close: () => { this.drop(conn) },
       low: () => {},
     })
+  }
+
+  /**
+   * Pings the member on the binding channel and closes the connection when
+   * it stops answering (protocol/webrtc.md section 5): a member whose
+   * process died leaves no trace on the wire, and the group service must
+   * learn it is away as soon as for a libp2p member.
+   */
+  private watch (conn: Conn, port: DataChannelPort): void {
+    const timeout = this.opts.livenessTimeoutMs ?? DEFAULT_WEBRTC_LIVENESS_TIMEOUT_MS
+    conn.lastPong = Date.now()
+    const ping = Uint8Array.of(BindingType.Ping)
+    conn.pinger = setInterval(() => {
+      if (Date.now() - conn.lastPong > timeout) {
+        this.counters.livenessTimeouts++
+        this.drop(conn)
+        return
+      }
+      try { port.send(ping) } catch { this.drop(conn) }
+    }, Math.max(1, Math.floor(timeout / 3)))
+    unref(conn.pinger)
   }
 
   private accept (conn: Conn, port: DataChannelPort): void {
@@ -191,12 +237,19 @@ export class WebRtcListener implements ChannelListener {
   private drop (conn: Conn): void {
     if (conn.closed) return
     conn.closed = true
+    if (conn.pinger !== undefined) clearInterval(conn.pinger)
     this.conns.delete(conn)
     const left = (this.perAddress.get(conn.address) ?? 1) - 1
     if (left <= 0) this.perAddress.delete(conn.address)
     else this.perAddress.set(conn.address, left)
     for (const ch of conn.channels) ch.abort(new FabricError('CONNECTION_LOST', 'the WebRTC connection closed'))
-    try { conn.peer.close() } catch {}
+    // Data channels close by an SCTP stream reset, which the member sees at
+    // once; werift's close of the whole connection reaches it only through
+    // ICE consent, 30 s later. So the binding channel goes first, and the
+    // connection after the reset had time to leave.
+    try { conn.binding?.close() } catch {}
+    const later = setTimeout(() => { try { conn.peer.close() } catch {} }, CLOSE_AFTER_RESET_MS)
+    unref(later)
   }
 
   /** Refuses new offers and closes every connection. */
