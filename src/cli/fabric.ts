@@ -3,12 +3,15 @@
  *
  *   fabric id --identity FILE
  *   fabric invite --identity FILE --stream NAME [--for PEER_ID] [--expires DURATION] [--uses N] [--owner PEER_ID]
+ *   fabric web --node URL [--listen HOST:PORT]
  *   fabric join --node (MULTIADDR | URL) (--stream NAME --owner PEER_ID | --invite TOKEN | --stream NAME --create)
  *               [--identity FILE] [--allow PEER_ID]... [--inviter PEER_ID]... [--knock] [--open]
  *               [--publish CLIP.ivf [--loop]] [--record DIR] [--duration SECONDS] [--json] [--key-log FILE]
  *               [--state FILE]
  *
- * `id` creates the identity file if missing and prints its peer id. `invite`
+ * `web` serves the browser member page from this machine, pointed at a
+ * node's web endpoint (the page then comes from here, not from the node's
+ * operator). `id` creates the identity file if missing and prints its peer id. `invite`
  * signs an invitation with the identity (the owner's, or an inviter's) and
  * prints the token. `join` creates (--create, becoming the stream's owner
  * and committer) or joins a stream, publishes an IVF clip paced in real
@@ -32,6 +35,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { FabricClient } from '../client/client.js'
 import { isWebUrl, WebRtcClient } from '../client/webrtc-client.js'
+import { runWebCommand } from './web-command.js'
 import type { KnockRequest } from '../client/committer.js'
 import { FabricError, isFabricError } from '../errors.js'
 import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
@@ -48,10 +52,12 @@ import type { IvfHeader } from '../media/ivf.js'
 
 const USAGE = `usage: fabric id --identity FILE
        fabric invite --identity FILE --stream NAME [--for PEER_ID] [--expires DURATION] [--uses N] [--owner PEER_ID]
+       fabric web --node URL [--listen HOST:PORT] [--json]
        fabric join --node MULTIADDR --stream NAME (--owner PEER_ID | --create) [options]
        fabric join --node MULTIADDR --invite TOKEN [options]
   --node              the node: a multiaddr (libp2p over TCP), or the URL of its
                       web endpoint, http://HOST:PORT (WebRTC, as browsers join)
+  --listen HOST:PORT  web: where to serve the member page (default 127.0.0.1:8090)
   --identity FILE     the member's identity (an Ed25519 key; created when missing); default: a fresh one
   --create            create the stream (this process becomes its owner and committer)
   --allow PEER_ID     with --create: admit this identity (repeatable)
@@ -111,6 +117,7 @@ async function main (argv: string[]): Promise<void> {
       owner: { type: 'string' },
       invite: { type: 'string' },
       for: { type: 'string' },
+      listen: { type: 'string' },
       expires: { type: 'string' },
       uses: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -122,7 +129,7 @@ async function main (argv: string[]): Promise<void> {
     return
   }
   const command = positionals[0]
-  if (values.help === true || (command !== 'join' && command !== 'id' && command !== 'invite')) {
+  if (values.help === true || (command !== 'join' && command !== 'id' && command !== 'invite' && command !== 'web')) {
     process.stdout.write(USAGE)
     process.exitCode = values.help === true ? 0 : 2
     return
@@ -132,6 +139,11 @@ async function main (argv: string[]): Promise<void> {
     const { identity, created } = await loadOrCreateIdentity(values.identity)
     if (values.json === true) process.stdout.write(JSON.stringify({ event: 'id', peerId: identity.peerId, created, file: values.identity }) + '\n')
     else process.stdout.write(`${identity.peerId}\n`)
+    return
+  }
+  if (command === 'web') {
+    if (values.node === undefined) return usageError('fabric web needs --node URL (the node\'s web endpoint, http://HOST:PORT)')
+    await runWebCommand({ node: values.node, listen: values.listen, json: values.json === true })
     return
   }
   if (command === 'invite') {

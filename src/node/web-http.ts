@@ -48,8 +48,21 @@ async function readBody (req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-function send (res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+/**
+ * Signalling answers any origin (CORS): a member page served by `fabric web`
+ * or by an app, rather than by this node, must reach it. Nothing here rides
+ * on cookies or ambient authority, so no origin gains anything it could not
+ * get by POSTing itself; the binding handshake says who a member is.
+ */
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '600',
+}
+
+function send (res: ServerResponse, status: number, type: string, body: string, cors = false): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...(cors ? CORS : {}) })
   res.end(body)
 }
 
@@ -58,24 +71,27 @@ async function onOffer (listener: WebRtcListener, req: IncomingMessage, res: Ser
     if (!(req.headers['content-type'] ?? '').startsWith(SIGNAL_CONTENT_TYPE)) throw new FabricError('MALFORMED', `an offer is sent as ${SIGNAL_CONTENT_TYPE}`)
     const offer = await readBody(req, MAX_SDP_BYTES)
     const answer = await listener.answer(offer, req.socket.remoteAddress ?? '')
-    send(res, 201, SIGNAL_CONTENT_TYPE, answer)
+    send(res, 201, SIGNAL_CONTENT_TYPE, answer, true)
   } catch (err) {
     const e = isFabricError(err) ? err : new FabricError('INTERNAL', 'the offer failed')
-    send(res, SIGNAL_STATUS[e.code] ?? 500, 'application/json', refusalBody(e))
+    send(res, SIGNAL_STATUS[e.code] ?? 500, 'application/json', refusalBody(e), true)
   }
 }
 
 /**
  * Starts the web endpoint.
- * @param listener answers the offers
+ * @param listener answers the offers; undefined for a page-only server (`fabric web`)
  * @param listen where to listen (port 0: any free port)
  * @param page the member page to serve at / and /app.js; absent: signalling only
  * @throws when the address cannot be bound
  */
-export async function serveSignal (listener: WebRtcListener, listen: { host: string, port: number }, page?: () => Promise<WebPage>): Promise<WebServer> {
+export async function serveSignal (listener: WebRtcListener | undefined, listen: { host: string, port: number }, page?: () => Promise<WebPage>): Promise<WebServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
-    if (req.method === 'POST' && path === SIGNAL_PATH) { void onOffer(listener, req, res); return }
+    if (path === SIGNAL_PATH && listener !== undefined) {
+      if (req.method === 'POST') { void onOffer(listener, req, res); return }
+      if (req.method === 'OPTIONS') { res.writeHead(204, CORS); res.end(); return }
+    }
     if (req.method === 'GET' && page !== undefined && (path === '/' || path === '/app.js')) {
       page().then((p) => {
         if (path === '/') send(res, 200, 'text/html; charset=utf-8', p.html)

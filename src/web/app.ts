@@ -39,9 +39,18 @@ import { loadOrCreateIdentity } from './identity-store.js'
 import { errorInfo, formatSafetyCode, shortId } from './meters.js'
 import { logLine, newPageState, resetForJoin, type FabricPage } from './page-state.js'
 import { Tiles } from './tiles.js'
+import { SIGNAL_PATH } from '../transport/webrtc/signal.js'
 
-/** Where the node that served this page takes WebRTC offers. */
-export const SIGNAL_PATH = '/api/v1/webrtc/offer'
+/**
+ * The node's signalling URL: the node named by `?node=http://HOST:PORT`
+ * (a page served by `fabric web`, or by the app itself, so that the node's
+ * operator does not also supply the code that holds the member's keys),
+ * else the node that served this page.
+ */
+function signalUrlOf (location: { href: string, search: string }): string {
+  const node = new URLSearchParams(location.search).get('node')
+  return new URL(SIGNAL_PATH, node !== null && node !== '' ? node : location.href).toString()
+}
 /** How often rates, stats and the side panel are refreshed, ms. */
 const REFRESH_MS = 1_000
 
@@ -180,7 +189,7 @@ async function main (): Promise<void> {
     let dialer: WebRtcDialer | undefined
     let member: StreamMember
     try {
-      dialer = webrtcDialer({ signalUrl: new URL(SIGNAL_PATH, b.location.href).toString(), identity })
+      dialer = webrtcDialer({ signalUrl: signalUrlOf(b.location), identity })
       member = await StreamMember.join(contextOf(dialer, identity), undefined, { invitation: token })
     } catch (err) {
       dialer?.close()
