@@ -4,7 +4,8 @@
  * ts-mls, admission) and the member core (`MemberCore` and its
  * `StreamMember` shell, the committer, the group, media and directory
  * clients) over the transport seam: the page supplies a `ChannelDialer`
- * to its node (src/transport/channel.ts). The portable crypto backend
+ * to its node (src/transport/channel.ts), usually `webrtcDialer` to the
+ * node's web endpoint (protocol/webrtc.md). The portable crypto backend
  * (@noble/* and WebCrypto's getRandomValues; MLS on ts-mls's default
  * provider) installed as the default. Nothing reachable from here imports a
  * node:* module or uses Buffer; test/crypto/browser-bundle.test.ts bundles it
@@ -37,6 +38,8 @@ export type {
   ChannelDialer, ChannelListener, ChannelOptions, FrameChannel, ListenOptions,
 } from './transport/channel.js'
 export { FrameBudget } from './transport/frame-budget.js'
+export { webrtcDialer, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MEMBER_LIVENESS_TIMEOUT_MS, type WebRtcDialer, type WebRtcDialerOptions } from './transport/webrtc/dialer.js'
+export { SIGNAL_PATH } from './transport/webrtc/signal.js'
 
 export {
   StreamMember, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_SEND_SWITCH_TIMEOUT_MS,
