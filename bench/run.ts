@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { REPO_ROOT } from '../src/cli/processes.js'
 
-const ALL = ['seal', 'joins', 'fanout', 'two-hop', 'tree-fanout', 'planner-sim', 'heal', 'survival']
+const ALL = ['seal', 'joins', 'fanout', 'two-hop', 'tree-fanout', 'planner-sim', 'heal', 'survival', 'web']
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ALL
 let failed = 0
 for (const name of chosen) {

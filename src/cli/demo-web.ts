@@ -24,7 +24,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
-  BLANK_VARIANCE, chromiumPath, latencyFigures, observeSender, sampleTiles, tileDecoding, WebCall, type PageSnapshot, type RecordingMatch,
+  BLANK_VARIANCE, chromiumPath, latencyFigures, observeSenders, sampleTiles, tileDecoding, WebCall, type PageSnapshot, type RecordingMatch,
 } from '../fixture/browser.js'
 import { findFfmpeg, FfmpegNotFoundError } from '../media/ffmpeg-check.js'
 import { REPO_ROOT } from './processes.js'
@@ -87,7 +87,7 @@ async function run (call: WebCall, screenshot: string, checks: Check[]): Promise
   say(`  latency from the Node members (capture to decryption): p50 ${f1(fromNode.p50)} ms, p99 ${f1(fromNode.p99)} ms over ${fromNode.n} frames`)
 
   // After the screenshot: a fourth member, for a few seconds.
-  const seen = await observeSender(call.node!.addr, call.spare[0]!, call.pageId, OBSERVE_MS)
+  const seen = (await observeSenders(call.node!.addr, call.spareInvitation!, [call.pageId], OBSERVE_MS))[call.pageId]!
   const toNode = latencyFigures(seen.latencies)
   check('a Node member (in-process, libp2p) decrypts the browser\'s video', seen.frames > 0 && seen.keyframes > 0,
     `${seen.frames} frames in ${OBSERVE_MS / 1000} s, ${seen.width}x${seen.height}, ${f1(seen.fps)} fps`)
@@ -129,7 +129,7 @@ async function main (): Promise<number> {
   const dir = resolve(values['work-dir'] ?? join(REPO_ROOT, '.tmp', 'demo-web'))
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
-  const call = new WebCall({ dir, log: (l) => { say(`- ${l}`) }, spareInvitations: 1 })
+  const call = new WebCall({ dir, log: (l) => { say(`- ${l}`) }, spareUses: 1 })
   const interrupted = async (): Promise<void> => {
     await call.stop()
     process.exit(130)
