@@ -36,7 +36,7 @@ import { webrtcDialer } from '../transport/webrtc/dialer.js'
 import { Camera } from './camera.js'
 import { browser, type ButtonEl, type El, type InputEl, type VideoEl } from './dom.js'
 import { loadOrCreateIdentity } from './identity-store.js'
-import { errorInfo, formatSafetyCode, shortId } from './meters.js'
+import { errorInfo, formatSafetyCode, pushBounded, shortId } from './meters.js'
 import { logLine, newPageState, resetForJoin, type FabricPage } from './page-state.js'
 import { Tiles } from './tiles.js'
 import { SIGNAL_PATH } from '../transport/webrtc/signal.js'
@@ -96,6 +96,7 @@ async function main (): Promise<void> {
     join: (invitation) => join(invitation),
     leave: () => leave(),
   })
+  watchLongTasks(page)
   const log = (line: string): void => {
     logLine(page, performance.now(), line)
     ui.log.textContent = page.log.join('\n')
@@ -271,6 +272,26 @@ async function main (): Promise<void> {
 }
 
 /** The member's context over `dialer`: its KeyPackages are published through the same connection. */
+/** The observer API of long tasks, as much of it as the page reads. */
+type LongTaskObserver = new (cb: (list: { getEntries: () => Array<{ duration: number }> }) => void) => { observe: (opts: { type: string }) => void }
+
+/**
+ * Counts main-thread tasks over 50 ms into `page.mainThread`: MLS (a
+ * Commit, a Welcome) runs on this thread, and these are the moments frames
+ * stall, which a test or benchmark reads instead of guessing.
+ */
+function watchLongTasks (page: FabricPage): void {
+  const Observer = (globalThis as unknown as { PerformanceObserver?: LongTaskObserver & { supportedEntryTypes?: string[] } }).PerformanceObserver
+  if (Observer?.supportedEntryTypes?.includes('longtask') !== true) return
+  new Observer((list) => {
+    for (const e of list.getEntries()) {
+      page.mainThread.longTasks++
+      page.mainThread.longestMs = Math.max(page.mainThread.longestMs, e.duration)
+      pushBounded(page.mainThread.recentMs, Math.round(e.duration), 32)
+    }
+  }).observe({ type: 'longtask' })
+}
+
 function contextOf (dialer: WebRtcDialer, identity: MemberIdentity): MemberContext {
   return { dialer, identity, keyPackages: new KeyPackagePool(dialer, identity) }
 }

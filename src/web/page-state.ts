@@ -85,6 +85,17 @@ export interface FabricPage {
     /** Per remote frame received: Date.now() * 1000 - timestampUs, in ms (capture to decryption, across two clocks), the last 512. */
     samples: number[]
   }
+  /**
+   * The page's main thread, where MLS runs: tasks that held it over 50 ms
+   * (Chromium's long-task entries), which is when drawing and sending stall.
+   * Absent where the browser reports no long tasks.
+   */
+  mainThread: {
+    longTasks: number
+    longestMs: number
+    /** The last 32 long tasks' durations, ms. */
+    recentMs: number[]
+  }
   /** Readable lines of what happened (joins, epochs, errors), the last 100. */
   log: string[]
   /** The pixels of `sender`'s tile now; undefined when it has no tile. */
@@ -108,6 +119,7 @@ export function newPageState (peerId: string, methods: Pick<FabricPage, 'canvasD
     tiles: {},
     timings: {},
     latency: { samples: [] },
+    mainThread: { longTasks: 0, longestMs: 0, recentMs: [] },
     log: [],
     ...methods,
   }
