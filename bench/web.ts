@@ -5,7 +5,7 @@
  * (a) join: a browser page's Welcome (StreamMember.join resolved) to its
  *     first remote frame drawn (`fabricPage.timings.welcomeToFirstFrameMs`),
  *     over JOINS fresh pages (each its own browser context, so its own
- *     identity) joining the web call of src/fixture/browser.ts (a
+ *     identity) joining the web call of src/cli/browser-call.ts (a
  *     `fabric-node --web` process, alice and bob as `fabric join` processes
  *     publishing clips, a first page whose fake camera plays a 640x360
  *     30 fps clip). Target ≤ 500 ms. Baseline: an in-process libp2p member's
@@ -41,7 +41,7 @@ import { FabricClient } from '../src/client/client.js'
 import type { StreamMember } from '../src/client/stream-member.js'
 import { WebRtcClient } from '../src/client/webrtc-client.js'
 import { nodeStats, sleep, startNodeProcess, type NodeProc } from '../src/cli/processes.js'
-import { latencyFigures, observeSenders, WebCall } from '../src/fixture/browser.js'
+import { latencyFigures, observeSenders, WebCall } from '../src/cli/browser-call.js'
 import { loadClip, publishClip } from '../src/fixture/heal-probe.js'
 import { weriftAnsweringPeer, weriftOfferingPeer } from '../src/platform/node/werift-peer.js'
 import { serveSignal } from '../src/node/web-http.js'

@@ -1,6 +1,6 @@
 /**
  * `npm run demo:web [-- --screenshot FILE.png] [--work-dir DIR]`: a browser
- * member next to Node members, headless, as src/fixture/browser.ts's
+ * member next to Node members, headless, as src/cli/browser-call.ts's
  * WebCall runs it: one `fabric-node --web` process; alice (owner) and bob
  * as `fabric join` processes over libp2p TCP, publishing fixture clips and
  * recording; headless Chromium (Debian's, or FABRIC_CHROMIUM) whose fake
@@ -25,7 +25,7 @@ import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import {
   BLANK_VARIANCE, chromiumPath, latencyFigures, observeSenders, sampleTiles, tileDecoding, WebCall, type PageSnapshot, type RecordingMatch,
-} from '../fixture/browser.js'
+} from './browser-call.js'
 import { findFfmpeg, FfmpegNotFoundError } from '../media/ffmpeg-check.js'
 import { REPO_ROOT } from './processes.js'
 

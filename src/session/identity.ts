@@ -12,9 +12,9 @@
  * "noise-libp2p-static-key:", fabric's domains below), so no signature made
  * for one protocol verifies as another's.
  */
-import { generateKeyPair, privateKeyFromRaw, publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { generateKeyPair, privateKeyFromRaw } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey, peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ED25519_KEY_LENGTH, ed25519PublicKey, ed25519Sign, ed25519Verify } from '../crypto/ed25519.js'
 import { FabricError, MalformedError } from '../errors.js'
 import { equalBytes } from './bytes.js'
@@ -133,7 +133,6 @@ export type SignatureDomain =
   | 'fabric admission policy v1'
   | 'fabric invitation v1'
   | 'fabric invitation redemption v1'
-  | 'fabric webrtc binding v1'
 
 /** UTF-8(domain) || 0x00 || content. */
 function signedBytes (domain: SignatureDomain, content: Uint8Array): Uint8Array {
@@ -168,20 +167,6 @@ export function verifyByPeer (peerId: string, domain: SignatureDomain, content: 
     return false
   }
   return verifyWithDomain(key, domain, content, signature)
-}
-
-/**
- * The peer id string of a 32-byte Ed25519 public key.
- *
- * @throws MalformedError when the key is not 32 bytes or not a valid key
- */
-export function peerIdOfPublicKey (publicKey: Uint8Array): string {
-  if (publicKey.length !== ED25519_KEY_LENGTH) throw new MalformedError(`an Ed25519 public key is ${ED25519_KEY_LENGTH} bytes, got ${publicKey.length}`)
-  try {
-    return peerIdFromPublicKey(publicKeyFromRaw(publicKey)).toString()
-  } catch (err) {
-    throw new MalformedError('not an Ed25519 public key', { cause: err })
-  }
 }
 
 /** The public key of an identity seed (for checks and tests). */

@@ -1,6 +1,6 @@
 /**
  * Browser members, in a real browser: headless Chromium (Debian's, driven by
- * playwright-core; src/fixture/browser.ts) joins an encrypted stream through
+ * playwright-core; src/cli/browser-call.ts) joins an encrypted stream through
  * a `fabric-node --web` process's member page, with an invitation, next to
  * two Node members as `fabric join` processes over libp2p TCP: alice (the
  * owner) and bob, each publishing a fixture clip in a loop and recording
@@ -23,7 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BLANK_VARIANCE, latencyFigures, sampleTiles, WebCall, type PageSnapshot } from '../../src/fixture/browser.js'
+import { BLANK_VARIANCE, latencyFigures, sampleTiles, WebCall, type PageSnapshot } from '../../src/cli/browser-call.js'
 import { sleep } from '../timing.js'
 
 /** A bound on each wait: it turns a hang into a failure, it measures nothing. */

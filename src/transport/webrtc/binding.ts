@@ -24,7 +24,7 @@
  *       | answer fingerprint (32) | member nonce | node nonce.
  */
 import { FabricError, MalformedError } from '../../errors.js'
-import { peerIdOfPublicKey, signWithDomain, verifyWithDomain, type MemberIdentity } from '../../session/identity.js'
+import { peerIdOfKey, signBinding, verifyBinding, type PeerKey } from './peer-key.js'
 import { FINGERPRINT_BYTES } from './sdp.js'
 
 const NONCE_BYTES = 32
@@ -86,8 +86,8 @@ function expect (msg: Uint8Array | string, type: number): Uint8Array {
 
 /** Verifies a proof's signature; returns the signer's peer id. @throws FabricError IDENTITY_MISMATCH */
 function verifyProof (type: number, key: Uint8Array, sig: Uint8Array, fp: ConnectionFingerprints, memberNonce: Uint8Array, nodeNonce: Uint8Array): string {
-  const peer = peerIdOfPublicKey(key)
-  if (!verifyWithDomain(key, 'fabric webrtc binding v1', transcript(type, fp, memberNonce, nodeNonce), sig)) {
+  const peer = peerIdOfKey(key)
+  if (!verifyBinding(key, transcript(type, fp, memberNonce, nodeNonce), sig)) {
     throw new FabricError('IDENTITY_MISMATCH', `the ${type === BindingType.NodeProof ? 'node' : 'member'}'s binding signature does not cover this connection's fingerprints and nonces`)
   }
   return peer
@@ -99,7 +99,7 @@ function randomNonce (): Uint8Array {
 
 /** The member's side: Hello, then MemberProof once the node's proof checks, then done on Accept. */
 export class BindingInitiator {
-  private readonly identity: MemberIdentity
+  private readonly identity: PeerKey
   private readonly fp: ConnectionFingerprints
   private readonly expectedNode: string | undefined
   private readonly nonce: Uint8Array
@@ -113,7 +113,7 @@ export class BindingInitiator {
    * @param expectedNode the node's peer id when the member knows it
    * @param nonce 32 random bytes; fresh by default
    */
-  constructor (identity: MemberIdentity, fp: ConnectionFingerprints, expectedNode?: string, nonce: Uint8Array = randomNonce()) {
+  constructor (identity: PeerKey, fp: ConnectionFingerprints, expectedNode?: string, nonce: Uint8Array = randomNonce()) {
     checkFingerprints(fp)
     this.identity = identity
     this.fp = fp
@@ -150,7 +150,7 @@ export class BindingInitiator {
       const out = new Uint8Array(LENGTHS[BindingType.MemberProof])
       out[0] = BindingType.MemberProof
       out.set(this.identity.publicKey, 1)
-      out.set(signWithDomain(this.identity.seed, 'fabric webrtc binding v1', transcript(BindingType.MemberProof, this.fp, this.nonce, nodeNonce)), 1 + KEY_BYTES)
+      out.set(signBinding(this.identity.seed, transcript(BindingType.MemberProof, this.fp, this.nonce, nodeNonce)), 1 + KEY_BYTES)
       return out
     }
     if (this.step === 'accept') {
@@ -164,7 +164,7 @@ export class BindingInitiator {
 
 /** The node's side: NodeProof on Hello, then Accept and the member's peer id on a MemberProof that checks. */
 export class BindingResponder {
-  private readonly identity: Pick<MemberIdentity, 'publicKey' | 'seed'>
+  private readonly identity: Pick<PeerKey, 'publicKey' | 'seed'>
   private readonly fp: ConnectionFingerprints
   private readonly nonce: Uint8Array
   private memberNonce: Uint8Array | undefined
@@ -176,7 +176,7 @@ export class BindingResponder {
    * @param fp this connection's fingerprints
    * @param nonce 32 random bytes; fresh by default
    */
-  constructor (identity: Pick<MemberIdentity, 'publicKey' | 'seed'>, fp: ConnectionFingerprints, nonce: Uint8Array = randomNonce()) {
+  constructor (identity: Pick<PeerKey, 'publicKey' | 'seed'>, fp: ConnectionFingerprints, nonce: Uint8Array = randomNonce()) {
     checkFingerprints(fp)
     this.identity = identity
     this.fp = fp
@@ -199,7 +199,7 @@ export class BindingResponder {
       out[0] = BindingType.NodeProof
       out.set(this.nonce, 1)
       out.set(this.identity.publicKey, 1 + NONCE_BYTES)
-      out.set(signWithDomain(this.identity.seed, 'fabric webrtc binding v1', transcript(BindingType.NodeProof, this.fp, this.memberNonce, this.nonce)), 1 + NONCE_BYTES + KEY_BYTES)
+      out.set(signBinding(this.identity.seed, transcript(BindingType.NodeProof, this.fp, this.memberNonce, this.nonce)), 1 + NONCE_BYTES + KEY_BYTES)
       return out
     }
     const m = expect(msg, BindingType.MemberProof)

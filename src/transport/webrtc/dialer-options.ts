@@ -3,7 +3,7 @@
  * node's signalling URL and the member's identity, which the binding
  * handshake proves to the node. Portable: no Node or browser globals here.
  */
-import type { MemberIdentity } from '../../session/identity.js'
+import type { PeerKey } from './peer-key.js'
 import type { ChannelDialer } from '../channel.js'
 
 /** Options of webrtcDialer. */
@@ -15,7 +15,7 @@ export interface WebRtcDialerOptions {
    */
   signalUrl: string
   /** The member's identity; its peer id is what the node's services see. */
-  identity: MemberIdentity
+  identity: PeerKey
   /** The node's peer id when known: a node proving another one is refused (FabricError UNREACHABLE). */
   nodePeer?: string
   /** Longest one connection attempt (offer, ICE, DTLS, binding) may take, ms; default 15 000. */

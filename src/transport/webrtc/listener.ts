@@ -11,7 +11,7 @@
  * ListenOptions), and no data channel before the binding completed.
  */
 import { FabricError } from '../../errors.js'
-import type { MemberIdentity } from '../../session/identity.js'
+import type { PeerKey } from './peer-key.js'
 import { WEBRTC_BINDING_LABEL } from '../../wire/protocol-ids.js'
 import type { ChannelListener, ChannelOptions, FrameChannel, ListenOptions } from '../channel.js'
 import { BindingResponder, BindingType, isLiveness } from './binding.js'
@@ -41,7 +41,7 @@ export const DEFAULT_WEBRTC_LIVENESS_TIMEOUT_MS = 5_000
 /** Options of WebRtcListener. */
 export interface WebRtcListenerOptions {
   /** The node's identity key: its libp2p peer id's Ed25519 key. */
-  identity: Pick<MemberIdentity, 'peerId' | 'publicKey' | 'seed'>
+  identity: Pick<PeerKey, 'peerId' | 'publicKey' | 'seed'>
   /** Makes the answering side of one peer connection (werift in Node). */
   newPeer: () => AnsweringPeer
   maxConnections?: number
