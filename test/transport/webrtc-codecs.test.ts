@@ -13,6 +13,7 @@ import { identityFromSeed } from '../../src/session/identity.js'
 import { BindingInitiator, BindingResponder } from '../../src/transport/webrtc/binding.js'
 import { DataChannelChannel, MAX_QUEUED_INBOUND_BYTES } from '../../src/transport/webrtc/data-channel.js'
 import { sha256Fingerprint, MAX_SDP_BYTES } from '../../src/transport/webrtc/sdp.js'
+import { signalRefusal } from '../../src/transport/webrtc/signal.js'
 import { memoryPortPair } from './memory-ports.js'
 
 const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n })
@@ -164,5 +165,17 @@ describe('data-channel framing', () => {
     new DataChannelChannel(c, opts, peer).write(new Uint8Array(101))
     const err = await small.next().then(() => undefined, (e: unknown) => e)
     expect(isFabricError(err) && err.code).toBe('TOO_LARGE')
+  })
+})
+
+describe('signalling refusals', () => {
+  it('maps any answer body to a FabricError: a refusal keeps its code, anything else is UNREACHABLE', () => {
+    expect(signalRefusal(429, JSON.stringify({ code: 'QUOTA_EXCEEDED', message: 'full' })).code).toBe('QUOTA_EXCEEDED')
+    expect(signalRefusal(500, JSON.stringify({ code: 'NOT_A_CODE', message: 'x' })).code).toBe('UNREACHABLE')
+    fc.assert(fc.property(fc.integer({ min: 100, max: 599 }), fc.string({ maxLength: 300 }), (status, body) => {
+      const err = signalRefusal(status, body)
+      expect(isFabricError(err)).toBe(true)
+      expect(err.message.length).toBeLessThan(700)
+    }))
   })
 })

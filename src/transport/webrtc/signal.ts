@@ -4,6 +4,7 @@
  * and gets the answer (201) or a refusal carrying a fabric error code.
  */
 import { FabricError, type ErrorCode } from '../../errors.js'
+import { isErrorCode } from '../../wire/error-codes.js'
 
 /** The node's signalling path, under its web endpoint. */
 export const SIGNAL_PATH = '/api/v1/webrtc/offer'
@@ -24,12 +25,12 @@ export function refusalBody (err: FabricError): string {
   return JSON.stringify({ code: err.code, message: err.message })
 }
 
-/** The FabricError a refusal stands for; an unparseable body maps to UNREACHABLE. */
+/** The FabricError a refusal stands for; a body that is not a refusal, or names no fabric code, maps to UNREACHABLE. */
 export function signalRefusal (status: number, body: string): FabricError {
   try {
     const parsed = JSON.parse(body) as { code?: unknown, message?: unknown }
-    if (typeof parsed.code === 'string' && typeof parsed.message === 'string') {
-      return new FabricError(parsed.code as ErrorCode, `the node refused the offer (${status}): ${parsed.message}`)
+    if (typeof parsed.code === 'string' && isErrorCode(parsed.code) && typeof parsed.message === 'string') {
+      return new FabricError(parsed.code, `the node refused the offer (${status}): ${parsed.message.slice(0, 500)}`)
     }
   } catch {}
   return new FabricError('UNREACHABLE', `the node answered the offer with HTTP ${status}`)
