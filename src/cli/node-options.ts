@@ -82,6 +82,9 @@ export function fileKey (flag: string): string {
 
 const strings = (v: OptionValue): string[] => v as string[]
 
+/** Options that only shape the web endpoint, which --web turns on. */
+const WEB_SETTINGS = new Set(['web-ice-host', 'web-ice-ports', 'no-web-page', 'max-webrtc-connections'])
+
 /** The web settings gathered so far; host '' until --web names one (resolveNodeOptions checks it did). */
 const webOf = (c: NodeConfig): NonNullable<NodeConfig['web']> => c.web ?? { host: '', port: 0 }
 
@@ -433,9 +436,12 @@ export function resolveNodeOptions (input: ResolveInput): ResolvedNodeOptions {
   const get = (flag: string): Setting => by.get(flag)!
   const config: NodeConfig = {}
   for (const s of settings) if (s.value !== undefined && s.source !== 'default') s.option.apply?.(config, s.value)
+  // The web endpoint's settings are inert without --web (a config file may
+  // hold them all, as `fabric-node config` writes every value); say so.
   if (config.web !== undefined && config.web.host === '') {
-    const by = settings.find((x) => x.source !== 'default' && (x.option.flag.startsWith('web-') || x.option.flag === 'no-web-page' || x.option.flag === 'max-webrtc-connections'))
-    throw new ConfigError(by?.name ?? '--web', 'needs --web HOST:PORT (the web endpoint is off without it)')
+    const named = settings.filter((x) => x.source !== 'default' && WEB_SETTINGS.has(x.option.flag)).map((x) => x.name)
+    warnings.push(`${named.join(', ')} set without --web: the web endpoint is off, so ${named.length === 1 ? 'it does' : 'they do'} nothing`)
+    delete config.web
   }
   const listen = get('listen')
   config.listen = listen.value as string[]

@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { ConfigError, listenFailure } from '../../src/node/config-checks.js'
+import { checkNodeConfig, ConfigError, listenFailure } from '../../src/node/config-checks.js'
 import {
   closest, effectiveConfigJson, effectiveConfigYaml, envName, fileKey, NODE_OPTIONS, parseConfigFile, parseNodeArgs,
   resolveNodeOptions, SOURCES, UsageError, type NodeOption, type OptionValue, type ResolvedNodeOptions, type Source,
@@ -46,7 +46,9 @@ function valueOf (o: NodeOption): fc.Arbitrary<OptionValue> {
     case 'bootstrap': return oneOrMore(fc.tuple(port, fc.constantFrom(...peers)).map(([p, id]) => `/ip4/127.0.0.1/tcp/${p}/p2p/${id}`))
     case 'fabric-allow': return oneOrMore(fc.constantFrom(...peers))
     case 'fabric-key': return fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z0-9]{1,8}){0,2}$/)
-    case 'admin': return port.map((p) => `127.0.0.1:${p}`)
+    case 'admin': case 'web': return port.map((p) => `127.0.0.1:${p}`)
+    case 'web-ice-host': return oneOrMore(fc.constantFrom('127.0.0.1', '10.0.0.5', '203.0.113.7'))
+    case 'web-ice-ports': return fc.tuple(fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 5_000 })).map(([a, n]) => `${a}-${a + n}`)
     case 'data-dir': case 'traffic-capture': return fc.stringMatching(/^\/[a-z]{1,8}(\/[a-z0-9]{1,8}){0,2}$/)
     default:
       if (o.type === 'choice') return fc.constantFrom(...o.choices!)
@@ -321,3 +323,42 @@ describe('effective configuration', () => {
     expect(again.settings.map((x) => x.value)).toEqual(resolved().settings.map((x) => x.value))
   })
 })
+
+describe('the web endpoint options', () => {
+  const resolve = (argv: string[]): ResolvedNodeOptions => resolveNodeOptions({ args: parseNodeArgs(['start', ...argv]), env: {}, context: CONTEXT })
+
+  it('gathers --web and its settings into NodeConfig.web', () => {
+    const r = resolve(['--web', '127.0.0.1:0', '--web-ice-host', '10.0.0.5', '--web-ice-ports', '50000-50100', '--no-web-page', '--max-webrtc-connections', '9'])
+    expect(r.config.web).toEqual({ host: '127.0.0.1', port: 0, iceHosts: ['10.0.0.5'], icePortRange: [50000, 50100], page: false, maxConnections: 9 })
+    expect(r.warnings).toEqual([])
+    expect(resolve([]).config.web).toBeUndefined()
+  })
+
+  it('leaves the endpoint off, with a warning naming them, when its settings come without --web', () => {
+    const r = resolve(['--web-ice-host', '10.0.0.5', '--no-web-page'])
+    expect(r.config.web).toBeUndefined()
+    expect(r.warnings.join('\n')).toMatch(/--web-ice-host, --no-web-page set without --web/)
+  })
+
+  it('refuses, before anything binds, a wildcard web host without ICE hosts, a non-address ICE host, or a bad port range', () => {
+    const field = (web: NonNullable<Parameters<typeof checkNodeConfig>[0]['web']>): string | undefined => {
+      try { checkNodeConfig({ web }) } catch (err) { return (err as ConfigError).field }
+      return undefined
+    }
+    expect(field({ host: '0.0.0.0', port: 80 })).toBe('NodeConfig.web.iceHosts')
+    expect(field({ host: '0.0.0.0', port: 80, iceHosts: ['203.0.113.7'] })).toBeUndefined()
+    expect(field({ host: '127.0.0.1', port: 80, iceHosts: ['example.com'] })).toBe('NodeConfig.web.iceHosts')
+    expect(field({ host: '127.0.0.1', port: 80, icePortRange: [5000, 5000] })).toBe('NodeConfig.web.icePortRange')
+    expect(field({ host: '127.0.0.1', port: 70000 })).toBe('NodeConfig.web')
+    expect(resolveNodeOptionsRefusal(['--web-ice-ports', 'lots'])).toMatch(/--web-ice-ports.*UDP port range/)
+  })
+})
+
+function resolveNodeOptionsRefusal (argv: string[]): string {
+  try {
+    resolveNodeOptions({ args: parseNodeArgs(['start', ...argv]), env: {}, context: CONTEXT })
+  } catch (err) {
+    return (err as Error).message
+  }
+  return 'accepted'
+}
