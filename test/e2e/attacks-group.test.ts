@@ -52,6 +52,11 @@ describe('attacks on the group service, each beside a healthy stream', () => {
     const parked: Array<{ kind: Kind, stream: Stream, sentAt: number, end: Promise<Ending> }> = []
     await Promise.all(hosts.map(async (host) => {
       await Promise.all(range(32).map(async (i) => {
+        // Read before the node can start the clock that ends the stream (the
+        // bind timeout runs from the stream's open, the frame deadline from
+        // the half frame's first byte), so no end may come sooner than its
+        // deadline after it.
+        let sentAt = Date.now()
         const stream = await host.dialProtocol(addr, GROUP_PROTOCOL)
         const kind = kindOf(i)
         const end = ending(stream)
@@ -62,9 +67,10 @@ describe('attacks on the group service, each beside a healthy stream', () => {
         } else if (kind === 'bound') {
           stream.send(encodeFrame(encodeGroupClientMessage({ requestId: 1n, create: { stream: `parked-${i}`, groupId: randomBytes(32) } })))
           await sleep(500)
+          sentAt = Date.now()
           stream.send(halfFrame())
         }
-        parked.push({ kind, stream, sentAt: Date.now(), end })
+        parked.push({ kind, stream, sentAt, end })
       }))
     }))
     expect(parked.length).toBe(256)
