@@ -107,7 +107,7 @@ describe('WebRTC transport (werift both sides)', () => {
   }, 30_000)
 
   it('closes a connection whose member never binds, and one that binds with garbage; a channel before the binding is refused', async () => {
-    const n = await node({ bindingTimeoutMs: 500 })
+    const n = await node({ bindingTimeoutMs: 2_000 })
     const silent = await rawConnect(n.url)
     await closedWithin(silent.binding, 10_000, 'the node closes a connection that never binds')
     const garbage = await rawConnect(n.url)
@@ -128,7 +128,7 @@ describe('WebRTC transport (werift both sides)', () => {
   }, 30_000)
 
   it('cuts a bound member that stops answering Pings, and keeps one that answers', async () => {
-    const n = await node({ livenessTimeoutMs: 600 })
+    const n = await node({ livenessTimeoutMs: 2_000 })
     const mute = await rawConnect(n.url)
     const init = new BindingInitiator(await generateIdentity(), mute.fp)
     const bound = new Promise<void>((resolve, reject) => {
