@@ -27,7 +27,6 @@
  * (stop and restart reading media; events paused / media-resumed), `stats`.
  */
 import '../polyfill.js'
-import { createHash } from 'node:crypto'
 import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -36,6 +35,7 @@ import { parseArgs } from 'node:util'
 import { FabricClient } from '../client/client.js'
 import { isWebUrl, WebRtcClient } from '../client/webrtc-client.js'
 import { runWebCommand } from './web-command.js'
+import { frameHash } from './frame-hash.js'
 import type { KnockRequest } from '../client/committer.js'
 import { FabricError, isFabricError } from '../errors.js'
 import { createInvitation, DEFAULT_INVITATION_LIFETIME_SECONDS } from '../session/admission/index.js'
@@ -79,11 +79,6 @@ const USAGE = `usage: fabric id --identity FILE
   --json              JSON events on stdout, commands on stdin
   -V, --version       print the version
 `
-
-/** Short content hash of a frame, to prove byte identity across processes. */
-function frameHash (bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16)
-}
 
 interface Recorder {
   writer: IvfFileWriter | undefined

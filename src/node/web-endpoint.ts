@@ -66,13 +66,12 @@ export function webEndpoint (web: WebConfig, nodeKey: PrivateKey, iceHosts: stri
     let page: (() => Promise<WebPage>) | undefined
     if (web.page !== false) {
       // Loaded only when the page is served: it bundles with esbuild.
+      // buildWebApp keeps the page once built and retries a failed build itself.
       const { buildWebApp } = await import('../web/bundle.js')
-      let built: Promise<WebPage> | undefined
-      page = async () => await (built ??= buildWebApp().catch((err: unknown) => {
-        built = undefined
+      page = async () => await buildWebApp().catch((err: unknown) => {
         log.error({ event: 'web.page_failed', err: (err as Error).message }, 'the member page failed to build')
         throw err
-      }))
+      })
       void page().catch(() => {})
     }
     const server: WebServer = await serveSignal(listener, { host: web.host, port: web.port }, page)

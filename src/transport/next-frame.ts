@@ -56,8 +56,7 @@ export class FrameDeadline {
         this.timer = undefined
         this.expire(new FabricError('TIMEOUT', `a frame did not arrive whole within ${this.ms} ms`))
       }, this.ms)
-      // Browsers' timers are numbers; Node's must not hold the process open.
-      if (typeof this.timer === 'object' && 'unref' in this.timer) this.timer.unref()
+      unref(this.timer)
     }
   }
 
@@ -65,4 +64,9 @@ export class FrameDeadline {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
   }
+}
+
+/** Lets a Node timer not hold the process open; browsers' timers are numbers. */
+export function unref (timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === 'object' && timer !== null && 'unref' in timer) (timer as { unref: () => void }).unref()
 }

@@ -29,8 +29,8 @@ export interface WebAssets {
 
 /**
  * The only imports left out of the bundle: dependencies' dynamic imports
- * inside try/catch, never loaded in a browser. The same list
- * test/crypto/browser-bundle.test.ts tolerates: @hpke/common reaches for
+ * inside try/catch, never loaded in a browser; test/crypto/browser-bundle.test.ts
+ * holds the member core's bundle to this list too. @hpke/common reaches for
  * node's webcrypto only when globalThis.crypto is missing; ts-mls loads
  * its optional post-quantum and X448 suites' packages on demand (fabric's
  * suites need none).

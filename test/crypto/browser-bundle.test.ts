@@ -12,26 +12,14 @@ import { builtinModules } from 'node:module'
 import path from 'node:path'
 import { build, type BuildFailure, type Metafile } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+// The only imports esbuild may leave unresolved (dependencies' guarded dynamic
+// imports, never loaded in a browser); any other, and any static import or
+// require, fails the test.
+import { TOLERATED_DYNAMIC_IMPORTS } from '../../src/web/bundle.js'
 import { repoRoot } from './helpers.js'
 
 const ENTRY = path.join(repoRoot, 'src', 'browser.ts')
 
-/**
- * The only imports esbuild may leave unresolved: dependencies' dynamic
- * imports inside try/catch, which esbuild keeps as they are (with a
- * warning) instead of failing. @hpke/common reaches for node's webcrypto
- * only when globalThis.crypto is missing (Node <= 18; browsers have it);
- * ts-mls loads the packages of its optional post-quantum and X448 suites on
- * demand (fabric's suites 1 and 3 need none). Anything else, and any
- * static import or require, fails the test.
- */
-const TOLERATED_DYNAMIC: ReadonlyArray<{ importer: RegExp, path: string }> = [
-  { importer: /^node_modules\/@hpke\/common\//, path: 'crypto' },
-  { importer: /^node_modules\/ts-mls\//, path: '@hpke/dhkem-x448' },
-  { importer: /^node_modules\/ts-mls\//, path: '@hpke/ml-kem' },
-  { importer: /^node_modules\/ts-mls\//, path: '@hpke/hybridkem-x-wing' },
-  { importer: /^node_modules\/ts-mls\//, path: '@noble/post-quantum/ml-dsa.js' },
-]
 
 async function bundle (): Promise<{ text: string, metafile: Metafile }> {
   try {
@@ -67,7 +55,7 @@ describe('browser bundle of the member core', () => {
     for (const [importer, input] of Object.entries(metafile.inputs)) {
       for (const i of input.imports) {
         if (i.external !== true && !builtins.has(i.path)) continue
-        const tolerated = i.kind === 'dynamic-import' && TOLERATED_DYNAMIC.some((t) => t.importer.test(importer) && t.path === i.path)
+        const tolerated = i.kind === 'dynamic-import' && TOLERATED_DYNAMIC_IMPORTS.some((t) => t.importer.test(importer) && t.path === i.path)
         if (!tolerated) unresolved.push(`${importer} -> ${i.path} (${i.kind})`)
       }
     }

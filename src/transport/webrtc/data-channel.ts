@@ -9,7 +9,7 @@
  */
 import { FabricError, MalformedError } from '../../errors.js'
 import { FrameDecoder, framePrefix, type WireFrame } from '../../wire/framing.js'
-import { FrameDeadline, nextFrame } from '../next-frame.js'
+import { FrameDeadline, nextFrame, unref } from '../next-frame.js'
 import type { ChannelOptions, FrameChannel } from '../channel.js'
 import type { FrameBudget } from '../frame-budget.js'
 
@@ -384,9 +384,4 @@ export class DataChannelChannel implements FrameChannel {
     const listeners = this.closeListeners.splice(0)
     for (const l of listeners) l(this.failure)
   }
-}
-
-/** Lets a Node timer not hold the process open; browsers' timers are numbers. */
-export function unref (timer: ReturnType<typeof setTimeout>): void {
-  if (typeof timer === 'object' && timer !== null && 'unref' in timer) (timer as { unref: () => void }).unref()
 }

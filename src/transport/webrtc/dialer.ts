@@ -11,7 +11,8 @@ import { WEBRTC_BINDING_LABEL } from '../../wire/protocol-ids.js'
 import type { ChannelOptions, FrameChannel } from '../channel.js'
 import { BindingInitiator, BindingType, isLiveness } from './binding.js'
 import { browserPeerFactory } from './browser-peer.js'
-import { DataChannelChannel, unref, type DataChannelPort } from './data-channel.js'
+import { DataChannelChannel, type DataChannelPort } from './data-channel.js'
+import { unref } from '../next-frame.js'
 import type { WebRtcDialer, WebRtcDialerOptions } from './dialer-options.js'
 import type { OfferingPeer } from './peer-connection.js'
 import { sha256Fingerprint } from './sdp.js'
@@ -39,6 +40,8 @@ interface Connection {
   id: string
   alive: boolean
   channels: Set<FrameChannel>
+  /** Stops the connection's watchdog and disconnect timer (a browser's close() fires no state event to do it). */
+  stopTimers: () => void
 }
 
 let connections = 0
@@ -61,6 +64,7 @@ export function webrtcDialer (opts: WebRtcDialerOptions, peerFactory?: () => Off
     if (!conn.alive) return
     conn.alive = false
     if (current === conn) current = undefined
+    conn.stopTimers()
     for (const ch of conn.channels) ch.abort(new FabricError('CONNECTION_LOST', why))
     conn.peer.close()
   }
@@ -79,30 +83,39 @@ export function webrtcDialer (opts: WebRtcDialerOptions, peerFactory?: () => Off
       const binding = await bindingOpen
       const initiator = new BindingInitiator(opts.identity, { offer: sha256Fingerprint(offer), answer: sha256Fingerprint(body) }, opts.nodePeer)
       await runBinding(binding, initiator)
-      const conn: Connection = { peer, nodePeer: initiator.nodePeer as string, id: `webrtc-${++connections}`, alive: true, channels: new Set() }
+      // The node Pings at least every few seconds; silence means it is gone
+      // (frozen or cut off), which ICE consent would tell only after 30 s.
+      let lastPing = Date.now()
       let disconnectedTimer: ReturnType<typeof setTimeout> | undefined
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastPing > livenessMs) lose(conn, `the node sent no Ping for ${livenessMs} ms`)
+      }, Math.max(1, Math.floor(livenessMs / 4)))
+      unref(watchdog)
+      const conn: Connection = {
+        peer,
+        nodePeer: initiator.nodePeer as string,
+        id: `webrtc-${++connections}`,
+        alive: true,
+        channels: new Set(),
+        stopTimers: () => {
+          clearInterval(watchdog)
+          if (disconnectedTimer !== undefined) clearTimeout(disconnectedTimer)
+        },
+      }
       peer.onState((s) => {
         if (disconnectedTimer !== undefined) clearTimeout(disconnectedTimer)
         disconnectedTimer = undefined
         if (s === 'failed' || s === 'closed') lose(conn, `the peer connection to the node ${s}`)
         else if (s === 'disconnected') disconnectedTimer = setTimeout(() => { lose(conn, 'the peer connection to the node stayed disconnected') }, DISCONNECTED_GRACE_MS)
       })
-      // The node Pings at least every few seconds; silence means it is gone
-      // (frozen or cut off), which ICE consent would tell only after 30 s.
-      let lastPing = Date.now()
       const pong = Uint8Array.of(BindingType.Pong)
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastPing > livenessMs) lose(conn, `the node sent no Ping for ${livenessMs} ms`)
-      }, Math.max(1, Math.floor(livenessMs / 4)))
-      unref(watchdog)
-      peer.onState((s) => { if (s === 'closed' || s === 'failed') clearInterval(watchdog) })
       binding.listen({
         message: (data) => {
           if (!isLiveness(data, BindingType.Ping)) { lose(conn, 'the node broke the binding channel'); return }
           lastPing = Date.now()
           try { binding.send(pong) } catch {}
         },
-        close: () => { clearInterval(watchdog); lose(conn, 'the node closed the connection') },
+        close: () => { lose(conn, 'the node closed the connection') },
         low: () => {},
       })
       return conn

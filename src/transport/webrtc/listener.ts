@@ -15,7 +15,8 @@ import type { PeerKey } from './peer-key.js'
 import { WEBRTC_BINDING_LABEL } from '../../wire/protocol-ids.js'
 import type { ChannelListener, ChannelOptions, FrameChannel, ListenOptions } from '../channel.js'
 import { BindingResponder, BindingType, isLiveness } from './binding.js'
-import { DataChannelChannel, unref, type DataChannelPort } from './data-channel.js'
+import { DataChannelChannel, type DataChannelPort } from './data-channel.js'
+import { unref } from '../next-frame.js'
 import type { AnsweringPeer } from './peer-connection.js'
 import { sha256Fingerprint } from './sdp.js'
 
@@ -41,7 +42,7 @@ export const DEFAULT_WEBRTC_LIVENESS_TIMEOUT_MS = 5_000
 /** Options of WebRtcListener. */
 export interface WebRtcListenerOptions {
   /** The node's identity key: its libp2p peer id's Ed25519 key. */
-  identity: Pick<PeerKey, 'peerId' | 'publicKey' | 'seed'>
+  identity: PeerKey
   /** Makes the answering side of one peer connection (werift in Node). */
   newPeer: () => AnsweringPeer
   maxConnections?: number
@@ -140,7 +141,8 @@ export class WebRtcListener implements ChannelListener {
     this.perAddress.set(address, here + 1)
     this.counters.offers++
     const deadline = setTimeout(() => {
-      if (conn.member === undefined) { this.counters.bindingFailed++; this.drop(conn) }
+      // A connection already dropped (a failed binding) is counted once, there.
+      if (conn.member === undefined && !conn.closed) { this.counters.bindingFailed++; this.drop(conn) }
     }, this.opts.bindingTimeoutMs ?? DEFAULT_BINDING_TIMEOUT_MS)
     unref(deadline)
     conn.peer.onState((s) => { if (s === 'failed' || s === 'closed') this.drop(conn) })
@@ -156,8 +158,7 @@ export class WebRtcListener implements ChannelListener {
     conn.peer.onDataChannel((port) => {
       if (conn.closed) { port.close(); return }
       if (conn.member === undefined) {
-        if (port.label !== WEBRTC_BINDING_LABEL || conn.open.has(WEBRTC_BINDING_LABEL)) { this.refuse(port); return }
-        conn.open.set(WEBRTC_BINDING_LABEL, 1)
+        if (port.label !== WEBRTC_BINDING_LABEL || conn.binding !== undefined) { this.refuse(port); return }
         conn.binding = port
         this.bind(conn, port, responder, deadline)
         return
